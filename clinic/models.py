@@ -1,0 +1,240 @@
+"""The clinic itself: sites and their calendars, resources (rooms, chairs, devices), patients,
+staff roles and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import holidays as holidays_lib
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from protocols.calendar import SiteCalendar
+
+# Staff roles are Django groups so admins manage them in the admin like any permission set.
+ROLE_SCHEDULER = "scheduler"
+ROLE_NURSE = "nurse"
+ROLE_CLINICIAN = "clinician"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN, ROLE_ADMIN)
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/London)") from exc
+
+
+def validate_holiday_country(value: str) -> None:
+    if value and value.upper() not in holidays_lib.list_supported_countries():
+        raise ValidationError(f"{value!r} is not a country the holidays package knows")
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(available_timezones())]
+
+
+class ResourceKind(models.TextChoices):
+    TMS_CHAIR = "tms_chair", "TMS chair"
+    TMS_DEVICE = "tms_device", "TMS device"
+    ECT_SUITE = "ect_suite", "ECT suite"
+    RECOVERY_BAY = "recovery_bay", "Recovery bay"
+    MONITORING_CHAIR = "monitoring_chair", "Esketamine monitoring chair"
+
+
+class Site(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    timezone = models.CharField(
+        max_length=64, validators=[validate_timezone], default=settings.DEFAULT_SITE_TIMEZONE
+    )
+    address = models.TextField(blank=True)
+    holiday_country = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[validate_holiday_country],
+        help_text="ISO country code for public holidays (e.g. US, GB); blank for none.",
+    )
+    holiday_subdivision = models.CharField(
+        max_length=10, blank=True, help_text="Optional state/province code, e.g. CA or ENG."
+    )
+    rems_certified = models.BooleanField(
+        default=False,
+        help_text="Certified in the Spravato REMS programme (needed to book esketamine).",
+    )
+    patient_feed_shows_treatment = models.BooleanField(
+        default=False,
+        help_text="Show the treatment name in patients' calendar feeds (off protects privacy).",
+    )
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="sites", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        if self.holiday_subdivision and not self.holiday_country:
+            raise ValidationError({"holiday_subdivision": "Set the country first."})
+        if self.holiday_country:
+            try:
+                holidays_lib.country_holidays(
+                    self.holiday_country.upper(), subdiv=self.holiday_subdivision or None
+                )
+            except NotImplementedError as exc:
+                raise ValidationError({"holiday_subdivision": str(exc)}) from exc
+
+    def public_holidays(self, first_year: int, last_year: int) -> dict[dt.date, str]:
+        if not self.holiday_country:
+            return {}
+        return dict(
+            holidays_lib.country_holidays(
+                self.holiday_country.upper(),
+                subdiv=self.holiday_subdivision or None,
+                years=range(first_year, last_year + 1),
+            )
+        )
+
+    def calendar(self, start: dt.date, years: int = 3) -> SiteCalendar:
+        """The plain-data calendar the planning engine works from, covering `years` from start.
+
+        Uses prefetched opening_hours/closures when present (the caller decides the queries).
+        """
+        hours = {h.weekday: (h.opens, h.closes) for h in self.opening_hours.all()}
+        end = dt.date(start.year + years, 12, 31)
+        closed: dict[dt.date, str] = {
+            day: f"public holiday: {name}"
+            for day, name in self.public_holidays(start.year - 1, end.year).items()
+        }
+        for closure in self.closures.all():
+            closed[closure.date] = f"closed: {closure.reason}"
+        return SiteCalendar(zone=self.zone, hours=hours, closed=closed)
+
+
+class OpeningHours(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["site", "weekday"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.UniqueConstraint(fields=["site", "weekday"], name="one_opening_per_weekday"),
+            models.CheckConstraint(
+                condition=models.Q(closes__gt=models.F("opens")), name="opens_before_closes"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """A day the site is closed (training day, building work), on top of public holidays."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "date"], name="one_closure_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} closed {self.date}: {self.reason}"
+
+
+class Resource(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="resources")
+    kind = models.CharField(max_length=32, choices=ResourceKind.choices)
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["site", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="resource_name_unique_per_site"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()}, {self.site})"
+
+
+class Patient(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
+    mrn = models.CharField("MRN", max_length=32)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=16, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    rems_enrolled = models.BooleanField(
+        "REMS enrolled", default=False, help_text="Enrolled in the Spravato REMS programme."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "mrn"], name="mrn_unique_per_site"),
+        ]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class ApiToken(models.Model):
+    """A per-user API token. Only an HMAC of the token is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to tell tokens apart.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,264 @@
+"""The typed protocol spec: what a treatment course is, as data.
+
+A spec is validated by pydantic. `parse_spec` turns pydantic's errors into one readable message
+per problem, naming the path: ``phases[1].sessions_per_day: must be at least 1``.
+The format is documented in docs/protocol-spec.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class Modality(StrEnum):
+    TMS = "tms"
+    ECT = "ect"
+    ESKETAMINE = "esketamine"
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAY_INDEX: dict[str, int] = {
+    "mon": 0,
+    "tue": 1,
+    "wed": 2,
+    "thu": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
+ResourceKindName = Literal["tms_chair", "tms_device", "ect_suite", "recovery_bay", "monitoring_chair"]
+ScaleName = Literal["phq9", "gad7", "madrs", "qids_sr16"]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as "sesions" must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Phase(_Strict):
+    """One phase of a course (acute, taper, induction, maintenance ...).
+
+    Length is `sessions`, or `weeks` x sessions per week. Cadence is `sessions_per_week` (the
+    engine spreads them, see `effective_min_days_between`) or fixed `weekdays`.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    sessions: Annotated[int, Field(ge=1, le=500)] | None = None
+    weeks: Annotated[int, Field(ge=1, le=104)] | None = None
+    sessions_per_week: Annotated[int, Field(ge=1, le=7)] | None = None
+    weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)] | None = None
+    sessions_per_day: Annotated[int, Field(ge=1, le=20)] = 1
+    min_minutes_between_starts: Annotated[int, Field(ge=0, le=720)] = 0
+    min_days_between: Annotated[int, Field(ge=0, le=90)] | None = None
+    max_days_between: Annotated[int, Field(ge=1, le=365)] | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Phase:
+        if self.sessions is None and self.weeks is None:
+            raise ValueError("give either sessions or weeks")
+        if self.sessions is not None and self.weeks is not None:
+            raise ValueError("give sessions or weeks, not both")
+        if self.weekdays is not None and len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError("weekdays: each day may appear once")
+        if self.sessions_per_week is None and self.weekdays is None:
+            raise ValueError("give sessions_per_week or weekdays")
+        if (
+            self.weekdays is not None
+            and self.sessions_per_week is not None
+            and self.sessions_per_week > len(self.weekdays)
+        ):
+            raise ValueError("sessions_per_week cannot exceed the number of weekdays given")
+        if self.sessions_per_day > 1 and self.min_minutes_between_starts == 0:
+            raise ValueError(
+                "min_minutes_between_starts: required when sessions_per_day is more than 1"
+            )
+        if (
+            self.max_days_between is not None
+            and self.max_days_between < self.effective_min_days_between
+        ):
+            raise ValueError("max_days_between: must be at least min_days_between")
+        if self.weeks is not None and self.sessions is None and self.sessions_per_week is None:
+            raise ValueError("weeks needs sessions_per_week (or give sessions)")
+        return self
+
+    @property
+    def per_week(self) -> int:
+        if self.sessions_per_week is not None:
+            return self.sessions_per_week
+        assert self.weekdays is not None
+        return len(self.weekdays)
+
+    @property
+    def total_sessions(self) -> int:
+        """Sessions in the phase (`sessions`, or `weeks` x per-week x per-day)."""
+        if self.sessions is not None:
+            return self.sessions
+        assert self.weeks is not None
+        return self.weeks * self.per_week * self.sessions_per_day
+
+    @property
+    def effective_min_days_between(self) -> int:
+        """Days between consecutive treatment days.
+
+        When not given, a cadence of N a week is spread out: 5+/wk daily, 3/wk every other day
+        (Mon/Wed/Fri), 2/wk three days apart (Mon/Thu, not consecutive days: CLINICAL.md §5),
+        1/wk a week apart.
+        """
+        if self.min_days_between is not None:
+            return self.min_days_between
+        if self.weekdays is not None:
+            return 1
+        return {1: 7, 2: 3, 3: 2}.get(self.per_week, 1)
+
+
+class Timing(_Strict):
+    """How long a session takes and what it holds.
+
+    The procedure part (for esketamine: pre-dose vitals and dosing; ECT: the treatment in the
+    suite; TMS: chair time including set-up) holds `procedure_holds`; the observation part that
+    follows holds `observation_holds` (ECT: a recovery bay; esketamine: the same monitoring chair).
+    """
+
+    procedure_minutes: Annotated[int, Field(ge=1, le=480)]
+    observation_minutes: Annotated[int, Field(ge=0, le=720)] = 0
+    procedure_holds: Annotated[list[ResourceKindName], Field(min_length=1)]
+    observation_holds: list[ResourceKindName] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> Timing:
+        if self.observation_holds and self.observation_minutes == 0:
+            raise ValueError("observation_holds: needs observation_minutes above 0")
+        return self
+
+
+class Forms(_Strict):
+    """Template slugs (the templates themselves live in charting)."""
+
+    course_screening: Slug | None = None
+    session_screening: Slug | None = None
+    observation: Slug | None = None
+
+
+class OutcomeSchedule(_Strict):
+    """When a rating scale is due: at baseline (session 1), every N sessions, at the first
+    session of each ISO week, at the first session of named phases, and at the last session."""
+
+    scale: ScaleName
+    baseline: bool = True
+    every_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
+    weekly: bool = False
+    phase_starts: list[str] = []
+    end: bool = True
+
+
+class Source(_Strict):
+    citation: Annotated[str, Field(min_length=1)]
+    url: str = ""
+
+
+class ProtocolSpec(_Strict):
+    modality: Modality
+    phases: Annotated[list[Phase], Field(min_length=1, max_length=20)]
+    timing: Timing
+    forms: Forms = Forms()
+    outcomes: list[OutcomeSchedule] = []
+    sources: list[Source] = []
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> ProtocolSpec:
+        names = [p.name for p in self.phases]
+        if len(set(names)) != len(names):
+            raise ValueError("phases: phase names must be unique")
+        for outcome in self.outcomes:
+            unknown = set(outcome.phase_starts) - set(names)
+            if unknown:
+                raise ValueError(f"outcomes: unknown phase {sorted(unknown)[0]!r} in phase_starts")
+        return self
+
+    @property
+    def total_sessions(self) -> int:
+        return sum(p.total_sessions for p in self.phases)
+
+    def resource_kinds(self) -> list[str]:
+        return sorted(set(self.timing.procedure_holds) | set(self.timing.observation_holds))
+
+
+class SpecError(ValueError):
+    """An invalid spec; `problems` lists "path: message" strings, `str()` joins them."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} item(s)",
+    "string_too_short": "must not be empty",
+    "string_pattern_mismatch": "must be lowercase letters, digits and hyphens",
+    "literal_error": "must be one of {expected}",
+    "enum": "must be one of {expected}",
+    "model_type": "must be an object",
+    "dict_type": "must be an object",
+}
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "spec"
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors(include_url=False):
+        template = _MESSAGES.get(err["type"])
+        ctx = err.get("ctx") or {}
+        if template:
+            try:
+                message = template.format(**ctx)
+            except (KeyError, IndexError):
+                message = err["msg"]
+        else:
+            message = err["msg"]
+            # Our own validators raise ValueError("field: message"); pydantic prefixes it.
+            message = message.removeprefix("Value error, ")
+        loc = tuple(err["loc"])
+        if err["type"] == "value_error" and ": " in message:
+            field, _, rest = message.partition(": ")
+            if field.isidentifier():
+                loc = (*loc, field)
+                message = rest
+        problems.append(f"{_path(loc)}: {message}")
+    return problems
+
+
+def parse_spec(data: Any) -> ProtocolSpec:
+    """Validate raw spec data (a dict from JSON) or raise SpecError naming each problem."""
+    try:
+        return ProtocolSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(format_errors(exc)) from None

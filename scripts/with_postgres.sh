@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Start a throwaway PostgreSQL 15 on a free local port, run the given command with DATABASE_URL
+# pointing at it, then stop it and delete its data, whatever the command's outcome.
+# Installs Debian's postgresql if no server binaries are present. We are root in CI, and
+# PostgreSQL refuses to run as root, so the server runs as the `postgres` user.
+set -euo pipefail
+
+find_bindir() {
+  for v in 15 16 17 14; do
+    if [ -x "/usr/lib/postgresql/$v/bin/initdb" ]; then echo "/usr/lib/postgresql/$v/bin"; return 0; fi
+  done
+  return 1
+}
+
+if ! BINDIR=$(find_bindir); then
+  echo "with_postgres: installing PostgreSQL from Debian packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql postgresql-contrib >/dev/null
+  BINDIR=$(find_bindir)
+fi
+
+id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+DATA=$(mktemp -d /tmp/pgtest.XXXXXX)
+chown postgres "$DATA"
+chmod 700 "$DATA"
+
+cleanup() {
+  su postgres -s /bin/sh -c "'$BINDIR/pg_ctl' -D '$DATA/db' -m immediate stop" >/dev/null 2>&1 || true
+  rm -rf "$DATA"
+}
+trap cleanup EXIT INT TERM
+
+su postgres -s /bin/sh -c "'$BINDIR/initdb' -D '$DATA/db' -U postgres -A trust -E UTF8 --no-locale" >/dev/null
+# Durability is pointless for a throwaway test database; turning it off keeps the run fast.
+su postgres -s /bin/sh -c "'$BINDIR/pg_ctl' -D '$DATA/db' -l '$DATA/log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200\" start" >/dev/null
+
+"$BINDIR/psql" -h 127.0.0.1 -p "$PORT" -U postgres -qc 'SELECT version()' -tA | head -1 >&2
+
+export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/clinic"
+export PGTEST_PORT="$PORT"
+export REQUIRE_POSTGRES=1
+"$@"
