@@ -136,7 +136,9 @@ def plan_course(
         min_gap = phase.effective_min_days_between
         max_gap = phase.max_days_between
         allowed = _weekday_mask(phase)
-        longest_block_ok = _fits_somewhere(hours, allowed, min(per_day, total), gap_starts, duration)
+        longest_block_ok = _fits_somewhere(
+            hours, allowed, min(per_day, total), gap_starts, duration
+        )
 
         day = start if prev_day is None else max(start, prev_day + dt.timedelta(days=min_gap))
         skipped: list[str] = []

@@ -29,7 +29,9 @@ WEEKDAY_INDEX: dict[str, int] = {
     "sat": 5,
     "sun": 6,
 }
-ResourceKindName = Literal["tms_chair", "tms_device", "ect_suite", "recovery_bay", "monitoring_chair"]
+ResourceKindName = Literal[
+    "tms_chair", "tms_device", "ect_suite", "recovery_bay", "monitoring_chair"
+]
 ScaleName = Literal["phq9", "gad7", "madrs", "qids_sr16"]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 

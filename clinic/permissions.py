@@ -1,0 +1,59 @@
+"""Who may do what: staff roles (Django groups) and site membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clinic.errors import Forbidden, NotFound
+from clinic.models import ROLE_ADMIN, ROLES
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    """The user's roles, cached on the user object for the request."""
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        if not user.is_authenticated or not user.is_active:
+            cached = frozenset()
+        elif user.is_superuser:
+            cached = frozenset(ROLES)
+        else:
+            cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._clinic_roles = cached
+    return cached
+
+
+def require_role(user: Any, *roles: str, action: str = "do this") -> None:
+    """Raise Forbidden unless the user has one of `roles` (admins may do everything)."""
+    have = user_roles(user)
+    if ROLE_ADMIN in have or have.intersection(roles):
+        return
+    wanted = " or ".join(roles)
+    raise Forbidden(f"Only a {wanted} may {action}.", code="role_forbidden")
+
+
+def user_site_ids(user: Any) -> frozenset[int] | None:
+    """Sites the user belongs to; None means every site (superusers)."""
+    if user.is_superuser:
+        return None
+    cached = getattr(user, "_clinic_site_ids", None)
+    if cached is None:
+        cached = frozenset(user.sites.values_list("id", flat=True))
+        user._clinic_site_ids = cached
+    return cached
+
+
+def require_site(user: Any, site_id: int) -> None:
+    """Raise NotFound for a site the user does not belong to.
+
+    404 rather than 403: another site's patients and sessions must not even be confirmed to exist.
+    """
+    allowed = user_site_ids(user)
+    if allowed is not None and site_id not in allowed:
+        raise NotFound("No such site.", code="site_not_found")
+
+
+def filter_sites(queryset: Any, user: Any, field: str = "site_id") -> Any:
+    allowed = user_site_ids(user)
+    if allowed is None:
+        return queryset
+    return queryset.filter(**{f"{field}__in": allowed})

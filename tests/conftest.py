@@ -1,0 +1,153 @@
+"""Shared fixtures: a site with a calendar and resources, one persona per role, API clients.
+
+Personas: Sam the scheduler, Nina the nurse, Carl the clinician, Ada the admin, and Olga who
+works at another site (she must see nothing of Riverside's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test import Client
+
+from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
+from clinic.tokens import hash_token, new_token
+
+os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+    # `make test-postgres` sets REQUIRE_POSTGRES: a PostgreSQL run that silently fell back to
+    # SQLite would skip the very tests it exists for.
+    if os.environ.get("REQUIRE_POSTGRES") and "postgres" not in os.environ.get("DATABASE_URL", ""):
+        raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker_guard(request):  # noqa: ANN001, ANN202
+    """A test marked `postgres` fails (never skips) when the database is not PostgreSQL."""
+    if request.node.get_closest_marker("postgres") is not None and "db" in request.fixturenames:
+        assert connection.vendor == "postgresql", "this test needs PostgreSQL (make test-postgres)"
+
+
+class ApiClient:
+    """A test client for /api/v1 that authenticates with a real API token."""
+
+    def __init__(self, user: User | None):
+        self.user = user
+        self.client = Client()
+        self.headers: dict[str, str] = {}
+        if user is not None:
+            token = new_token("ict")
+            ApiToken.objects.create(
+                user=user, name="tests", prefix=token[:8], token_hash=hash_token(token)
+            )
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def _url(self, path: str) -> str:
+        return path if path.startswith("/") else f"/api/v1/{path}"
+
+    def get(self, path: str, **params):  # noqa: ANN003, ANN201
+        return self.client.get(self._url(path), params, headers=self.headers)
+
+    def post(self, path: str, data=None):  # noqa: ANN001, ANN201
+        return self.client.post(
+            self._url(path), data or {}, content_type="application/json", headers=self.headers
+        )
+
+    def put(self, path: str, data=None):  # noqa: ANN001, ANN201
+        return self.client.put(
+            self._url(path), data or {}, content_type="application/json", headers=self.headers
+        )
+
+    def patch(self, path: str, data=None):  # noqa: ANN001, ANN201
+        return self.client.patch(
+            self._url(path), data or {}, content_type="application/json", headers=self.headers
+        )
+
+    def delete(self, path: str):  # noqa: ANN201
+        return self.client.delete(self._url(path), headers=self.headers)
+
+
+def make_site(slug: str = "riverside", tz: str = "America/New_York", country: str = "US") -> Site:
+    site = Site.objects.create(name=slug.title(), slug=slug, timezone=tz, holiday_country=country)
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            site=site, weekday=weekday, opens=dt.time(8, 0), closes=dt.time(18, 0)
+        )
+    for kind, names in {
+        "tms_chair": ["TMS 1", "TMS 2"],
+        "ect_suite": ["ECT suite"],
+        "recovery_bay": ["Recovery 1", "Recovery 2"],
+        "monitoring_chair": ["Spravato 1", "Spravato 2"],
+    }.items():
+        for name in names:
+            Resource.objects.create(site=site, kind=kind, name=f"{name}")
+    return site
+
+
+def make_user(username: str, role: str | None, site: Site | None) -> User:
+    user = User.objects.create_user(username=username, password="correct-horse-battery-1")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    if site is not None:
+        site.staff.add(user)
+    return user
+
+
+@pytest.fixture
+def site(db) -> Site:  # noqa: ANN001
+    return make_site()
+
+
+@pytest.fixture
+def other_site(db) -> Site:  # noqa: ANN001
+    return make_site("hilltop", tz="Europe/London", country="GB")
+
+
+@pytest.fixture
+def scheduler(site) -> User:  # noqa: ANN001
+    return make_user("sam", "scheduler", site)
+
+
+@pytest.fixture
+def nurse(site) -> User:  # noqa: ANN001
+    return make_user("nina", "nurse", site)
+
+
+@pytest.fixture
+def clinician(site) -> User:  # noqa: ANN001
+    return make_user("carl", "clinician", site)
+
+
+@pytest.fixture
+def admin_user(site) -> User:  # noqa: ANN001
+    return make_user("ada", "admin", site)
+
+
+@pytest.fixture
+def outsider(other_site) -> User:  # noqa: ANN001
+    """Olga: a scheduler at another site."""
+    return make_user("olga", "scheduler", other_site)
+
+
+@pytest.fixture
+def patient(site) -> Patient:  # noqa: ANN001
+    return Patient.objects.create(
+        site=site,
+        mrn="MRN-001",
+        given_name="Pat",
+        family_name="Example",
+        date_of_birth=dt.date(1980, 5, 17),
+        rems_enrolled=True,
+    )
+
+
+@pytest.fixture
+def api_as():  # noqa: ANN201
+    """api_as(user) -> ApiClient authenticated as that user; api_as(None) is anonymous."""
+    return ApiClient
