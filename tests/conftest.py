@@ -20,7 +20,7 @@ from clinic.tokens import hash_token, new_token
 os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+def pytest_collection_modifyitems(config, items):
     # `make test-postgres` sets REQUIRE_POSTGRES: a PostgreSQL run that silently fell back to
     # SQLite would skip the very tests it exists for.
     if os.environ.get("REQUIRE_POSTGRES") and "postgres" not in os.environ.get("DATABASE_URL", ""):
@@ -28,7 +28,7 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(autouse=True)
-def _postgres_marker_guard(request):  # noqa: ANN001, ANN202
+def _postgres_marker_guard(request):
     """A test marked `postgres` fails (never skips) when the database is not PostgreSQL."""
     if request.node.get_closest_marker("postgres") is not None and "db" in request.fixturenames:
         assert connection.vendor == "postgresql", "this test needs PostgreSQL (make test-postgres)"
@@ -51,25 +51,25 @@ class ApiClient:
     def _url(self, path: str) -> str:
         return path if path.startswith("/") else f"/api/v1/{path}"
 
-    def get(self, path: str, **params):  # noqa: ANN003, ANN201
+    def get(self, path: str, **params):
         return self.client.get(self._url(path), params, headers=self.headers)
 
-    def post(self, path: str, data=None):  # noqa: ANN001, ANN201
+    def post(self, path: str, data=None):
         return self.client.post(
             self._url(path), data or {}, content_type="application/json", headers=self.headers
         )
 
-    def put(self, path: str, data=None):  # noqa: ANN001, ANN201
+    def put(self, path: str, data=None):
         return self.client.put(
             self._url(path), data or {}, content_type="application/json", headers=self.headers
         )
 
-    def patch(self, path: str, data=None):  # noqa: ANN001, ANN201
+    def patch(self, path: str, data=None):
         return self.client.patch(
             self._url(path), data or {}, content_type="application/json", headers=self.headers
         )
 
-    def delete(self, path: str):  # noqa: ANN201
+    def delete(self, path: str):
         return self.client.delete(self._url(path), headers=self.headers)
 
 
@@ -100,43 +100,43 @@ def make_user(username: str, role: str | None, site: Site | None) -> User:
 
 
 @pytest.fixture
-def site(db) -> Site:  # noqa: ANN001
+def site(db) -> Site:
     return make_site()
 
 
 @pytest.fixture
-def other_site(db) -> Site:  # noqa: ANN001
+def other_site(db) -> Site:
     return make_site("hilltop", tz="Europe/London", country="GB")
 
 
 @pytest.fixture
-def scheduler(site) -> User:  # noqa: ANN001
+def scheduler(site) -> User:
     return make_user("sam", "scheduler", site)
 
 
 @pytest.fixture
-def nurse(site) -> User:  # noqa: ANN001
+def nurse(site) -> User:
     return make_user("nina", "nurse", site)
 
 
 @pytest.fixture
-def clinician(site) -> User:  # noqa: ANN001
+def clinician(site) -> User:
     return make_user("carl", "clinician", site)
 
 
 @pytest.fixture
-def admin_user(site) -> User:  # noqa: ANN001
+def admin_user(site) -> User:
     return make_user("ada", "admin", site)
 
 
 @pytest.fixture
-def outsider(other_site) -> User:  # noqa: ANN001
+def outsider(other_site) -> User:
     """Olga: a scheduler at another site."""
     return make_user("olga", "scheduler", other_site)
 
 
 @pytest.fixture
-def patient(site) -> Patient:  # noqa: ANN001
+def patient(site) -> Patient:
     return Patient.objects.create(
         site=site,
         mrn="MRN-001",
@@ -148,6 +148,6 @@ def patient(site) -> Patient:  # noqa: ANN001
 
 
 @pytest.fixture
-def api_as():  # noqa: ANN201
+def api_as():
     """api_as(user) -> ApiClient authenticated as that user; api_as(None) is anonymous."""
     return ApiClient
