@@ -1,55 +1,82 @@
 # Interventional clinic service. `make help` lists the targets.
+#
+# Works on a fresh Debian machine: the virtualenv is made with python3.11 when present, else
+# python3 (installing Debian's python3-venv if venv support is missing and we are root), and
+# `make test` starts its own PostgreSQL (installing Debian's postgresql when missing).
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE := clinic.settings
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-sqlite test-postgres lint fmt bench demo clean
+.PHONY: help setup venv browser-deps run test test-sqlite test-postgres lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements.lock
-	@command -v $(PYTHON) >/dev/null || PYTHON=python3; \
-	  test -x $(PY) || $${PYTHON:-$(PYTHON)} -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
-	touch $(STAMP)
+# Not a stamp file: check_venv.py compares what is installed with requirements.lock on every
+# run (~0.1 s), so a lock edited since, or a package gone missing, triggers an install.
+venv:
+	@if [ ! -x $(PY) ]; then \
+	  if [ -z "$(PYTHON)" ]; then echo "make: no python3.11 or python3 found; install python3" >&2; exit 1; fi; \
+	  echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) --version))"; \
+	  if ! $(PYTHON) -m venv $(VENV) 2>/dev/null; then \
+	    rm -rf $(VENV); \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing Debian's python3-venv"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
+	    fi; \
+	    $(PYTHON) -m venv $(VENV) || { echo "make: cannot create a virtualenv (apt-get install python3-venv)" >&2; exit 1; }; \
+	  fi; \
+	fi
+	@$(PY) scripts/check_venv.py requirements.lock 2>/dev/null || { \
+	  echo "Installing the locked dependencies into $(VENV)"; \
+	  $(PY) -m pip install --quiet --upgrade pip && \
+	  $(PY) -m pip install --quiet -r requirements.lock && \
+	  $(PY) scripts/check_venv.py requirements.lock; }
 
-setup: $(STAMP) ## Create the virtualenv and install the locked dependencies
+setup: venv ## Create the virtualenv and install the locked dependencies
 
-run: $(STAMP) ## Set up a SQLite database with demo data and start web + worker
+# Browser tests (tests/browser) drive Debian's chromium through Playwright; install it only
+# once such tests exist.
+browser-deps:
+	@if compgen -G "tests/browser/test_*.py" >/dev/null && ! command -v chromium >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: venv ## Migrate a SQLite database, load protocols and the demo clinic, start web + worker
+	@HOST=$(HOST) PORT=$(PORT) $(PY) scripts/run_dev.py --check-port
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_protocols
 	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) scripts/run_dev.py
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) exec $(PY) scripts/run_dev.py
 
-test: $(STAMP) ## Lint, then the whole suite on SQLite and on a throwaway PostgreSQL 15
+test: venv browser-deps ## Lint, then the whole suite on SQLite and on a throwaway PostgreSQL 15
 	$(VENV)/bin/ruff check .
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: $(STAMP) ## The suite on SQLite (PostgreSQL-only tests are deselected here)
+test-sqlite: venv ## The suite on SQLite (PostgreSQL-only tests are deselected here)
 	ALLOW_INSECURE_KEY=1 $(PY) scripts/run_pytest.py -m "not postgres"
 
-test-postgres: $(STAMP) ## The whole suite on a throwaway PostgreSQL 15 started for the run
-	bash scripts/with_postgres.sh $(PY) scripts/run_pytest.py
+test-postgres: venv ## The whole suite on a throwaway PostgreSQL 15 started for the run
+	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh $(PY) scripts/run_pytest.py
 
-lint: $(STAMP) ## ruff check and format check
+lint: venv ## ruff check and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-fmt: $(STAMP) ## Format the code
+fmt: venv ## Format the code
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(STAMP) ## Benchmarks (print figures; see bench/README.md)
-	ALLOW_INSECURE_KEY=1 $(PY) bench/engine_bench.py
+bench: venv ## Benchmarks (print figures; see bench/README.md)
+	@set -e; for script in bench/*_bench.py; do \
+	  echo "== $$script"; ALLOW_INSECURE_KEY=1 $(PY) $$script; \
+	done
 
 clean: ## Remove the virtualenv, the SQLite database and caches
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache .hypothesis .pgtest
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache .hypothesis .pgtest staticfiles

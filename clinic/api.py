@@ -9,8 +9,9 @@ from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
-from clinic.errors import DomainError
+from clinic.errors import DomainError, Forbidden
 from clinic.models import ApiToken
 from clinic.tokens import hash_token
 
@@ -56,7 +57,23 @@ class HeaderToken(APIKeyHeader):
 
 
 class StaffSession(SessionAuth):
-    """Django session login (CSRF-checked on unsafe methods by ninja)."""
+    """Django session login; unsafe methods need the CSRF token (X-CSRFToken header).
+
+    ninja's SessionAuth checks CSRF before looking at the session, so an anonymous POST got a
+    CSRF 403 instead of the 401 every other anonymous call gets. Check the session first.
+    """
+
+    def __call__(self, request: HttpRequest):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise Forbidden(
+                "CSRF check failed: send the csrftoken cookie's value as the X-CSRFToken header, "
+                "or use an API token instead of the session.",
+                code="csrf_failed",
+            )
+        return user
 
 
 api = NinjaAPI(
@@ -134,9 +151,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from charting.api import routers as charting_routers
+    from clinic.account_api import router as account_router
     from protocols.api import router as protocols_router
     from scheduling.api import routers as scheduling_routers
 
+    api.add_router("", account_router)
     api.add_router("/protocols", protocols_router)
     for prefix, router in (*scheduling_routers, *charting_routers):
         api.add_router(prefix, router)

@@ -15,21 +15,31 @@ a Monday with a public holiday on the Wednesday of week 2):
 Walking forward day by day, a day takes the phase's next session(s) when:
   * the site is open (no closure, no public holiday, opening hours that weekday),
   * the weekday is one of the phase's `weekdays` (if given),
-  * the phase has fewer than its sessions per week in that ISO week,
-  * it is at least `min_days_between` days after the previous treatment day.
+  * the phase has fewer than its sessions per week in that ISO week (a week's quota counts
+    treatment days; an accelerated day of 10 sessions is one of them),
+  * it is at least `min_days_between` days (and at least one day) after the previous treatment
+    day, which may belong to the previous phase.
 If the next such day lies more than `max_days_between` days after the previous one, the rule
-cannot be kept and PlanningError says so, naming the rule and the day; sessions are never
-silently dropped.
+cannot be kept and PlanningError says so, naming the rule and the last day the session could have
+taken (the deadline); sessions are never silently dropped.
 
 Times: each treatment day starts at the preferred local time (moved earlier only if the day's
-sessions would otherwise run past closing). Local wall-clock times are fixed first and converted
-to UTC per day, so 09:00 stays 09:00 local across a DST change; durations are elapsed minutes.
+sessions would otherwise run past closing). Same-day sessions start `min_minutes_between_starts`
+elapsed minutes apart. Local wall-clock times are fixed first and converted to UTC per day, so
+09:00 stays 09:00 local across a DST change. On a day without a DST change the zone's UTC offset
+is one number, so wall-clock and elapsed arithmetic agree and the engine adds minutes directly
+(this is what makes it fast). On the day of a change, the day is laid out on real instants:
+opening resolves to the later and closing to the earlier instant when the wall time is ambiguous
+or missing, and a preferred time inside a spring-forward gap resolves as PEP 495 says (fold=0:
+02:30 on the New York spring-forward day is 07:30 UTC, reported as 03:30 local). Either way a
+session never starts before opening or ends after closing in local wall-clock time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from protocols.calendar import SiteCalendar
 from protocols.spec import WEEKDAY_INDEX, Phase, ProtocolSpec
@@ -59,7 +69,9 @@ class PlanningError(Exception):
     """The protocol's rules cannot be met on this calendar.
 
     rule: the rule that breaks (`max_days_between`, `sessions_per_day`, `opening_hours`,
-    `horizon`); day: the local date where it breaks; phase: the phase name.
+    `horizon`); day: the local date where it breaks (for `max_days_between`, the last day the
+    session could have taken; for `horizon`, the last day searched), also named in the message;
+    phase: the phase name.
     """
 
     def __init__(self, rule: str, day: dt.date, phase: str, message: str):
@@ -91,6 +103,11 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
+_ONE_DAY = dt.timedelta(days=1)
+# A session starts before closing, so within the day: minute -> timedelta, built once.
+_MINUTE = tuple(dt.timedelta(minutes=m) for m in range(24 * 60))
+
+
 def plan_course(
     spec: ProtocolSpec,
     start: dt.date,
@@ -102,18 +119,28 @@ def plan_course(
     """Plan every session of `spec` from `start` (the earliest possible day).
 
     Raises PlanningError when a rule cannot be kept. With `resume`, plans only the sessions after
-    that point (used to re-plan a course after a missed or moved session).
+    that point (used to re-plan a course after a missed or moved session); outcome scales are
+    then scheduled as in the full course (numbering continues from `resume.number`, a weekly
+    scale is not repeated in `resume.last_day`'s week).
+
+    Example: standard TMS (30 at 5 a week, then 3, 2, 1) from Monday 2025-01-06 at 09:00 in
+    New York with US holidays gives 36 sessions; MLK Day (Jan 20) and Presidents' Day (Feb 17)
+    are skipped, so session 30 falls on Tuesday 2025-02-18, and every start is 09:00 local
+    (14:00 UTC in winter, 13:00 UTC after the March change).
     """
     timing = spec.timing
     duration = timing.procedure_minutes + timing.observation_minutes
     procedure = dt.timedelta(minutes=timing.procedure_minutes)
     observation = dt.timedelta(minutes=timing.observation_minutes)
     zone = calendar.zone
-    hours = {wd: (_minutes(o), _minutes(c)) for wd, (o, c) in calendar.hours.items()}
+    hours: list[tuple[int, int] | None] = [None] * 7
+    for weekday, (opens, closes) in calendar.hours.items():
+        hours[weekday] = (_minutes(opens), _minutes(closes))
     closed = calendar.closed
     pref = _minutes(preferred)
 
     sessions: list[PlannedSession] = []
+    append = sessions.append
     prev_day: dt.date | None = None
     number = 0
     first_phase = 0
@@ -121,8 +148,21 @@ def plan_course(
         prev_day, number, first_phase = resume.last_day, resume.number, resume.phase_index
     limit = start + dt.timedelta(days=HORIZON_DAYS)
 
+    final = number + sum(p.total_sessions for p in spec.phases[first_phase:])
+    if resume is not None and first_phase < len(spec.phases):
+        final -= resume.done_in_phase
+    scales = _ScaleSchedule(spec, final) if spec.outcomes else None
+    weekly_scales = scales is not None and bool(scales.weekly)
+    scale_week = -1
+    if resume is not None and resume.last_day is not None:
+        scale_week = resume.last_day.toordinal() - resume.last_day.weekday()
+    # The zone's UTC offset all through the ISO week starting at `offset_week`, None if it changes.
+    offset_week: int = -1
+    week_offset: dt.timedelta | None = None
+
     for phase_index in range(first_phase, len(spec.phases)):
         phase = spec.phases[phase_index]
+        name = phase.name
         done = 0
         week_key, week_count = -1, 0
         if resume is not None and phase_index == resume.phase_index:
@@ -133,33 +173,30 @@ def plan_course(
         total = phase.total_sessions
         per_day, per_week = phase.sessions_per_day, phase.per_week
         gap_starts = phase.min_minutes_between_starts
-        min_gap = phase.effective_min_days_between
+        gap_delta = dt.timedelta(minutes=gap_starts)
         max_gap = phase.max_days_between
+        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
+        step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
         allowed = _weekday_mask(phase)
         longest_block_ok = _fits_somewhere(
             hours, allowed, min(per_day, total), gap_starts, duration
         )
+        phase_scales = scales is not None and scales.phase_has_scales(phase_index)
 
-        day = start if prev_day is None else max(start, prev_day + dt.timedelta(days=min_gap))
-        skipped: list[str] = []
+        day = start if prev_day is None else max(start, prev_day + step)
+        deadline = None if prev_day is None or max_gap is None else prev_day + dt.timedelta(max_gap)
+        skipped: list[tuple[dt.date, str]] = []
+        quota_used = f"{per_week} a week already planned that week"
         while done < total:
+            if deadline is not None and day > deadline:
+                raise _max_gap_error(phase, number + 1, prev_day, deadline, skipped)
             if day > limit:
                 raise PlanningError(
                     "horizon",
-                    day,
-                    phase.name,
-                    f"phase {phase.name!r}: no day to place session {done + 1} of {total} "
-                    f"within {HORIZON_DAYS} days of {start.isoformat()}",
-                )
-            if prev_day is not None and max_gap is not None and (day - prev_day).days > max_gap:
-                why = f" ({'; '.join(skipped[-3:])})" if skipped else ""
-                raise PlanningError(
-                    "max_days_between",
-                    day,
-                    phase.name,
-                    f"phase {phase.name!r}: session {number + 1} must be within {max_gap} days of "
-                    f"{prev_day.isoformat()}, but no day up to {day - dt.timedelta(days=1)} "
-                    f"can take it{why}",
+                    limit,
+                    name,
+                    f"phase {name!r}: no day up to {limit.isoformat()} ({HORIZON_DAYS} days after "
+                    f"{start.isoformat()}) can take session {done + 1} of {total}",
                 )
             weekday = day.weekday()
             monday = day.toordinal() - weekday
@@ -167,25 +204,40 @@ def plan_course(
                 week_key, week_count = monday, 0
             if week_count >= per_week:
                 # Quota for this ISO week is used up: jump to next Monday.
+                skipped.append((day, quota_used))
                 day = dt.date.fromordinal(monday + 7)
                 continue
             if not allowed[weekday]:
                 day += _ONE_DAY
                 continue
             reason = closed.get(day)
-            opening = hours.get(weekday)
+            opening = hours[weekday]
             if reason is not None or opening is None:
-                skipped.append(f"{day.isoformat()} {reason or 'closed'}")
+                skipped.append((day, reason or "closed"))
                 day += _ONE_DAY
                 continue
             count = min(per_day, total - done)
             span = (count - 1) * gap_starts + duration
-            opens, closes = opening
-            first = max(pref, opens)
-            if first + span > closes:
-                first = closes - span
-            if first < opens:
+
+            if monday != offset_week:
+                offset_week, week_offset = monday, _offset_between(zone, monday, monday + 7)
+            offset = week_offset
+            if offset is None:
+                # The week has a DST change; most of its days still have one offset.
+                offset = _offset_between(zone, monday + weekday, monday + weekday + 1)
+            first_utc: dt.datetime | None = None
+            if offset is not None:
+                opens, closes = opening
+                first = max(pref, opens)
+                if first + span > closes:
+                    first = closes - span
+                fits = first >= opens
+            else:
+                first_utc = _place_on_dst_day(zone, day, pref, opening, span)
+                fits = first_utc is not None
+            if not fits:
                 if not longest_block_ok:
+                    opens, closes = opening
                     rule = "sessions_per_day" if count > 1 else "opening_hours"
                     raise PlanningError(
                         rule,
@@ -196,51 +248,119 @@ def plan_course(
                         + f" need {span} min but {day.isoformat()} is open only "
                         f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
                     )
-                skipped.append(f"{day.isoformat()} opening hours too short")
+                skipped.append((day, "opening hours too short"))
                 day += _ONE_DAY
                 continue
+
+            if offset is not None:
+                # No DST change today: wall-clock and elapsed time agree all day.
+                base_local = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
+                base_utc = dt.datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
             for i in range(count):
-                minute = first + i * gap_starts
-                local = dt.datetime(
-                    day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone
-                )
-                start_utc = local.astimezone(UTC)
-                end_utc = start_utc + procedure
-                obs_utc = end_utc + observation
+                if first_utc is None:
+                    delta = _MINUTE[first + i * gap_starts]
+                    start_local = base_local + delta
+                    end_local = start_local + procedure
+                    obs_local = end_local + observation
+                    start_utc = base_utc + delta
+                    end_utc = start_utc + procedure
+                    obs_utc = end_utc + observation
+                else:
+                    # A DST change today: step in real time, read the wall clock back.
+                    start_utc = first_utc + i * gap_delta
+                    end_utc = start_utc + procedure
+                    obs_utc = end_utc + observation
+                    start_local = start_utc.astimezone(zone)
+                    end_local = end_utc.astimezone(zone)
+                    obs_local = obs_utc.astimezone(zone)
                 number += 1
                 done += 1
-                sessions.append(
+                due: tuple[str, ...] = ()
+                if scales is not None:
+                    new_week = weekly_scales and monday != scale_week
+                    scale_week = monday
+                    if new_week or number in scales.at_number or (done == 1 and phase_scales):
+                        due = scales.due(number, phase_index, done == 1, new_week)
+                append(
                     PlannedSession(
-                        phase=phase.name,
-                        phase_index=phase_index,
-                        number=number,
-                        number_in_phase=done,
-                        day=day,
-                        # Round-trip through UTC: a wall time inside a spring-forward gap
-                        # becomes the real instant, and ends crossing a DST change are right.
-                        start_local=start_utc.astimezone(zone),
-                        end_local=end_utc.astimezone(zone),
-                        observation_end_local=obs_utc.astimezone(zone),
-                        start_utc=start_utc,
-                        end_utc=end_utc,
-                        observation_end_utc=obs_utc,
+                        name,
+                        phase_index,
+                        number,
+                        done,
+                        day,
+                        start_local,
+                        end_local,
+                        obs_local,
+                        start_utc,
+                        end_utc,
+                        obs_utc,
+                        due,
                     )
                 )
             week_count += 1
             prev_day = day
             skipped = []
-            day += dt.timedelta(days=max(min_gap, 1))
+            if max_gap is not None:
+                deadline = day + dt.timedelta(max_gap)
+            day += step
 
-    if spec.outcomes and resume is None:
-        sessions = _with_scales(spec, sessions)
     return sessions
-
-
-_ONE_DAY = dt.timedelta(days=1)
 
 
 def _hm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _max_gap_error(
+    phase: Phase,
+    number: int,
+    prev_day: dt.date | None,
+    deadline: dt.date,
+    skipped: list[tuple[dt.date, str]],
+) -> PlanningError:
+    assert prev_day is not None
+    reasons = [f"{day.isoformat()} {why}" for day, why in skipped if day <= deadline]
+    why = f" ({'; '.join(reasons[-3:])})" if reasons else ""
+    return PlanningError(
+        "max_days_between",
+        deadline,
+        phase.name,
+        f"phase {phase.name!r}: session {number} must be within {phase.max_days_between} days "
+        f"of {prev_day.isoformat()}, but no day up to {deadline.isoformat()} can take it{why}",
+    )
+
+
+def _offset_between(zone: ZoneInfo, first: int, end: int) -> dt.timedelta | None:
+    """The zone's UTC offset from local midnight of day ordinal `first` up to that of `end`, or
+    None when it changes in between. Assumes at most one change in that time (at most a week),
+    which holds for every zone's DST rules."""
+    offset = zone.utcoffset(dt.datetime.fromordinal(first))
+    if offset != zone.utcoffset(dt.datetime.fromordinal(end)):
+        return None
+    return offset
+
+
+def _instant(zone: ZoneInfo, day: dt.date, minute: int, fold: int) -> dt.datetime:
+    local = dt.datetime(day.year, day.month, day.day, minute // 60, minute % 60, fold=fold)
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _place_on_dst_day(
+    zone: ZoneInfo, day: dt.date, pref: int, opening: tuple[int, int], span: int
+) -> dt.datetime | None:
+    """The UTC start of the first session on the day of a DST change, or None if the
+    block of `span` minutes does not fit the opening hours.
+
+    Opening takes the later and closing the earlier reading of an ambiguous or missing wall time,
+    so every instant in between reads as a wall time inside the opening hours.
+    """
+    opens = max(_instant(zone, day, opening[0], 0), _instant(zone, day, opening[0], 1))
+    closes = min(_instant(zone, day, opening[1], 0), _instant(zone, day, opening[1], 1))
+    length = dt.timedelta(minutes=span)
+    first = max(_instant(zone, day, pref, 0), opens)
+    if first + length > closes:
+        first = closes - length
+    return first if first >= opens else None
 
 
 def _weekday_mask(phase: Phase) -> tuple[bool, ...]:
@@ -251,52 +371,53 @@ def _weekday_mask(phase: Phase) -> tuple[bool, ...]:
 
 
 def _fits_somewhere(
-    hours: dict[int, tuple[int, int]],
+    hours: list[tuple[int, int] | None],
     allowed: tuple[bool, ...],
     count: int,
     gap_starts: int,
     duration: int,
 ) -> bool:
     span = (count - 1) * gap_starts + duration
-    return any(allowed[wd] and c - o >= span for wd, (o, c) in hours.items())
+    return any(
+        allowed[wd] and opening is not None and opening[1] - opening[0] >= span
+        for wd, opening in enumerate(hours)
+    )
 
 
-def _with_scales(spec: ProtocolSpec, sessions: list[PlannedSession]) -> list[PlannedSession]:
-    """Mark which rating scales are due at which session (see OutcomeSchedule)."""
-    if not sessions:
-        return sessions
-    due: dict[int, list[str]] = {}
-    first_of_phase = {}
-    for s in sessions:
-        first_of_phase.setdefault(s.phase, s.number)
-    last = sessions[-1].number
-    for outcome in spec.outcomes:
-        numbers: set[int] = set()
-        if outcome.baseline:
-            numbers.add(1)
-        if outcome.end:
-            numbers.add(last)
-        if outcome.every_sessions:
-            numbers.update(range(outcome.every_sessions, last + 1, outcome.every_sessions))
-        if outcome.weekly:
-            seen_weeks: set[int] = set()
-            for s in sessions:
-                week = s.day.toordinal() - s.day.weekday()
-                if week not in seen_weeks:
-                    seen_weeks.add(week)
-                    numbers.add(s.number)
-        for name in outcome.phase_starts:
-            if name in first_of_phase:
-                numbers.add(first_of_phase[name])
-        for n in numbers:
-            due.setdefault(n, []).append(outcome.scale)
-    out = []
-    for s in sessions:
-        scales = due.get(s.number)
-        if scales:
-            s = PlannedSession(
-                **{f: getattr(s, f) for f in PlannedSession.__slots__ if f != "scales_due"},
-                scales_due=tuple(dict.fromkeys(scales)),
-            )
-        out.append(s)
-    return out
+class _ScaleSchedule:
+    """Which rating scales are due at which session (see OutcomeSchedule): at session 1
+    (baseline), every N sessions, at the first session of each ISO week (weekly), at the first
+    session of named phases, and at the last session of the course (end)."""
+
+    def __init__(self, spec: ProtocolSpec, final: int):
+        outcomes = spec.outcomes
+        self.names = [o.scale for o in outcomes]
+        self.at_number: dict[int, set[int]] = {}
+        for index, outcome in enumerate(outcomes):
+            numbers: set[int] = set()
+            if outcome.baseline:
+                numbers.add(1)
+            if outcome.end and final > 0:
+                numbers.add(final)
+            if outcome.every_sessions:
+                numbers.update(range(outcome.every_sessions, final + 1, outcome.every_sessions))
+            for n in numbers:
+                self.at_number.setdefault(n, set()).add(index)
+        self.weekly = {i for i, o in enumerate(outcomes) if o.weekly}
+        self.at_phase_start = [
+            {i for i, o in enumerate(outcomes) if phase.name in o.phase_starts}
+            for phase in spec.phases
+        ]
+
+    def phase_has_scales(self, phase_index: int) -> bool:
+        return bool(self.at_phase_start[phase_index])
+
+    def due(
+        self, number: int, phase_index: int, first_in_phase: bool, new_week: bool
+    ) -> tuple[str, ...]:
+        indexes = set(self.at_number.get(number, ()))
+        if first_in_phase:
+            indexes |= self.at_phase_start[phase_index]
+        if new_week:
+            indexes |= self.weekly
+        return tuple(dict.fromkeys(self.names[i] for i in sorted(indexes)))

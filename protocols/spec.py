@@ -7,6 +7,7 @@ The format is documented in docs/protocol-spec.md.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -181,6 +182,15 @@ class ProtocolSpec(_Strict):
             unknown = set(outcome.phase_starts) - set(names)
             if unknown:
                 raise ValueError(f"outcomes: unknown phase {sorted(unknown)[0]!r} in phase_starts")
+        # A patient cannot be in two sessions at once: same-day sessions must not overlap,
+        # observation included.
+        length = self.timing.procedure_minutes + self.timing.observation_minutes
+        for index, phase in enumerate(self.phases):
+            if phase.sessions_per_day > 1 and phase.min_minutes_between_starts < length:
+                raise ValueError(
+                    f"phases[{index}].min_minutes_between_starts: must be at least {length} "
+                    "(procedure_minutes + observation_minutes) when sessions_per_day is more than 1"
+                )
         return self
 
     @property
@@ -224,6 +234,17 @@ _MESSAGES = {
 }
 
 
+# A validator's message may start with a field ("weekdays: ...") or a path below the model
+# ("phases[1].min_minutes_between_starts: ..."); either is moved into the error's location.
+_FIELD_PATH = re.compile(r"[A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*")
+
+
+def _split_path(path: str) -> tuple[str | int, ...]:
+    return tuple(
+        int(index) if index else name for index, name in re.findall(r"\[(\d+)\]|(\w+)", path)
+    )
+
+
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -251,8 +272,8 @@ def format_errors(exc: ValidationError) -> list[str]:
         loc = tuple(err["loc"])
         if err["type"] == "value_error" and ": " in message:
             field, _, rest = message.partition(": ")
-            if field.isidentifier():
-                loc = (*loc, field)
+            if _FIELD_PATH.fullmatch(field):
+                loc = (*loc, *_split_path(field))
                 message = rest
         problems.append(f"{_path(loc)}: {message}")
     return problems

@@ -1,0 +1,113 @@
+"""Django admin for the clinic: sites with their calendars, resources, patients and API tokens.
+
+Staff roles are Django groups (created by migration clinic/0002_roles) and are managed on the
+user page like any other group.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from clinic.errors import DomainError
+from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, Site
+from clinic.services import api_token_revoke
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+    max_num = 7
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    extra = 0
+    fields = ("date", "reason")
+    ordering = ("-date",)
+
+
+class ResourceInline(admin.TabularInline):
+    model = Resource
+    extra = 0
+    fields = ("kind", "name", "active", "notes")
+    show_change_link = True
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "timezone",
+        "holiday_country",
+        "holiday_subdivision",
+        "rems_certified",
+    )
+    list_filter = ("rems_certified", "holiday_country", "timezone")
+    search_fields = ("name", "slug", "address")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("staff",)
+    inlines = (OpeningHoursInline, ClosureInline, ResourceInline)
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "site", "kind", "active")
+    list_filter = ("site", "kind", "active")
+    list_editable = ("active",)
+    search_fields = ("name", "notes", "site__name")
+    list_select_related = ("site",)
+
+
+@admin.register(Patient)
+class PatientAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "mrn",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "site",
+        "rems_enrolled",
+    )
+    list_display_links = ("mrn", "family_name")
+    list_filter = ("site", "rems_enrolled")
+    search_fields = ("mrn", "family_name", "given_name", "email", "phone")
+    list_select_related = ("site",)
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("site", "mrn", "given_name", "family_name", "date_of_birth", "sex")}),
+        ("Contact", {"fields": ("phone", "email", "address")}),
+        ("Programmes", {"fields": ("rems_enrolled",)}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+
+
+@admin.action(description="Revoke the selected tokens")
+def revoke_tokens(modeladmin: ApiTokenAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    revoked = 0
+    for token in queryset.filter(revoked_at__isnull=True):
+        try:
+            api_token_revoke(token=token, by=request.user)
+        except DomainError:
+            continue  # revoked by someone else meanwhile: the outcome is what was asked
+        revoked += 1
+    modeladmin.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with `manage.py create_api_token` (which shows the raw token once),
+    never here: the admin could only store a hash it has no token for."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("name", "prefix", "user__username", "user__email")
+    list_select_related = ("user",)
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = (revoke_tokens,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,49 @@
+"""Read-side queries for the clinic app (patients, sites), always scoped to the user's sites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from clinic.errors import NotFound
+from clinic.models import Patient, Site
+from clinic.permissions import filter_sites, require_site
+
+MAX_QUERY_LENGTH = 100
+
+
+def site_get_for_user(*, user: Any, site_id: int) -> Site:
+    """The site, if the user belongs to it; 404 `site_not_found` otherwise (existing or not)."""
+    require_site(user, site_id)
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        raise NotFound("No such site.", code="site_not_found")
+    return site
+
+
+def patient_list(*, user: Any, q: str = "", site_id: int | None = None) -> QuerySet[Patient]:
+    """Patients of the user's sites, optionally of one site, matching `q`.
+
+    `q` is split on spaces; every word must match the start of the MRN or part of a name, so
+    "ann smi" finds Anne Smith and "MRN-00" finds MRN-001. Ordered by family then given name.
+    """
+    patients = filter_sites(Patient.objects.all(), user)
+    if site_id is not None:
+        require_site(user, site_id)
+        patients = patients.filter(site_id=site_id)
+    for word in q.split()[:8]:
+        patients = patients.filter(
+            Q(mrn__istartswith=word)
+            | Q(family_name__icontains=word)
+            | Q(given_name__icontains=word)
+        )
+    return patients.order_by("family_name", "given_name", "id")
+
+
+def patient_get(*, user: Any, patient_id: int) -> Patient:
+    """A patient of one of the user's sites; 404 `patient_not_found` for any other."""
+    patient = filter_sites(Patient.objects.all(), user).filter(pk=patient_id).first()
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.", code="patient_not_found")
+    return patient

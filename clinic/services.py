@@ -1,0 +1,223 @@
+"""Clinic-level operations: API tokens and sites.
+
+Services are the only writers (see STYLE.md): keyword-only, typed, one transaction each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.errors import Conflict, InvalidInput
+from clinic.models import ROLES, ApiToken, Closure, OpeningHours, Patient, Resource, Site
+from clinic.tokens import hash_token, new_token
+
+log = logging.getLogger(__name__)
+
+# Raw API tokens look like `ict_<43 url-safe characters>`: the prefix tells a leaked string
+# apart from other secrets in log scanners, and the first PREFIX_LENGTH characters are kept in
+# clear so a person can tell their tokens apart in the admin.
+API_TOKEN_PREFIX = "ict"
+PREFIX_LENGTH = 12
+
+
+def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+    """Create an API token for `user`; return the row and the raw token.
+
+    The raw token is returned once and never stored: the row keeps only its HMAC (see
+    clinic/tokens.py), so it cannot be shown again. Lose it, revoke it and make a new one.
+    """
+    name = name.strip()
+    if not name:
+        raise InvalidInput("name: give the token a name, e.g. the script that uses it")
+    if not user.is_active:
+        raise InvalidInput("user: an inactive user cannot get an API token", code="user_inactive")
+    raw = new_token(API_TOKEN_PREFIX)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name[:100], prefix=raw[:PREFIX_LENGTH], token_hash=hash_token(raw)
+        )
+    log.info("api token %s (%s) created for %s", token.pk, token.prefix, user.get_username())
+    return token, raw
+
+
+def api_token_revoke(
+    *, token: ApiToken, by: AbstractBaseUser | None, now: dt.datetime | None = None
+) -> ApiToken:
+    """Revoke a token at once. Revoking an already revoked token is an error, not a no-op,
+    so a script that thinks it revoked a live token learns otherwise."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Conditional update: two admins revoking at once must not both "succeed".
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        if not updated:
+            raise Conflict("This token is already revoked.", code="token_already_revoked")
+    token.revoked_at = now
+    who = by.get_username() if by is not None else "system"
+    log.info("api token %s (%s) revoked by %s", token.pk, token.prefix, who)
+    return token
+
+
+def site_create(
+    *,
+    name: str,
+    slug: str,
+    timezone_name: str,
+    holiday_country: str = "",
+    holiday_subdivision: str = "",
+    rems_certified: bool = False,
+    opening_hours: Iterable[tuple[int, dt.time, dt.time]] = (),
+    resources: Iterable[tuple[str, str]] = (),
+) -> Site:
+    """Create a site with its weekly opening hours and resources, validated as a whole.
+
+    `opening_hours` is (weekday 0=Monday, opens, closes); `resources` is (kind, name).
+    """
+    with transaction.atomic():
+        site = Site(
+            name=name,
+            slug=slug,
+            timezone=timezone_name,
+            holiday_country=holiday_country,
+            holiday_subdivision=holiday_subdivision,
+            rems_certified=rems_certified,
+        )
+        site.full_clean()
+        site.save()
+        for weekday, opens, closes in opening_hours:
+            hours = OpeningHours(site=site, weekday=weekday, opens=opens, closes=closes)
+            hours.full_clean()
+            hours.save()
+        for kind, resource_name in resources:
+            resource = Resource(site=site, kind=kind, name=resource_name)
+            resource.full_clean()
+            resource.save()
+    return site
+
+
+def site_closure_add(*, site: Site, date: dt.date, reason: str) -> Closure:
+    """Close a site for a day (on top of public holidays). Sessions already booked that day
+    are re-planned by scheduling; this only records the closure."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("reason: say why the site is closed")
+    with transaction.atomic():
+        closure, created = Closure.objects.get_or_create(
+            site=site, date=date, defaults={"reason": reason[:200]}
+        )
+        if not created and closure.reason != reason[:200]:
+            raise Conflict(
+                f"{site} is already closed on {date:%Y-%m-%d}: {closure.reason}",
+                code="closure_exists",
+            )
+    return closure
+
+
+def staff_grant_role(*, user: AbstractBaseUser, role: str, site: Site | None = None) -> None:
+    """Give a user a staff role (a Django group), and membership of `site` if given."""
+    if role not in ROLES:
+        raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}", code="unknown_role")
+    with transaction.atomic():
+        # The groups come from migration clinic/0002_roles; get_or_create guards against a
+        # database whose groups were deleted by hand in the admin.
+        group, _ = Group.objects.get_or_create(name=role)
+        user.groups.add(group)
+        if site is not None:
+            site.staff.add(user)
+
+
+# Patients -----------------------------------------------------------------------------------
+
+PATIENT_FIELDS = (
+    "mrn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "rems_enrolled",
+)
+
+
+def _patient_save(patient: Patient, *, by: AbstractBaseUser | None) -> Patient:
+    """Validate and save; a duplicate MRN at the site is a 409 `mrn_taken`."""
+    patient.mrn = patient.mrn.strip()
+    patient.given_name = patient.given_name.strip()
+    patient.family_name = patient.family_name.strip()
+    patient.full_clean(validate_unique=False, validate_constraints=False)
+    if patient.date_of_birth > timezone.localdate():
+        raise InvalidInput("date_of_birth: cannot be in the future")
+    taken = Patient.objects.filter(site_id=patient.site_id, mrn__iexact=patient.mrn)
+    if patient.pk is not None:
+        taken = taken.exclude(pk=patient.pk)
+    if taken.exists():
+        raise Conflict(
+            f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"
+        )
+    # simple_history records who made the change (API requests have no history middleware).
+    patient._history_user = by
+    try:
+        # The savepoint keeps the outer transaction usable when the unique constraint fires
+        # (two requests creating the same MRN at once; the check above cannot see the other).
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"
+        ) from exc
+    return patient
+
+
+def patient_create(
+    *,
+    site: Site,
+    mrn: str,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    sex: str = "",
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    rems_enrolled: bool = False,
+    by: AbstractBaseUser | None,
+) -> Patient:
+    """Register a patient at `site`. The MRN is unique per site (case-insensitively)."""
+    with transaction.atomic():
+        patient = Patient(
+            site=site,
+            mrn=mrn,
+            given_name=given_name,
+            family_name=family_name,
+            date_of_birth=date_of_birth,
+            sex=sex,
+            phone=phone,
+            email=email,
+            address=address,
+            rems_enrolled=rems_enrolled,
+        )
+        return _patient_save(patient, by=by)
+
+
+def patient_update(
+    *, patient: Patient, changes: dict[str, object], by: AbstractBaseUser | None
+) -> Patient:
+    """Change some of a patient's fields (see PATIENT_FIELDS); the site never changes here."""
+    unknown = set(changes) - set(PATIENT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"{sorted(unknown)[0]}: cannot be changed", code="field_read_only")
+    with transaction.atomic():
+        # Lock the row: two editors patching different fields must not lose each other's edit.
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        return _patient_save(locked, by=by)

@@ -1,0 +1,197 @@
+"""Django admin for protocol versions.
+
+Every write goes through protocols.services, so the admin keeps the same rules as the API: the
+spec is validated (errors name the path), new versions are numbered max+1, a version that a course
+uses is read-only here (its spec is shown, not editable), and only admins and clinicians edit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from clinic.errors import DomainError
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN
+from clinic.permissions import user_roles
+from protocols.models import Protocol
+from protocols.services import (
+    protocol_create_version,
+    protocol_retire,
+    protocol_spec_validate,
+    protocol_update,
+)
+from protocols.spec import SpecError, parse_spec
+
+
+def _is_editor(request: HttpRequest) -> bool:
+    return bool(user_roles(request.user) & {ROLE_ADMIN, ROLE_CLINICIAN})
+
+
+class ProtocolForm(forms.ModelForm):
+    class Meta:
+        model = Protocol
+        fields = ("slug", "name", "indication", "status", "spec")
+
+    def clean_spec(self) -> Any:
+        spec = self.cleaned_data["spec"]
+        slug = self.cleaned_data.get("slug") or (self.instance.slug if self.instance.pk else None)
+        try:
+            protocol_spec_validate(spec=spec, slug=slug)
+        except DomainError as exc:
+            problems = exc.details.get("problems") or [exc.message]
+            raise forms.ValidationError(problems) from None
+        return spec
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(admin.ModelAdmin):
+    form = ProtocolForm
+    list_display = ("slug", "version", "name", "modality", "status", "builtin", "in_use")
+    list_display_links = ("slug", "version")
+    list_filter = ("modality", "status", "builtin")
+    search_fields = ("slug", "name", "indication")
+    ordering = ("slug", "-version")
+    actions = ("retire_versions", "validate_specs")
+
+    # --- Queryset and columns ---
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Protocol]:
+        courses = Protocol._meta.get_field("courses").related_model
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by")
+            .annotate(is_in_use=Exists(courses.objects.filter(protocol=OuterRef("pk"))))
+        )
+
+    @admin.display(boolean=True, description="in use", ordering="is_in_use")
+    def in_use(self, obj: Protocol) -> bool:
+        annotated = getattr(obj, "is_in_use", None)
+        return obj.in_use if annotated is None else bool(annotated)
+
+    @admin.display(description="spec")
+    def spec_readonly(self, obj: Protocol) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.spec, indent=2))
+
+    @admin.display(description="total sessions")
+    def total_sessions(self, obj: Protocol) -> int | str:
+        try:
+            return parse_spec(obj.spec).total_sessions
+        except SpecError:
+            return "invalid spec"
+
+    # --- Form layout: a used version is read-only except its status ---
+
+    def get_fields(self, request: HttpRequest, obj: Protocol | None = None) -> list[str]:
+        if obj is None:
+            return ["slug", "name", "indication", "status", "spec"]
+        spec_field = "spec_readonly" if self.in_use(obj) else "spec"
+        return [
+            "slug",
+            "version",
+            "modality",
+            "name",
+            "indication",
+            "status",
+            "total_sessions",
+            spec_field,
+            "builtin",
+            "in_use",
+            "created_by",
+            "created_at",
+            "retired_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Protocol | None = None) -> list[str]:
+        if obj is None:
+            return []
+        fixed = ["slug", "version", "modality", "builtin", "in_use", "total_sessions"]
+        fixed += ["created_by", "created_at", "retired_at"]
+        if self.in_use(obj):
+            fixed += ["name", "indication", "spec_readonly"]
+        if not self.has_change_permission(request, obj):
+            fixed += ["name", "indication", "status", "spec"]
+        return list(dict.fromkeys(fixed))
+
+    # --- Permissions: Django model permissions and the clinic role ---
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and _is_editor(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Protocol | None = None) -> bool:
+        return super().has_change_permission(request, obj) and _is_editor(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Protocol | None = None) -> bool:
+        # A used version must stay (courses point at it); an unused draft may go.
+        if obj is not None and self.in_use(obj):
+            return False
+        return super().has_delete_permission(request, obj) and _is_editor(request)
+
+    # --- Saving through the services ---
+
+    def save_model(
+        self, request: HttpRequest, obj: Protocol, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = protocol_create_version(
+                slug=data["slug"],
+                name=data["name"],
+                indication=data["indication"],
+                spec=data["spec"],
+                status=data["status"],
+                by=request.user,
+            )
+            # The admin goes on to log and redirect using `obj`: point it at the saved row.
+            obj.pk, obj.version, obj.modality = created.pk, created.version, created.modality
+            obj.created_at = created.created_at
+            obj._state.adding = False
+            obj._state.db = created._state.db
+            return
+        changed = set(form.changed_data)
+        result = protocol_update(
+            protocol=obj,
+            by=request.user,
+            name=data.get("name") if "name" in changed else None,
+            indication=data.get("indication") if "indication" in changed else None,
+            spec=data.get("spec") if "spec" in changed else None,
+            status=data.get("status") if "status" in changed else None,
+        )
+        if result.pk != obj.pk:
+            self.message_user(
+                request,
+                f"{obj.slug} v{obj.version} is used by courses, so the change was saved as "
+                f"v{result.version}.",
+                messages.WARNING,
+            )
+
+    # --- Actions ---
+
+    @admin.action(description="Retire selected versions (no new courses; existing ones go on)")
+    def retire_versions(self, request: HttpRequest, queryset: QuerySet[Protocol]) -> None:
+        if not _is_editor(request):
+            self.message_user(request, "Only an admin or clinician may retire.", messages.ERROR)
+            return
+        retired = 0
+        for protocol in queryset.exclude(status=Protocol.Status.RETIRED):
+            protocol_retire(protocol=protocol, by=request.user)
+            retired += 1
+        self.message_user(request, f"Retired {retired} version(s).", messages.SUCCESS)
+
+    @admin.action(description="Validate selected specs")
+    def validate_specs(self, request: HttpRequest, queryset: QuerySet[Protocol]) -> None:
+        valid = 0
+        for protocol in queryset:
+            try:
+                parse_spec(protocol.spec)
+                valid += 1
+            except SpecError as exc:
+                self.message_user(request, f"{protocol} is invalid: {exc}", messages.ERROR)
+        if valid:
+            self.message_user(request, f"{valid} spec(s) valid.", messages.SUCCESS)

@@ -1,0 +1,40 @@
+"""Read-side queries for protocols."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from protocols.models import Protocol
+
+
+def _courses_model() -> type:
+    # Reached through the reverse relation so protocols does not import scheduling.
+    return Protocol._meta.get_field("courses").related_model
+
+
+def protocol_list(
+    *,
+    modality: str | None = None,
+    status: str | None = None,
+    slug: str | None = None,
+    all_versions: bool = False,
+) -> QuerySet[Protocol]:
+    """Protocols filtered by modality/status, newest version first within each slug.
+
+    Without `all_versions`, only the highest version per slug *among those matching the filters*
+    (so `status=active` gives each slug's latest active version). Each row carries `is_in_use`.
+    """
+    rows = Protocol.objects.all()
+    if modality:
+        rows = rows.filter(modality=modality)
+    if status:
+        rows = rows.filter(status=status)
+    if slug:
+        rows = rows.filter(slug=slug)
+    if not all_versions:
+        latest = rows.filter(slug=OuterRef("slug")).order_by("-version").values("version")[:1]
+        rows = rows.filter(version=Subquery(latest))
+    courses = _courses_model()
+    return rows.annotate(
+        is_in_use=Exists(courses.objects.filter(protocol=OuterRef("pk")))
+    ).order_by("slug", "-version")

@@ -1,0 +1,374 @@
+"""Protocol versions: create, update, activate, retire. The only code that writes Protocol rows.
+
+Versioning rules (docs/protocol-spec.md, "Versions"):
+  * a protocol is a slug; each row is one version of it, numbered 1, 2, 3 ... per slug;
+  * a version that any course uses is immutable: changing its spec makes the next version;
+  * a version no course uses may be edited in place (drafts while they are being written);
+  * the slug's modality never changes between versions (courses and resources depend on it).
+
+`by=None` means the system itself (the `load_protocols` command); every request path passes the
+acting user, who must be an admin or a clinician to create, change or retire a version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.errors import Conflict, InvalidInput, NotFound
+from clinic.models import ROLE_CLINICIAN
+from clinic.permissions import require_role
+from protocols.models import Protocol
+from protocols.spec import ProtocolSpec, SpecError, parse_spec
+
+# Stable error codes (clients and tests rely on them).
+INVALID_SPEC = "invalid_spec"
+MODALITY_CHANGED = "modality_changed"
+PROTOCOL_NOT_FOUND = "protocol_not_found"
+PROTOCOL_RETIRED = "protocol_retired"
+VERSION_CONFLICT = "protocol_version_conflict"
+
+_STATUSES = {s.value for s in Protocol.Status}
+
+
+def protocol_spec_validate(*, spec: Any, slug: str | None = None) -> ProtocolSpec:
+    """Parse a raw spec or raise InvalidInput("invalid_spec") naming each problem by path,
+    e.g. ``phases[1].sessions_per_day: must be at least 1``. With `slug`, also check that the
+    spec keeps the modality of the slug's existing versions ("modality_changed")."""
+    try:
+        parsed = parse_spec(spec)
+    except SpecError as exc:
+        raise InvalidInput(str(exc), code=INVALID_SPEC, problems=exc.problems) from None
+    if slug is not None:
+        existing = (
+            Protocol.objects.filter(slug=slug)
+            .order_by("-version")
+            .values_list("modality", flat=True)
+        ).first()
+        if existing is not None:
+            _check_modality(slug, existing, parsed)
+    return parsed
+
+
+def _check_modality(slug: str, existing: str, parsed: ProtocolSpec) -> None:
+    if existing != parsed.modality.value:
+        raise InvalidInput(
+            f"spec.modality: {slug!r} is a {existing} protocol; a version cannot change it to "
+            f"{parsed.modality.value} (use a new slug)",
+            code=MODALITY_CHANGED,
+        )
+
+
+def _require_editor(by: Any, action: str) -> None:
+    if by is not None:
+        require_role(by, ROLE_CLINICIAN, action=action)
+
+
+def _check_status(status: str) -> None:
+    if status not in _STATUSES:
+        raise InvalidInput(
+            f"status: must be one of {', '.join(sorted(_STATUSES))}", code="invalid_status"
+        )
+
+
+def protocol_create_version(
+    *,
+    slug: str,
+    name: str,
+    indication: str,
+    spec: Any,
+    status: str = Protocol.Status.DRAFT,
+    by: Any,
+    builtin: bool = False,
+    version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Protocol:
+    """Create the next version of `slug` (version 1 for a new slug) and return it.
+
+    The spec is validated first (InvalidInput "invalid_spec"); the modality comes from the spec
+    and must match earlier versions (InvalidInput "modality_changed"). `version` may ask for a
+    higher number than max+1 (the library loader keeps library revision numbers), never a lower.
+    """
+    _require_editor(by, "create protocol versions")
+    _check_status(status)
+    parsed = protocol_spec_validate(spec=spec)
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            # Race: two editors saving a new version of the same slug at once would both read
+            # the same max(version) and both write max+1. So first lock the slug's rows (every
+            # writer waits on the oldest one), and only then read the latest version in a new
+            # statement: under READ COMMITTED a blocked SELECT ... FOR UPDATE returns its old
+            # snapshot, which misses the version the lock holder just inserted. A brand-new slug
+            # has no rows to lock; there the unique (slug, version) constraint is the backstop
+            # and the loser gets a 409 (below).
+            list(Protocol.objects.select_for_update().filter(slug=slug).values_list("pk"))
+            latest = (
+                Protocol.objects.filter(slug=slug)
+                .order_by("-version")
+                .values_list("version", "modality")
+                .first()
+            )
+            latest_version = latest[0] if latest else 0
+            if latest:
+                _check_modality(slug, latest[1], parsed)
+            number = max(latest_version + 1, version or 0)
+            return Protocol.objects.create(
+                slug=slug,
+                version=number,
+                modality=parsed.modality.value,
+                name=name,
+                indication=indication,
+                spec=spec,
+                status=status,
+                builtin=builtin,
+                created_by=by,
+                retired_at=now if status == Protocol.Status.RETIRED else None,
+            )
+    except IntegrityError:
+        raise Conflict(
+            f"Another version of {slug!r} was saved at the same moment; try again.",
+            code=VERSION_CONFLICT,
+        ) from None
+
+
+def protocol_get(*, slug: str, version: int | None = None) -> Protocol:
+    """A given version of `slug`, or its latest active version (NotFound otherwise)."""
+    rows = Protocol.objects.filter(slug=slug)
+    if version is not None:
+        found = rows.filter(version=version).first()
+        if found is None:
+            raise NotFound(f"Protocol {slug!r} has no version {version}.", code=PROTOCOL_NOT_FOUND)
+        return found
+    found = rows.filter(status=Protocol.Status.ACTIVE).order_by("-version").first()
+    if found is None:
+        what = "no active version" if rows.exists() else "does not exist"
+        raise NotFound(f"Protocol {slug!r} {what}.", code=PROTOCOL_NOT_FOUND)
+    return found
+
+
+def protocol_activate(*, protocol: Protocol, by: Any) -> Protocol:
+    """Make a draft (or retired) version active: courses may be enrolled on it."""
+    _require_editor(by, "activate protocol versions")
+    with transaction.atomic():
+        row = Protocol.objects.select_for_update().get(pk=protocol.pk)
+        if row.status != Protocol.Status.ACTIVE:
+            row.status = Protocol.Status.ACTIVE
+            row.retired_at = None
+            row.save(update_fields=["status", "retired_at"])
+        return row
+
+
+def protocol_retire(*, protocol: Protocol, by: Any, now: dt.datetime | None = None) -> Protocol:
+    """Retire a version: no new courses on it; courses already on it carry on unchanged."""
+    _require_editor(by, "retire protocol versions")
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = Protocol.objects.select_for_update().get(pk=protocol.pk)
+        if row.status != Protocol.Status.RETIRED:
+            row.status = Protocol.Status.RETIRED
+            row.retired_at = now
+            row.save(update_fields=["status", "retired_at"])
+        return row
+
+
+def protocol_retire_slug(*, slug: str, by: Any, now: dt.datetime | None = None) -> list[Protocol]:
+    """Retire every version of `slug` that is not retired yet; returns the versions retired."""
+    _require_editor(by, "retire protocol versions")
+    if not Protocol.objects.filter(slug=slug).exists():
+        raise NotFound(f"Protocol {slug!r} does not exist.", code=PROTOCOL_NOT_FOUND)
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Protocol.objects.select_for_update()
+            .filter(slug=slug)
+            .exclude(status=Protocol.Status.RETIRED)
+            .order_by("version")
+        )
+        for row in rows:
+            row.status = Protocol.Status.RETIRED
+            row.retired_at = now
+            row.save(update_fields=["status", "retired_at"])
+        return rows
+
+
+def protocol_update(
+    *,
+    protocol: Protocol,
+    by: Any,
+    name: str | None = None,
+    indication: str | None = None,
+    spec: Any = None,
+    status: str | None = None,
+    now: dt.datetime | None = None,
+) -> Protocol:
+    """Change a version; returns the row that now holds the change.
+
+    A version some course uses is immutable: a new spec (or name/indication) becomes the next
+    version, which is returned, and the used version is left exactly as it was. A version no
+    course uses is edited in place. `status` alone (activate/retire) never makes a new version.
+    """
+    _require_editor(by, "change protocols")
+    if status is not None:
+        _check_status(status)
+    if spec is not None:
+        protocol_spec_validate(spec=spec)
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = Protocol.objects.select_for_update().get(pk=protocol.pk)
+        changes = {
+            field: value
+            for field, value in (("name", name), ("indication", indication), ("spec", spec))
+            if value is not None and value != getattr(row, field)
+        }
+        if changes and row.courses.exists():
+            return protocol_create_version(
+                slug=row.slug,
+                name=changes.get("name", row.name),
+                indication=changes.get("indication", row.indication),
+                spec=changes.get("spec", row.spec),
+                status=status or row.status,
+                by=by,
+                builtin=row.builtin,
+                now=now,
+            )
+        if "spec" in changes:
+            _check_modality(row.slug, row.modality, protocol_spec_validate(spec=spec))
+        for field, value in changes.items():
+            setattr(row, field, value)
+        fields = list(changes)
+        if status is not None and status != row.status:
+            row.status = status
+            row.retired_at = now if status == Protocol.Status.RETIRED else None
+            fields += ["status", "retired_at"]
+        if fields:
+            row.save(update_fields=fields)
+        return row
+
+
+# --- The built-in library (protocols/library/*.json) -------------------------------------------
+
+LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+_LIBRARY_KEYS = {"slug", "name", "indication", "modality", "version", "spec"}
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One library file: a built-in protocol as shipped with the code."""
+
+    path: Path
+    slug: str
+    name: str
+    indication: str
+    modality: str
+    version: int
+    spec: dict[str, Any]
+
+
+class LibraryError(ValueError):
+    """A library file that cannot be loaded; the message names the file and the problem."""
+
+
+def library_entries(directory: Path | None = None) -> list[LibraryEntry]:
+    """Read and check every library file (sorted by name; default protocols/library/); raise
+    LibraryError on the first bad one. Pure: reads files, touches no database."""
+    entries = []
+    for path in sorted((directory or LIBRARY_DIR).glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise LibraryError(f"{path.name}: not valid JSON ({exc})") from None
+        if not isinstance(data, dict) or set(data) != _LIBRARY_KEYS:
+            keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+            raise LibraryError(f"{path.name}: expected keys {sorted(_LIBRARY_KEYS)}, got {keys}")
+        try:
+            parsed = parse_spec(data["spec"])
+        except SpecError as exc:
+            raise LibraryError(f"{path.name}: {exc}") from None
+        if data["slug"] != path.stem:
+            raise LibraryError(f"{path.name}: slug {data['slug']!r} must match the file name")
+        if data["modality"] != parsed.modality.value:
+            raise LibraryError(f"{path.name}: modality differs from spec.modality")
+        if not isinstance(data["version"], int) or data["version"] < 1:
+            raise LibraryError(f"{path.name}: version must be a whole number from 1")
+        entries.append(
+            LibraryEntry(
+                path=path,
+                slug=data["slug"],
+                name=data["name"],
+                indication=data["indication"],
+                modality=data["modality"],
+                version=data["version"],
+                spec=data["spec"],
+            )
+        )
+    return entries
+
+
+def protocol_load_builtin(
+    *, entry: LibraryEntry, now: dt.datetime | None = None
+) -> tuple[Protocol | None, str]:
+    """Bring one library entry into the database; returns (row, what happened).
+
+    Idempotent: an unchanged entry touches nothing (an admin who retired a built-in version is
+    not overruled). A changed entry updates the latest built-in version in place while no course
+    uses it, and otherwise becomes the next version (the used one stays as it was). A slug whose
+    latest version was made locally (not from the library) is left alone.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Race: two deploys running load_protocols at once would both decide to add the next
+        # version. Lock the slug's rows first, then read the latest in a fresh statement (a
+        # blocked SELECT ... FOR UPDATE would return the snapshot from before the other
+        # loader's insert).
+        list(Protocol.objects.select_for_update().filter(slug=entry.slug).values_list("pk"))
+        latest = Protocol.objects.filter(slug=entry.slug).order_by("-version").first()
+        if latest is None:
+            row = protocol_create_version(
+                slug=entry.slug,
+                name=entry.name,
+                indication=entry.indication,
+                spec=entry.spec,
+                status=Protocol.Status.ACTIVE,
+                by=None,
+                builtin=True,
+                version=entry.version,
+                now=now,
+            )
+            return row, f"created v{row.version}"
+        if not latest.builtin:
+            return latest, f"skipped: v{latest.version} is a local version, not from the library"
+        if (latest.spec, latest.name, latest.indication) == (
+            entry.spec,
+            entry.name,
+            entry.indication,
+        ):
+            return latest, f"unchanged v{latest.version}"
+        if latest.courses.exists():
+            row = protocol_create_version(
+                slug=entry.slug,
+                name=entry.name,
+                indication=entry.indication,
+                spec=entry.spec,
+                status=Protocol.Status.ACTIVE,
+                by=None,
+                builtin=True,
+                version=entry.version,
+                now=now,
+            )
+            return row, f"created v{row.version} (v{latest.version} is used by courses)"
+        row = protocol_update(
+            protocol=latest,
+            by=None,
+            name=entry.name,
+            indication=entry.indication,
+            spec=entry.spec,
+            now=now,
+        )
+        return row, f"updated v{row.version} in place (no course uses it)"

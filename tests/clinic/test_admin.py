@@ -1,0 +1,86 @@
+"""The Django admin for the clinic: every page an admin uses loads, and tokens stay secret."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from clinic.models import ApiToken
+from clinic.services import api_token_create
+
+
+@pytest.fixture
+def admin_client_(admin_user: User) -> Client:
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/clinic/site/",
+        "/admin/clinic/site/?q=river&rems_certified__exact=0",
+        "/admin/clinic/resource/",
+        "/admin/clinic/resource/?kind__exact=tms_chair&active__exact=1&q=TMS",
+        "/admin/clinic/patient/",
+        "/admin/clinic/patient/?q=MRN-001",
+        "/admin/clinic/patient/?q=example",
+        "/admin/clinic/apitoken/",
+        "/admin/clinic/apitoken/?revoked_at__isempty=1",
+        "/admin/auth/group/",
+    ],
+)
+def test_admin_lists_load(admin_client_, patient, url):
+    response = admin_client_.get(url)
+    assert response.status_code == 200
+
+
+def test_patient_search_finds_by_mrn_and_name(admin_client_, patient):
+    assert b"MRN-001" in admin_client_.get("/admin/clinic/patient/?q=MRN-001").content
+    assert b"MRN-001" in admin_client_.get("/admin/clinic/patient/?q=Example").content
+    assert b"MRN-001" not in admin_client_.get("/admin/clinic/patient/?q=nobody").content
+
+
+def test_site_page_edits_opening_hours_and_closures_inline(admin_client_, site):
+    response = admin_client_.get(f"/admin/clinic/site/{site.pk}/change/")
+    assert response.status_code == 200
+    formsets = {f.formset.prefix for f in response.context["inline_admin_formsets"]}
+    assert {"opening_hours", "closures"} <= formsets
+
+
+def test_patient_history_is_visible(admin_client_, patient):
+    patient.phone = "555-0100"
+    patient.save()
+    response = admin_client_.get(f"/admin/clinic/patient/{patient.pk}/history/")
+    assert response.status_code == 200
+    assert len(response.context["page_obj"].object_list) == 2
+
+
+def test_token_page_never_shows_or_edits_the_hash(admin_client_, scheduler):
+    row, raw = api_token_create(user=scheduler, name="script")
+    response = admin_client_.get(f"/admin/clinic/apitoken/{row.pk}/change/")
+    assert response.status_code == 200
+    assert row.token_hash.encode() not in response.content
+    assert raw.encode() not in response.content
+    assert "token_hash" not in response.context["adminform"].form.fields
+    # Tokens are only made by create_api_token, which can show the raw token once.
+    assert admin_client_.get("/admin/clinic/apitoken/add/").status_code == 403
+
+
+def test_revoke_action_revokes_only_the_selected_tokens(admin_client_, scheduler):
+    first, _ = api_token_create(user=scheduler, name="one")
+    second, _ = api_token_create(user=scheduler, name="two")
+    response = admin_client_.post(
+        "/admin/clinic/apitoken/",
+        {"action": "revoke_tokens", "_selected_action": [first.pk]},
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.revoked_at is not None
+    assert second.revoked_at is None
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 1

@@ -1,0 +1,292 @@
+"""/api/v1/patients: register, read, update (PATCH) and search patients."""
+
+import datetime as dt
+
+import pytest
+
+from clinic.models import Patient
+from tests.conftest import make_user
+
+WRITERS = ["scheduler", "clinician", "admin_user"]
+READERS = [*WRITERS, "nurse"]
+
+PATIENT_FIELDS = {
+    "id",
+    "site_id",
+    "mrn",
+    "given_name",
+    "family_name",
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address",
+    "rems_enrolled",
+    "created_at",
+    "updated_at",
+}
+
+
+def new_patient(site, **overrides):
+    return {
+        "site_id": site.pk,
+        "mrn": "MRN-900",
+        "given_name": "Grace",
+        "family_name": "Hopper",
+        "date_of_birth": "1956-12-09",
+        **overrides,
+    }
+
+
+def add_patient(site, mrn, given, family):
+    return Patient.objects.create(
+        site=site, mrn=mrn, given_name=given, family_name=family, date_of_birth=dt.date(1970, 1, 1)
+    )
+
+
+# Create ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", WRITERS)
+def test_schedulers_clinicians_and_admins_register_patients(persona, site, api_as, request):
+    user = request.getfixturevalue(persona)
+
+    response = api_as(user).post(
+        "patients", new_patient(site, phone=" 555-0100", rems_enrolled=True)
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == PATIENT_FIELDS
+    assert body["full_name"] == "Grace Hopper"
+    assert body["date_of_birth"] == "1956-12-09"
+    assert body["rems_enrolled"] is True
+    patient = Patient.objects.get(pk=body["id"])
+    assert (patient.site, patient.mrn) == (site, "MRN-900")
+    assert patient.history.get().history_user == user
+
+
+def test_nurse_cannot_register_a_patient(site, nurse, api_as):
+    response = api_as(nurse).post("patients", new_patient(site))
+    assert response.status_code == 403
+    assert response.json()["code"] == "role_forbidden"
+    assert not Patient.objects.exists()
+
+
+def test_cannot_register_a_patient_at_another_site(site, other_site, scheduler, api_as):
+    response = api_as(scheduler).post("patients", new_patient(other_site))
+    assert response.status_code == 404
+    assert response.json()["code"] == "site_not_found"
+    assert not Patient.objects.exists()
+
+
+def test_duplicate_mrn_at_the_site_is_409_mrn_taken(site, scheduler, patient, api_as):
+    response = api_as(scheduler).post("patients", new_patient(site, mrn="mrn-001"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "mrn_taken"
+    assert Patient.objects.count() == 1
+
+
+def test_the_same_mrn_may_be_used_at_another_site(site, other_site, outsider, patient, api_as):
+    response = api_as(outsider).post("patients", new_patient(other_site, mrn=patient.mrn))
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("overrides", "mentions"),
+    [
+        ({"given_name": "  "}, "given_name"),
+        ({"mrn": ""}, "mrn"),
+        ({"mrn": "X" * 33}, "mrn"),
+        ({"date_of_birth": "1956-02-30"}, "date_of_birth"),
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"email": "not-an-email"}, "email"),
+        ({"site_id": None}, "site_id"),
+    ],
+)
+def test_invalid_patients_are_422_and_write_nothing(overrides, mentions, site, scheduler, api_as):
+    payload = {k: v for k, v in new_patient(site, **overrides).items() if v is not None}
+    response = api_as(scheduler).post("patients", payload)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid"
+    assert mentions in response.json()["message"]
+    assert not Patient.objects.exists()
+
+
+# Read -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_staff_of_the_site_read_a_patient(persona, patient, api_as, request):
+    response = api_as(request.getfixturevalue(persona)).get(f"patients/{patient.pk}")
+    assert response.status_code == 200
+    assert response.json()["mrn"] == "MRN-001"
+    assert set(response.json()) == PATIENT_FIELDS
+
+
+def test_outsider_cannot_see_our_patient(patient, outsider, api_as):
+    client = api_as(outsider)
+    response = client.get(f"patients/{patient.pk}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "patient_not_found"
+    assert client.get("patients").json()["count"] == 0
+    assert client.get("patients", q="Example").json()["count"] == 0
+
+
+def test_unknown_patient_is_404(site, scheduler, api_as):
+    response = api_as(scheduler).get("patients/424242")
+    assert response.status_code == 404
+    assert response.json()["code"] == "patient_not_found"
+
+
+def test_user_without_a_staff_role_gets_403(site, patient, api_as):
+    client = api_as(make_user("rory", None, site))
+    for response in (
+        client.get("patients"),
+        client.get(f"patients/{patient.pk}"),
+        client.post("patients", new_patient(site)),
+        client.patch(f"patients/{patient.pk}", {"phone": "1"}),
+    ):
+        assert response.status_code == 403
+        assert response.json()["code"] == "role_forbidden"
+
+
+def test_anonymous_gets_401_everywhere(site, patient, api_as):
+    client = api_as(None)
+    for response in (
+        client.get("patients"),
+        client.get(f"patients/{patient.pk}"),
+        client.post("patients", new_patient(site)),
+        client.patch(f"patients/{patient.pk}", {"phone": "1"}),
+    ):
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthenticated"
+
+
+# Search and pages -----------------------------------------------------------------------------
+
+
+def test_search_matches_names_and_mrn_prefix(site, other_site, nurse, api_as):
+    anne = add_patient(site, "A-100", "Anne", "Smith")
+    john = add_patient(site, "A-200", "John", "Smithers")
+    add_patient(site, "B-300", "Maria", "Lopez")
+    add_patient(other_site, "A-101", "Anne", "Smith")
+    client = api_as(nurse)
+
+    def found(**params):
+        response = client.get("patients", **params)
+        assert response.status_code == 200, response.content
+        return [p["id"] for p in response.json()["items"]]
+
+    assert found(q="smith") == [anne.pk, john.pk]
+    assert found(q="ann smi") == [anne.pk]
+    assert found(q="a-2") == [john.pk]
+    assert found(q="A-100") == [anne.pk]
+    assert found(q="100") == []  # MRNs match from the start only
+    assert found(q="nobody") == []
+    assert len(found()) == 3
+    assert len(found(site_id=site.pk)) == 3
+
+
+def test_search_by_another_sites_id_is_404(site, other_site, nurse, api_as):
+    response = api_as(nurse).get("patients", site_id=other_site.pk)
+    assert response.status_code == 404
+    assert response.json()["code"] == "site_not_found"
+
+
+def test_patients_are_paginated_with_a_bounded_page_size(site, scheduler, api_as):
+    for i in range(5):
+        add_patient(site, f"P-{i}", "Pat", f"Family{i}")
+    client = api_as(scheduler)
+
+    page2 = client.get("patients", page=2, page_size=3).json()
+    too_far = client.get("patients", page=3, page_size=3)
+    too_big = client.get("patients", page_size=201)
+
+    assert [p["family_name"] for p in page2["items"]] == ["Family3", "Family4"]
+    assert (page2["count"], page2["pages"]) == (5, 2)
+    assert too_far.status_code == 422
+    assert too_far.json()["code"] == "page_out_of_range"
+    assert too_big.status_code == 422
+    assert "page_size" in too_big.json()["message"]
+
+
+def test_overlong_search_is_422(site, scheduler, api_as):
+    response = api_as(scheduler).get("patients", q="x" * 101)
+    assert response.status_code == 422
+    assert "q" in response.json()["message"]
+
+
+# Update ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", WRITERS)
+def test_patch_changes_only_the_fields_sent(persona, patient, api_as, request):
+    user = request.getfixturevalue(persona)
+    before = Patient.objects.get(pk=patient.pk)
+
+    response = api_as(user).patch(f"patients/{patient.pk}", {"phone": "555-0199"})
+
+    assert response.status_code == 200, response.content
+    after = Patient.objects.get(pk=patient.pk)
+    assert after.phone == "555-0199"
+    assert (after.mrn, after.given_name, after.family_name, after.date_of_birth) == (
+        before.mrn,
+        before.given_name,
+        before.family_name,
+        before.date_of_birth,
+    )
+    assert response.json()["phone"] == "555-0199"
+    assert after.history.first().history_user == user
+
+
+def test_patch_to_an_mrn_already_taken_is_409(site, patient, scheduler, api_as):
+    other = add_patient(site, "MRN-002", "Other", "Person")
+    response = api_as(scheduler).patch(f"patients/{other.pk}", {"mrn": "MRN-001"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "mrn_taken"
+    assert Patient.objects.get(pk=other.pk).mrn == "MRN-002"
+
+
+def test_patch_keeping_its_own_mrn_is_fine(patient, scheduler, api_as):
+    response = api_as(scheduler).patch(f"patients/{patient.pk}", {"mrn": "MRN-001"})
+    assert response.status_code == 200
+
+
+def test_nurse_cannot_change_a_patient(patient, nurse, api_as):
+    response = api_as(nurse).patch(f"patients/{patient.pk}", {"phone": "1"})
+    assert response.status_code == 403
+    assert response.json()["code"] == "role_forbidden"
+    assert Patient.objects.get(pk=patient.pk).phone == ""
+
+
+def test_outsider_cannot_change_our_patient(patient, outsider, api_as):
+    response = api_as(outsider).patch(f"patients/{patient.pk}", {"phone": "1"})
+    assert response.status_code == 404
+    assert Patient.objects.get(pk=patient.pk).phone == ""
+
+
+@pytest.mark.parametrize(
+    ("payload", "mentions"),
+    [
+        ({"family_name": ""}, "family_name"),
+        ({"date_of_birth": "tomorrow"}, "date_of_birth"),
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"email": "nope"}, "email"),
+        ({"rems_enrolled": "perhaps"}, "rems_enrolled"),
+    ],
+)
+def test_invalid_patch_is_422_and_changes_nothing(payload, mentions, patient, scheduler, api_as):
+    response = api_as(scheduler).patch(f"patients/{patient.pk}", payload)
+    assert response.status_code == 422, response.content
+    assert mentions in response.json()["message"]
+    after = Patient.objects.get(pk=patient.pk)
+    assert (after.family_name, after.email, after.rems_enrolled) == ("Example", "", True)
+
+
+def test_patch_cannot_move_a_patient_to_another_site(patient, other_site, admin_user, api_as):
+    response = api_as(admin_user).patch(f"patients/{patient.pk}", {"site_id": other_site.pk})
+    # Unknown fields are ignored by the schema; the site is not a PATCH field.
+    assert response.status_code == 200
+    assert Patient.objects.get(pk=patient.pk).site_id == patient.site_id

@@ -1,0 +1,122 @@
+"""Production settings, checked the way production starts: manage.py in a clean environment."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRINT_SETTINGS = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "db = settings.DATABASES['default']; "
+    "print(json.dumps({'DEBUG': settings.DEBUG, 'ALLOWED_HOSTS': settings.ALLOWED_HOSTS, "
+    "'TIME_ZONE': settings.TIME_ZONE, 'ENGINE': db['ENGINE'], 'HOST': db.get('HOST'), "
+    "'PORT': db.get('PORT'), 'NAME': db['NAME'], 'SSL_REDIRECT': settings.SECURE_SSL_REDIRECT, "
+    "'SESSION_COOKIE_SECURE': settings.SESSION_COOKIE_SECURE}))"
+)
+
+
+def production_env(**overrides: str | None) -> dict[str, str]:
+    """A clean environment like a production unit file: nothing inherited from this run."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "clinic.example.org",
+    }
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+
+def settings_in(env: dict[str, str]) -> dict:
+    result = run(["-c", PRINT_SETTINGS], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_check_deploy_is_clean_with_production_environment():
+    result = check_deploy(production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"DEBUG": "1"}, "security.W018"),  # DEBUG on
+        ({"SECRET_KEY": "short-key"}, "security.W009"),  # weak key
+        ({"ALLOWED_HOSTS": None}, "security.W020"),  # no hosts
+        ({"SECURE_SSL_REDIRECT": "0"}, "security.W008"),
+        ({"SECURE_HSTS_SECONDS": "0"}, "security.W004"),
+    ],
+)
+def test_check_deploy_still_catches_a_weakened_configuration(overrides, expected):
+    # Proves the clean run above means something: each weakening is reported.
+    result = check_deploy(production_env(**overrides))
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+
+
+def test_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = check_deploy(production_env(SECRET_KEY=None))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    assert settings_in(production_env())["DEBUG"] is False
+    assert settings_in(production_env(DEBUG="0"))["DEBUG"] is False
+    assert settings_in(production_env(DEBUG="false"))["DEBUG"] is False
+    dev = settings_in(production_env(DEBUG="1", SECRET_KEY=None, ALLOWED_HOSTS=None))
+    assert dev["DEBUG"] is True
+    assert dev["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1", "[::1]"]
+    assert dev["SSL_REDIRECT"] is False
+
+
+def test_hosts_database_and_time_zone_come_from_the_environment():
+    values = settings_in(
+        production_env(
+            ALLOWED_HOSTS="clinic.example.org, www.clinic.example.org",
+            DATABASE_URL="postgres://clinic:pw@db.internal:5433/clinic_prod",
+            TIME_ZONE="Europe/London",
+        )
+    )
+    assert values["ALLOWED_HOSTS"] == ["clinic.example.org", "www.clinic.example.org"]
+    assert values["ENGINE"] == "django.db.backends.postgresql"
+    assert (values["HOST"], values["PORT"], values["NAME"]) == ("db.internal", 5433, "clinic_prod")
+    assert values["TIME_ZONE"] == "Europe/London"
+    assert values["SSL_REDIRECT"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True
+
+
+def test_without_database_url_the_embedded_sqlite_is_used():
+    values = settings_in(production_env())
+    assert values["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["NAME"].endswith("db.sqlite3")
