@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import AwareDatetime, ConfigDict
 
 from charting import scoring, services
@@ -614,7 +614,7 @@ def session_chart(request: HttpRequest, session_id: int):
 def submit_course_screening(request: HttpRequest, course_id: int, payload: AnswersIn):
     course = _course(request, course_id)
     s = services.course_screening_submit(course=course, answers=payload.answers, by=request.user)
-    return 201, _screening_out(s)
+    return Status(201, _screening_out(s))
 
 
 @router.get("/courses/{course_id}/screening", response={200: ScreeningOut, **_ERRORS})
@@ -630,7 +630,7 @@ def get_course_screening(request: HttpRequest, course_id: int):
 def submit_session_screening(request: HttpRequest, session_id: int, payload: AnswersIn):
     session = _session(request, session_id)
     s = services.session_screening_submit(session=session, answers=payload.answers, by=request.user)
-    return 201, _screening_out(s)
+    return Status(201, _screening_out(s))
 
 
 @router.get("/sessions/{session_id}/screening", response={200: ScreeningOut, **_ERRORS})
@@ -703,7 +703,7 @@ def record_entries(request: HttpRequest, record_id: int, payload: EntriesIn):
         taken_at=payload.taken_at,
         by=request.user,
     )
-    return 201, _observation_out(record)
+    return Status(201, _observation_out(record))
 
 
 @router.post("/observations/{record_id}/sign", response={200: ObservationOut, **_ERRORS})
@@ -725,7 +725,7 @@ def amend_observation(request: HttpRequest, record_id: int, payload: AmendIn):
         reason=payload.reason,
         by=request.user,
     )
-    return 201, _observation_out(record)
+    return Status(201, _observation_out(record))
 
 
 # --- treatment parameters -----------------------------------------------------------------------
@@ -787,7 +787,7 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn):
         session=session,
         by=request.user,
     )
-    return 201, _scale_out(row)
+    return Status(201, _scale_out(row))
 
 
 @router.get("/courses/{course_id}/outcomes", response={200: list[OutcomeOut], **_ERRORS})

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from clinic import selectors, services
 from clinic.models import (
@@ -59,6 +59,9 @@ class PatientOut(Schema):
 
 
 class PatientCreateIn(Schema):
+    # A misspelt field must be an error, not silently dropped from a patient's record.
+    model_config = ConfigDict(extra="forbid")
+
     site_id: int
     mrn: Mrn
     given_name: Name
@@ -72,7 +75,9 @@ class PatientCreateIn(Schema):
 
 
 class PatientUpdateIn(Schema):
-    """Every field optional: only the fields sent are changed."""
+    """Every field optional: only the fields sent are changed. The site cannot be changed."""
+
+    model_config = ConfigDict(extra="forbid")
 
     mrn: Mrn | None = None
     given_name: Name | None = None

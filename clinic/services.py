@@ -153,7 +153,8 @@ def _patient_save(patient: Patient, *, by: AbstractBaseUser | None) -> Patient:
     patient.mrn = patient.mrn.strip()
     patient.given_name = patient.given_name.strip()
     patient.family_name = patient.family_name.strip()
-    patient.full_clean(validate_unique=False, validate_constraints=False)
+    # The site is a loaded row the caller may use; uniqueness is checked below, as a 409.
+    patient.full_clean(exclude=["site"], validate_unique=False, validate_constraints=False)
     if patient.date_of_birth > timezone.localdate():
         raise InvalidInput("date_of_birth: cannot be in the future")
     taken = Patient.objects.filter(site_id=patient.site_id, mrn__iexact=patient.mrn)
@@ -215,6 +216,8 @@ def patient_update(
     unknown = set(changes) - set(PATIENT_FIELDS)
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]}: cannot be changed", code="field_read_only")
+    if not changes:
+        return patient
     with transaction.atomic():
         # Lock the row: two editors patching different fields must not lose each other's edit.
         locked = Patient.objects.select_for_update().get(pk=patient.pk)

@@ -34,7 +34,11 @@ if not SECRET_KEY:
     if not DEBUG and not env_bool("ALLOW_INSECURE_KEY", False):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     # Development and test only: a fixed key would let anyone forge sessions in production.
-    SECRET_KEY = "dev-insecure-key-do-not-use-in-production-0123456789abcdef"
+    # The "django-insecure-" prefix makes `check --deploy` fail (security.W009) if it ever
+    # reaches a server through ALLOW_INSECURE_KEY.
+    SECRET_KEY = "django-insecure-dev-key-do-not-use-in-production-0123456789abcdef"
+# Rotation: move the old key here so existing sessions and signed values stay valid meanwhile.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

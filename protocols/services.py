@@ -31,7 +31,6 @@ from protocols.spec import ProtocolSpec, SpecError, parse_spec
 INVALID_SPEC = "invalid_spec"
 MODALITY_CHANGED = "modality_changed"
 PROTOCOL_NOT_FOUND = "protocol_not_found"
-PROTOCOL_RETIRED = "protocol_retired"
 VERSION_CONFLICT = "protocol_version_conflict"
 
 _STATUSES = {s.value for s in Protocol.Status}
@@ -235,7 +234,9 @@ def protocol_update(
                 spec=changes.get("spec", row.spec),
                 status=status or row.status,
                 by=by,
-                builtin=row.builtin,
+                # A person's change is the clinic's own version, which load_protocols must not
+                # overwrite with the library's; only the loader itself (by=None) makes built-ins.
+                builtin=row.builtin and by is None,
                 now=now,
             )
         if "spec" in changes:
@@ -243,6 +244,9 @@ def protocol_update(
         for field, value in changes.items():
             setattr(row, field, value)
         fields = list(changes)
+        if changes and row.builtin and by is not None:
+            row.builtin = False
+            fields.append("builtin")
         if status is not None and status != row.status:
             row.status = status
             row.retired_at = now if status == Protocol.Status.RETIRED else None

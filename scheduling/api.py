@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from clinic.api import ErrorOut
 from scheduling import services
@@ -113,7 +113,7 @@ def enrol(request: HttpRequest, payload: EnrolIn):
         dry_run=payload.dry_run,
         exact=payload.exact,
     )
-    return (200 if payload.dry_run else 201), course
+    return Status(200 if payload.dry_run else 201, course)
 
 
 @sessions_router.post("/{session_id}/reschedule", response={200: ChangeOut, **_ERRORS})
@@ -183,7 +183,7 @@ def close_day(request: HttpRequest, site_id: int, payload: ClosureIn):
         "moved": _moved(result.moved),
         "problems": result.problems,
     }
-    return (201 if result.created else 200), body
+    return Status(201 if result.created else 200, body)
 
 
 from scheduling import api_read  # noqa: E402

@@ -230,7 +230,7 @@ def get_course(request: HttpRequest, course_id: int) -> dict[str, Any]:
     course = selectors.course_get(user=request.user, course_id=course_id)
     zone = course.site.zone
     sessions = list(course.sessions.all())
-    starts = [s.start for s in sessions]
+    starts = [s.start for s in sessions if s.active]
     return {
         "id": course.pk,
         "site_id": course.site_id,
@@ -244,7 +244,7 @@ def get_course(request: HttpRequest, course_id: int) -> dict[str, Any]:
         "status": course.status,
         "start_date": course.start_date,
         "preferred_time": course.preferred_time,
-        "sessions_total": len(sessions),
+        "sessions_total": sum(s.active for s in sessions),
         "sessions_done": sum(s.status == Session.Status.COMPLETED for s in sessions),
         "first_start": min(starts, default=None),
         "last_start": max(starts, default=None),

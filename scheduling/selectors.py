@@ -60,6 +60,8 @@ class CourseFilters:
 def course_list(*, user: Any, filters: CourseFilters) -> QuerySet[Course]:
     """Courses of the user's sites, newest start first, with session counts and first/last
     session start annotated (`sessions_total`, `sessions_done`, `first_start`, `last_start`).
+    Cancelled and no-show sessions are left out of all but `sessions_done`: `sessions_total`
+    counts the sessions in the diary, so done/total is the course's progress.
 
     `start_from`/`start_to` bound the course's start date (inclusive).
     """
@@ -86,15 +88,17 @@ def course_list(*, user: Any, filters: CourseFilters) -> QuerySet[Course]:
         courses.select_related("patient", "protocol")
         .defer("protocol__spec")
         .annotate(
-            sessions_total=_scalar(of_course.annotate(n=Count("pk")).values("n"), 0),
+            sessions_total=_scalar(
+                of_course.filter(active=True).annotate(n=Count("pk")).values("n"), 0
+            ),
             sessions_done=_scalar(
                 of_course.filter(status=Session.Status.COMPLETED)
                 .annotate(n=Count("pk"))
                 .values("n"),
                 0,
             ),
-            first_start=_scalar(of_course.annotate(t=Min("start")).values("t")),
-            last_start=_scalar(of_course.annotate(t=Max("start")).values("t")),
+            first_start=_scalar(of_course.filter(active=True).annotate(t=Min("start")).values("t")),
+            last_start=_scalar(of_course.filter(active=True).annotate(t=Max("start")).values("t")),
         )
         .order_by("-start_date", "-id")
     )

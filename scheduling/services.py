@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import FilteredRelation, Q
 from django.db.models import prefetch_related_objects as prefetch
 from django.utils import timezone
@@ -675,7 +675,9 @@ def _append_makeup(missed: Session, change: SessionChange, *, by: Any, now: dt.d
     )
     max_number = max(r[0] for r in rows)
     active_starts = [r[1] for r in rows if r[3]]
-    last_start = max(active_starts) if active_starts else missed.start
+    # After the last active session and after the missed one itself: a make-up never lands
+    # in the slot the patient just missed.
+    last_start = max([*active_starts, missed.start])
     last_day = last_start.astimezone(zone).date()
     week = last_day.toordinal() - last_day.weekday()
     week_count = len(
@@ -963,6 +965,14 @@ def _move(
     return _write_moves(changes, me, by=by, now=now, resources=resources)
 
 
+def _defer_patient_overlap_check(defer: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    mode = "DEFERRED" if defer else "IMMEDIATE"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS session_no_overlap_per_patient {mode}")
+
+
 def _write_moves(changes, me: Session, *, by: Any, now: dt.datetime, resources) -> SessionChange:
     moved: list[Moved] = []
     sessions = []
@@ -975,9 +985,13 @@ def _write_moves(changes, me: Session, *, by: Any, now: dt.datetime, resources) 
         moved.append(Moved(s, old))
     try:
         with transaction.atomic():
+            # A pushed chain is updated in one statement; on PostgreSQL check the patient
+            # overlap constraint when all rows are in place, not row by row (migration 0002).
+            _defer_patient_overlap_check(True)
             Session.objects.bulk_update(
                 sessions, ["start", "end", "observation_end", "sequence", "updated_at"]
             )
+            _defer_patient_overlap_check(False)
             Session.history.bulk_history_create(sessions, update=True, default_user=by)
             ResourceHold.objects.filter(session__in=sessions).delete()
             placements = [

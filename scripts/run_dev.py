@@ -31,6 +31,8 @@ from clinic import demo  # noqa: E402  (plain data, no Django set-up needed)
 GRACE_SECONDS = 10
 STARTUP_SECONDS = 60
 STOP = threading.Event()  # set by SIGINT/SIGTERM
+WEB = "web server"
+WORKER = "task worker (qcluster)"
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -55,11 +57,17 @@ def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def stop(children: dict[str, subprocess.Popen[bytes]], sig: int = signal.SIGTERM) -> None:
-    for proc in children.values():
+def stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, proc in children.items():
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
+                if name == WORKER:
+                    # qcluster's guard stops its own workers cleanly on SIGTERM; signalling
+                    # them too makes them die mid-task and the guard wait for them.
+                    proc.send_signal(signal.SIGTERM)
+                else:
+                    # runserver's autoreloader parent would leave the serving child behind.
+                    os.killpg(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     for proc in children.values():
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -116,10 +124,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    children["web server"] = start(["runserver", addrport], env)
-    children["task worker (qcluster)"] = start(["qcluster"], env)
+    children[WEB] = start(["runserver", addrport], env)
+    children[WORKER] = start(["qcluster"], env)
 
-    if not wait_until_serving(f"{base}api/v1/openapi.json", children["web server"]):
+    if not wait_until_serving(f"{base}api/v1/openapi.json", children[WEB]):
         if not STOP.is_set():
             print("run_dev: the web server did not come up; see its output above.", file=sys.stderr)
         stop(children)

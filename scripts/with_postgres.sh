@@ -13,6 +13,10 @@ find_bindir() {
 }
 
 if ! BINDIR=$(find_bindir); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "with_postgres: PostgreSQL server binaries not found; run: sudo apt-get install postgresql" >&2
+    exit 1
+  fi
   echo "with_postgres: installing PostgreSQL from Debian packages" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -20,22 +24,28 @@ if ! BINDIR=$(find_bindir); then
   BINDIR=$(find_bindir)
 fi
 
-id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+# As root the server runs as `postgres` (it refuses to run as root); otherwise as ourselves.
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  as_pg() { su postgres -s /bin/sh -c "$1"; }
+else
+  as_pg() { sh -c "$1"; }
+fi
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 DATA=$(mktemp -d /tmp/pgtest.XXXXXX)
-chown postgres "$DATA"
+[ "$(id -u)" = 0 ] && chown postgres "$DATA"
 chmod 700 "$DATA"
 
 cleanup() {
-  su postgres -s /bin/sh -c "'$BINDIR/pg_ctl' -D '$DATA/db' -m immediate stop" >/dev/null 2>&1 || true
+  as_pg "'$BINDIR/pg_ctl' -D '$DATA/db' -m immediate stop" >/dev/null 2>&1 || true
   rm -rf "$DATA"
 }
 trap cleanup EXIT INT TERM
 
-su postgres -s /bin/sh -c "'$BINDIR/initdb' -D '$DATA/db' -U postgres -A trust -E UTF8 --no-locale" >/dev/null
+as_pg "'$BINDIR/initdb' -D '$DATA/db' -U postgres -A trust -E UTF8 --no-locale" >/dev/null
 # Durability is pointless for a throwaway test database; turning it off keeps the run fast.
-su postgres -s /bin/sh -c "'$BINDIR/pg_ctl' -D '$DATA/db' -l '$DATA/log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200\" start" >/dev/null
+as_pg "'$BINDIR/pg_ctl' -D '$DATA/db' -l '$DATA/log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200\" start" >/dev/null
 
 "$BINDIR/psql" -h 127.0.0.1 -p "$PORT" -U postgres -qc 'SELECT version()' -tA | head -1 >&2
 

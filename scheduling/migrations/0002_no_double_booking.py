@@ -8,6 +8,11 @@ beside `&&` on a range in one GiST index). Ranges are half-open '[)', so back-to
 SQLite has no exclusion constraints: there the booking service checks inside a transaction
 that holds the write lock from BEGIN (settings: transaction_mode IMMEDIATE). Both operations
 are no-ops on other databases.
+
+DEFERRABLE (but immediate by default): a reschedule that pushes a chain of sessions updates
+them in one statement, and mid-statement one session may briefly sit where the next one still
+is; the service defers the check to the end of its write (SET CONSTRAINTS ... IMMEDIATE),
+where the final state must be clean.
 """
 
 from django.contrib.postgres.operations import BtreeGistExtension
@@ -33,7 +38,7 @@ def add_constraints(apps, schema_editor):
     for table, name, spec in CONSTRAINTS:
         schema_editor.execute(
             f"ALTER TABLE {table} ADD CONSTRAINT {name} "
-            f"EXCLUDE USING gist ({spec}) WHERE (active)"
+            f"EXCLUDE USING gist ({spec}) WHERE (active) DEFERRABLE INITIALLY IMMEDIATE"
         )
 
 

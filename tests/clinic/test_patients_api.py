@@ -287,6 +287,39 @@ def test_invalid_patch_is_422_and_changes_nothing(payload, mentions, patient, sc
 
 def test_patch_cannot_move_a_patient_to_another_site(patient, other_site, admin_user, api_as):
     response = api_as(admin_user).patch(f"patients/{patient.pk}", {"site_id": other_site.pk})
-    # Unknown fields are ignored by the schema; the site is not a PATCH field.
-    assert response.status_code == 200
+    assert response.status_code == 422
+    assert "site_id" in response.json()["message"]
     assert Patient.objects.get(pk=patient.pk).site_id == patient.site_id
+
+
+def test_misspelt_fields_are_rejected_not_ignored(site, patient, scheduler, api_as):
+    client = api_as(scheduler)
+    created = client.post("patients", new_patient(site, telephone="555"))
+    patched = client.patch(f"patients/{patient.pk}", {"familyname": "Other"})
+    for response, field in ((created, "telephone"), (patched, "familyname")):
+        assert response.status_code == 422
+        assert field in response.json()["message"]
+    assert Patient.objects.count() == 1
+
+
+def test_empty_patch_changes_nothing_and_records_no_history(patient, scheduler, api_as):
+    response = api_as(scheduler).patch(f"patients/{patient.pk}", {})
+    assert response.status_code == 200
+    assert response.json()["mrn"] == "MRN-001"
+    assert patient.history.count() == 1
+
+
+def test_a_duplicate_that_slips_past_the_check_is_still_409(
+    site, patient, scheduler, api_as, monkeypatch
+):
+    """Two requests registering one MRN at once both pass the existence check; the database's
+    unique constraint stops the second, and that must be a 409, not a 500."""
+    from django.db.models.query import QuerySet
+
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+
+    response = api_as(scheduler).post("patients", new_patient(site, mrn=patient.mrn))
+
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "mrn_taken"
+    assert Patient.objects.filter(mrn=patient.mrn).count() == 1

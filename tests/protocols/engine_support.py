@@ -151,9 +151,10 @@ def check_plan(
             assert s.day.weekday() in {WEEKDAY_INDEX[d] for d in phase.weekdays}
         # UTC and local are the same instants; locals are real wall times of the site's zone.
         assert s.start_local.tzinfo is zone and s.start_utc.tzinfo is UTC
-        assert s.start_utc == s.start_local
-        assert s.end_utc == s.end_local
-        assert s.observation_end_utc == s.observation_end_local
+        # (astimezone, not ==: PEP 495 makes inter-zone == false for a wall time that repeats.)
+        assert s.start_local.astimezone(UTC) == s.start_utc
+        assert s.end_local.astimezone(UTC) == s.end_utc
+        assert s.observation_end_local.astimezone(UTC) == s.observation_end_utc
         for local, utc in (
             (s.start_local, s.start_utc),
             (s.end_local, s.end_utc),

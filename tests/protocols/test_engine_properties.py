@@ -165,7 +165,8 @@ def cases(
         # Half the courses start within four weeks before a DST change, so many cross one.
         change = draw(st.sampled_from(CHANGE_DAYS[zone_name]))
         start = change - dt.timedelta(days=draw(st.integers(0, 28)))
-    preferred = _time(draw(st.integers(0, 24 * 60 - 1)))
+    # Half the preferred times fall in the small hours, where DST gaps and repeats are.
+    preferred = _time(draw(st.integers(0, 24 * 60 - 1) | st.integers(0, 4 * 60)))
     cal = draw(calendars(start, ZoneInfo(zone_name)))
     if roomy:
         # Open every day for 18 hours: every spec drawn with roomy=True fits.

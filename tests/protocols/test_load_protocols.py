@@ -13,7 +13,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from protocols.models import Protocol
-from protocols.services import LIBRARY_DIR, library_entries, protocol_create_version
+from protocols.services import (
+    LIBRARY_DIR,
+    library_entries,
+    protocol_create_version,
+    protocol_update,
+)
 from scheduling.models import Course
 
 
@@ -170,3 +175,17 @@ def test_a_file_whose_slug_differs_from_its_name_is_rejected(library):
 
     with pytest.raises(CommandError, match="must match the file name"):
         load(library)
+
+
+@pytest.mark.django_db
+def test_a_built_in_version_edited_by_a_clinician_is_not_reverted(library, clinician):
+    load(library)
+    itbs = Protocol.objects.get(slug="tms-itbs")
+    edited = {**itbs.spec, "notes": "our clinic books 20 min"}
+
+    protocol_update(protocol=itbs, by=clinician, spec=edited)
+    lines = load(library)
+
+    itbs.refresh_from_db()
+    assert (itbs.version, itbs.spec, itbs.builtin) == (1, edited, False)
+    assert any(line.startswith("tms-itbs: skipped") for line in lines)

@@ -14,6 +14,7 @@ from django.db import connection
 
 from clinic.models import Closure
 from protocols.models import Protocol
+from scheduling.models import Course
 
 MONDAY = dt.date(2026, 1, 12)  # Martin Luther King Jr. Day, Mon 2026-01-19, is in week 2
 MLK_DAY = dt.date(2026, 1, 19)
@@ -96,6 +97,25 @@ def test_list_gives_the_latest_version_of_each_protocol(api_as, library, nurse, 
     assert itbs["version"] == 2
     assert itbs["total_sessions"] == 20
     assert "spec" not in itbs
+
+
+def test_list_and_read_flag_versions_in_use(api_as, library, scheduler, patient, site):
+    used = Protocol.objects.get(slug="ect-acute")
+    Course.objects.create(
+        patient=patient,
+        protocol=used,
+        site=site,
+        modality="ect",
+        start_date=MONDAY,
+        preferred_time=dt.time(9, 0),
+        booked_by=scheduler,
+    )
+    client = api_as(scheduler)
+
+    rows = {r["slug"]: r["in_use"] for r in client.get("protocols").json()}
+
+    assert rows["ect-acute"] is True and rows["ect-continuation"] is False
+    assert client.get("protocols/ect-acute").json()["in_use"] is True
 
 
 def test_list_filters_by_modality_and_status_and_lists_all_versions(api_as, library, clinician):
@@ -363,3 +383,22 @@ def test_preview_rejects_malformed_input(api_as, library, site, scheduler, field
     assert response.status_code == 422
     assert response.json()["code"] == "invalid"
     assert field in response.json()["message"]
+
+
+def test_openapi_documents_the_protocol_endpoints(api_as, db, nurse):
+    response = api_as(nurse).get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/v1/protocols",
+        "/api/v1/protocols/{slug}",
+        "/api/v1/protocols/{slug}/versions",
+        "/api/v1/protocols/{slug}/retire",
+        "/api/v1/protocols/{slug}/activate",
+        "/api/v1/protocols/{slug}/validate",
+        "/api/v1/protocols/{slug}/preview",
+    ):
+        assert path in paths
+    preview_responses = paths["/api/v1/protocols/{slug}/preview"]["post"]["responses"]
+    assert {"200", "404", "422"} <= set(preview_responses)

@@ -71,6 +71,9 @@ SAINT = {
 
 
 def protocol(spec: dict, slug: str, *, status: str = Protocol.Status.ACTIVE, version: int = 1):
+    existing = Protocol.objects.filter(slug=slug, version=version).first()
+    if existing is not None:
+        return existing
     row = Protocol(
         slug=slug,
         version=version,

@@ -1,0 +1,109 @@
+"""Treatment parameters: shape per modality, who may record them, when they lock."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+
+from charting.models import TreatmentParameters
+from tests.charting.factories import local
+
+ESK = {
+    "dose_mg": 84,
+    "devices": 3,
+    "device_lot": "LOT-9",
+    "first_device_at": "2026-03-09T09:15:00-04:00",
+}
+TMS = {
+    "motor_threshold_pct": 48,
+    "intensity_pct_mt": 120,
+    "pulses_delivered": 3000,
+    "coil_type": "figure8",
+    "coil_position": "Beam F3",
+}
+
+
+def _started(session, site):
+    session.status = "in_progress"
+    session.started_at = local(site, "2026-03-09", "09:00")
+    session.save()
+    return session
+
+
+@pytest.fixture(autouse=True)
+def _now(site):
+    with time_machine.travel(local(site, "2026-03-09", "09:30"), tick=False):
+        yield
+
+
+def test_nurse_may_record_esketamine_dose_administration(api_as, nurse, site, esk):
+    session = _started(esk[1], site)
+    r = api_as(nurse).put(f"charting/sessions/{session.pk}/parameters", {"values": ESK})
+    assert r.status_code == 200, r.json()
+    assert r.json()["values"]["dose_mg"] == 84
+    assert r.json()["recorded_by"] == "nina"
+
+
+def test_only_clinicians_record_tms_parameters(api_as, nurse, clinician, scheduler, site, tms):
+    session = _started(tms[1], site)
+    url = f"charting/sessions/{session.pk}/parameters"
+    for user in (nurse, scheduler):
+        r = api_as(user).put(url, {"values": TMS})
+        assert (r.status_code, r.json()["code"]) == (403, "role_forbidden")
+    assert not TreatmentParameters.objects.exists()
+    r = api_as(clinician).put(url, {"values": TMS})
+    assert r.status_code == 200
+    assert api_as(scheduler).get(url).json()["values"]["pulses_delivered"] == 3000
+
+
+def test_scheduler_cannot_record_esketamine_parameters(api_as, scheduler, site, esk):
+    session = _started(esk[1], site)
+    r = api_as(scheduler).put(f"charting/sessions/{session.pk}/parameters", {"values": ESK})
+    assert (r.status_code, r.json()["code"]) == (403, "role_forbidden")
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        ({**ESK, "dose_mg": 42}, "dose_mg: must be one of 28, 56 or 84"),
+        ({**ESK, "devices": 2}, "devices: 84 mg is 3 device(s) of 28 mg"),
+        ({**ESK, "colour": "blue"}, "colour: is not a known field"),
+        ({**ESK, "first_device_at": "2026-03-09T09:15:00"}, "first_device_at"),
+        ({k: v for k, v in ESK.items() if k != "device_lot"}, "device_lot: is required"),
+    ],
+)
+def test_bad_parameters_are_refused_naming_the_field(api_as, nurse, site, esk, values, text):
+    session = _started(esk[1], site)
+    r = api_as(nurse).put(f"charting/sessions/{session.pk}/parameters", {"values": values})
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_parameters"
+    assert text in r.json()["message"]
+    assert not TreatmentParameters.objects.exists()
+
+
+def test_parameters_need_a_started_session_and_lock_on_completion(api_as, nurse, site, esk):
+    session = esk[1]
+    url = f"charting/sessions/{session.pk}/parameters"
+    r = api_as(nurse).put(url, {"values": ESK})
+    assert (r.status_code, r.json()["code"]) == (409, "session_not_started")
+    session.status = "completed"
+    session.save()
+    r = api_as(nurse).put(url, {"values": ESK})
+    assert (r.status_code, r.json()["code"]) == (409, "parameters_locked")
+
+
+def test_corrections_before_completion_keep_history(api_as, nurse, site, esk):
+    session = _started(esk[1], site)
+    url = f"charting/sessions/{session.pk}/parameters"
+    api_as(nurse).put(url, {"values": ESK})
+    api_as(nurse).put(url, {"values": {**ESK, "device_lot": "LOT-10"}})
+    row = TreatmentParameters.objects.get(session=session)
+    lots = [h.values["device_lot"] for h in row.history.order_by("history_id")]
+    assert lots == ["LOT-9", "LOT-10"]
+    assert {h.history_user_id for h in row.history.all()} == {nurse.pk}
+
+
+def test_other_site_cannot_see_or_record_parameters(api_as, outsider, site, esk):
+    session = _started(esk[1], site)
+    r = api_as(outsider).put(f"charting/sessions/{session.pk}/parameters", {"values": ESK})
+    assert (r.status_code, r.json()["code"]) == (404, "session_not_found")

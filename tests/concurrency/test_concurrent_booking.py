@@ -1,0 +1,218 @@
+"""Many simultaneous bookings of one slot: exactly one wins, the rest get 409, nothing partial.
+
+PostgreSQL only (SQLite serialises writers, so there is no race to lose): each thread has its
+own connection and transaction; a Barrier releases them together so their reads all happen
+before any commit. The exclusion constraints of migration 0002 are what stops the losers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from clinic.errors import DomainError
+from clinic.permissions import user_roles, user_site_ids
+from scheduling import services
+from scheduling.models import Course, ResourceHold, Session
+from tests.scheduling.booking_support import (
+    MONDAY,
+    NINE,
+    NOW,
+    TMS_10,
+    local,
+    one_chair,
+    protocol,
+)
+from tests.scheduling.booking_support import patient as make_patient
+
+THREADS = 20
+ONE_SESSION = {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}
+FIVE_SESSIONS = {**TMS_10, "phases": [{"name": "x", "sessions": 5, "sessions_per_week": 5}]}
+
+# serialized_rollback: a transactional test empties the tables afterwards; the role groups
+# that a data migration created must be back for every test.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def race(n: int, fn: Callable[[int], object]) -> list[tuple]:
+    barrier = threading.Barrier(n)
+    results: list[tuple] = [("not run",)] * n
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", fn(i))
+        except DomainError as exc:
+            results[i] = (exc.status, exc.code)
+        except Exception as exc:  # a 500 would land here and fail the test
+            results[i] = ("error", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def warm(user) -> None:
+    # Role and site caches live on the user object; fill them before it is shared by threads.
+    user_roles(user)
+    user_site_ids(user)
+
+
+def test_twenty_bookings_of_one_patient_into_one_slot_one_wins(site, scheduler, patient):
+    one_chair(site)
+    protocol(FIVE_SESSIONS, "five")
+    warm(scheduler)
+
+    def book(_i: int) -> int:
+        return services.course_enrol(
+            patient=patient.pk,
+            protocol="five",
+            site=site.pk,
+            start_date=MONDAY,
+            preferred_time=NINE,
+            by=scheduler,
+            now=NOW,
+            exact=True,
+        ).pk
+
+    results = race(THREADS, book)
+    outcomes = Counter(r[0] for r in results)
+    assert outcomes == {"ok": 1, 409: THREADS - 1}, results
+    assert {r[1] for r in results if r[0] == 409} <= {"slot_taken", "overlapping_course"}
+    assert Course.objects.count() == 1
+    assert Session.objects.count() == 5
+    assert ResourceHold.objects.count() == 5
+
+
+def test_twenty_patients_into_one_chair_slot_one_wins(site, scheduler):
+    chair = one_chair(site)
+    protocol(ONE_SESSION, "one")
+    patients = [make_patient(site, f"MRN-C{i}") for i in range(THREADS)]
+    warm(scheduler)
+
+    def book(i: int) -> int:
+        return services.course_enrol(
+            patient=patients[i].pk,
+            protocol="one",
+            site=site.pk,
+            start_date=MONDAY,
+            preferred_time=NINE,
+            by=scheduler,
+            now=NOW,
+            exact=True,
+        ).pk
+
+    results = race(THREADS, book)
+    assert Counter(r[0] for r in results) == {"ok": 1, 409: THREADS - 1}, results
+    assert {r[1] for r in results if r[0] == 409} == {"slot_taken"}
+    assert Course.objects.count() == Session.objects.count() == 1
+    hold = ResourceHold.objects.get()
+    assert hold.resource_id == chair.pk and hold.start == local(MONDAY, 9)
+
+
+def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
+    one_chair(site)
+    protocol(ONE_SESSION, "one")
+    warm(scheduler)
+    sessions = []
+    for i in range(THREADS):
+        person = make_patient(site, f"MRN-R{i}")
+        # Each patient on a different day, all wanting Monday 16:00.
+        day = MONDAY + dt.timedelta(days=7 + i)
+        course = services.course_enrol(
+            patient=person.pk,
+            protocol="one",
+            site=site.pk,
+            start_date=day,
+            preferred_time=NINE,
+            by=scheduler,
+            now=NOW,
+        )
+        sessions.append(course.planned_sessions[0].pk)
+    target = local(MONDAY, 16)
+
+    def move(i: int) -> int:
+        services.session_reschedule(session_id=sessions[i], to=target, by=scheduler, now=NOW)
+        return sessions[i]
+
+    results = race(THREADS, move)
+    assert Counter(r[0] for r in results) == {"ok": 1, 409: THREADS - 1}, results
+    winner = next(r[1] for r in results if r[0] == "ok")
+    assert list(Session.objects.filter(start=target).values_list("id", flat=True)) == [winner]
+    assert ResourceHold.objects.filter(start=target).count() == 1
+    assert ResourceHold.objects.count() == THREADS
+    moved = Session.objects.exclude(pk=winner).filter(sequence__gt=0)
+    assert not moved.exists()
+
+
+def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
+    one_chair(site)
+    protocol(FIVE_SESSIONS, "five")
+    patients = [make_patient(site, f"MRN-F{i}") for i in range(THREADS)]
+    warm(scheduler)
+
+    def book(i: int) -> int:
+        return services.course_enrol(
+            patient=patients[i].pk,
+            protocol="five",
+            site=site.pk,
+            start_date=MONDAY,
+            preferred_time=NINE,
+            by=scheduler,
+            now=NOW,
+        ).pk
+
+    results = race(THREADS, book)
+    assert all(r[0] in ("ok", 409) for r in results), results
+    assert {r[1] for r in results if r[0] == 409} <= {"slot_taken"}
+    wins = sum(1 for r in results if r[0] == "ok")
+    assert wins >= 1
+    assert Session.objects.count() == 5 * wins and ResourceHold.objects.count() == 5 * wins
+    holds = sorted(ResourceHold.objects.values_list("start", "end"))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(holds))
+
+
+def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patient):
+    chair = one_chair(site)
+    protocol(ONE_SESSION, "one")
+    course = services.course_enrol(
+        patient=patient.pk,
+        protocol="one",
+        site=site.pk,
+        start_date=MONDAY,
+        preferred_time=NINE,
+        by=scheduler,
+        now=NOW,
+    )
+    session = course.planned_sessions[0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ResourceHold.objects.create(
+            session=session,
+            resource=chair,
+            part="procedure",
+            start=local(MONDAY, 9, 20),
+            end=local(MONDAY, 10),
+        )
+    # Inactive holds (cancelled sessions) do not count.
+    ResourceHold.objects.create(
+        session=session,
+        resource=chair,
+        part="procedure",
+        start=local(MONDAY, 9, 20),
+        end=local(MONDAY, 10),
+        active=False,
+    )
