@@ -51,6 +51,7 @@ run: venv ## Migrate a SQLite database, load protocols and the demo clinic, star
 	@HOST=$(HOST) PORT=$(PORT) $(PY) scripts/run_dev.py --check-port
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_protocols
+	DEBUG=1 $(PY) manage.py load_form_templates
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) exec $(PY) scripts/run_dev.py
 

@@ -90,6 +90,13 @@ def test_refuses_to_start_without_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+def test_the_development_key_fails_check_deploy_if_it_reaches_a_server():
+    # ALLOW_INSECURE_KEY is for the test suite; a server started with it must not pass.
+    result = check_deploy(production_env(SECRET_KEY=None, ALLOW_INSECURE_KEY="1"))
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
 def test_debug_is_off_unless_asked_for():
     assert settings_in(production_env())["DEBUG"] is False
     assert settings_in(production_env(DEBUG="0"))["DEBUG"] is False
