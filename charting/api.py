@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime, ConfigDict, model_validator
 
 from charting import scoring, services
 from charting.models import (
@@ -39,9 +39,27 @@ _ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class _In(Schema):
     # Unknown keys are refused (422): a misspelt field must not be silently dropped.
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL cannot store NUL in text or jsonb; refuse it here rather than fail with 500.
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL characters")
+        return data
 
 
 # --- loading within the caller's sites ----------------------------------------------------------
@@ -139,6 +157,7 @@ class CheckpointOut(Schema):
     discharge: bool
     due_at: dt.datetime
     complete: bool
+    overdue: bool
     missing: list[str]
     entries: list[EntryOut]
 
@@ -405,6 +424,7 @@ def _observation_out(record: ObservationRecord) -> dict[str, Any]:
         key, _, fields = line.partition(" (")
         missing[key] = fields.split(": ", 1)[1].split(", ")
     by_entry = {e.pk: e for e in entries}
+    now = timezone.now()
     checkpoints = []
     for cp in record.checkpoints.all():
         mine = [e for e in entries if e.checkpoint_id == cp.pk]
@@ -418,6 +438,7 @@ def _observation_out(record: ObservationRecord) -> dict[str, Any]:
                 "discharge": cp.discharge,
                 "due_at": cp.due_at,
                 "complete": cp.key not in missing,
+                "overdue": record.status == "open" and cp.key in missing and cp.due_at < now,
                 "missing": missing.get(cp.key, []),
                 "entries": [
                     {

@@ -11,6 +11,7 @@ Values are checked by `clean_value` (hard bounds: impossible values are rejected
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -279,7 +280,9 @@ def _fmt(x: float) -> str:
 
 
 def _number(field_label: str, raw: Any, *, integer: bool) -> float | int:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        # json.loads accepts NaN and Infinity; neither is a reading, and PostgreSQL's JSON
+        # cannot store them.
         raise ValueProblem("invalid_value", f"{field_label}: must be a number")
     if integer and not float(raw).is_integer():
         raise ValueProblem("invalid_value", f"{field_label}: must be a whole number")

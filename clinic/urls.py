@@ -1,10 +1,24 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from clinic.api import api
 from clinic.http_errors import api_not_found
 
+# Every staff member (not only admins) logs in here for a session that the API accepts; the
+# admin's login page refuses users without is_staff. It borrows the admin's template.
+login_view = auth_views.LoginView.as_view(
+    template_name="admin/login.html",
+    extra_context={"site_header": "Interventional clinic", "site_title": "Interventional clinic"},
+    redirect_authenticated_user=True,
+)
+
 urlpatterns = [
+    # Until the staff pages exist, the browsable API is the landing page.
+    path("", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="home"),
+    path("accounts/login/", login_view, name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # Last among the API routes: anything under /api/ that nothing matched gets a JSON 404.

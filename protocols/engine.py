@@ -51,6 +51,12 @@ HORIZON_DAYS = 3 * 366
 
 @dataclass(frozen=True, slots=True)
 class PlannedSession:
+    """One planned session. The *_local and *_utc fields are the same instants.
+
+    Compare a local time with a UTC one through `astimezone(UTC)`, not `==`: by PEP 495 an
+    inter-zone `==` is False for a wall time that occurs twice (the hour repeated in autumn).
+    """
+
     phase: str
     phase_index: int
     number: int  # 1-based, across the whole course
@@ -88,8 +94,8 @@ class ResumePoint:
 
     phase_index/done_in_phase: the next session is in this phase, after `done_in_phase` of its
     sessions; last_day: the local date of the last session kept (spacing counts from it);
-    number: how many course sessions come before; week_count: the phase's sessions already in
-    last_day's ISO week (for the weekly quota).
+    number: how many course sessions come before; week_count: the phase's treatment days already
+    in last_day's ISO week (for the weekly quota).
     """
 
     phase_index: int

@@ -777,8 +777,11 @@ def session_reschedule(
         _aware(to, "to")
     session = _session_for(session_id, by)
     require_role(by, *BOOKERS, action="reschedule a session")
-    with transaction.atomic():
-        change = _move(session, to=to, by=by, now=now)
+    try:
+        with transaction.atomic():
+            change = _move(session, to=to, by=by, now=now)
+    except _Race as race:
+        race.to_conflict()
     return change
 
 
@@ -810,7 +813,9 @@ def _move(
     by_key = {b.key: b for b in booked}
     today = now.astimezone(zone).date()
     my_day = me.start.astimezone(zone).date()
-    lo_day = min(today, my_day, to.astimezone(zone).date() if to else my_day)
+    # Bookings before today or before the session cannot matter (the previous session's time
+    # is known from the course); loading them would make a reschedule read the whole year.
+    lo_day = max(today, min(my_day, to.astimezone(zone).date() if to else my_day))
     last_day = max(b.day for b in booked)
     calendar = _calendar(site, lo_day)
     if extra_closed:
@@ -820,7 +825,7 @@ def _move(
     if to is not None:
         last_day = max(last_day, to.astimezone(zone).date())
     lo = _utc_day_bounds(lo_day, zone)[0]
-    hi = _utc_day_bounds(last_day + dt.timedelta(days=SEARCH_DAYS * 2), zone)[1]
+    hi = _utc_day_bounds(last_day + dt.timedelta(days=SEARCH_DAYS), zone)[1]
     loaded = _load_placer(
         site=site,
         spec=spec,
@@ -845,7 +850,10 @@ def _move(
         earliest = None
         if prev is not None and prev.day == day:
             earliest = prev.start + dt.timedelta(minutes=max(phase.min_minutes_between_starts, 1))
-        slot, why, _conflict = placer.find_on_day(day, minute, earliest=earliest)
+        try:
+            slot, why, _conflict = placer.find_on_day(day, minute, earliest=earliest)
+        except WindowExceeded:
+            return None, f"nothing is free early enough (searched up to {placer.window_end})"
         if slot is None:
             return None, why
         problem = spacing_problem(
@@ -973,6 +981,19 @@ def _defer_patient_overlap_check(defer: bool) -> None:
         cursor.execute(f"SET CONSTRAINTS session_no_overlap_per_patient {mode}")
 
 
+class _Race(Exception):
+    """The database refused a write made from a stale picture (PostgreSQL constraint or
+    deadlock). Raised inside the transaction, turned into 409 slot_taken once it rolled back:
+    naming the conflict needs a query, which an aborted transaction cannot run."""
+
+    def __init__(self, exc: Exception, holds: list[HoldPlan], spans: list, patient_id: int):
+        super().__init__(str(exc))
+        self.exc, self.holds, self.spans, self.patient_id = exc, holds, spans, patient_id
+
+    def to_conflict(self) -> None:
+        _raise_slot_taken(self.exc, self.holds, self.patient_id, self.spans)
+
+
 def _write_moves(changes, me: Session, *, by: Any, now: dt.datetime, resources) -> SessionChange:
     moved: list[Moved] = []
     sessions = []
@@ -983,39 +1004,42 @@ def _write_moves(changes, me: Session, *, by: Any, now: dt.datetime, resources) 
         s.updated_at = now
         sessions.append(s)
         moved.append(Moved(s, old))
+    chain = len(sessions) > 1
     try:
-        with transaction.atomic():
-            # A pushed chain is updated in one statement; on PostgreSQL check the patient
-            # overlap constraint when all rows are in place, not row by row (migration 0002).
+        # A pushed chain is updated in one statement; on PostgreSQL check the patient overlap
+        # constraint when all rows are in place, not row by row (migration 0002).
+        if chain:
             _defer_patient_overlap_check(True)
-            Session.objects.bulk_update(
-                sessions, ["start", "end", "observation_end", "sequence", "updated_at"]
-            )
+        Session.objects.bulk_update(
+            sessions, ["start", "end", "observation_end", "sequence", "updated_at"]
+        )
+        if chain:
             _defer_patient_overlap_check(False)
-            Session.history.bulk_history_create(sessions, update=True, default_user=by)
-            ResourceHold.objects.filter(session__in=sessions).delete()
-            placements = [
-                Placement(
-                    number=s.number,
-                    phase=s.phase,
-                    phase_index=s.phase_index,
-                    day=s.start.date(),
-                    start=s.start,
-                    end=s.end,
-                    observation_end=s.observation_end,
-                    holds=slot.holds,
-                )
-                for s, slot in changes
-            ]
-            ResourceHold.objects.bulk_create(
-                _hold_objects(placements, sessions, {r.id: r for r in resources})
+        Session.history.bulk_history_create(sessions, update=True, default_user=by)
+        # Old holds go before new ones arrive, so the resource constraint never sees both.
+        ResourceHold.objects.filter(session__in=sessions).delete()
+        placements = [
+            Placement(
+                number=s.number,
+                phase=s.phase,
+                phase_index=s.phase_index,
+                day=s.start.date(),
+                start=s.start,
+                end=s.end,
+                observation_end=s.observation_end,
+                holds=slot.holds,
             )
+            for s, slot in changes
+        ]
+        ResourceHold.objects.bulk_create(
+            _hold_objects(placements, sessions, {r.id: r for r in resources})
+        )
     except (IntegrityError, OperationalError) as exc:
         if not _is_booking_race(exc):
             raise
         holds = [h for _s, slot in changes for h in slot.holds]
         spans = [(slot.start, slot.observation_end) for _s, slot in changes]
-        _raise_slot_taken(exc, holds, me.patient_id, spans)
+        raise _Race(exc, holds, spans, me.patient_id) from exc
     return SessionChange(me, moved)
 
 
@@ -1085,6 +1109,11 @@ def site_close_day(
                             change = _move(s, to=None, by=by, now=now, extra_closed={date: reason})
                     except DomainError as exc:
                         result.problems.append(f"Session {s.pk} not moved: {exc.message}")
+                        continue
+                    except _Race:
+                        result.problems.append(
+                            f"Session {s.pk} not moved: its new time was just taken; retry."
+                        )
                         continue
                     result.moved.extend(change.moved)
             if dry_run:

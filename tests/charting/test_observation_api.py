@@ -456,6 +456,9 @@ def test_anchor_can_be_recorded_directly_and_not_in_the_future(api_as, nurse, si
         )
         assert r.status_code == 200
         due = {c["key"]: c["due_at"] for c in r.json()["checkpoints"]}
+        overdue = {c["key"]: c["overdue"] for c in r.json()["checkpoints"]}
+    # Nothing recorded yet: the pre-dose checkpoint (due at the dose) is overdue, the rest not.
+    assert overdue == {"pre_dose": True, "post_40": False, "discharge": False}
     assert dt.datetime.fromisoformat(due["post_40"]) == local(site, day, "09:58")
     assert dt.datetime.fromisoformat(due["discharge"]) == local(site, day, "11:18")
 

@@ -202,3 +202,12 @@ def test_an_invalid_template_file_is_refused_naming_the_path(tmp_path, db):
         CommandError, match=r"bad.json: fields\[0\].limits.max: must be at least min"
     ):
         call_command("load_form_templates", library=tmp_path, stdout=io.StringIO())
+
+
+def test_nul_characters_are_refused_not_a_server_error(api_as, nurse, esk):
+    _, session = esk
+    answers = {**safe_answers("esketamine-pre-dose"), "notes": "bad\x00byte"}
+    r = api_as(nurse).post(f"charting/sessions/{session.pk}/screening", {"answers": answers})
+    assert (r.status_code, r.json()["code"]) == (422, "invalid")
+    assert "NUL" in r.json()["message"]
+    assert not ScreeningResponse.objects.exists()

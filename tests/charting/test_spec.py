@@ -155,7 +155,7 @@ def test_number_type_and_integer_checks():
         limits={"min": 50, "max": 100, "alert_below": 93},
     )
     assert clean_value(field, 97) == 97
-    for bad in (True, "97", 97.5):
+    for bad in (True, "97", 97.5, float("nan"), float("inf")):
         with pytest.raises(ValueProblem):
             clean_value(field, bad)
     assert [f.kind for f in flags_for(field, 90)] == ["alert"]

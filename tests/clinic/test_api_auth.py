@@ -165,26 +165,43 @@ def test_the_database_holds_no_raw_token(scheduler, strict_client):
     assert ApiToken.objects.get(user=scheduler).token_hash == hash_token(raw)
 
 
-def test_session_login_through_the_login_page_works_for_the_api(admin_user, strict_client):
-    admin_user.is_staff = True  # the only login page so far is the admin's
-    admin_user.save()
-    strict_client.get("/admin/login/")  # sets the csrftoken cookie, as a browser would
-    response = strict_client.post(
-        "/admin/login/",
+def login(client: Client, username: str, password: str = "correct-horse-battery-1"):
+    client.get("/accounts/login/")  # sets the csrftoken cookie, as a browser would
+    return client.post(
+        "/accounts/login/",
         {
-            "username": "ada",
-            "password": "correct-horse-battery-1",
-            "csrfmiddlewaretoken": strict_client.cookies["csrftoken"].value,
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
         },
     )
+
+
+def test_any_staff_member_can_log_in_for_a_session_the_api_accepts(nurse, strict_client):
+    # Nina is not is_staff: the admin's own login page would turn her away.
+    response = login(strict_client, "nina")
     assert response.status_code == 302
     response = strict_client.get("/api/v1/me")
     assert response.status_code == 200
-    assert response.json()["username"] == "ada"
+    assert response.json()["username"] == "nina"
+
+
+def test_a_wrong_password_gives_no_session(nurse, strict_client):
+    response = login(strict_client, "nina", password="wrong")
+    assert response.status_code == 200  # the form again, with an error
+    assert strict_client.get("/api/v1/me").status_code == 401
+
+
+def test_logging_out_ends_api_access(nurse, strict_client):
+    login(strict_client, "nina")
+    strict_client.post(
+        "/accounts/logout/", {"csrfmiddlewaretoken": strict_client.cookies["csrftoken"].value}
+    )
+    assert strict_client.get("/api/v1/me").status_code == 401
 
 
 def test_unsafe_methods_with_a_session_need_the_csrf_token(clinician, strict_client):
-    strict_client.force_login(clinician)
+    login(strict_client, "carl")
     response = strict_client.post(
         "/api/v1/me/tokens", {"name": "laptop"}, content_type="application/json"
     )
@@ -192,7 +209,6 @@ def test_unsafe_methods_with_a_session_need_the_csrf_token(clinician, strict_cli
     assert response.json()["code"] == "csrf_failed"
     assert not ApiToken.objects.filter(user=clinician).exists()
 
-    strict_client.get("/admin/login/")
     response = strict_client.post(
         "/api/v1/me/tokens",
         {"name": "laptop"},
@@ -260,3 +276,12 @@ def test_bad_input_is_a_json_422_naming_the_field(clinician, client):
     body = response.json()
     assert body["code"] == "invalid"
     assert body["message"].startswith("name:")
+
+
+def test_the_login_page_renders_and_home_leads_to_the_api_docs(db, strict_client):
+    response = strict_client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+    response = strict_client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/api/v1/docs"

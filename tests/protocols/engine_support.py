@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -170,7 +171,7 @@ def check_plan(
         assert s.observation_end_utc - s.end_utc == observation
 
     # Order, same-day spacing, no overlap.
-    for a, b in zip(plan, plan[1:], strict=False):
+    for a, b in pairwise(plan):
         assert a.start_utc < b.start_utc
         assert a.day <= b.day
         if a.day == b.day:
@@ -186,7 +187,7 @@ def check_plan(
     for s in plan:
         if not days or days[-1][0] != s.day:
             days.append((s.day, s.phase_index))
-    for (prev, _), (day, index) in zip(days, days[1:], strict=False):
+    for (prev, _), (day, index) in pairwise(days):
         phase = spec.phases[index]
         gap = (day - prev).days
         assert gap >= max(phase.effective_min_days_between, 1)

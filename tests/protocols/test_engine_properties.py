@@ -84,9 +84,7 @@ def spec_dicts(draw: st.DrawFn, *, roomy: bool = False) -> dict[str, Any]:
     procedure = draw(st.integers(5, 90))
     observation = draw(st.sampled_from([0, 0, 15, 40, 120]))
     count = draw(st.integers(1, 4))
-    phases = [
-        draw(phase_dicts(i, procedure + observation, roomy=roomy)) for i in range(count)
-    ]
+    phases = [draw(phase_dicts(i, procedure + observation, roomy=roomy)) for i in range(count)]
     names = [p["name"] for p in phases]
     outcomes = draw(
         st.lists(

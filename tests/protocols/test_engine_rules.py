@@ -26,7 +26,9 @@ def _days(plan) -> list[dt.date]:
 
 
 def _us_holidays(year: int) -> dict[dt.date, str]:
-    return {d: f"public holiday: {n}" for d, n in holidays.country_holidays("US", years=year).items()}
+    return {
+        d: f"public holiday: {n}" for d, n in holidays.country_holidays("US", years=year).items()
+    }
 
 
 def test_standard_tms_with_a_holiday_in_week_two_gives_36_sessions_on_open_weekdays():
@@ -93,7 +95,9 @@ def test_ect_mon_wed_fri_series_is_planned_on_those_days():
 def test_ect_five_day_closure_breaks_max_days_between_and_names_the_day():
     # Session 4 is Monday 10 March; the site is shut Tuesday 11 to Saturday 15 March, so the
     # fifth treatment cannot happen by Friday 14 March (4 days later).
-    closure = {dt.date(2025, 3, 11) + dt.timedelta(days=k): "closed: staff training" for k in range(5)}
+    closure = {
+        dt.date(2025, 3, 11) + dt.timedelta(days=k): "closed: staff training" for k in range(5)
+    }
     with pytest.raises(PlanningError) as caught:
         plan_course(ECT, dt.date(2025, 3, 3), dt.time(7, 30), calendar(closed=closure))
 

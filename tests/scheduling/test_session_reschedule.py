@@ -210,3 +210,19 @@ def test_no_show_of_an_ect_session_is_not_appended(site, scheduler, patient):
     change = services.session_no_show(session_id=s.pk, by=scheduler, now=NOW)
     assert change.moved == []
     assert Session.objects.filter(course=course).count() == 12
+
+
+def test_rescheduling_takes_a_bounded_number_of_queries(
+    site, scheduler, patient, django_assert_max_num_queries
+):
+    course = book(patient, scheduler, TMS_36, "tms36")
+    s = sessions(course)[0]
+    with django_assert_max_num_queries(14):
+        services.session_reschedule(session_id=s.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
+    # A push of the whole chain costs no more queries than moving one session.
+    fifth = sessions(course)[4]
+    with django_assert_max_num_queries(14):
+        change = services.session_reschedule(
+            session_id=fifth.pk, next_valid=True, by=scheduler, now=NOW
+        )
+    assert len(change.moved) > 20

@@ -1,0 +1,95 @@
+"""Races on charting rows (PostgreSQL only: SQLite serialises writers, so there is no race).
+
+Each thread has its own connection; a Barrier releases them together so that their existence
+checks all start before any commit. What stops the losers: the session row lock taken by
+`session_screening_submit` (backed by the partial unique constraint
+`one_session_screening_per_session`) and the row lock taken by `monitoring_form_submit`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from charting import services
+from charting.models import MonitoringFormItem, ScreeningResponse
+from clinic.errors import DomainError
+from clinic.permissions import user_roles, user_site_ids
+from tests.charting.factories import local
+from tests.charting.helpers import safe_answers
+
+THREADS = 8
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def race(n: int, fn: Callable[[int], object]) -> list[tuple]:
+    barrier = threading.Barrier(n)
+    results: list[tuple] = [("not run",)] * n
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", fn(i))
+        except DomainError as exc:
+            results[i] = (exc.status, exc.code)
+        except Exception as exc:  # a 500 would land here and fail the test
+            results[i] = ("error", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def _warm(user) -> None:
+    user_roles(user)
+    user_site_ids(user)
+
+
+def test_simultaneous_session_screenings_one_wins(nurse, esk):
+    _, session = esk
+    services.template_current("esketamine-pre-dose")
+    _warm(nurse)
+
+    def submit(_i: int) -> int:
+        return services.session_screening_submit(
+            session=session, answers=safe_answers("esketamine-pre-dose"), by=nurse
+        ).pk
+
+    results = race(THREADS, submit)
+    assert Counter(r[0] for r in results) == {"ok": 1, 409: THREADS - 1}, results
+    assert {r[1] for r in results if r[0] == 409} == {"screening_exists"}
+    assert ScreeningResponse.objects.count() == 1
+
+
+def test_simultaneous_monitoring_form_submissions_one_wins(nurse, site, esk):
+    _, session = esk
+    services.template_current("esketamine-post-dose")
+    session.status = "completed"
+    session.started_at = local(site, "2026-03-09", "09:00")
+    session.save()
+    services.observation_open(session=session, by=nurse, now=session.started_at)
+    item = services.monitoring_form_queue(session=session, by=nurse, now=session.started_at)
+    _warm(nurse)
+
+    def submit(i: int) -> str:
+        return services.monitoring_form_submit(
+            item=item, how="online", reference=f"REF-{i}", by=nurse
+        ).reference
+
+    results = race(THREADS, submit)
+    assert Counter(r[0] for r in results) == {"ok": 1, 409: THREADS - 1}, results
+    winner = next(r[1] for r in results if r[0] == "ok")
+    assert MonitoringFormItem.objects.get().reference == winner
