@@ -419,10 +419,7 @@ def _alert_out(a: Alert) -> dict[str, Any]:
 def _observation_out(record: ObservationRecord) -> dict[str, Any]:
     spec = record.template.parsed
     entries = list(record.entries.select_related("recorded_by").order_by("taken_at", "id"))
-    missing = {}
-    for line in services.observation_missing(record):
-        key, _, fields = line.partition(" (")
-        missing[key] = fields.split(": ", 1)[1].split(", ")
+    missing = services.observation_missing(record)
     by_entry = {e.pk: e for e in entries}
     now = timezone.now()
     checkpoints = []

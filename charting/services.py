@@ -498,17 +498,17 @@ def observation_record_values(
         return entries
 
 
-def observation_missing(record: ObservationRecord) -> list[str]:
-    """Required checkpoint fields with no value, as "checkpoint (label): field, field"."""
+def observation_missing(record: ObservationRecord) -> dict[str, list[str]]:
+    """Required fields with no value, per required checkpoint key (in form order)."""
     spec = record.template.parsed
     current = _current_entries(record)
-    missing = []
+    missing: dict[str, list[str]] = {}
     for cp in spec.checkpoints:
         if not cp.required:
             continue
         absent = [f.key for f in cp.fields if f.required and (cp.key, f.key) not in current]
         if absent:
-            missing.append(f"{cp.key} ({cp.label}): {', '.join(absent)}")
+            missing[cp.key] = absent
     return missing
 
 
@@ -539,8 +539,12 @@ def observation_sign(
             )
         missing = observation_missing(record)
         if missing:
+            lines = [
+                f"{key} ({spec.checkpoint(key).label}): {', '.join(fields)}"  # type: ignore[union-attr]
+                for key, fields in missing.items()
+            ]
             raise Conflict(
-                "Required checkpoint values are missing: " + "; ".join(missing) + ".",
+                "Required checkpoint values are missing: " + "; ".join(lines) + ".",
                 code="checkpoints_missing",
                 missing=missing,
             )
@@ -620,7 +624,7 @@ def observation_amend(
             ),
             by,
         )
-        _refresh_monitoring_form(record)
+        _refresh_monitoring_form(record, by)
         return amendment
 
 
@@ -893,12 +897,12 @@ def monitoring_form_queue(
         )
 
 
-def _refresh_monitoring_form(record: ObservationRecord) -> None:
+def _refresh_monitoring_form(record: ObservationRecord, by: Any) -> None:
     # An amendment after completion must reach a form that has not been submitted yet.
     item = MonitoringFormItem.objects.filter(session=record.session, status="open").first()
     if item is not None:
         item.prefill = _report_prefill(record.template.parsed, record)
-        item.save()
+        _save(item, by)
 
 
 def monitoring_form_submit(

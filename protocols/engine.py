@@ -393,7 +393,8 @@ def _fits_somewhere(
 class _ScaleSchedule:
     """Which rating scales are due at which session (see OutcomeSchedule): at session 1
     (baseline), every N sessions, at the first session of each ISO week (weekly), at the first
-    session of named phases, and at the last session of the course (end)."""
+    session of named phases, at the last session of named phases, and at the last session of
+    the course (end)."""
 
     def __init__(self, spec: ProtocolSpec, final: int):
         outcomes = spec.outcomes
@@ -407,6 +408,13 @@ class _ScaleSchedule:
                 numbers.add(final)
             if outcome.every_sessions:
                 numbers.update(range(outcome.every_sessions, final + 1, outcome.every_sessions))
+            # Phases are counted in sessions, so a phase's last session number is fixed by the
+            # spec: "end of induction" (CLINICAL.md, MIMS HK Spravato) needs no calendar.
+            last_of_phase = 0
+            for phase in spec.phases:
+                last_of_phase += phase.total_sessions
+                if phase.name in outcome.phase_ends and last_of_phase <= final:
+                    numbers.add(last_of_phase)
             for n in numbers:
                 self.at_number.setdefault(n, set()).add(index)
         self.weekly = {i for i, o in enumerate(outcomes) if o.weekly}

@@ -156,6 +156,7 @@ class OutcomeSchedule(_Strict):
     every_sessions: Annotated[int, Field(ge=1, le=100)] | None = None
     weekly: bool = False
     phase_starts: list[str] = []
+    phase_ends: list[str] = []
     end: bool = True
 
 
@@ -179,9 +180,10 @@ class ProtocolSpec(_Strict):
         if len(set(names)) != len(names):
             raise ValueError("phases: phase names must be unique")
         for outcome in self.outcomes:
-            unknown = set(outcome.phase_starts) - set(names)
-            if unknown:
-                raise ValueError(f"outcomes: unknown phase {sorted(unknown)[0]!r} in phase_starts")
+            for key in ("phase_starts", "phase_ends"):
+                unknown = set(getattr(outcome, key)) - set(names)
+                if unknown:
+                    raise ValueError(f"outcomes: unknown phase {sorted(unknown)[0]!r} in {key}")
         # A patient cannot be in two sessions at once: same-day sessions must not overlap,
         # observation included.
         length = self.timing.procedure_minutes + self.timing.observation_minutes

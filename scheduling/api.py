@@ -34,6 +34,9 @@ class EnrolIn(Schema):
         ..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM"
     )
     prescriber_id: int | None = None
+    resource_ids: list[int] = Field(
+        [], description="book only on these resources (per kind), e.g. one particular chair"
+    )
     dry_run: bool = Field(False, description="return the exact booking, write nothing")
     exact: bool = Field(
         False, description="book every session at its planned time or fail with slot_taken"
@@ -109,6 +112,7 @@ def enrol(request: HttpRequest, payload: EnrolIn):
         start_date=payload.start_date,
         preferred_time=dt.time(hour, minute),
         prescriber_id=payload.prescriber_id,
+        resource_ids=payload.resource_ids,
         by=request.user,
         dry_run=payload.dry_run,
         exact=payload.exact,

@@ -293,6 +293,7 @@ def course_enrol(
     by: Any,
     protocol_version: int | None = None,
     prescriber_id: int | None = None,
+    resource_ids: Sequence[int] = (),
     dry_run: bool = False,
     exact: bool = False,
     now: dt.datetime | None = None,
@@ -300,6 +301,8 @@ def course_enrol(
     """Enrol a patient: plan the course with the engine and book every session, or nothing.
 
     exact: every session at the engine's planned time or a 409 `slot_taken` (no nudging).
+    resource_ids: book only on these resources for their kinds (e.g. the chair with the H7
+    coil); each must be an active resource of the site of a kind the protocol holds.
     dry_run: the same booking, returned unsaved (ids are None); nothing is written.
     Returns the course with `planned_sessions` (each with `planned_holds`) attached.
     """
@@ -368,6 +371,8 @@ def course_enrol(
                 )
                 _check_overlapping_course(loaded, patient, spec, first_plan)
                 placer, resources = loaded.placer, loaded.resources
+                if resource_ids:
+                    _pin_resources(placer, resources, resource_ids, site)
                 missing = placer.missing_kinds()
                 if missing:
                     raise Conflict(
@@ -437,6 +442,23 @@ def course_enrol(
         all_holds = [h for p in result.placements for h in p.holds]
         _raise_slot_taken(exc, all_holds, patient.pk, spans)
     return course
+
+
+def _pin_resources(
+    placer: Placer, resources: list[Resource], wanted: Sequence[int], site: Site
+) -> None:
+    known = {r.id: r for r in resources}
+    for rid in wanted:
+        if rid not in known:
+            row = Resource.objects.filter(pk=rid).values("site_id", "kind", "active").first()
+            if row is None or row["site_id"] != site.pk:
+                raise InvalidInput(
+                    f"Resource {rid} is not a resource of {site}.", code="resource_not_at_site"
+                )
+            why = "inactive" if not row["active"] else f"a {row['kind']}, not held by this protocol"
+            raise InvalidInput(f"Resource {rid} is {why}.", code="resource_not_usable")
+    for kind in {known[rid].kind for rid in wanted}:
+        placer.resources[kind] = [rid for rid in wanted if known[rid].kind == kind]
 
 
 def _check_overlapping_course(loaded: Loaded, patient: Patient, spec: ProtocolSpec, plan) -> None:

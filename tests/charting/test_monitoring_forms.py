@@ -206,3 +206,20 @@ def test_tms_sessions_queue_nothing(nurse, site, tms):
     session.save()
     gates.on_session_completed(session, by=nurse, now=local(site, "2026-03-09", "10:00"))
     assert not MonitoringFormItem.objects.exists()
+
+
+def test_an_amendment_refreshes_an_unsubmitted_form(nurse, site, esk):
+    _, session = esk
+    end = _run_session(session, nurse, local(site, "2026-03-09", "09:00"))
+    services.observation_amend(
+        record=session.observation,
+        checkpoint="post_40",
+        field="sedation",
+        value="mild",
+        reason="Re-rated after reviewing the chart",
+        by=nurse,
+        now=end + dt.timedelta(minutes=30),
+    )
+    item = MonitoringFormItem.objects.get(session=session)
+    assert {p["key"]: p["value"] for p in item.prefill}["sedation"] == "mild"
+    assert item.history.first().history_user_id == nurse.pk

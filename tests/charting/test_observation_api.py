@@ -108,6 +108,18 @@ def test_esketamine_post_dose_end_to_end(api_as, nurse, clinician, site, esk):
         r = api.post(f"charting/observations/{rid}/sign")
         assert (r.status_code, r.json()["code"]) == (409, "checkpoints_missing")
         assert "discharge (End of monitoring (discharge)): bp, spo2" in r.json()["message"]
+        assert r.json()["details"]["missing"] == {
+            "discharge": [
+                "bp",
+                "spo2",
+                "sedation_resolved",
+                "dissociation_resolved",
+                "respiratory_depression",
+                "vitals_acceptable",
+                "ready_to_leave_minutes",
+                "ride_confirmed",
+            ]
+        }
         r = api.post(
             f"charting/observations/{rid}/entries",
             {

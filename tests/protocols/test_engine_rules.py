@@ -296,3 +296,15 @@ def test_resumed_plan_keeps_the_scale_schedule_of_the_full_course():
     rest = plan_course(SCALED, full[4].day, NINE, calendar(), resume=point)
 
     assert [s.scales_due for s in rest] == [s.scales_due for s in full[5:]]
+
+
+def test_phase_ends_puts_a_scale_on_the_last_session_of_the_phase():
+    ended = spec(
+        {"name": "induction", "sessions": 6, "sessions_per_week": 3},
+        {"name": "maintenance", "sessions": 4, "sessions_per_week": 1},
+        outcomes=[{"scale": "madrs", "baseline": False, "end": False, "phase_ends": ["induction"]}],
+    )
+    plan = plan_course(ended, SCALED_START, NINE, calendar())
+
+    assert [s.number for s in plan if s.scales_due] == [6]
+    assert plan[5].phase == "induction" and plan[6].phase == "maintenance"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from clinic.models import Patient
+from clinic.models import Patient, Resource
 from protocols.models import Protocol
 from scheduling.models import Course, ResourceHold, Session
 from tests.conftest import make_user
@@ -194,3 +194,28 @@ def test_admin_without_site_membership_cannot_book_elsewhere(other_site, patient
     protocol(TMS_10, "tms")
     response = api_as(admin).post("courses", body(patient))
     assert (response.status_code, response.json()["code"]) == (404, "patient_not_found")
+
+
+def test_pinned_resource_is_used_for_every_session(site, scheduler, patient, api_as):
+    protocol(TMS_10, "tms")
+    chair = Resource.objects.get(site=site, name="TMS 2")
+    response = api_as(scheduler).post("courses", body(patient, resource_ids=[chair.pk]))
+    assert response.status_code == 201, response.content
+    assert {h["resource_id"] for s in response.json()["sessions"] for h in s["holds"]} == {chair.pk}
+
+
+@pytest.mark.parametrize(
+    ("which", "code"),
+    [("other_site", "resource_not_at_site"), ("wrong_kind", "resource_not_usable")],
+)
+def test_a_resource_of_another_site_or_kind_is_refused(
+    site, other_site, scheduler, patient, api_as, which, code
+):
+    protocol(TMS_10, "tms")
+    if which == "other_site":
+        resource = Resource.objects.filter(site=other_site, kind="tms_chair").first()
+    else:
+        resource = Resource.objects.filter(site=site, kind="ect_suite").first()
+    response = api_as(scheduler).post("courses", body(patient, resource_ids=[resource.pk]))
+    assert (response.status_code, response.json()["code"]) == (422, code)
+    assert_nothing_written()
