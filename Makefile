@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv browser-deps run test test-sqlite test-postgres lint fmt bench clean
+.PHONY: help setup venv browser-deps run test test-sqlite test-postgres lint fmt bench bench-postgres clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -78,6 +78,10 @@ bench: venv ## Benchmarks (print figures; see bench/README.md)
 	@set -e; for script in bench/*_bench.py; do \
 	  echo "== $$script"; ALLOW_INSECURE_KEY=1 $(PY) $$script; \
 	done
+
+bench-postgres: venv ## The same benchmarks against a throwaway PostgreSQL 15
+	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh bash -c \
+	  'set -e; for script in bench/*_bench.py; do echo "== $$script"; $(PY) $$script; done'
 
 clean: ## Remove the virtualenv, the SQLite database and caches
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .pytest_cache .ruff_cache .hypothesis .pgtest staticfiles

@@ -13,9 +13,9 @@ already booked:
    the engine's ResumePoint, so weekly quotas and minimum gaps still hold.
 
 Example: a one-chair site, a TMS course at 09:00 while another patient holds the chair
-09:00-09:40 on Tuesday: Monday stays 09:00, Tuesday goes to 09:40 (nearest free start), the
-rest stays at 09:00. If Tuesday were full all day, Tuesday's session moves to Wednesday and the
-rest of the course slides after it.
+09:00-09:40 on Tuesday: Monday stays 09:00, Tuesday goes to 08:20 (40 minutes off, like
+09:40; ties go to the earlier time), the rest stays at 09:00. If Tuesday were full all day,
+Tuesday's session would move to Wednesday and the rest of the course slide after it.
 
 Everything here works on `Timeline`s the service fills from ONE query of holds (and one of the
 patient's sessions); the database constraints (PostgreSQL) remain the last word under races.
@@ -157,6 +157,7 @@ class Placer:
         patient_busy: Timeline,
         not_before: dt.datetime,
         window_end: dt.date,
+        skip_kinds: set[str] | frozenset[str] = frozenset(),
     ):
         self.calendar = calendar
         self.zone = calendar.zone
@@ -168,6 +169,7 @@ class Placer:
         self.needs: list[tuple[str, tuple[str, ...]]] = [
             (k, (PROCEDURE, OBSERVATION) if k in obs else (PROCEDURE,)) for k in proc
         ] + [(k, (OBSERVATION,)) for k in dict.fromkeys(timing.observation_holds) if k not in proc]
+        self.needs = [(k, parts) for k, parts in self.needs if k not in skip_kinds]
         self.resources = {k: list(v) for k, v in resources.items()}
         self.resource_busy = resource_busy
         self.patient_busy = patient_busy

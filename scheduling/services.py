@@ -62,6 +62,9 @@ BOOKERS = (ROLE_SCHEDULER, ROLE_CLINICIAN)
 # Who may move a session along on the day (check-in also happens at the front desk).
 CHECK_IN_ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
 CARE_ROLES = (ROLE_NURSE, ROLE_CLINICIAN)
+# Kinds held only where the site models them at all (no rows of that kind: not held; rows but
+# none active: nothing free). A clinic that does not track TMS devices books chairs only.
+OPTIONAL_KINDS = frozenset({"tms_device"})
 # A search for "the next valid day" gives up after this many days.
 SEARCH_DAYS = 60
 
@@ -135,18 +138,22 @@ def _load_placer(
     patient's active sessions in the window."""
     lo, hi = window
     rows = (
-        Resource.objects.filter(site=site, kind__in=spec.resource_kinds(), active=True)
+        Resource.objects.filter(site=site, kind__in=spec.resource_kinds())
         .annotate(
             h=FilteredRelation(
                 "holds", condition=Q(holds__active=True, holds__start__lt=hi, holds__end__gt=lo)
             )
         )
         .order_by("kind", "name", "id")
-        .values_list("id", "kind", "name", "h__start", "h__end", "h__session_id")
+        .values_list("id", "kind", "name", "active", "h__start", "h__end", "h__session_id")
     )
     resources: dict[int, Resource] = {}
     busy: dict[int, Timeline] = {}
-    for rid, kind, name, start, end, sid in rows:
+    modelled: set[str] = set()
+    for rid, kind, name, active, start, end, sid in rows:
+        modelled.add(kind)
+        if not active:
+            continue
         if rid not in resources:
             resources[rid] = Resource(id=rid, site=site, kind=kind, name=name, active=True)
             busy[rid] = Timeline()
@@ -173,6 +180,8 @@ def _load_placer(
         patient_busy=patient,
         not_before=now,
         window_end=hi.astimezone(site.zone).date() - dt.timedelta(days=1),
+        # Issue 3: TMS holds "a device, if the site models devices".
+        skip_kinds={k for k in OPTIONAL_KINDS if k not in modelled},
     )
     return Loaded(placer, list(resources.values()), patient_rows)
 
@@ -341,6 +350,8 @@ def course_enrol(
             )
     if start_date < now.astimezone(site.zone).date():
         raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
+    if prescriber_id is not None:
+        _check_prescriber(prescriber_id, site)
     calendar = _calendar(site, start_date)
     minutes = spec.timing.procedure_minutes + spec.timing.observation_minutes
     _check_preferred_time(calendar, preferred_time, minutes)
@@ -442,6 +453,22 @@ def course_enrol(
         all_holds = [h for p in result.placements for h in p.holds]
         _raise_slot_taken(exc, all_holds, patient.pk, spans)
     return course
+
+
+def _check_prescriber(prescriber_id: int, site: Site) -> None:
+    """The prescriber is an active clinician (or a superuser) on the site's staff."""
+    from django.contrib.auth import get_user_model
+
+    ok = (
+        get_user_model()
+        .objects.filter(pk=prescriber_id, is_active=True, sites=site)
+        .filter(Q(groups__name=ROLE_CLINICIAN) | Q(is_superuser=True))
+        .exists()
+    )
+    if not ok:
+        raise InvalidInput(
+            f"User {prescriber_id} is not a clinician at {site}.", code="prescriber_invalid"
+        )
 
 
 def _pin_resources(

@@ -216,3 +216,45 @@ def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patien
         end=local(MONDAY, 10),
         active=False,
     )
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, scheduler, monkeypatch):
+    """What a race loser sees, made deterministic: the service's read misses the winner's
+    holds (as if read before the winner committed); PostgreSQL refuses, and the answer is a
+    409 naming the winner's session, never a 500."""
+    one_chair(site)
+    protocol(ONE_SESSION, "one")
+    first, second = make_patient(site, "MRN-S1"), make_patient(site, "MRN-S2")
+    winner = services.course_enrol(
+        patient=first.pk,
+        protocol="one",
+        site=site.pk,
+        start_date=MONDAY,
+        preferred_time=NINE,
+        by=scheduler,
+        now=NOW,
+    ).planned_sessions[0]
+    real_load = services._load_placer
+
+    def stale(**kw):
+        loaded = real_load(**kw)
+        for timeline in loaded.placer.resource_busy.values():
+            timeline.items = []
+        return loaded
+
+    monkeypatch.setattr(services, "_load_placer", stale)
+    with pytest.raises(DomainError) as err:
+        services.course_enrol(
+            patient=second.pk,
+            protocol="one",
+            site=site.pk,
+            start_date=MONDAY,
+            preferred_time=NINE,
+            by=scheduler,
+            now=NOW,
+        )
+    assert (err.value.status, err.value.code) == (409, "slot_taken")
+    assert f"session {winner.pk}" in err.value.message
+    assert Course.objects.filter(patient=second).count() == 0
+    assert Session.objects.count() == ResourceHold.objects.count() == 1

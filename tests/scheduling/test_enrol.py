@@ -258,3 +258,28 @@ def test_booking_takes_a_constant_number_of_queries(
         counts[(slug, start)] = len(ctx.captured_queries)
     assert len(set(counts.values())) == 1, counts
     assert Session.objects.count() == 36 + 10 + 36 + 10
+
+
+TMS_WITH_DEVICE = {
+    **TMS_10,
+    "timing": {"procedure_minutes": 40, "procedure_holds": ["tms_chair", "tms_device"]},
+}
+
+
+def test_a_device_is_held_only_where_the_site_models_devices(site, scheduler, patient):
+    protocol(TMS_WITH_DEVICE, "tmsd")
+    course = enrol(patient, scheduler, slug="tmsd")
+    kinds = {h.resource.kind for h in ResourceHold.objects.filter(session__course=course)}
+    assert kinds == {"tms_chair"}  # Riverside does not track devices
+    device = Resource.objects.create(site=site, kind="tms_device", name="Coil A")
+    other = make_patient(site, "MRN-D2")
+    course = enrol(other, scheduler, slug="tmsd")
+    holds = ResourceHold.objects.filter(session__course=course)
+    assert {h.resource_id for h in holds if h.resource.kind == "tms_device"} == {device.pk}
+    assert holds.count() == 20
+    # Devices modelled but none active: nothing can be placed.
+    device.active = False
+    device.save()
+    with pytest.raises(Conflict) as err:
+        enrol(make_patient(site, "MRN-D3"), scheduler, slug="tmsd")
+    assert err.value.code == "unplaceable" and "tms_device" in err.value.message

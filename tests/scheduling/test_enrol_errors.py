@@ -219,3 +219,17 @@ def test_a_resource_of_another_site_or_kind_is_refused(
     response = api_as(scheduler).post("courses", body(patient, resource_ids=[resource.pk]))
     assert (response.status_code, response.json()["code"]) == (422, code)
     assert_nothing_written()
+
+
+def test_prescriber_must_be_a_clinician_of_the_site(
+    site, scheduler, clinician, nurse, patient, api_as
+):
+    protocol(TMS_10, "tms")
+    client = api_as(scheduler)
+    for bad in (nurse.pk, 999999):
+        response = client.post("courses", body(patient, prescriber_id=bad))
+        assert (response.status_code, response.json()["code"]) == (422, "prescriber_invalid")
+    assert_nothing_written()
+    response = client.post("courses", body(patient, prescriber_id=clinician.pk))
+    assert response.status_code == 201
+    assert Course.objects.get().prescriber == clinician

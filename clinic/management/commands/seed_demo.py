@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic import demo
-from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, Site
-from clinic.services import staff_grant_role
+from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
+from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
 
 
@@ -84,9 +84,7 @@ def seed_demo(*, today: dt.date) -> dict[str, Any]:
         created += was_created
     # One upcoming closure is enough for the demo; do not add another each run.
     if not site.closures.filter(date__gte=today).exists():
-        Closure.objects.create(
-            site=site, date=_upcoming_closure_date(today), reason=demo.CLOSURE_REASON
-        )
+        site_closure_add(site=site, date=_upcoming_closure_date(today), reason=demo.CLOSURE_REASON)
         created += 1
     for kind, name in demo.RESOURCES:
         _, was_created = Resource.objects.update_or_create(
