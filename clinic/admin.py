@@ -7,6 +7,9 @@ user page like any other group.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import AbstractUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -14,6 +17,33 @@ from simple_history.admin import SimpleHistoryAdmin
 from clinic.errors import DomainError
 from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, Site
 from clinic.services import api_token_revoke
+
+
+class SiteMembershipInline(admin.TabularInline):
+    """The sites a staff member works at, on the user page (roles are the user's groups)."""
+
+    model = Site.staff.through
+    extra = 0
+    verbose_name = "site membership"
+    verbose_name_plural = "site memberships (the user sees only these sites' data)"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = (*UserAdmin.inlines, SiteMembershipInline)
+    list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "roles")
+    list_filter = ("groups", "sites", "is_active", "is_staff", "is_superuser")
+
+    @admin.display(description="roles")
+    def roles(self, obj: AbstractUser) -> str:
+        return ", ".join(sorted(g.name for g in obj.groups.all()))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("groups")
 
 
 class OpeningHoursInline(admin.TabularInline):

@@ -86,6 +86,10 @@ def wait_until_serving(url: str, web: subprocess.Popen[bytes]) -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return response.status == 200
+        except urllib.error.HTTPError as exc:
+            # Serving, but this page is broken: say so and let the rest (admin) be used.
+            print(f"run_dev: warning: {url} answered {exc.code}", file=sys.stderr)
+            return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     return False

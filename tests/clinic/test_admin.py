@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from clinic.models import ApiToken
+from clinic.models import ApiToken, Site
 from clinic.services import api_token_create
 
 
@@ -84,3 +84,40 @@ def test_revoke_action_revokes_only_the_selected_tokens(admin_client_, scheduler
     assert first.revoked_at is not None
     assert second.revoked_at is None
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 1
+
+
+def test_user_list_shows_roles_and_filters_by_site(admin_client_, nurse, outsider, site):
+    response = admin_client_.get(f"/admin/auth/user/?sites__id__exact={site.pk}")
+    assert response.status_code == 200
+    shown = [u.username for u in response.context["cl"].result_list]
+    assert "nina" in shown
+    assert "olga" not in shown
+    assert b"nurse" in response.content
+
+
+def test_user_page_assigns_sites(admin_client_, nurse, site, other_site):
+    url = f"/admin/auth/user/{nurse.pk}/change/"
+    page = admin_client_.get(url)
+    assert [f.formset.prefix for f in page.context["inline_admin_formsets"]] == ["Site_staff"]
+    membership = Site.staff.through.objects.get(user=nurse, site=site)
+    response = admin_client_.post(
+        url,
+        {
+            "username": "nina",
+            "is_active": "on",
+            "groups": [g.pk for g in nurse.groups.all()],
+            "date_joined_0": "2026-01-05",
+            "date_joined_1": "09:00:00",
+            "Site_staff-TOTAL_FORMS": "2",
+            "Site_staff-INITIAL_FORMS": "1",
+            "Site_staff-MIN_NUM_FORMS": "0",
+            "Site_staff-MAX_NUM_FORMS": "1000",
+            "Site_staff-0-id": membership.pk,
+            "Site_staff-0-user": nurse.pk,
+            "Site_staff-0-site": site.pk,
+            "Site_staff-1-user": nurse.pk,
+            "Site_staff-1-site": other_site.pk,
+        },
+    )
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    assert set(nurse.sites.values_list("slug", flat=True)) == {"riverside", "hilltop"}
