@@ -8,13 +8,13 @@ Nothing clinical is deletable: there are no DELETE routes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
-from pydantic import AwareDatetime, ConfigDict, model_validator
+from ninja import Path, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from charting import scoring, services
 from charting.models import (
@@ -30,6 +30,7 @@ from clinic.api import ErrorOut
 from clinic.errors import DomainError, NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
 from clinic.permissions import filter_sites, require_role
+from clinic.schemas import AwareInstant, Id, InSchema
 from scheduling.models import Course, Session
 
 router = Router(tags=["charting"])
@@ -37,29 +38,14 @@ routers: list[tuple[str, Router]] = [("/charting", router)]
 
 _ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
+# Django slug characters: anything else (a NUL byte) cannot name a template, so it is a 422.
+TemplateSlug = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]+$", max_length=64)]
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class _In(Schema):
-    # Unknown keys are refused (422): a misspelt field must not be silently dropped.
+class _In(InSchema):
+    # Unknown keys are refused (422): a misspelt field must not be silently dropped. InSchema
+    # refuses text PostgreSQL cannot store (NUL, lone surrogates) with a 422 rather than a 500.
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        # PostgreSQL cannot store NUL in text or jsonb; refuse it here rather than fail with 500.
-        if _has_nul(data):
-            raise ValueError("text must not contain NUL characters")
-        return data
 
 
 # --- loading within the caller's sites ----------------------------------------------------------
@@ -323,12 +309,12 @@ class NoteIn(_In):
 
 
 class AnchorIn(_In):
-    at: AwareDatetime
+    at: AwareInstant
 
 
 class EntriesIn(_In):
     checkpoint: str
-    taken_at: AwareDatetime
+    taken_at: AwareInstant
     values: dict[str, Any]
 
 
@@ -346,25 +332,25 @@ class ParametersIn(_In):
 class ScaleIn(_In):
     scale: str
     items: dict[str, Any]
-    administered_at: AwareDatetime
+    administered_at: AwareInstant
     session_id: int | None = None
 
 
 class SubmitIn(_In):
     how: Literal["online", "fax", "phone", "other"]
     reference: str = ""
-    submitted_at: AwareDatetime | None = None
+    submitted_at: AwareInstant | None = None
 
 
-class MonitoringFilter(Schema):
+class MonitoringFilter(InSchema):
     status: Literal["open", "submitted", "all"] = "open"
     soon_days: int = 2
 
 
-class AlertFilter(Schema):
+class AlertFilter(InSchema):
     open: bool = True
-    session_id: int | None = None
-    course_id: int | None = None
+    session_id: Id | None = None
+    course_id: Id | None = None
 
 
 # --- builders (explicit fields, never __all__) --------------------------------------------------
@@ -572,7 +558,7 @@ def list_templates(request: HttpRequest):
 
 
 @router.get("/templates/{slug}", response={200: TemplateOut, **_ERRORS})
-def get_template(request: HttpRequest, slug: str, version: int | None = None):
+def get_template(request: HttpRequest, slug: TemplateSlug, version: int | None = None):
     """The newest version of a template (or `?version=`), with its full spec."""
     _reader(request)
     qs = FormTemplate.objects.filter(slug=slug)

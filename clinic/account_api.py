@@ -14,6 +14,7 @@ from clinic.api import ErrorOut, StaffSession
 from clinic.errors import NotFound
 from clinic.models import ApiToken, Site
 from clinic.permissions import user_roles, user_site_ids
+from clinic.schemas import InSchema
 from clinic.services import api_token_create, api_token_revoke
 
 router = Router(tags=["account"])
@@ -60,7 +61,7 @@ class TokenOut(Schema):
     revoked_at: dt.datetime | None
 
 
-class TokenIn(Schema):
+class TokenIn(InSchema):
     name: str = Field(min_length=1, max_length=100)
 
 

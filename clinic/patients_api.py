@@ -22,6 +22,7 @@ from clinic.models import (
 )
 from clinic.pagination import BoundedPagination
 from clinic.permissions import require_role
+from clinic.schemas import Id, InSchema
 
 patients_router = Router(tags=["patients"])
 
@@ -58,7 +59,7 @@ class PatientOut(Schema):
     updated_at: dt.datetime
 
 
-class PatientCreateIn(Schema):
+class PatientCreateIn(InSchema):
     # A misspelt field must be an error, not silently dropped from a patient's record.
     model_config = ConfigDict(extra="forbid")
 
@@ -74,7 +75,7 @@ class PatientCreateIn(Schema):
     rems_enrolled: bool = False
 
 
-class PatientUpdateIn(Schema):
+class PatientUpdateIn(InSchema):
     """Every field optional: only the fields sent are changed. The site cannot be changed."""
 
     model_config = ConfigDict(extra="forbid")
@@ -90,9 +91,9 @@ class PatientUpdateIn(Schema):
     rems_enrolled: bool | None = None
 
 
-class PatientFilters(Schema):
+class PatientFilters(InSchema):
     q: Annotated[str, Field(max_length=selectors.MAX_QUERY_LENGTH)] = ""
-    site_id: int | None = None
+    site_id: Id | None = None
 
 
 @patients_router.get("", response=list[PatientOut])

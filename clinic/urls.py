@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
-from django.views.generic import RedirectView
 
 from clinic.api import api
 from clinic.http_errors import api_not_found
+from scheduling import views as scheduling_views
 
 # Every staff member (not only admins) logs in here for a session that the API accepts; the
 # admin's login page refuses users without is_staff. It borrows the admin's template.
@@ -15,8 +15,13 @@ login_view = auth_views.LoginView.as_view(
 )
 
 urlpatterns = [
-    # Until the staff pages exist, the browsable API is the landing page.
-    path("", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="home"),
+    path("", scheduling_views.board, name="home"),
+    path("courses/<int:course_id>/", scheduling_views.course_detail, name="course-detail"),
+    path(
+        "sessions/<int:session_id>/<slug:action>/",
+        scheduling_views.session_action,
+        name="session-action",
+    ),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

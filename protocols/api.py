@@ -7,15 +7,16 @@ Every endpoint needs authentication (applied globally by clinic.api).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
 from clinic.permissions import require_role, require_site
+from clinic.schemas import SLUG_PATTERN, CalendarDay, Id, InSchema, LocalTime
 from protocols import selectors, services
 from protocols.engine import PlannedSession, PlanningError, plan_course
 from protocols.models import Protocol
@@ -26,7 +27,9 @@ router = Router(tags=["protocols"])
 UNPLANNABLE = "unplannable"
 SITE_NOT_FOUND = "site_not_found"
 
-SlugStr = Field(..., pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+SlugStr = Field(..., pattern=SLUG_PATTERN, max_length=64)
+# In paths too: a slug that cannot exist is a 422 naming the rule, not a lookup of NUL bytes.
+SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=64)]
 StatusName = Literal["draft", "active", "retired"]
 
 
@@ -112,7 +115,7 @@ class PreviewOut(Schema):
     site_id: int
     timezone: str
     start_date: dt.date
-    preferred_time: dt.time
+    preferred_time: LocalTime
     total_sessions: int
     sessions: list[PlannedSessionOut]
 
@@ -120,13 +123,13 @@ class PreviewOut(Schema):
 # --- In schemas ----------------------------------------------------------------------------
 
 
-class ProtocolFilters(Schema):
+class ProtocolFilters(InSchema):
     modality: Modality | None = None
     status: StatusName | None = None
     all_versions: bool = False
 
 
-class ProtocolIn(Schema):
+class ProtocolIn(InSchema):
     slug: str = SlugStr
     name: str = Field(..., min_length=1, max_length=200)
     indication: str = Field("", max_length=200)
@@ -134,22 +137,22 @@ class ProtocolIn(Schema):
     status: Literal["draft", "active"] = "draft"
 
 
-class SpecIn(Schema):
+class SpecIn(InSchema):
     spec: dict[str, Any]
 
 
-class VersionIn(Schema):
+class VersionIn(InSchema):
     version: int | None = Field(None, ge=1)
 
 
-class ActivateIn(Schema):
+class ActivateIn(InSchema):
     version: int = Field(..., ge=1)
 
 
-class PreviewIn(Schema):
-    site_id: int
-    start_date: dt.date
-    preferred_time: dt.time
+class PreviewIn(InSchema):
+    site_id: Id
+    start_date: CalendarDay
+    preferred_time: LocalTime
     version: int | None = Field(None, ge=1)
 
     @field_validator("preferred_time")
@@ -197,7 +200,7 @@ def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
 
 
 @router.get("/{slug}", response={200: ProtocolOut, 403: ErrorOut, 404: ErrorOut})
-def get_protocol(request: HttpRequest, slug: str, version: int | None = None) -> Any:
+def get_protocol(request: HttpRequest, slug: SlugPath, version: int | None = None) -> Any:
     """The latest active version of `slug`, or `?version=N` (any status)."""
     _require_staff(request)
     return services.protocol_get(slug=slug, version=version)
@@ -206,7 +209,7 @@ def get_protocol(request: HttpRequest, slug: str, version: int | None = None) ->
 @router.get(
     "/{slug}/versions", response={200: list[ProtocolSummaryOut], 403: ErrorOut, 404: ErrorOut}
 )
-def list_versions(request: HttpRequest, slug: str) -> Any:
+def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
     _require_staff(request)
     rows = list(selectors.protocol_list(slug=slug, all_versions=True))
     if not rows:
@@ -215,7 +218,7 @@ def list_versions(request: HttpRequest, slug: str) -> Any:
 
 
 @router.post("/{slug}/retire", response={200: RetiredOut, 403: ErrorOut, 404: ErrorOut})
-def retire_protocol(request: HttpRequest, slug: str, payload: VersionIn) -> Any:
+def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) -> Any:
     """Retire one version (`{"version": N}`) or, with `{}`, every version not yet retired."""
     if payload.version is None:
         rows = services.protocol_retire_slug(slug=slug, by=request.user)
@@ -226,14 +229,14 @@ def retire_protocol(request: HttpRequest, slug: str, payload: VersionIn) -> Any:
 
 
 @router.post("/{slug}/activate", response={200: ProtocolOut, 403: ErrorOut, 404: ErrorOut})
-def activate_protocol(request: HttpRequest, slug: str, payload: ActivateIn) -> Any:
+def activate_protocol(request: HttpRequest, slug: SlugPath, payload: ActivateIn) -> Any:
     """Make a draft or retired version active."""
     target = services.protocol_get(slug=slug, version=payload.version)
     return services.protocol_activate(protocol=target, by=request.user)
 
 
 @router.post("/{slug}/validate", response={200: ValidationOut, 403: ErrorOut, 422: ErrorOut})
-def validate_spec(request: HttpRequest, slug: str, payload: SpecIn) -> Any:
+def validate_spec(request: HttpRequest, slug: SlugPath, payload: SpecIn) -> Any:
     """Check a spec without saving it: 200 with a summary, or 422 `invalid_spec`."""
     _require_staff(request)
     spec = services.protocol_spec_validate(spec=payload.spec, slug=slug)
@@ -259,7 +262,7 @@ def validate_spec(request: HttpRequest, slug: str, payload: SpecIn) -> Any:
 @router.post(
     "/{slug}/preview", response={200: PreviewOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 )
-def preview_course(request: HttpRequest, slug: str, payload: PreviewIn) -> Any:
+def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> Any:
     """Plan a course on a site's calendar and return the sessions, writing nothing."""
     _require_staff(request)
     protocol = services.protocol_get(slug=slug, version=payload.version)

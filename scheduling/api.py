@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from clinic.api import ErrorOut
+from clinic.schemas import CalendarDay, Id, InSchema, Instant
 from scheduling import services
 from scheduling.schemas import CourseOut, MovedSessionOut, SessionChangeOut, SessionOut
 
@@ -24,17 +25,17 @@ sites_router = Router(tags=["sites"])
 _ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class EnrolIn(Schema):
-    patient_id: int
+class EnrolIn(InSchema):
+    patient_id: Id
     protocol: str = Field(..., description="protocol slug, e.g. tms-10hz-standard")
     version: int | None = Field(None, description="a version; default the latest active one")
-    site_id: int
-    start_date: dt.date = Field(..., description="first possible day (site's local date)")
+    site_id: Id
+    start_date: CalendarDay = Field(..., description="first possible day (site's local date)")
     preferred_time: str = Field(
         ..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM"
     )
-    prescriber_id: int | None = None
-    resource_ids: list[int] = Field(
+    prescriber_id: Id | None = None
+    resource_ids: list[Id] = Field(
         [], description="book only on these resources (per kind), e.g. one particular chair"
     )
     dry_run: bool = Field(False, description="return the exact booking, write nothing")
@@ -43,21 +44,21 @@ class EnrolIn(Schema):
     )
 
 
-class RescheduleIn(Schema):
-    to: dt.datetime | None = Field(None, description="new start, with a UTC offset")
+class RescheduleIn(InSchema):
+    to: Instant | None = Field(None, description="new start, with a UTC offset")
     next_valid: bool = Field(False, description="move to the next day the protocol allows")
 
 
-class CancelIn(Schema):
+class CancelIn(InSchema):
     reason: str = Field(..., max_length=300)
 
 
-class NoShowIn(Schema):
+class NoShowIn(InSchema):
     reason: str = Field("", max_length=300)
 
 
-class ClosureIn(Schema):
-    date: dt.date
+class ClosureIn(InSchema):
+    date: CalendarDay
     reason: str = Field(..., max_length=200)
     replan: bool = Field(True, description="move the day's sessions to their next valid day")
     dry_run: bool = Field(False, description="list affected sessions and moves, write nothing")

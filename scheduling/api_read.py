@@ -20,6 +20,7 @@ from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
 from clinic.pagination import BoundedPagination
 from clinic.patients_api import ErrorOut, patients_router
 from clinic.permissions import require_role
+from clinic.schemas import CalendarDay, Id, InSchema, LocalTime
 from scheduling import selectors
 from scheduling.models import Course, ResourceHold, Session
 
@@ -95,7 +96,7 @@ class _CourseFields(Schema):
     modality: str
     status: str
     start_date: dt.date
-    preferred_time: dt.time
+    preferred_time: LocalTime
     sessions_total: int
     sessions_done: int
     first_start: dt.datetime | None
@@ -129,26 +130,26 @@ class CourseDetailOut(_CourseFields):
     sessions: list[CourseSessionOut]
 
 
-class CourseListFilters(Schema):
-    site_id: int | None = None
-    patient_id: int | None = None
+class CourseListFilters(InSchema):
+    site_id: Id | None = None
+    patient_id: Id | None = None
     status: CourseStatus | None = None
     modality: ModalityName | None = None
     start_from: dt.date | None = Field(None, description="Course start date on or after")
     start_to: dt.date | None = Field(None, description="Course start date on or before")
 
 
-class BoardQuery(Schema):
-    site_id: int
-    date: dt.date = Field(..., description="Local date at the site, YYYY-MM-DD")
-    resource_id: int | None = None
+class BoardQuery(InSchema):
+    site_id: Id
+    date: CalendarDay = Field(..., description="Local date at the site, YYYY-MM-DD")
+    resource_id: Id | None = None
 
 
-class AvailabilityQuery(Schema):
-    site_id: int
+class AvailabilityQuery(InSchema):
+    site_id: Id
     kind: str = Field(..., description="Resource kind, e.g. tms_chair")
-    start: dt.date = Field(..., description="First local date, YYYY-MM-DD")
-    end: dt.date = Field(..., description="Last local date (inclusive), YYYY-MM-DD")
+    start: CalendarDay = Field(..., description="First local date, YYYY-MM-DD")
+    end: CalendarDay = Field(..., description="Last local date (inclusive), YYYY-MM-DD")
     minutes: int = Field(..., description="Slot length in minutes")
     step: int | None = Field(None, description="Minutes between slot starts (default 15)")
 

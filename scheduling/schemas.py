@@ -13,6 +13,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from clinic.schemas import LocalTime
+
 
 class HoldOut(Schema):
     resource_id: int
@@ -70,7 +72,7 @@ class CourseOut(Schema):
     protocol_name: str
     modality: str
     start_date: dt.date
-    preferred_time: dt.time
+    preferred_time: LocalTime
     status: str
     status_reason: str
     prescriber_id: int | None = None

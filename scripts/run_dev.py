@@ -141,7 +141,8 @@ def main() -> int:
         "\n"
         f"  Interventional clinic is running at {base}\n"
         f"    Django admin   {base}admin/      (log in as admin / {demo.USERS[-1].password})\n"
-        f"    Staff log in   {base}accounts/login/   (any demo user; then try the API docs)\n"
+        f"    Day board      {base}   (log in as any demo user, e.g. "
+        f"{demo.USERS[1].username} / {demo.USERS[1].password})\n"
         f"    API docs       {base}api/v1/docs\n"
         f"    OpenAPI schema {base}api/v1/openapi.json\n"
         "  Web server and task worker run together; Ctrl-C stops both.\n",

@@ -304,10 +304,10 @@ def test_bad_input_is_a_json_422_naming_the_field(clinician, client):
     assert body["message"].startswith("name:")
 
 
-def test_the_login_page_renders_and_home_leads_to_the_api_docs(db, strict_client):
+def test_the_login_page_renders_and_home_asks_anonymous_users_to_log_in(db, strict_client):
     response = strict_client.get("/accounts/login/")
     assert response.status_code == 200
     assert b'name="password"' in response.content
     response = strict_client.get("/")
     assert response.status_code == 302
-    assert response["Location"] == "/api/v1/docs"
+    assert response["Location"] == "/accounts/login/?next=/"

@@ -1,0 +1,227 @@
+"""Staff web pages: the day board, a course's detail, and the session buttons on the board.
+
+Thin like the API handlers: parse the request, call the selectors and services the API uses,
+render. Roles and site membership are checked by those same functions, so a page can never
+allow what the API refuses: another site's course or session is a 404, a missing role a 403,
+and a refused transition (screening not complete, wrong status) comes back as the service's
+message on the board.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.errors import DomainError, Forbidden, NotFound
+from clinic.models import ROLE_ADMIN, Site
+from clinic.permissions import filter_sites, require_role, user_roles
+from scheduling import selectors, services
+from scheduling.api_read import READ_ROLES
+from scheduling.models import Session
+
+S = Session.Status
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the URL segment and the service it calls
+    label: str
+
+
+# The buttons a session in each status offers, if the user's role allows the service. The
+# service decides in the end (and says why not); this only keeps pointless buttons off the page.
+CHECK_IN = Action("check_in", "Check in")
+START = Action("start", "Start")
+OBSERVE = Action("observe", "Start observation")
+COMPLETE = Action("complete", "Complete")
+
+SERVICES: dict[str, Callable[..., services.SessionChange]] = {
+    CHECK_IN.name: services.session_check_in,
+    START.name: services.session_start,
+    OBSERVE.name: services.session_observe,
+    COMPLETE.name: services.session_complete,
+}
+ROLES_FOR: dict[str, tuple[str, ...]] = {
+    CHECK_IN.name: services.CHECK_IN_ROLES,
+    START.name: services.CARE_ROLES,
+    OBSERVE.name: services.CARE_ROLES,
+    COMPLETE.name: services.CARE_ROLES,
+}
+DONE: dict[str, str] = {
+    CHECK_IN.name: "checked in",
+    START.name: "started",
+    OBSERVE.name: "moved to observation",
+    COMPLETE.name: "completed",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    session: Session
+    start: dt.datetime
+    end: dt.datetime
+    observation_end: dt.datetime
+    resources: list[str]
+    actions: list[Action]
+
+
+def _next_action(session: Session) -> Action | None:
+    if session.status == S.SCHEDULED:
+        return CHECK_IN
+    if session.status == S.CHECKED_IN:
+        return START
+    if session.status == S.IN_PROGRESS:
+        # The board does not load protocol specs (one query per row); a session planned with
+        # an observation period has its observation_end after its end.
+        return OBSERVE if session.observation_end > session.end else COMPLETE
+    if session.status == S.OBSERVING:
+        return COMPLETE
+    return None
+
+
+def _allowed(roles: frozenset[str], action: Action) -> bool:
+    return ROLE_ADMIN in roles or bool(roles.intersection(ROLES_FOR[action.name]))
+
+
+def _row(session: Session, zone: ZoneInfo, roles: frozenset[str]) -> Row:
+    names: list[str] = []
+    for hold in session.holds.all():
+        if hold.resource.name not in names:
+            names.append(hold.resource.name)
+    action = _next_action(session)
+    return Row(
+        session=session,
+        start=session.start.astimezone(zone),
+        end=session.end.astimezone(zone),
+        observation_end=session.observation_end.astimezone(zone),
+        resources=names,
+        actions=[action] if action is not None and _allowed(roles, action) else [],
+    )
+
+
+def _require_reader(user: Any) -> frozenset[str]:
+    try:
+        require_role(user, *READ_ROLES, action="see the schedule")
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
+    return user_roles(user)
+
+
+def _parse_day(value: str | None, site: Site) -> dt.date:
+    if not value:
+        return timezone.now().astimezone(site.zone).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest("date: use the form 2026-12-01") from exc
+
+
+def _parse_id(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise BadRequest("site: must be a site id") from exc
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    """The day board of one of the user's sites: `?site=<id>&date=YYYY-MM-DD`, defaulting to
+    the first site and today in its time zone."""
+    roles = _require_reader(request.user)
+    sites = list(filter_sites(Site.objects.order_by("name", "id"), request.user, field="id"))
+    if not sites:
+        return render(request, "scheduling/no_site.html", status=200)
+    wanted = _parse_id(request.GET.get("site"))
+    site = sites[0] if wanted is None else next((s for s in sites if s.pk == wanted), None)
+    if site is None:
+        raise Http404("No such site.")
+    day = _parse_day(request.GET.get("date"), site)
+    try:
+        day_board = selectors.day_board(user=request.user, site_id=site.pk, day=day)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    zone = site.zone
+    return render(
+        request,
+        "scheduling/board.html",
+        {
+            "site": site,
+            "sites": sites,
+            "day": day,
+            "today": timezone.now().astimezone(zone).date(),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "rows": [_row(s, zone, roles) for s in day_board.sessions],
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
+    _require_reader(request.user)
+    try:
+        course = selectors.course_get(user=request.user, course_id=course_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    zone = course.site.zone
+    sessions = list(course.sessions.all())
+    return render(
+        request,
+        "scheduling/course.html",
+        {
+            "course": course,
+            "site": course.site,
+            "rows": [_row(s, zone, frozenset()) for s in sessions],
+            "sessions_total": sum(s.active for s in sessions),
+            "sessions_done": sum(s.status == S.COMPLETED for s in sessions),
+        },
+    )
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+@login_required
+@require_POST
+def session_action(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
+    """Check in, start, observe or complete a session, then back to the board (POST, CSRF)."""
+    service = SERVICES.get(action)
+    if service is None:
+        raise Http404("No such action.")
+    try:
+        change = service(session_id=session_id, by=request.user)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, f"Not {DONE[action]}: {exc.message}")
+    else:
+        session = change.session
+        messages.success(
+            request,
+            f"{session.patient.full_name}: session {session.number} {DONE[action]}.",
+        )
+    return HttpResponseRedirect(_back(request))

@@ -1,0 +1,239 @@
+"""Regenerate the README's screenshots (docs/screenshots/*.png) from the demo clinic.
+
+    .venv/bin/python scripts/screenshots.py
+
+Builds a throwaway SQLite database (migrate, protocols, form templates, seed_demo), books a few
+courses through the booking services for a fixed Monday and moves that day's sessions along
+through the charting and scheduling services, then serves it with runserver and photographs the
+pages in Debian's chromium (Playwright, no browser download). Nothing touches db.sqlite3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A fixed Monday, so the pictures do not change with the day they are taken.
+DAY = dt.date(2027, 1, 11)
+ZONE = ZoneInfo("America/New_York")
+BOOKED_AT = dt.datetime(2027, 1, 4, 12, 0, tzinfo=dt.UTC)
+
+# (MRN, protocol slug, preferred local time)
+COURSES = [
+    ("RIP-0002", "tms-10hz-standard", dt.time(8, 0)),
+    ("RIP-0003", "tms-10hz-standard", dt.time(9, 0)),
+    ("RIP-0001", "esketamine-trd", dt.time(9, 30)),
+    ("RIP-0005", "tms-itbs", dt.time(10, 0)),
+    ("RIP-0006", "tms-deep-h1", dt.time(11, 0)),
+]
+
+
+def at(hhmm: str) -> dt.datetime:
+    hour, minute = map(int, hhmm.split(":"))
+    return dt.datetime.combine(DAY, dt.time(hour, minute), tzinfo=ZONE)
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def benign_answers(slug: str) -> dict[str, bool]:
+    """Answers to a yes/no screening that raise nothing (no hard stop, no review)."""
+    from charting.services import template_current
+
+    answers = {}
+    for field in template_current(slug).parsed.fields:
+        if field.type == "yes_no" and field.required:
+            flagged = [*field.hard_stop_when, *field.review_when, *field.alert_when]
+            answers[field.key] = False in flagged  # "no" is the flagged answer: say "yes"
+    return answers
+
+
+def stage() -> int:
+    """Book the courses and move the day's sessions along; returns the course to photograph."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+
+    from charting import services as charting
+    from charting.models import ObservationRecord
+    from clinic.models import Patient
+    from scheduling import services as scheduling
+    from scheduling.models import Session
+
+    scheduler = User.objects.get(username="scheduler")
+    nurse = User.objects.get(username="nurse")
+    courses = {}
+    for mrn, slug, preferred in COURSES:
+        patient = Patient.objects.get(mrn=mrn)
+        courses[mrn] = scheduling.course_enrol(
+            patient=patient,
+            protocol=slug,
+            site=patient.site_id,
+            start_date=DAY,
+            preferred_time=preferred,
+            by=scheduler,
+            now=BOOKED_AT,
+        )
+
+    def first_session(mrn: str) -> Session:
+        return Session.objects.get(course=courses[mrn], number=1)
+
+    # Jordan Lee: screened, treated, observed and signed out: completed.
+    jordan = first_session("RIP-0002")
+    charting.course_screening_submit(
+        course=courses["RIP-0002"],
+        answers=benign_answers("tms-safety-screen"),
+        by=nurse,
+        now=at("07:40"),
+    )
+    scheduling.session_check_in(session_id=jordan.pk, by=nurse, now=at("07:50"))
+    charting.session_screening_submit(
+        session=jordan, answers=benign_answers("tms-session-check"), by=nurse, now=at("07:55")
+    )
+    scheduling.session_start(session_id=jordan.pk, by=nurse, now=at("08:00"))
+    record = ObservationRecord.objects.get(session=jordan)
+    charting.observation_record_values(
+        record=record,
+        checkpoint="post_session",
+        values={
+            "headache": False,
+            "scalp_pain": 2,
+            "hearing_change": False,
+            "seizure": False,
+            "syncope": False,
+            "stopped_early": False,
+        },
+        taken_at=at("08:46"),
+        by=nurse,
+        now=at("08:47"),
+    )
+    charting.observation_sign(record=record, by=nurse, now=at("08:48"))
+    scheduling.session_complete(session_id=jordan.pk, by=nurse, now=at("08:49"))
+
+    # Casey Nguyen: screened and in the chair.
+    casey = first_session("RIP-0003")
+    charting.course_screening_submit(
+        course=courses["RIP-0003"],
+        answers=benign_answers("tms-safety-screen"),
+        by=nurse,
+        now=at("08:45"),
+    )
+    scheduling.session_check_in(session_id=casey.pk, by=nurse, now=at("08:50"))
+    charting.session_screening_submit(
+        session=casey, answers=benign_answers("tms-session-check"), by=nurse, now=at("08:55")
+    )
+    scheduling.session_start(session_id=casey.pk, by=nurse, now=at("09:00"))
+
+    # Alex Morgan (esketamine): checked in, pre-dose checklist still to do.
+    alex = first_session("RIP-0001")
+    scheduling.session_check_in(session_id=alex.pk, by=nurse, now=at("09:20"))
+    return courses["RIP-0002"].pk
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("runserver exited early")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"runserver did not answer at {url}")
+
+
+def photograph(base: str, course_id: int) -> list[Path]:
+    from playwright.sync_api import expect, sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    board = OUT / "day-board.png"
+    course = OUT / "course.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(base_url=base, viewport={"width": 1180, "height": 820})
+        page.goto("/accounts/login/?next=/")
+        page.get_by_label("Username").fill("nurse")
+        page.get_by_label("Password").fill("demo-nurse")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/")
+        page.goto(f"/?date={DAY.isoformat()}")
+        # Taylor Schmidt has no TMS safety screen yet: the board says why check-in is refused.
+        row = page.locator("tr", has_text="Taylor Schmidt")
+        row.get_by_role("button", name="Check in").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        page.screenshot(path=board, full_page=True)
+        page.goto(f"/courses/{course_id}/")
+        page.screenshot(
+            path=course, full_page=True, clip={"x": 0, "y": 0, "width": 1180, "height": 1150}
+        )
+        browser.close()
+    return [board, course]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="clinic-shots-") as tmp:
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
+            "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        }
+        for args in (
+            ["migrate", "--noinput", "-v", "0"],
+            ["load_protocols"],
+            ["load_form_templates"],
+            ["seed_demo"],
+        ):
+            manage(env, *args)
+        os.environ.update(env)
+        sys.path.insert(0, str(ROOT))
+        course_id = stage()
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(f"{base}/accounts/login/", server)
+            for path in photograph(base, course_id):
+                print(f"wrote {path.relative_to(ROOT)}")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
