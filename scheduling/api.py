@@ -8,10 +8,12 @@ handlers to the routers below through `register`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
 
 from clinic.api import ErrorOut
 from clinic.schemas import CalendarDay, Id, InSchema, Instant
@@ -22,6 +24,7 @@ courses_router = Router(tags=["courses"])
 sessions_router = Router(tags=["sessions"])
 sites_router = Router(tags=["sites"])
 
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
@@ -32,7 +35,9 @@ class EnrolIn(InSchema):
     site_id: Id
     start_date: CalendarDay = Field(..., description="first possible day (site's local date)")
     preferred_time: str = Field(
-        ..., pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="local time HH:MM"
+        ...,
+        description="local time HH:MM",
+        json_schema_extra={"pattern": _HHMM.pattern},
     )
     prescriber_id: Id | None = None
     resource_ids: list[Id] = Field(
@@ -42,6 +47,16 @@ class EnrolIn(InSchema):
     exact: bool = Field(
         False, description="book every session at its planned time or fail with slot_taken"
     )
+
+    @field_validator("preferred_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        # A pattern error would show people a regular expression; say it in words instead.
+        if not _HHMM.match(value):
+            raise ValueError(
+                "must be a local time as HH:MM from 00:00 to 23:59, without a UTC offset"
+            )
+        return value
 
 
 class RescheduleIn(InSchema):

@@ -233,3 +233,16 @@ def test_prescriber_must_be_a_clinician_of_the_site(
     response = client.post("courses", body(patient, prescriber_id=clinician.pk))
     assert response.status_code == 201
     assert Course.objects.get().prescriber == clinician
+
+
+@pytest.mark.parametrize("value", ["25:00", "09:00+02:00", "9am"])
+def test_bad_preferred_time_is_explained_in_words(site, scheduler, patient, api_as, value):
+    protocol(TMS_10, "tms")
+    response = api_as(scheduler).post("courses", body(patient, preferred_time=value))
+    assert response.status_code == 422
+    assert response.json() == {
+        "code": "invalid",
+        "message": "preferred_time: must be a local time as HH:MM from 00:00 to 23:59, "
+        "without a UTC offset",
+    }
+    assert_nothing_written()
