@@ -386,23 +386,29 @@ def _set_anchor(record: ObservationRecord, at: dt.datetime, by: Any) -> None:
         _save(cp, by)
 
 
+def _check_anchor(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:
+    # The anchor decides when discharge may be signed: a dose time far in the past would let
+    # the minimum observation time be skipped, one in the future would block sign-out.
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            f"{name}: the dose/procedure time cannot be in the future.", code="time_in_future"
+        )
+    if at < session.start - dt.timedelta(hours=12):
+        raise InvalidInput(
+            f"{name}: the dose/procedure time is long before the session's booked start.",
+            code="time_out_of_session",
+        )
+
+
 def observation_set_anchor(
     *, record: ObservationRecord, at: dt.datetime, by: Any, now: dt.datetime | None = None
 ) -> ObservationRecord:
     """Record the actual dose/procedure time; checkpoint due times follow it."""
     require_role(by, *CHARTING_ROLES, action="record observations")
     now = _now(now)
-    if at > now + CLOCK_SKEW:
-        raise InvalidInput(
-            "at: the dose/procedure time cannot be in the future.", code="time_in_future"
-        )
     with transaction.atomic():
         record = _locked_open_record(record)
-        if at < record.session.start - dt.timedelta(hours=12):
-            raise InvalidInput(
-                "at: the dose/procedure time is long before the session's booked start.",
-                code="time_out_of_session",
-            )
+        _check_anchor(at, record.session, now, "at")
         _set_anchor(record, at, by)
         return record
 
@@ -662,6 +668,9 @@ def parameters_record(
         except params_mod.ParametersError as exc:
             raise InvalidInput(str(exc), code="invalid_parameters") from None
         flags = params_mod.parameter_flags(parsed)
+        anchor = params_mod.anchor_time(parsed)
+        if anchor is not None:
+            _check_anchor(anchor, session, now, "values.first_device_at/stimulus_at")
         row = TreatmentParameters.objects.filter(session=session).first()
         old_flags = set(row.flags) if row else set()
         if row is None:
@@ -685,7 +694,6 @@ def parameters_record(
                     ),
                     by,
                 )
-        anchor = params_mod.anchor_time(parsed)
         record = ObservationRecord.objects.filter(session=session).first()
         if anchor is not None and record is not None and record.status == "open":
             _set_anchor(record, anchor, by)

@@ -136,6 +136,34 @@ def enrol(request: HttpRequest, payload: EnrolIn):
     return Status(200 if payload.dry_run else 201, course)
 
 
+class DiscontinueIn(InSchema):
+    reason: str = Field(..., max_length=300)
+
+
+class DiscontinueOut(Schema):
+    course_id: int
+    status: str
+    status_reason: str
+    cancelled: list[MovedSessionOut]
+
+
+@courses_router.post("/{course_id}/discontinue", response={200: DiscontinueOut, **_ERRORS})
+def discontinue(request: HttpRequest, course_id: Id, payload: DiscontinueIn):
+    """Stop a course (reason required): every scheduled session is cancelled and frees its
+    resources; `cancelled` lists them (their `sequence` went up, so calendars update)."""
+    result = services.course_discontinue(
+        course_id=course_id, reason=payload.reason, by=request.user
+    )
+    return {
+        "course_id": result.course.pk,
+        "status": result.course.status,
+        "status_reason": result.course.status_reason,
+        "cancelled": _moved(
+            [services.Moved(session=s, old_start=s.start) for s in result.cancelled]
+        ),
+    }
+
+
 @sessions_router.post("/{session_id}/reschedule", response={200: ChangeOut, **_ERRORS})
 def reschedule(request: HttpRequest, session_id: int, payload: RescheduleIn):
     """Move a session to `to`, or to the next valid day; later sessions are pushed when the

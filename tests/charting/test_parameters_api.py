@@ -107,3 +107,29 @@ def test_other_site_cannot_see_or_record_parameters(api_as, outsider, site, esk)
     session = _started(esk[1], site)
     r = api_as(outsider).put(f"charting/sessions/{session.pk}/parameters", {"values": ESK})
     assert (r.status_code, r.json()["code"]) == (404, "session_not_found")
+
+
+@pytest.mark.parametrize(
+    ("first_device_at", "code"),
+    [
+        # 3.5 hours ago would make the 2-hour discharge signable at once.
+        ("2026-03-08T20:00:00-04:00", "time_out_of_session"),
+        ("2026-03-09T10:30:00-04:00", "time_in_future"),
+    ],
+)
+def test_dose_time_in_parameters_is_checked_like_a_direct_anchor(
+    api_as, nurse, site, esk, first_device_at, code
+):
+    from charting.models import ObservationRecord
+    from charting.services import observation_open
+
+    session = _started(esk[1], site)
+    record = observation_open(session=session, by=nurse, now=session.started_at)
+    r = api_as(nurse).put(
+        f"charting/sessions/{session.pk}/parameters",
+        {"values": {**ESK, "first_device_at": first_device_at}},
+    )
+    assert (r.status_code, r.json()["code"]) == (422, code)
+    assert not TreatmentParameters.objects.exists()
+    record = ObservationRecord.objects.get(pk=record.pk)
+    assert (record.anchor_recorded, record.anchor_at) == (False, session.started_at)
