@@ -404,7 +404,9 @@ def _alert_out(a: Alert) -> dict[str, Any]:
 
 def _observation_out(record: ObservationRecord) -> dict[str, Any]:
     spec = record.template.parsed
-    entries = list(record.entries.select_related("recorded_by").order_by("taken_at", "id"))
+    entries = list(
+        record.entries.select_related("recorded_by", "checkpoint").order_by("taken_at", "id")
+    )
     missing = services.observation_missing(record)
     by_entry = {e.pk: e for e in entries}
     now = timezone.now()
@@ -467,7 +469,7 @@ def _observation_out(record: ObservationRecord) -> dict[str, Any]:
         "signed_by": _who(record.signed_by),
         "signed_at": record.signed_at,
         "checkpoints": checkpoints,
-        "alerts": [_alert_out(a) for a in record.alerts.all()],
+        "alerts": [_alert_out(a) for a in record.alerts.select_related("acknowledged_by")],
         "amendments": amendments,
     }
 

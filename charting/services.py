@@ -39,7 +39,7 @@ from charting.spec import (
     flags_for,
     parse_template,
 )
-from clinic.errors import Conflict, InvalidInput, NotFound
+from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE
 from clinic.permissions import require_role
 from scheduling.models import Course, Session
@@ -670,7 +670,8 @@ def parameters_record(
         flags = params_mod.parameter_flags(parsed)
         anchor = params_mod.anchor_time(parsed)
         if anchor is not None:
-            _check_anchor(anchor, session, now, "values.first_device_at/stimulus_at")
+            name = "first_device_at" if modality == "esketamine" else "stimulus_at"
+            _check_anchor(anchor, session, now, f"values.{name}")
         row = TreatmentParameters.objects.filter(session=session).first()
         old_flags = set(row.flags) if row else set()
         if row is None:
@@ -943,10 +944,3 @@ def monitoring_form_submit(
         item.submitted_how = how
         item.reference = reference.strip()[:100]
         return _save(item, by)
-
-
-def get_or_404(queryset: Any, code: str, **lookup: Any) -> Any:
-    obj = queryset.filter(**lookup).first()
-    if obj is None:
-        raise NotFound("Not found.", code=code)
-    return obj

@@ -4,7 +4,7 @@ staff roles and API tokens."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 from django.conf import settings
@@ -32,10 +32,6 @@ def validate_timezone(value: str) -> None:
 def validate_holiday_country(value: str) -> None:
     if value and value.upper() not in holidays_lib.list_supported_countries():
         raise ValidationError(f"{value!r} is not a country the holidays package knows")
-
-
-def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_timezones())]
 
 
 class ResourceKind(models.TextChoices):

@@ -38,6 +38,7 @@ from protocols.calendar import SiteCalendar
 from protocols.engine import PlanningError, ResumePoint, plan_course
 from protocols.models import Protocol
 from protocols.spec import Modality, ProtocolSpec
+from scheduling.availability import local_day_bounds
 from scheduling.booking import (
     Booked,
     HoldPlan,
@@ -107,12 +108,6 @@ def _minutes(t: dt.time) -> int:
 def _calendar(site: Site, start: dt.date) -> SiteCalendar:
     prefetch([site], "opening_hours", "closures")
     return site.calendar(start)
-
-
-def _utc_day_bounds(day: dt.date, zone: Any) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(dt.UTC)
-    nxt = day + dt.timedelta(days=1)
-    return start, dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).astimezone(dt.UTC)
 
 
 @dataclass
@@ -317,9 +312,53 @@ def course_enrol(
     """
     now = _now(now)
     require_role(by, *BOOKERS, action="book a course")
+    try:
+        # The whole enrolment is one transaction from the patient row lock on: one enrolment
+        # per patient at a time, so a second course of the same modality booked at the same
+        # moment (at another time of day: no exclusion constraint between them) sees the first.
+        with transaction.atomic():
+            return _enrol(
+                patient=patient,
+                protocol=protocol,
+                site=site,
+                start_date=start_date,
+                preferred_time=preferred_time,
+                by=by,
+                protocol_version=protocol_version,
+                prescriber_id=prescriber_id,
+                resource_ids=resource_ids,
+                dry_run=dry_run,
+                exact=exact,
+                now=now,
+            )
+    except _Race as race:
+        race.to_conflict()
+        raise  # pragma: no cover - to_conflict always raises
+
+
+def _enrol(
+    *,
+    patient: Patient | int,
+    protocol: Protocol | str,
+    site: Site | int,
+    start_date: dt.date,
+    preferred_time: dt.time,
+    by: Any,
+    protocol_version: int | None = None,
+    prescriber_id: int | None = None,
+    resource_ids: Sequence[int] = (),
+    dry_run: bool = False,
+    exact: bool = False,
+    now: dt.datetime,
+) -> Course:
     patient_id = patient.pk if isinstance(patient, Patient) else patient
     site_id = site.pk if isinstance(site, Site) else site
-    row = Patient.objects.select_related("site").filter(pk=patient_id).first()
+    row = (
+        Patient.objects.select_for_update(of=("self",))
+        .select_related("site")
+        .filter(pk=patient_id)
+        .first()
+    )
     if row is None or not _visible(by, row.site_id):
         raise NotFound(f"No patient {patient_id}.", code="patient_not_found")
     patient = row
@@ -369,89 +408,88 @@ def course_enrol(
     buffer = dt.timedelta(days=max(30, span_days // 2))
     lo = first.start_utc - dt.timedelta(days=1)
     hi = last.observation_end_utc + buffer
-    try:
-        with transaction.atomic():
-            for _attempt in range(4):
-                loaded = _load_placer(
-                    site=site,
-                    spec=spec,
-                    calendar=calendar,
-                    patient_id=patient.pk,
-                    window=(lo, hi),
-                    now=now,
-                )
-                _check_overlapping_course(loaded, patient, spec, first_plan)
-                placer, resources = loaded.placer, loaded.resources
-                if resource_ids:
-                    _pin_resources(placer, resources, resource_ids, site)
-                missing = placer.missing_kinds()
-                if missing:
-                    raise Conflict(
-                        f"{site} has no active {', '.join(missing)}; no session can be placed.",
-                        code=ERR_UNPLACEABLE,
-                        sessions=[],
-                    )
-                try:
-                    result = place_course(
-                        planner=planner,
-                        placer=placer,
-                        phases=spec.phases,
-                        start=start_date,
-                        exact=exact,
-                    )
-                    break
-                except WindowExceeded:
-                    hi = hi + buffer * 2
-                except PlanningError as exc:
-                    raise InvalidInput(exc.message, code="unplannable", rule=exc.rule) from exc
-            else:  # pragma: no cover - four widenings cover any course the engine can plan
-                raise Conflict("The course runs too far ahead to book.", code=ERR_UNPLACEABLE)
-            if result.unplaced:
-                _raise_unplaced(result.unplaced, exact)
-            course = Course(
-                patient=patient,
-                protocol=protocol,
-                site=site,
-                modality=spec.modality.value,
-                start_date=start_date,
-                preferred_time=preferred_time,
-                status=Course.Status.PLANNED,
-                prescriber_id=prescriber_id,
-                booked_by=by,
+    for _attempt in range(4):
+        loaded = _load_placer(
+            site=site,
+            spec=spec,
+            calendar=calendar,
+            patient_id=patient.pk,
+            window=(lo, hi),
+            now=now,
+        )
+        _check_overlapping_course(loaded, patient, spec, first_plan)
+        placer, resources = loaded.placer, loaded.resources
+        if resource_ids:
+            _pin_resources(placer, resources, resource_ids, site)
+        missing = placer.missing_kinds()
+        if missing:
+            raise Conflict(
+                f"{site} has no active {', '.join(missing)}; no session can be placed.",
+                code=ERR_UNPLACEABLE,
+                sessions=[],
             )
-            sessions = [
-                Session(
-                    course=course,
-                    patient=patient,
-                    site=site,
-                    phase=p.phase,
-                    phase_index=p.phase_index,
-                    number=p.number,
-                    start=p.start,
-                    end=p.end,
-                    observation_end=p.observation_end,
-                    status=S.SCHEDULED,
-                    active=True,
-                    sequence=0,
-                    scales_due=list(p.scales_due),
-                )
-                for p in result.placements
-            ]
-            holds = _hold_objects(result.placements, sessions, {r.id: r for r in resources})
-            course.planned_sessions = sessions
-            if dry_run:
-                return course
-            course._history_user = by
-            course.save()
-            Session.objects.bulk_create(sessions)
-            Session.history.bulk_history_create(sessions, default_user=by)
-            ResourceHold.objects.bulk_create(holds)
+        try:
+            result = place_course(
+                planner=planner,
+                placer=placer,
+                phases=spec.phases,
+                start=start_date,
+                exact=exact,
+            )
+            break
+        except WindowExceeded:
+            hi = hi + buffer * 2
+        except PlanningError as exc:
+            raise InvalidInput(exc.message, code="unplannable", rule=exc.rule) from exc
+    else:  # pragma: no cover - four widenings cover any course the engine can plan
+        raise Conflict("The course runs too far ahead to book.", code=ERR_UNPLACEABLE)
+    if result.unplaced:
+        _raise_unplaced(result.unplaced, exact)
+    course = Course(
+        patient=patient,
+        protocol=protocol,
+        site=site,
+        modality=spec.modality.value,
+        start_date=start_date,
+        preferred_time=preferred_time,
+        status=Course.Status.PLANNED,
+        prescriber_id=prescriber_id,
+        booked_by=by,
+    )
+    sessions = [
+        Session(
+            course=course,
+            patient=patient,
+            site=site,
+            phase=p.phase,
+            phase_index=p.phase_index,
+            number=p.number,
+            start=p.start,
+            end=p.end,
+            observation_end=p.observation_end,
+            status=S.SCHEDULED,
+            active=True,
+            sequence=0,
+            scales_due=list(p.scales_due),
+        )
+        for p in result.placements
+    ]
+    holds = _hold_objects(result.placements, sessions, {r.id: r for r in resources})
+    course.planned_sessions = sessions
+    if dry_run:
+        return course
+    try:
+        course._history_user = by
+        course.save()
+        Session.objects.bulk_create(sessions)
+        Session.history.bulk_history_create(sessions, default_user=by)
+        ResourceHold.objects.bulk_create(holds)
     except (IntegrityError, OperationalError) as exc:
         if not _is_booking_race(exc):
             raise
         spans = [(p.start, p.observation_end) for p in result.placements]
         all_holds = [h for p in result.placements for h in p.holds]
-        _raise_slot_taken(exc, all_holds, patient.pk, spans)
+        raise _Race(exc, all_holds, spans, patient.pk) from exc
     return course
 
 
@@ -557,6 +595,13 @@ def _session_for(session_id: int, by: Any) -> Session:
     return session
 
 
+def _lock_course(course_id: int) -> str:
+    """Lock the course row and return its status. Every service that locks a course and one of
+    its sessions takes the course first (as course_discontinue does): two orders would let a
+    check-in and a cancellation of one session deadlock each other on PostgreSQL."""
+    return Course.objects.select_for_update().values_list("status", flat=True).get(pk=course_id)
+
+
 def _lock(session: Session) -> Session:
     """Re-read the session under a row lock (PostgreSQL): two nurses pressing "start" at once,
     or a reschedule racing a check-in, must not both act on the same status."""
@@ -592,6 +637,7 @@ def session_check_in(*, session_id: int, by: Any, now: dt.datetime | None = None
     session = _session_for(session_id, by)
     require_role(by, *CHECK_IN_ROLES, action="check a patient in")
     with transaction.atomic():
+        _lock_course(session.course_id)  # check-in may move the course to active
         _lock(session)
         if session.status != S.SCHEDULED:
             raise _bad_transition(session, "checked in")
@@ -649,6 +695,7 @@ def session_complete(*, session_id: int, by: Any, now: dt.datetime | None = None
     require_role(by, *CARE_ROLES, action="complete a session")
     spec = session.course.protocol.parsed
     with transaction.atomic():
+        _lock_course(session.course_id)  # completion may complete the course
         _lock(session)
         # With an observation period the patient must pass through observing (REMS: monitored
         # until discharge); without one, the procedure's end is the end.
@@ -666,9 +713,10 @@ def session_complete(*, session_id: int, by: Any, now: dt.datetime | None = None
             .exists()
         )
         if not remaining:
-            Course.objects.filter(pk=session.course_id).update(
-                status=Course.Status.COMPLETED, updated_at=now
-            )
+            # A discontinued course stays discontinued when its last session is finished.
+            Course.objects.filter(
+                pk=session.course_id, status__in=(Course.Status.PLANNED, Course.Status.ACTIVE)
+            ).update(status=Course.Status.COMPLETED, updated_at=now)
         gates.on_session_completed(session, by=by, now=now)
     return SessionChange(session)
 
@@ -697,6 +745,9 @@ def _drop(
     require_role(by, *BOOKERS, action="cancel or mark a no-show")
     action = "cancelled" if status == S.CANCELLED else "marked a no-show"
     with transaction.atomic():
+        # The course row first: a make-up must not be added to a course that is being, or has
+        # been, stopped.
+        course_status = _lock_course(session.course_id)
         _lock(session)
         if session.status not in (S.SCHEDULED, S.CHECKED_IN):
             raise _bad_transition(session, action)
@@ -707,8 +758,23 @@ def _drop(
         ResourceHold.objects.filter(session=session).update(active=False)
         change = SessionChange(session)
         if session.course.modality == Modality.TMS:
-            # CLINICAL.md §1 "Missed sessions": add the session at the end of the course.
-            _append_makeup(session, change, by=by, now=now)
+            if course_status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
+                change.notes.append(f"No make-up session was added: the course is {course_status}.")
+            else:
+                # CLINICAL.md §1 "Missed sessions": add the session at the end of the course.
+                # In a savepoint: if another booking took the make-up's slot a moment ago
+                # (PostgreSQL constraint), the cancellation stands and the note says so.
+                try:
+                    with transaction.atomic():
+                        _append_makeup(session, change, by=by, now=now)
+                except (IntegrityError, OperationalError) as exc:
+                    if not _is_booking_race(exc):
+                        raise
+                    change.moved = [m for m in change.moved if not m.added]
+                    change.notes.append(
+                        "No make-up session was added: its time was just taken by another "
+                        "booking; book one by hand."
+                    )
     return change
 
 
@@ -746,7 +812,7 @@ def _append_makeup(missed: Session, change: SessionChange, *, by: Any, now: dt.d
     def planner(day: dt.date, resume: ResumePoint | None):
         return plan_course(one_spec, day, course.preferred_time, calendar, resume=resume)
 
-    lo = _utc_day_bounds(start, zone)[0] - dt.timedelta(days=1)
+    lo = local_day_bounds(start, zone)[0] - dt.timedelta(days=1)
     hi = lo + dt.timedelta(days=SEARCH_DAYS + 30)
     loaded = _load_placer(
         site=site,
@@ -873,8 +939,8 @@ def _move(
         )
     if to is not None:
         last_day = max(last_day, to.astimezone(zone).date())
-    lo = _utc_day_bounds(lo_day, zone)[0]
-    hi = _utc_day_bounds(last_day + dt.timedelta(days=SEARCH_DAYS), zone)[1]
+    lo = local_day_bounds(lo_day, zone)[0]
+    hi = local_day_bounds(last_day + dt.timedelta(days=SEARCH_DAYS), zone)[1]
     loaded = _load_placer(
         site=site,
         spec=spec,
@@ -1072,7 +1138,7 @@ def _write_moves(changes, me: Session, *, by: Any, now: dt.datetime, resources) 
                 number=s.number,
                 phase=s.phase,
                 phase_index=s.phase_index,
-                day=s.start.date(),
+                day=s.start.astimezone(me.site.zone).date(),
                 start=s.start,
                 end=s.end,
                 observation_end=s.observation_end,
@@ -1136,7 +1202,7 @@ def site_close_day(
         raise InvalidInput(f"{date} is in the past.", code="start_in_past")
     if Closure.objects.filter(site=site, date=date).exists():
         raise Conflict(f"{site} is already closed on {date}.", code="already_closed")
-    lo, hi = _utc_day_bounds(date, site.zone)
+    lo, hi = local_day_bounds(date, site.zone)
     affected = list(
         Session.objects.select_related("course__protocol", "site")
         .filter(site=site, active=True, start__gte=lo, start__lt=hi)

@@ -483,3 +483,78 @@ def test_observation_record_is_opened_once_per_session(nurse, site, esk):
     again = observation_open(session=session, by=nurse, now=local(site, "2026-03-09", "09:05"))
     assert first.pk == again.pk
     assert first.checkpoints.count() == 3
+
+
+def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
+    api_as, nurse, clinician, site, ect
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from charting import services
+
+    _, session = ect
+    day = "2026-03-09"
+    session.status = "in_progress"
+    session.started_at = local(site, day, "09:00")
+    session.save()
+    record = services.observation_open(session=session, by=nurse, now=session.started_at)
+    at = local(site, day, "09:45")
+    vitals = {"bp": "150/90", "heart_rate": 96, "spo2": 90}
+    services.observation_record_values(
+        record=record, checkpoint="arrival", values=vitals, taken_at=at, by=nurse, now=at
+    )
+    services.observation_record_values(
+        record=record,
+        checkpoint="min_15",
+        values={**vitals, "reoriented": True, "minutes_to_reorientation": 14},
+        taken_at=at,
+        by=nurse,
+        now=at,
+    )
+    services.observation_record_values(
+        record=record,
+        checkpoint="discharge",
+        values={
+            "bp": "128/78",
+            "spo2": 98,
+            "aldrete": 9,
+            "headache": False,
+            "nausea": False,
+            "confusion": False,
+            "escort_present": True,
+        },
+        taken_at=at,
+        by=nurse,
+        now=at,
+    )
+    services.observation_sign(record=record, by=nurse, now=at)
+
+    def amend_and_acknowledge(checkpoint: str, value: int) -> None:
+        services.observation_amend(
+            record=record,
+            checkpoint=checkpoint,
+            field="spo2",
+            value=value,
+            reason="misread",
+            by=nurse,
+            now=at,
+        )
+        alert = Alert.objects.filter(acknowledged_at__isnull=True).first()
+        services.alert_acknowledge(alert=alert, by=clinician, now=at)
+
+    def queries() -> tuple[int, dict]:
+        api = api_as(nurse)
+        with CaptureQueriesContext(connection) as ctx:
+            r = api.get(f"charting/observations/{record.pk}")
+        assert r.status_code == 200
+        return len(ctx.captured_queries), r.json()
+
+    amend_and_acknowledge("arrival", 91)
+    few, body = queries()
+    amend_and_acknowledge("min_15", 91)
+    amend_and_acknowledge("arrival", 89)
+    many, body = queries()
+    assert len(body["amendments"]) == 3
+    assert sum(a["acknowledged_by"] is not None for a in body["alerts"]) == 3
+    assert many == few
