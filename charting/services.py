@@ -554,6 +554,23 @@ def observation_sign(
                 code="checkpoints_missing",
                 missing=missing,
             )
+        # The discharge assessment must describe the patient at discharge: vitals taken before
+        # the minimum observation time (e.g. 30 minutes into a 2-hour esketamine window) would
+        # let the sign-out rest on values from while the patient was still being monitored.
+        early: dict[str, list[str]] = {}
+        for (cp_key, field_key), entry in _current_entries(record).items():
+            cp = spec.checkpoint(cp_key)
+            if cp is not None and cp.discharge and entry.taken_at < earliest:
+                early.setdefault(cp_key, []).append(field_key)
+        if early:
+            listed = "; ".join(f"{key}: {', '.join(fields)}" for key, fields in early.items())
+            raise Conflict(
+                "Discharge values must be taken at or after "
+                f"{_local(earliest, site)}, the end of the minimum observation time; "
+                f"record them again ({listed}).",
+                code="discharge_values_too_early",
+                early=early,
+            )
         record.status = ObservationRecord.Status.SIGNED
         record.signed_by = by
         record.signed_at = now

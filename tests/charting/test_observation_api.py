@@ -275,8 +275,30 @@ def test_ect_recovery_end_to_end(api_as, nurse, clinician, site, ect):
         assert "09:40" in r.json()["message"]
 
     with _at(local(site, day, "09:41")):
+        # The 09:30 discharge values predate the 30-minute minimum: they must be taken again.
         r = api.post(f"charting/observations/{rid}/sign")
-        assert r.status_code == 200
+        assert (r.status_code, r.json()["code"]) == (409, "discharge_values_too_early")
+        assert "09:40" in r.json()["message"]
+        assert r.json()["details"]["early"]["discharge"][:2] == ["bp", "spo2"]
+        r = api.post(
+            f"charting/observations/{rid}/entries",
+            {
+                "checkpoint": "discharge",
+                "taken_at": _iso(local(site, day, "09:41")),
+                "values": {
+                    "bp": "126/78",
+                    "spo2": 98,
+                    "aldrete": 8,
+                    "headache": True,
+                    "nausea": False,
+                    "confusion": False,
+                    "escort_present": True,
+                },
+            },
+        )
+        assert r.status_code == 201, r.json()
+        r = api.post(f"charting/observations/{rid}/sign")
+        assert r.status_code == 200, r.json()
         r = api.post(
             f"charting/observations/{rid}/amendments",
             {
