@@ -595,11 +595,19 @@ def _session_for(session_id: int, by: Any) -> Session:
     return session
 
 
-def _lock_course(course_id: int) -> str:
-    """Lock the course row and return its status. Every service that locks a course and one of
-    its sessions takes the course first (as course_discontinue does): two orders would let a
+def _lock_course(course_id: int) -> Course:
+    """Lock the course row and return it. Every service that locks a course and one of its
+    sessions takes the course first (as course_discontinue does): two orders would let a
     check-in and a cancellation of one session deadlock each other on PostgreSQL."""
-    return Course.objects.select_for_update().values_list("status", flat=True).get(pk=course_id)
+    return Course.objects.select_for_update().get(pk=course_id)
+
+
+def _course_moves_on(course: Course, *, only_from: tuple[str, ...], to: str, by: Any) -> None:
+    """Advance a locked course's status (planned -> active -> completed) with a history row."""
+    if course.status in only_from:
+        course.status = to
+        course._history_user = by
+        course.save(update_fields=["status", "updated_at"])
 
 
 def _lock(session: Session) -> Session:
@@ -637,7 +645,7 @@ def session_check_in(*, session_id: int, by: Any, now: dt.datetime | None = None
     session = _session_for(session_id, by)
     require_role(by, *CHECK_IN_ROLES, action="check a patient in")
     with transaction.atomic():
-        _lock_course(session.course_id)  # check-in may move the course to active
+        course = _lock_course(session.course_id)  # check-in may move the course to active
         _lock(session)
         if session.status != S.SCHEDULED:
             raise _bad_transition(session, "checked in")
@@ -645,9 +653,7 @@ def session_check_in(*, session_id: int, by: Any, now: dt.datetime | None = None
         session.status = S.CHECKED_IN
         session.checked_in_at = now
         _save_status(session, by, ["checked_in_at"])
-        Course.objects.filter(pk=session.course_id, status=Course.Status.PLANNED).update(
-            status=Course.Status.ACTIVE, updated_at=now
-        )
+        _course_moves_on(course, only_from=(Course.Status.PLANNED,), to=Course.Status.ACTIVE, by=by)
     return SessionChange(session)
 
 
@@ -695,7 +701,7 @@ def session_complete(*, session_id: int, by: Any, now: dt.datetime | None = None
     require_role(by, *CARE_ROLES, action="complete a session")
     spec = session.course.protocol.parsed
     with transaction.atomic():
-        _lock_course(session.course_id)  # completion may complete the course
+        course = _lock_course(session.course_id)  # completion may complete the course
         _lock(session)
         # With an observation period the patient must pass through observing (REMS: monitored
         # until discharge); without one, the procedure's end is the end.
@@ -714,9 +720,12 @@ def session_complete(*, session_id: int, by: Any, now: dt.datetime | None = None
         )
         if not remaining:
             # A discontinued course stays discontinued when its last session is finished.
-            Course.objects.filter(
-                pk=session.course_id, status__in=(Course.Status.PLANNED, Course.Status.ACTIVE)
-            ).update(status=Course.Status.COMPLETED, updated_at=now)
+            _course_moves_on(
+                course,
+                only_from=(Course.Status.PLANNED, Course.Status.ACTIVE),
+                to=Course.Status.COMPLETED,
+                by=by,
+            )
         gates.on_session_completed(session, by=by, now=now)
     return SessionChange(session)
 
@@ -747,7 +756,7 @@ def _drop(
     with transaction.atomic():
         # The course row first: a make-up must not be added to a course that is being, or has
         # been, stopped.
-        course_status = _lock_course(session.course_id)
+        course_status = _lock_course(session.course_id).status
         _lock(session)
         if session.status not in (S.SCHEDULED, S.CHECKED_IN):
             raise _bad_transition(session, action)

@@ -241,3 +241,19 @@ def test_completing_the_last_session_completes_the_course(site, scheduler, nurse
         step(session_id=s.pk, by=nurse)
     course.refresh_from_db()
     assert course.status == Course.Status.COMPLETED
+
+
+def test_course_status_changes_are_kept_in_its_history(site, scheduler, nurse, patient):
+    course = book(patient, scheduler)
+    session = first_session(course)
+
+    services.session_check_in(session_id=session.pk, by=nurse)
+
+    course.refresh_from_db()
+    assert course.status == Course.Status.ACTIVE
+    latest = course.history.order_by("-history_id").first()
+    assert (latest.status, latest.history_user) == (Course.Status.ACTIVE, nurse)
+    assert list(course.history.order_by("history_id").values_list("status", flat=True)) == [
+        Course.Status.PLANNED,
+        Course.Status.ACTIVE,
+    ]
