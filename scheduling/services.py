@@ -1209,18 +1209,25 @@ def site_close_day(
         raise InvalidInput("Give a reason for the closure.", code="reason_required")
     if date < now.astimezone(site.zone).date():
         raise InvalidInput(f"{date} is in the past.", code="start_in_past")
-    if Closure.objects.filter(site=site, date=date).exists():
+    existing = Closure.objects.filter(site=site, date=date).first()
+    if existing is not None and not replan:
         raise Conflict(f"{site} is already closed on {date}.", code="already_closed")
+    # A closure recorded elsewhere (the admin) left its sessions in place: `replan` on an
+    # already closed day moves them and keeps the recorded closure.
     lo, hi = local_day_bounds(date, site.zone)
     affected = list(
         Session.objects.select_related("course__protocol", "site")
         .filter(site=site, active=True, start__gte=lo, start__lt=hi)
         .order_by("start")
     )
-    result = CloseDayResult(site, date, reason.strip(), created=not dry_run, affected=affected)
+    created = existing is None
+    result = CloseDayResult(
+        site, date, reason.strip(), created=created and not dry_run, affected=affected
+    )
     try:
         with transaction.atomic():
-            Closure.objects.create(site=site, date=date, reason=reason.strip())
+            if created:
+                Closure.objects.create(site=site, date=date, reason=reason.strip())
             if replan:
                 for s in affected:
                     if s.status != S.SCHEDULED:
@@ -1230,7 +1237,13 @@ def site_close_day(
                         continue
                     try:
                         with transaction.atomic():
-                            change = _move(s, to=None, by=by, now=now, extra_closed={date: reason})
+                            change = _move(
+                                s,
+                                to=None,
+                                by=by,
+                                now=now,
+                                extra_closed={date: existing.reason if existing else reason},
+                            )
                     except DomainError as exc:
                         result.problems.append(f"Session {s.pk} not moved: {exc.message}")
                         continue

@@ -121,3 +121,40 @@ def test_user_page_assigns_sites(admin_client_, nurse, site, other_site):
     )
     assert response.status_code == 302, response.context["errors"] if response.context else ""
     assert set(nurse.sites.values_list("slug", flat=True)) == {"riverside", "hilltop"}
+
+
+def test_adding_a_closure_in_the_admin_warns_about_sessions_booked_that_day(
+    admin_user, site, patient, monkeypatch
+):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from django.contrib import admin as django_admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    from clinic.admin import SiteAdmin
+    from clinic.models import Closure
+    from tests.scheduling.factories import make_course, make_session
+
+    day = dt.date(2026, 3, 4)
+    course = make_course(patient=patient, booked_by=admin_user)
+    make_session(course=course, start=dt.datetime(2026, 3, 4, 14, 0, tzinfo=dt.UTC))
+    closure = Closure.objects.create(site=site, date=day, reason="boiler")
+    other = Closure.objects.create(site=site, date=day + dt.timedelta(days=1), reason="boiler")
+    request = RequestFactory().post("/admin/clinic/site/")
+    request.user = admin_user
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    formset = SimpleNamespace(model=Closure, new_objects=[closure, other], changed_objects=[])
+    # The inline has saved already; only the warning is under test here.
+    monkeypatch.setattr(django_admin.ModelAdmin, "save_formset", lambda *a, **k: None)
+
+    SiteAdmin(site.__class__, django_admin.site).save_formset(
+        request, SimpleNamespace(instance=site), formset, change=True
+    )
+
+    shown = [str(m) for m in request._messages]
+    assert len(shown) == 1
+    assert "1 session(s) are still booked on 2026-03-04" in shown[0]
+    assert f"/api/v1/sites/{site.pk}/closures" in shown[0]

@@ -96,3 +96,22 @@ def test_only_admins_and_schedulers_close_days(site, nurse, clinician, outsider,
     response = api_as(outsider).post(f"sites/{site.pk}/closures", data)
     assert (response.status_code, response.json()["code"]) == (404, "site_not_found")
     assert not Closure.objects.exists()
+
+
+def test_replan_on_a_day_already_closed_in_the_admin_moves_its_sessions(
+    site, scheduler, course, api_as
+):
+    # The admin's closure inline records the day only; the sessions stay until re-planned.
+    Closure.objects.create(site=site, date=WEDNESDAY, reason="boiler repair")
+    assert WEDNESDAY in days(course)
+
+    response = api_as(scheduler).post(
+        f"sites/{site.pk}/closures",
+        {"date": WEDNESDAY.isoformat(), "reason": "boiler repair", "replan": True},
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] is False
+    assert [m["number"] for m in response.json()["moved"]][:1] == [3]
+    assert WEDNESDAY not in days(course)
+    assert Closure.objects.filter(date=WEDNESDAY).count() == 1
