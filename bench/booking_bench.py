@@ -333,14 +333,36 @@ def main() -> None:
             ms, queries = median_ms(rolled_back(board), args.repeat)
             rows.append((f"day board ({count} sessions)", ms, queries))
 
+        from scheduling.selectors import availability
+
+        def free_slots(kind: str, minutes: int) -> Callable[[], None]:
+            def run() -> None:
+                result = availability(
+                    user=user,
+                    site_id=site.pk,
+                    kind=kind,
+                    first=middle,
+                    last=middle + dt.timedelta(days=13),
+                    minutes=minutes,
+                    now=NOW,
+                )
+                slots[kind] = sum(len(found) for found in result.slots.values())
+
+            return run
+
+        slots: dict[str, int] = {}
+        for kind, minutes in [("tms_chair", 40), ("recovery_bay", 30)]:
+            ms, queries = median_ms(rolled_back(free_slots(kind, minutes)), args.repeat)
+            rows.append((f"availability 14d {kind} ({slots[kind]} free)", ms, queries))
+
         print(f"baseline: SELECT 1 round trip {base_rt:.2f} ms; read 36 rows {base_36:.2f} ms")
         print(
-            f"{'operation':34} {'median ms':>10} {'x SELECT 1':>11} {'x read 36':>10} "
+            f"{'operation':42} {'median ms':>10} {'x SELECT 1':>11} {'x read 36':>10} "
             f"{'queries':>8}"
         )
         for label, ms, queries in rows:
             print(
-                f"{label:34} {ms:10.1f} {ms / base_rt:11.0f} {ms / base_36:10.1f} "
+                f"{label:42} {ms:10.1f} {ms / base_rt:11.0f} {ms / base_36:10.1f} "
                 f"{queries if queries is not None else '-':>8}"
             )
     finally:
