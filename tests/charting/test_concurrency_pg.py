@@ -8,19 +8,15 @@ checks all start before any commit. What stops the losers: the session row lock 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 
 from charting import services
 from charting.models import MonitoringFormItem, ScreeningResponse
-from clinic.errors import DomainError
-from clinic.permissions import user_roles, user_site_ids
 from tests.charting.factories import local
 from tests.charting.helpers import safe_answers
+from tests.concurrency.harness import race, warm
 
 THREADS = 8
 
@@ -30,38 +26,10 @@ pytestmark = [
 ]
 
 
-def race(n: int, fn: Callable[[int], object]) -> list[tuple]:
-    barrier = threading.Barrier(n)
-    results: list[tuple] = [("not run",)] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", fn(i))
-        except DomainError as exc:
-            results[i] = (exc.status, exc.code)
-        except Exception as exc:  # a 500 would land here and fail the test
-            results[i] = ("error", repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
-def _warm(user) -> None:
-    user_roles(user)
-    user_site_ids(user)
-
-
 def test_simultaneous_session_screenings_one_wins(nurse, esk):
     _, session = esk
     services.template_current("esketamine-pre-dose")
-    _warm(nurse)
+    warm(nurse)
 
     def submit(_i: int) -> int:
         return services.session_screening_submit(
@@ -82,7 +50,7 @@ def test_simultaneous_monitoring_form_submissions_one_wins(nurse, site, esk):
     session.save()
     services.observation_open(session=session, by=nurse, now=session.started_at)
     item = services.monitoring_form_queue(session=session, by=nurse, now=session.started_at)
-    _warm(nurse)
+    warm(nurse)
 
     def submit(i: int) -> str:
         return services.monitoring_form_submit(

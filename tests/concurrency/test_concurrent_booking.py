@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from clinic.errors import DomainError
-from clinic.permissions import user_roles, user_site_ids
 from scheduling import services
 from scheduling.models import Course, ResourceHold, Session
+from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import (
     MONDAY,
     NINE,
@@ -41,35 +39,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def race(n: int, fn: Callable[[int], object]) -> list[tuple]:
-    barrier = threading.Barrier(n)
-    results: list[tuple] = [("not run",)] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = ("ok", fn(i))
-        except DomainError as exc:
-            results[i] = (exc.status, exc.code)
-        except Exception as exc:  # a 500 would land here and fail the test
-            results[i] = ("error", repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
-def warm(user) -> None:
-    # Role and site caches live on the user object; fill them before it is shared by threads.
-    user_roles(user)
-    user_site_ids(user)
 
 
 def test_twenty_bookings_of_one_patient_into_one_slot_one_wins(site, scheduler, patient):

@@ -11,7 +11,7 @@ import pytest
 
 from scheduling import services
 from scheduling.models import Course, Session
-from tests.concurrency.test_concurrent_booking import race, warm
+from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
 
 pytestmark = [

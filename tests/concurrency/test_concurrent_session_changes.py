@@ -8,7 +8,7 @@ import pytest
 
 from scheduling import services
 from scheduling.models import Session
-from tests.concurrency.test_concurrent_booking import race, warm
+from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, protocol
 
 pytestmark = [
