@@ -15,7 +15,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from clinic.errors import DomainError
-from scheduling import services
+from scheduling import enrolment, services
 from scheduling.models import Course, ResourceHold, Session
 from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import (
@@ -204,7 +204,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
         by=scheduler,
         now=NOW,
     ).planned_sessions[0]
-    real_load = services._load_placer
+    real_load = enrolment._load_placer
 
     def stale(**kw):
         loaded = real_load(**kw)
@@ -212,7 +212,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
             timeline.items = []
         return loaded
 
-    monkeypatch.setattr(services, "_load_placer", stale)
+    monkeypatch.setattr(enrolment, "_load_placer", stale)
     with pytest.raises(DomainError) as err:
         services.course_enrol(
             patient=second.pk,

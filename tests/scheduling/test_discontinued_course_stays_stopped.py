@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from scheduling import services
+from scheduling import services, session_changes
 from scheduling.models import Course, Session
 from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local, one_chair, protocol
 from tests.scheduling.booking_support import patient as make_patient
@@ -76,14 +76,15 @@ def test_a_make_up_whose_slot_was_just_taken_is_a_note_not_a_500(
     other = make_patient(site, "MRN-OTHER")
     # The other patient holds the only chair at 09:00 on the Monday the make-up would take.
     services.course_enrol(patient=other.pk, start_date=dt.date(2026, 3, 16), **enrol)
-    real = services._load_placer
+    real = session_changes._load_placer
 
     def stale(**kwargs):
         loaded = real(**kwargs)
         loaded.placer.resource_busy.clear()  # as if read before the other booking committed
         return loaded
 
-    monkeypatch.setattr(services, "_load_placer", stale)
+    # The make-up is placed by session_changes, which looks the loader up in its own namespace.
+    monkeypatch.setattr(session_changes, "_load_placer", stale)
     first = Session.objects.get(course=mine, number=1)
 
     change = services.session_cancel(session_id=first.pk, reason="unwell", by=scheduler)
