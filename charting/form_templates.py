@@ -1,0 +1,94 @@
+"""Form templates: store versions (immutable once records use them), load the built-in
+library (charting/library/*.json), and find the current version of a slug."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from charting.models import FormTemplate, ObservationRecord, ScreeningResponse
+from charting.spec import TemplateError, parse_template
+from clinic.errors import Conflict, InvalidInput
+
+LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+
+
+def template_save(*, data: dict[str, Any], builtin: bool = False) -> tuple[FormTemplate, str]:
+    """Store one template version; returns (template, "created" | "unchanged" | "updated").
+
+    A version that records already use is immutable: changing it needs a new version number.
+    """
+    try:
+        spec = parse_template(data)
+    except TemplateError as exc:
+        raise InvalidInput(str(exc), code="invalid_template") from None
+    with transaction.atomic():
+        row = (
+            FormTemplate.objects.select_for_update()
+            .filter(slug=spec.slug, version=spec.version)
+            .first()
+        )
+        if row is None:
+            row = FormTemplate.objects.create(
+                slug=spec.slug,
+                version=spec.version,
+                kind=spec.kind,
+                modality=spec.modality.value if spec.modality else "",
+                name=spec.name,
+                spec=data,
+                builtin=builtin,
+            )
+            return row, "created"
+        if row.spec == data:
+            return row, "unchanged"
+        if _template_in_use(row):
+            raise Conflict(
+                f"{spec.slug} v{spec.version} is already used by records; give the change a "
+                "new version number.",
+                code="template_in_use",
+            )
+        row.spec = data
+        row.name = spec.name
+        row.kind = spec.kind
+        row.modality = spec.modality.value if spec.modality else ""
+        row.save()
+        return row, "updated"
+
+
+def _template_in_use(row: FormTemplate) -> bool:
+    return (
+        ScreeningResponse.objects.filter(template=row).exists()
+        or ObservationRecord.objects.filter(template=row).exists()
+    )
+
+
+def template_load_library(*, directory: Path = LIBRARY_DIR) -> list[tuple[str, int, str]]:
+    """Load every built-in template (charting/library/*.json); idempotent."""
+    out = []
+    for path in sorted(directory.glob("*.json")):
+        data = json.loads(path.read_text())
+        try:
+            row, action = template_save(data=data, builtin=True)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path.name}: {exc.message}", code=exc.code) from None
+        out.append((row.slug, row.version, action))
+    return out
+
+
+def template_current(slug: str) -> FormTemplate:
+    """The newest version of a template; built-ins are loaded on first use if missing."""
+    row = FormTemplate.objects.filter(slug=slug).order_by("-version").first()
+    if row is None and (LIBRARY_DIR / f"{slug}.json").exists():
+        row, _ = template_save(
+            data=json.loads((LIBRARY_DIR / f"{slug}.json").read_text()), builtin=True
+        )
+    if row is None:
+        raise Conflict(
+            f"The protocol names form template {slug!r}, which is not loaded "
+            "(manage.py load_form_templates).",
+            code="template_missing",
+        )
+    return row

@@ -1,0 +1,357 @@
+"""Observation records: open a session's record and its checkpoints, set the
+dose/procedure anchor, record values (raising out-of-range alerts), sign the discharge, and
+amend a signed record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from charting.form_templates import template_current
+from charting.models import (
+    Alert,
+    Amendment,
+    ObservationCheckpoint,
+    ObservationEntry,
+    ObservationRecord,
+)
+from charting.monitoring_forms import _refresh_monitoring_form
+from charting.service_support import (
+    CHARTING_ROLES,
+    CLOCK_SKEW,
+    _current_entries,
+    _invalid,
+    _local,
+    _now,
+    _save,
+)
+from charting.spec import AnswersInvalid, clean_answers, flags_for
+from clinic.errors import Conflict, InvalidInput
+from clinic.permissions import require_role
+from scheduling.models import Session
+
+
+def observation_open(
+    *, session: Session, by: Any = None, now: dt.datetime | None = None
+) -> ObservationRecord | None:
+    """Open the session's observation record (idempotent); None when the protocol has none.
+
+    Checkpoints are due from the session's start until the dose/procedure time is recorded.
+    """
+    now = _now(now)
+    slug = session.course.protocol.parsed.forms.observation
+    if slug is None:
+        return None
+    with transaction.atomic():
+        existing = ObservationRecord.objects.filter(session=session).first()
+        if existing is not None:
+            return existing
+        template = template_current(slug)
+        spec = template.parsed
+        if spec.kind != "observation":
+            raise Conflict(f"{slug} is not an observation form.", code="wrong_template_kind")
+        anchor = session.started_at or now
+        record = _save(
+            ObservationRecord(
+                session=session,
+                template=template,
+                site_id=session.site_id,
+                patient_id=session.patient_id,
+                anchor_at=anchor,
+                opened_at=now,
+                opened_by=by,
+            ),
+            by,
+        )
+        for position, cp in enumerate(spec.checkpoints):
+            _save(
+                ObservationCheckpoint(
+                    record=record,
+                    key=cp.key,
+                    label=cp.label,
+                    position=position,
+                    offset_minutes=cp.offset_minutes,
+                    before_anchor=cp.before_anchor,
+                    required=cp.required,
+                    discharge=cp.discharge,
+                    due_at=anchor + dt.timedelta(minutes=cp.offset_minutes),
+                ),
+                by,
+            )
+        return record
+
+
+def _locked_open_record(record: ObservationRecord) -> ObservationRecord:
+    # Lock the record so a value cannot slip in while another nurse signs it.
+    record = ObservationRecord.objects.select_for_update().get(pk=record.pk)
+    if record.status == ObservationRecord.Status.SIGNED:
+        raise Conflict(
+            f"The record was signed at {_local(record.signed_at, record.site)}; corrections are "
+            "amendments with a reason.",
+            code="record_signed",
+        )
+    return record
+
+
+def _set_anchor(record: ObservationRecord, at: dt.datetime, by: Any) -> None:
+    record.anchor_at = at
+    record.anchor_recorded = True
+    _save(record, by)
+    for cp in record.checkpoints.all():
+        cp.due_at = at + dt.timedelta(minutes=cp.offset_minutes)
+        _save(cp, by)
+
+
+def _check_anchor(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:
+    # The anchor decides when discharge may be signed: a dose time far in the past would let
+    # the minimum observation time be skipped, one in the future would block sign-out.
+    if at > now + CLOCK_SKEW:
+        raise InvalidInput(
+            f"{name}: the dose/procedure time cannot be in the future.", code="time_in_future"
+        )
+    if at < session.start - dt.timedelta(hours=12):
+        raise InvalidInput(
+            f"{name}: the dose/procedure time is long before the session's booked start.",
+            code="time_out_of_session",
+        )
+
+
+def observation_set_anchor(
+    *, record: ObservationRecord, at: dt.datetime, by: Any, now: dt.datetime | None = None
+) -> ObservationRecord:
+    """Record the actual dose/procedure time; checkpoint due times follow it."""
+    require_role(by, *CHARTING_ROLES, action="record observations")
+    now = _now(now)
+    with transaction.atomic():
+        record = _locked_open_record(record)
+        _check_anchor(at, record.session, now, "at")
+        _set_anchor(record, at, by)
+        return record
+
+
+def _raise_alerts(
+    record: ObservationRecord,
+    entry: ObservationEntry,
+    messages: list[str],
+    now: dt.datetime,
+    by: Any,
+) -> None:
+    session = record.session
+    for message in messages:
+        _save(
+            Alert(
+                kind=Alert.Kind.OUT_OF_RANGE,
+                site_id=record.site_id,
+                patient_id=record.patient_id,
+                course_id=session.course_id,
+                session=session,
+                record=record,
+                entry=entry,
+                message=f"{entry.checkpoint.label}: {message}"[:500],
+                raised_at=now,
+            ),
+            by,
+        )
+
+
+def observation_record_values(
+    *,
+    record: ObservationRecord,
+    checkpoint: str,
+    values: Any,
+    taken_at: dt.datetime,
+    by: Any,
+    now: dt.datetime | None = None,
+) -> list[ObservationEntry]:
+    """Record values taken at a checkpoint (all or some of its fields). Out-of-range values are
+    accepted and raise alerts on the record and the session; impossible values are refused and
+    nothing is saved."""
+    require_role(by, *CHARTING_ROLES, action="record observations")
+    now = _now(now)
+    if taken_at > now + CLOCK_SKEW:
+        raise InvalidInput("taken_at: cannot be in the future.", code="time_in_future")
+    with transaction.atomic():
+        record = _locked_open_record(record)
+        spec = record.template.parsed
+        cp_spec = spec.checkpoint(checkpoint)
+        if cp_spec is None:
+            known = ", ".join(c.key for c in spec.checkpoints)
+            raise InvalidInput(
+                f"checkpoint: {checkpoint!r} is not a checkpoint of this form ({known}).",
+                code="unknown_checkpoint",
+            )
+        try:
+            clean = clean_answers(cp_spec.fields, values, require_all=False)
+        except AnswersInvalid as exc:
+            raise _invalid(exc) from None
+        cp_row = record.checkpoints.get(key=checkpoint)
+        entries = []
+        for field in cp_spec.fields:
+            if field.key not in clean:
+                continue
+            messages = [f.message for f in flags_for(field, clean[field.key])]
+            entry = _save(
+                ObservationEntry(
+                    record=record,
+                    checkpoint=cp_row,
+                    field_key=field.key,
+                    value=clean[field.key],
+                    taken_at=taken_at,
+                    recorded_by=by,
+                    recorded_at=now,
+                    alert_message="; ".join(messages)[:300],
+                ),
+                by,
+            )
+            _raise_alerts(record, entry, messages, now, by)
+            entries.append(entry)
+        return entries
+
+
+def observation_missing(record: ObservationRecord) -> dict[str, list[str]]:
+    """Required fields with no value, per required checkpoint key (in form order)."""
+    spec = record.template.parsed
+    current = _current_entries(record)
+    missing: dict[str, list[str]] = {}
+    for cp in spec.checkpoints:
+        if not cp.required:
+            continue
+        absent = [f.key for f in cp.fields if f.required and (cp.key, f.key) not in current]
+        if absent:
+            missing[cp.key] = absent
+    return missing
+
+
+def observation_sign(
+    *, record: ObservationRecord, by: Any, now: dt.datetime | None = None
+) -> ObservationRecord:
+    """Sign the patient out. Refused before the minimum observation time (counted from the
+    recorded dose/procedure time) and while a required checkpoint value is missing."""
+    require_role(by, *CHARTING_ROLES, action="sign observation records")
+    now = _now(now)
+    with transaction.atomic():
+        record = _locked_open_record(record)
+        spec = record.template.parsed
+        site = record.site
+        if spec.anchor == "dose" and not record.anchor_recorded:
+            raise Conflict(
+                "Record the dose time (first device) before signing the discharge.",
+                code="anchor_not_recorded",
+            )
+        earliest = record.anchor_at + dt.timedelta(minutes=spec.minimum_observation_minutes)
+        if now < earliest:
+            raise Conflict(
+                f"Discharge cannot be signed before {_local(earliest, site)}: "
+                f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
+                f"{_local(record.anchor_at, site)} (now {_local(now, site)}).",
+                code="too_early_to_sign",
+                earliest=earliest.isoformat(),
+            )
+        missing = observation_missing(record)
+        if missing:
+            lines = [
+                f"{key} ({spec.checkpoint(key).label}): {', '.join(fields)}"  # type: ignore[union-attr]
+                for key, fields in missing.items()
+            ]
+            raise Conflict(
+                "Required checkpoint values are missing: " + "; ".join(lines) + ".",
+                code="checkpoints_missing",
+                missing=missing,
+            )
+        # The discharge assessment must describe the patient at discharge: vitals taken before
+        # the minimum observation time (e.g. 30 minutes into a 2-hour esketamine window) would
+        # let the sign-out rest on values from while the patient was still being monitored.
+        early: dict[str, list[str]] = {}
+        for (cp_key, field_key), entry in _current_entries(record).items():
+            cp = spec.checkpoint(cp_key)
+            if cp is not None and cp.discharge and entry.taken_at < earliest:
+                early.setdefault(cp_key, []).append(field_key)
+        if early:
+            listed = "; ".join(f"{key}: {', '.join(fields)}" for key, fields in early.items())
+            raise Conflict(
+                "Discharge values must be taken at or after "
+                f"{_local(earliest, site)}, the end of the minimum observation time; "
+                f"record them again ({listed}).",
+                code="discharge_values_too_early",
+                early=early,
+            )
+        record.status = ObservationRecord.Status.SIGNED
+        record.signed_by = by
+        record.signed_at = now
+        return _save(record, by)
+
+
+def observation_amend(
+    *,
+    record: ObservationRecord,
+    checkpoint: str,
+    field: str,
+    value: Any,
+    reason: str,
+    by: Any,
+    now: dt.datetime | None = None,
+) -> Amendment:
+    """Correct a value on a signed record: a new entry replaces the old one, which is kept and
+    marked superseded; the amendment records who, when and why."""
+    require_role(by, *CHARTING_ROLES, action="amend observation records")
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise InvalidInput("reason: say why the value is corrected.", code="reason_required")
+    now = _now(now)
+    with transaction.atomic():
+        record = ObservationRecord.objects.select_for_update().get(pk=record.pk)
+        if record.status != ObservationRecord.Status.SIGNED:
+            raise Conflict(
+                "The record is not signed yet: record the right value as a new reading.",
+                code="record_not_signed",
+            )
+        spec = record.template.parsed
+        cp_spec = spec.checkpoint(checkpoint)
+        if cp_spec is None:
+            raise InvalidInput(
+                f"checkpoint: {checkpoint!r} is not a checkpoint of this form.",
+                code="unknown_checkpoint",
+            )
+        try:
+            clean = clean_answers(cp_spec.fields, {field: value}, require_all=False)
+        except AnswersInvalid as exc:
+            raise _invalid(exc) from None
+        original = _current_entries(record).get((checkpoint, field))
+        if original is None:
+            raise Conflict(
+                f"{checkpoint}.{field} has no recorded value to amend.", code="nothing_to_amend"
+            )
+        field_spec = next(f for f in cp_spec.fields if f.key == field)
+        messages = [f.message for f in flags_for(field_spec, clean[field])]
+        replacement = _save(
+            ObservationEntry(
+                record=record,
+                checkpoint=original.checkpoint,
+                field_key=field,
+                value=clean[field],
+                taken_at=original.taken_at,
+                recorded_by=by,
+                recorded_at=now,
+                alert_message="; ".join(messages)[:300],
+                is_amendment=True,
+            ),
+            by,
+        )
+        original.superseded_by = replacement
+        _save(original, by)
+        _raise_alerts(record, replacement, messages, now, by)
+        amendment = _save(
+            Amendment(
+                record=record,
+                original=original,
+                replacement=replacement,
+                reason=reason,
+                amended_by=by,
+                amended_at=now,
+            ),
+            by,
+        )
+        _refresh_monitoring_form(record, by)
+        return amendment

@@ -1,0 +1,98 @@
+"""Outcome scales: record a scored administration (a positive PHQ-9 item 9 raises a
+safety alert) and summarise a course's outcomes. Scoring itself is pure: charting/scoring.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from charting import scoring
+from charting.models import Alert, ScaleAdministration
+from charting.service_support import CHARTING_ROLES, CLOCK_SKEW, _now, _save
+from clinic.errors import InvalidInput
+from clinic.models import ROLE_CLINICIAN
+from clinic.permissions import require_role
+from scheduling.models import Course, Session
+
+
+def scale_record(
+    *,
+    course: Course,
+    scale: str,
+    items: Any,
+    administered_at: dt.datetime,
+    session: Session | None = None,
+    by: Any,
+    now: dt.datetime | None = None,
+) -> ScaleAdministration:
+    """Score and store a rating scale; a positive PHQ-9 item 9 raises a safety alert."""
+    try:
+        definition = scoring.get_scale(scale)
+    except scoring.ScoreError as exc:
+        raise InvalidInput(str(exc), code=exc.code) from None
+    if definition.rater == "clinician":
+        require_role(by, ROLE_CLINICIAN, action=f"rate {definition.name.upper()}")
+    else:
+        require_role(by, *CHARTING_ROLES, action="record rating scales")
+    now = _now(now)
+    if administered_at > now + CLOCK_SKEW:
+        raise InvalidInput("administered_at: cannot be in the future.", code="time_in_future")
+    if not isinstance(items, dict):
+        raise InvalidInput("items: must be an object of item scores.", code="invalid_value")
+    try:
+        result = scoring.score(scale, items)
+    except scoring.ScoreError as exc:
+        raise InvalidInput(str(exc), code=exc.code) from None
+    if session is not None and session.course_id != course.pk:
+        raise InvalidInput("session: belongs to another course.", code="session_not_in_course")
+    with transaction.atomic():
+        row = _save(
+            ScaleAdministration(
+                course=course,
+                session=session,
+                site_id=course.site_id,
+                patient_id=course.patient_id,
+                scale=result.scale,
+                items=result.items,
+                total=result.total,
+                band=result.band,
+                safety_positive=result.safety_positive,
+                administered_at=administered_at,
+                recorded_by=by,
+                recorded_at=now,
+            ),
+            by,
+        )
+        if result.safety_positive:
+            answer = definition.answer_labels[result.items[definition.safety_item or ""]]
+            _save(
+                Alert(
+                    kind=Alert.Kind.SAFETY,
+                    site_id=course.site_id,
+                    patient_id=course.patient_id,
+                    course=course,
+                    session=session,
+                    scale=row,
+                    message=(
+                        f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm): "
+                        f"{answer.lower()}. Same-day safety assessment needed."
+                    ),
+                    raised_at=now,
+                ),
+                by,
+            )
+        return row
+
+
+def course_outcomes(course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
+    """Per scale used in the course: baseline (first), trajectory, response and remission."""
+    rows = list(ScaleAdministration.objects.filter(course=course).order_by("administered_at", "id"))
+    by_scale: dict[str, list[ScaleAdministration]] = {}
+    for row in rows:
+        by_scale.setdefault(row.scale, []).append(row)
+    return [
+        (scoring.outcome(name, [r.total for r in items]), items)
+        for name, items in sorted(by_scale.items())
+    ]

@@ -1,0 +1,175 @@
+"""Course and session screening: complete a checklist, override a hard stop, review
+flagged items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from charting.form_templates import template_current
+from charting.models import FormTemplate, ScreeningResponse
+from charting.service_support import CHARTING_ROLES, _invalid, _now, _save
+from charting.spec import AnswersInvalid, clean_answers, flags_for
+from clinic.errors import Conflict, InvalidInput
+from clinic.models import ROLE_CLINICIAN
+from clinic.permissions import require_role
+from scheduling.models import Course, Session
+
+
+def _screen(
+    *,
+    template: FormTemplate,
+    level: str,
+    course: Course,
+    session: Session | None,
+    answers: Any,
+    by: Any,
+    now: dt.datetime,
+) -> ScreeningResponse:
+    spec = template.parsed
+    if spec.kind != "screening":
+        raise Conflict(f"{template.slug} is not a screening checklist.", code="wrong_template_kind")
+    try:
+        clean = clean_answers(spec.fields, answers, require_all=True)
+    except AnswersInvalid as exc:
+        raise _invalid(exc) from None
+    hard: list[dict[str, str]] = []
+    review: list[dict[str, str]] = []
+    for field in spec.fields:
+        for flag in flags_for(field, clean.get(field.key)):
+            item = {"key": flag.key, "message": flag.message}
+            # An out-of-range vital sign in a checklist is a matter for review, not an alarm.
+            (hard if flag.kind == "hard_stop" else review).append(item)
+    response = ScreeningResponse(
+        template=template,
+        level=level,
+        course=course,
+        session=session,
+        site_id=course.site_id,
+        patient_id=course.patient_id,
+        answers=clean,
+        hard_stops=hard,
+        review_items=review,
+        completed_by=by,
+        completed_at=now,
+    )
+    try:
+        with transaction.atomic():
+            _save(response, by)
+    except IntegrityError:
+        raise Conflict(
+            "This screening has already been completed.", code="screening_exists"
+        ) from None
+    return response
+
+
+def course_screening_submit(
+    *, course: Course, answers: Any, by: Any, now: dt.datetime | None = None
+) -> ScreeningResponse:
+    """Complete the course-level screen (once per course, before the first check-in)."""
+    require_role(by, *CHARTING_ROLES, action="complete screenings")
+    now = _now(now)
+    with transaction.atomic():
+        # Serialise submissions for one course (two nurses on two tablets).
+        course = Course.objects.select_for_update().select_related("protocol").get(pk=course.pk)
+        slug = course.protocol.parsed.forms.course_screening
+        if slug is None:
+            raise Conflict(
+                "This course's protocol has no course screening.", code="no_screening_form"
+            )
+        if course.status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
+            raise Conflict(f"The course is {course.status}.", code="course_closed")
+        if ScreeningResponse.objects.filter(course=course, level="course").exists():
+            raise Conflict("The course screening is already complete.", code="screening_exists")
+        return _screen(
+            template=template_current(slug),
+            level=ScreeningResponse.Level.COURSE,
+            course=course,
+            session=None,
+            answers=answers,
+            by=by,
+            now=now,
+        )
+
+
+def session_screening_submit(
+    *, session: Session, answers: Any, by: Any, now: dt.datetime | None = None
+) -> ScreeningResponse:
+    """Complete the per-session screen (before the session starts)."""
+    require_role(by, *CHARTING_ROLES, action="complete screenings")
+    now = _now(now)
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update()
+            .select_related("course__protocol")
+            .get(pk=session.pk)
+        )
+        slug = session.course.protocol.parsed.forms.session_screening
+        if slug is None:
+            raise Conflict(
+                "This session's protocol has no per-session screening.", code="no_screening_form"
+            )
+        if session.status not in (Session.Status.SCHEDULED, Session.Status.CHECKED_IN):
+            raise Conflict(
+                f"The session is {session.status}; screening comes before the session starts.",
+                code="session_not_open",
+            )
+        if ScreeningResponse.objects.filter(session=session, level="session").exists():
+            raise Conflict("This session's screening is already complete.", code="screening_exists")
+        return _screen(
+            template=template_current(slug),
+            level=ScreeningResponse.Level.SESSION,
+            course=session.course,
+            session=session,
+            answers=answers,
+            by=by,
+            now=now,
+        )
+
+
+def screening_override(
+    *, screening: ScreeningResponse, reason: str, by: Any, now: dt.datetime | None = None
+) -> ScreeningResponse:
+    """A clinician clears a hard stop (and any review items) with a reason; who/when kept."""
+    require_role(by, ROLE_CLINICIAN, action="override a screening hard stop")
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise InvalidInput("reason: say why the hard stop is overridden.", code="reason_required")
+    now = _now(now)
+    with transaction.atomic():
+        screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
+        if not screening.hard_stops:
+            raise Conflict(
+                "This screening has no hard stop to override.", code="nothing_to_override"
+            )
+        if screening.override_at is not None:
+            raise Conflict("The hard stop has already been overridden.", code="already_overridden")
+        screening.override_by = by
+        screening.override_at = now
+        screening.override_reason = reason
+        return _save(screening, by)
+
+
+def screening_review(
+    *, screening: ScreeningResponse, note: str = "", by: Any, now: dt.datetime | None = None
+) -> ScreeningResponse:
+    """A clinician reviews a screening's flagged items (not hard stops: those need override)."""
+    require_role(by, ROLE_CLINICIAN, action="review screenings")
+    now = _now(now)
+    with transaction.atomic():
+        screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
+        if screening.hard_stops and screening.override_at is None:
+            raise Conflict(
+                "This screening has a hard stop: a clinician must override it with a reason.",
+                code="hard_stop_needs_override",
+            )
+        if not screening.review_items:
+            raise Conflict("Nothing on this screening needs review.", code="nothing_to_review")
+        if screening.reviewed_at is not None:
+            raise Conflict("This screening has already been reviewed.", code="already_reviewed")
+        screening.reviewed_by = by
+        screening.reviewed_at = now
+        screening.review_note = (note or "").strip()
+        return _save(screening, by)

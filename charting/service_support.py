@@ -1,0 +1,51 @@
+"""Helpers the charting services share: the acting roles, clock skew, `now`, history-aware
+saving, local-time wording, and the observation entries that count."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from charting.models import ObservationEntry, ObservationRecord
+from charting.spec import AnswersInvalid
+from clinic.errors import InvalidInput
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE
+
+CHARTING_ROLES = (ROLE_NURSE, ROLE_CLINICIAN)
+# A reading timed a little ahead of the server clock is a clock skew, not a prediction.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now if now is not None else timezone.now()
+
+
+def _save(obj: Any, by: Any, **kwargs: Any) -> Any:
+    # Name the acting user in the history row explicitly (API tokens and background tasks have
+    # no request for simple-history's middleware to read).
+    if by is not None:
+        obj._history_user = by
+    obj.save(**kwargs)
+    return obj
+
+
+def _local(when: dt.datetime, site: Any) -> str:
+    return f"{when.astimezone(site.zone):%Y-%m-%d %H:%M %Z}"
+
+
+def _invalid(exc: AnswersInvalid) -> InvalidInput:
+    return InvalidInput(str(exc), code=exc.code)
+
+
+def _current_entries(record: ObservationRecord) -> dict[tuple[str, str], ObservationEntry]:
+    """The value that counts per (checkpoint, field): the latest not superseded by an amendment."""
+    current: dict[tuple[str, str], ObservationEntry] = {}
+    for entry in (
+        record.entries.filter(superseded_by__isnull=True)
+        .select_related("checkpoint")
+        .order_by("taken_at", "id")
+    ):
+        current[(entry.checkpoint.key, entry.field_key)] = entry
+    return current
