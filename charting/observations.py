@@ -111,6 +111,16 @@ def _check_anchor(at: dt.datetime, session: Session, now: dt.datetime, name: str
         raise InvalidInput(
             f"{name}: the dose/procedure time cannot be in the future.", code="time_in_future"
         )
+    checked_in = session.checked_in_at
+    if checked_in is not None and at < checked_in - CLOCK_SKEW:
+        # No dose or procedure happens before the patient has arrived; an earlier time would
+        # shorten the observation window on paper only.
+        site = session.site
+        raise InvalidInput(
+            f"{name}: the dose/procedure time {_local(at, site)} is before the patient was "
+            f"checked in at {_local(checked_in, site)}.",
+            code="time_before_check_in",
+        )
     if at < session.start - dt.timedelta(hours=12):
         raise InvalidInput(
             f"{name}: the dose/procedure time is long before the session's booked start.",

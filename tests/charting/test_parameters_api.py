@@ -133,3 +133,26 @@ def test_dose_time_in_parameters_is_checked_like_a_direct_anchor(
     assert not TreatmentParameters.objects.exists()
     record = ObservationRecord.objects.get(pk=record.pk)
     assert (record.anchor_recorded, record.anchor_at) == (False, session.started_at)
+
+
+def test_dose_time_before_check_in_is_refused(api_as, nurse, site, esk):
+    from charting.models import ObservationRecord
+    from charting.services import observation_open
+
+    session = _started(esk[1], site)
+    session.checked_in_at = local(site, "2026-03-09", "08:50")
+    session.save()
+    record = observation_open(session=session, by=nurse, now=session.started_at)
+
+    r = api_as(nurse).post(
+        f"charting/observations/{record.pk}/anchor", {"at": "2026-03-09T08:30:00-04:00"}
+    )
+
+    assert (r.status_code, r.json()["code"]) == (422, "time_before_check_in")
+    assert "08:50" in r.json()["message"]
+    assert ObservationRecord.objects.get(pk=record.pk).anchor_recorded is False
+    # At or after check-in is accepted.
+    r = api_as(nurse).post(
+        f"charting/observations/{record.pk}/anchor", {"at": "2026-03-09T08:55:00-04:00"}
+    )
+    assert r.status_code == 200, r.json()
