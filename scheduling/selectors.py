@@ -279,3 +279,40 @@ def availability(
         resources=resources,
         slots=slots,
     )
+
+
+# One row within the reader's sites -----------------------------------------------------------
+
+
+def session_for_reader(*, user: Any, session_id: int) -> Session:
+    """A session at one of the user's sites, with its course, protocol, site and patient;
+    404 `session_not_found` for any other (existing or not)."""
+    session = (
+        filter_sites(Session.objects.select_related("course__protocol", "site", "patient"), user)
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+    return session
+
+
+def course_for_reader(*, user: Any, course_id: int) -> Course:
+    """A course at one of the user's sites, with its protocol and site; 404
+    `course_not_found` for any other (existing or not)."""
+    course = (
+        filter_sites(Course.objects.select_related("protocol", "site"), user)
+        .filter(pk=course_id)
+        .first()
+    )
+    if course is None:
+        raise NotFound(f"No course {course_id}.", code="course_not_found")
+    return course
+
+
+def course_session_get(*, course: Course, session_id: int) -> Session:
+    """A session of `course`; 404 `session_not_found` for a session of any other course."""
+    session = Session.objects.filter(pk=session_id, course=course).first()
+    if session is None:
+        raise NotFound(f"No session {session_id} in this course.", code="session_not_found")
+    return session

@@ -27,9 +27,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import DomainError, Forbidden, NotFound
 from clinic.models import ROLE_ADMIN, Site
+from clinic.models import ROLES as READ_ROLES
 from clinic.permissions import filter_sites, require_role, user_roles
 from scheduling import selectors, services
-from scheduling.api_read import READ_ROLES
 from scheduling.models import Session
 
 S = Session.Status
