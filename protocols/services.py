@@ -226,7 +226,7 @@ def protocol_update(
             for field, value in (("name", name), ("indication", indication), ("spec", spec))
             if value is not None and value != getattr(row, field)
         }
-        if changes and row.courses.exists():
+        if changes and row.in_use:
             return protocol_create_version(
                 slug=row.slug,
                 name=changes.get("name", row.name),
@@ -254,6 +254,17 @@ def protocol_update(
         if fields:
             row.save(update_fields=fields)
         return row
+
+
+def protocol_mark_used(*, protocol: Protocol, now: dt.datetime) -> None:
+    """Record that a course uses this version (the booking service calls it in its transaction).
+
+    The conditional UPDATE also takes the row lock that `protocol_update` takes, so an edit in
+    place and the first enrolment on a version cannot interleave.
+    """
+    Protocol.objects.filter(pk=protocol.pk, first_used_at__isnull=True).update(first_used_at=now)
+    if protocol.first_used_at is None:
+        protocol.first_used_at = now
 
 
 # --- The built-in library (protocols/library/*.json) -------------------------------------------

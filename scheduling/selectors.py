@@ -16,10 +16,10 @@ from django.db.models import Count, Max, Min, OuterRef, Prefetch, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from clinic.calendar import SiteCalendar
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import Closure, Resource, ResourceKind, Site
 from clinic.permissions import filter_sites, require_site
-from protocols.calendar import SiteCalendar
 from scheduling.availability import Slot, free_slots, local_day_bounds
 from scheduling.models import Course, ResourceHold, Session
 

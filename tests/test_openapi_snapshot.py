@@ -28,9 +28,7 @@ def test_openapi_document_equals_the_committed_snapshot():
 
     # The two narrower checks first, for a readable failure; then the whole document.
     assert operations(generated) == operations(expected)
-    assert sorted(generated["components"]["schemas"]) == sorted(
-        expected["components"]["schemas"]
-    )
+    assert sorted(generated["components"]["schemas"]) == sorted(expected["components"]["schemas"])
     assert generated == expected, "regenerate with scripts/openapi_snapshot.py if intended"
 
 
