@@ -112,7 +112,7 @@ def course_enrol(
         elif protocol.status != Protocol.Status.ACTIVE:
             _protocol(protocol.slug, protocol.version)  # raises the matching error
         spec = protocol.parsed
-        _check_rems(spec, patient, site)
+        check_rems(spec, patient, site)
         if start_date < now.astimezone(site.zone).date():
             raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
         if prescriber_id is not None:
@@ -187,7 +187,7 @@ def _lock_patient(patient: Patient | int, site: Site | int, by: User) -> Patient
     return row
 
 
-def _check_rems(spec: ProtocolSpec, patient: Patient, site: Site) -> None:
+def check_rems(spec: ProtocolSpec, patient: Patient, site: Site) -> None:
     """The protocol's REMS requirement (`requires_rems`; Spravato: CLINICAL.md section 3)."""
     if not spec.requires_rems:
         return
@@ -232,7 +232,7 @@ def _place(
         booking = BookingChange.load(
             site=site, spec=spec, calendar=calendar, patient_id=patient.pk, window=(lo, hi), now=now
         )
-        _check_overlapping_course(booking, patient, spec, first_plan)
+        check_overlapping_course(booking, patient, spec, first_plan)
         if resource_ids:
             _pin_resources(booking.placer, list(booking.resources.values()), resource_ids, site)
         missing = booking.placer.missing_kinds()
@@ -293,7 +293,7 @@ def _pin_resources(
         placer.resources[kind] = [rid for rid in wanted if known[rid].kind == kind]
 
 
-def _check_overlapping_course(
+def check_overlapping_course(
     booking: BookingChange, patient: Patient, spec: ProtocolSpec, plan: list[PlannedSession]
 ) -> None:
     """A patient is on one course of a modality at a time. Judged on the other course's

@@ -75,11 +75,11 @@ def _drop(
         change = SessionChange(session)
         rule = session.course.protocol.parsed.missed_session
         if rule is MissedSession.APPEND_MAKEUP:
-            _apply_makeup_rule(session, change, course_status=course_status, by=by, now=now)
+            apply_missed_session_rule(session, change, course_status=course_status, by=by, now=now)
     return change
 
 
-def _apply_makeup_rule(
+def apply_missed_session_rule(
     missed: Session, change: SessionChange, *, course_status: str, by: User, now: dt.datetime
 ) -> None:
     if course_status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
