@@ -86,15 +86,3 @@ def scale_record(
                 by,
             )
         return row
-
-
-def course_outcomes(course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
-    """Per scale used in the course: baseline (first), trajectory, response and remission."""
-    rows = list(ScaleAdministration.objects.filter(course=course).order_by("administered_at", "id"))
-    by_scale: dict[str, list[ScaleAdministration]] = {}
-    for row in rows:
-        by_scale.setdefault(row.scale, []).append(row)
-    return [
-        (scoring.outcome(name, [r.total for r in items]), items)
-        for name, items in sorted(by_scale.items())
-    ]

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from charting import scoring
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
@@ -24,6 +25,7 @@ from charting.models import (
     ObservationCheckpoint,
     ObservationEntry,
     ObservationRecord,
+    ScaleAdministration,
     ScreeningResponse,
     TreatmentParameters,
 )
@@ -251,3 +253,15 @@ def session_chart(*, session: Session) -> SessionChart:
         start=_gate(start_allowed, session),
         complete=_gate(complete_allowed, session),
     )
+
+
+def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
+    """Per scale used in the course: baseline (first), trajectory, response and remission."""
+    rows = list(ScaleAdministration.objects.filter(course=course).order_by("administered_at", "id"))
+    by_scale: dict[str, list[ScaleAdministration]] = {}
+    for row in rows:
+        by_scale.setdefault(row.scale, []).append(row)
+    return [
+        (scoring.outcome(name, [r.total for r in items]), items)
+        for name, items in sorted(by_scale.items())
+    ]

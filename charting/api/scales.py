@@ -9,10 +9,10 @@ from ninja import Router, Status
 
 from charting.api.builders import outcome_out, scale_def_out, scale_out
 from charting.api.schemas import ERRORS, OutcomeOut, ScaleDefOut, ScaleIn, ScaleOut
-from charting.outcomes import course_outcomes as course_outcomes_read
 from charting.outcomes import scale_record
 from charting.scoring import SCALES
 from charting.selectors import chart_course, chart_reader_require
+from charting.selectors import course_outcomes as course_outcomes_read
 from clinic.permissions import acting_user
 from scheduling.selectors import course_session_get
 
@@ -57,4 +57,4 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Stat
 def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
     """Per scale: baseline (first administration), trajectory, response and remission."""
     course = chart_course(user=acting_user(request), course_id=course_id)
-    return [outcome_out(o, rows) for o, rows in course_outcomes_read(course)]
+    return [outcome_out(o, rows) for o, rows in course_outcomes_read(course=course)]

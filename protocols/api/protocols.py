@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from clinic.api.schemas import ErrorOut
-from clinic.errors import InvalidInput, NotFound
-from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
+from clinic.errors import NotFound
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
 from clinic.permissions import acting_user, require_role, require_site
 from protocols.api.schemas import (
     ActivateIn,
@@ -31,8 +31,8 @@ from protocols.api.schemas import (
     ValidationOut,
     VersionIn,
 )
-from protocols.engine import PlannedSession, PlanningError, plan_course
-from protocols.selectors import protocol_list
+from protocols.engine import PlannedSession
+from protocols.selectors import protocol_list, protocol_preview
 from protocols.services import (
     PROTOCOL_NOT_FOUND,
     protocol_activate,
@@ -44,9 +44,6 @@ from protocols.services import (
 )
 
 router = Router(tags=["protocols"])
-
-UNPLANNABLE = "unplannable"
-SITE_NOT_FOUND = "site_not_found"
 
 
 # --- Handlers ------------------------------------------------------------------------------
@@ -184,26 +181,13 @@ def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> 
     _require_staff(request)
     protocol = protocol_get(slug=slug, version=payload.version)
     require_site(acting_user(request), payload.site_id)
-    site = (
-        Site.objects.prefetch_related("opening_hours", "closures")
-        .filter(pk=payload.site_id)
-        .first()
+    preview = protocol_preview(
+        protocol=protocol,
+        site_id=payload.site_id,
+        start_date=payload.start_date,
+        preferred_time=payload.preferred_time,
     )
-    if site is None:
-        raise NotFound("No such site.", code=SITE_NOT_FOUND)
-    spec = protocol_spec_validate(spec=protocol.spec)
-    try:
-        planned = plan_course(
-            spec, payload.start_date, payload.preferred_time, site.calendar(payload.start_date)
-        )
-    except PlanningError as exc:
-        raise InvalidInput(
-            exc.message,
-            code=UNPLANNABLE,
-            rule=exc.rule,
-            day=exc.day.isoformat(),
-            phase=exc.phase,
-        ) from None
+    site, planned = preview.site, preview.sessions
     return PreviewOut(
         slug=protocol.slug,
         version=protocol.version,
