@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import Closure, Resource, ResourceKind, Site
+from clinic.models import Closure, OpeningHours, Resource, ResourceKind, Site
 from clinic.permissions import filter_sites, require_site
 from protocols.calendar import SiteCalendar
 from scheduling.availability import Slot, free_slots, local_day_bounds
@@ -279,3 +279,24 @@ def availability(
         resources=resources,
         slots=slots,
     )
+
+
+# Resource grid ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridDay:
+    board: Board
+    resources: list[Resource]
+    hours: tuple[dt.time, dt.time] | None  # opening hours that weekday, None when closed
+
+
+def resource_grid(*, user: Any, site_id: int, day: dt.date) -> GridDay:
+    """The day board plus the site's resources and that weekday's opening hours: the day
+    board's queries and two more, however many sessions and resources."""
+    board = day_board(user=user, site_id=site_id, day=day)
+    resources = list(
+        Resource.objects.filter(site_id=site_id, active=True).order_by("kind", "name", "id")
+    )
+    row = OpeningHours.objects.filter(site_id=site_id, weekday=day.weekday()).first()
+    return GridDay(board, resources, (row.opens, row.closes) if row else None)

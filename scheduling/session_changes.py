@@ -194,23 +194,74 @@ def session_complete(*, session_id: int, by: Any, now: dt.datetime | None = None
     return SessionChange(session)
 
 
+class _Preview(Exception):
+    """Rolls a dry run back while carrying out what it would have done."""
+
+    def __init__(self, change: SessionChange):
+        self.change = change
+
+
 def session_cancel(
-    *, session_id: int, reason: str, by: Any, now: dt.datetime | None = None
+    *,
+    session_id: int,
+    reason: str,
+    by: Any,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> SessionChange:
-    """Cancel a session (reason required). A cancelled TMS session is made up at the end."""
+    """Cancel a session (reason required). A cancelled TMS session is made up at the end.
+    `dry_run`: the same change, rolled back, to show what it would do."""
     if not (reason or "").strip():
         raise InvalidInput("Give a reason for the cancellation.", code="reason_required")
-    return _drop(session_id=session_id, status=S.CANCELLED, reason=reason.strip(), by=by, now=now)
+    return _drop(
+        session_id=session_id,
+        status=S.CANCELLED,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        dry_run=dry_run,
+    )
 
 
 def session_no_show(
-    *, session_id: int, by: Any, reason: str = "", now: dt.datetime | None = None
+    *,
+    session_id: int,
+    by: Any,
+    reason: str = "",
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> SessionChange:
     """Mark a no-show. A missed TMS session is made up at the end of the course."""
-    return _drop(session_id=session_id, status=S.NO_SHOW, reason=reason.strip(), by=by, now=now)
+    return _drop(
+        session_id=session_id,
+        status=S.NO_SHOW,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        dry_run=dry_run,
+    )
 
 
 def _drop(
+    *,
+    session_id: int,
+    status: str,
+    reason: str,
+    by: Any,
+    now: dt.datetime | None,
+    dry_run: bool = False,
+) -> SessionChange:
+    try:
+        with transaction.atomic():
+            change = _drop_now(session_id=session_id, status=status, reason=reason, by=by, now=now)
+            if dry_run:
+                raise _Preview(change)
+    except _Preview as preview:
+        return preview.change
+    return change
+
+
+def _drop_now(
     *, session_id: int, status: str, reason: str, by: Any, now: dt.datetime | None
 ) -> SessionChange:
     now = _now(now)
@@ -349,9 +400,11 @@ def session_reschedule(
     by: Any,
     to: dt.datetime | None = None,
     next_valid: bool = False,
+    dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> SessionChange:
     """Move a scheduled session to `to` (aware) or to the next valid day (`next_valid`).
+    `dry_run`: the same move, rolled back, listing what would move.
 
     The protocol's rules hold: the move must keep spacing/quota/weekday rules with the session
     before it; later sessions that would then break their spacing are pushed (ECT's >=1 day
@@ -368,6 +421,10 @@ def session_reschedule(
     try:
         with transaction.atomic():
             change = _move(session, to=to, by=by, now=now)
+            if dry_run:
+                raise _Preview(change)
+    except _Preview as preview:
+        return preview.change
     except _Race as race:
         race.to_conflict()
     return change
