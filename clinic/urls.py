@@ -20,11 +20,6 @@ login_view = auth_views.LoginView.as_view(
 urlpatterns = [
     path("", scheduling_views.board, name="home"),
     path("courses/<int:course_id>/", scheduling_views.course_detail, name="course-detail"),
-    path(
-        "sessions/<int:session_id>/<slug:action>/",
-        scheduling_views.session_action,
-        name="session-action",
-    ),
     # Scheduler pages
     path("grid/", grid_views.resource_grid, name="grid"),
     path("book/", booking_views.book, name="book"),
@@ -87,6 +82,12 @@ urlpatterns = [
     ),
     path("sessions/<int:session_id>/parameters/", clinician_views.parameters, name="parameters"),
     path("courses/<int:course_id>/outcomes/", clinician_views.outcomes, name="course-outcomes"),
+    # After the pages above: it would match /sessions/<id>/screening/ too.
+    path(
+        "sessions/<int:session_id>/<slug:action>/",
+        scheduling_views.session_action,
+        name="session-action",
+    ),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
