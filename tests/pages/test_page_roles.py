@@ -123,7 +123,10 @@ def test_every_form_has_csrf_and_every_input_a_label(
     client = client_for(admin_user)
     urls = pages(esk_session) + ["/book/", "/alerts/"]
     urls += [p.format(s=esk_session.pk, c=esk_session.course_id) for p in CLINICAL_PAGES]
-    urls += [f"/sessions/{tms_session.pk}/screening/", f"/courses/{tms_session.course_id}/screening/"]
+    urls += [
+        f"/sessions/{tms_session.pk}/screening/",
+        f"/courses/{tms_session.course_id}/screening/",
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -134,7 +137,9 @@ def _many_sessions(site, scheduler, count: int) -> None:
     for i in range(count):
         p = make_patient(site, given=f"P{i}", family="Busy", mrn=f"B-{i}")
         course = make_course(patient=p, modality="esketamine", booked_by=scheduler)
-        s = make_session(course=course, start=local(site, DAY, f"{8 + i % 8:02d}:{(i // 8) * 5:02d}"))
+        s = make_session(
+            course=course, start=local(site, DAY, f"{8 + i % 8:02d}:{(i // 8) * 5:02d}")
+        )
         hold(s, "Spravato 2" if i % 2 else "Spravato 1")
 
 
@@ -145,9 +150,7 @@ def _queries(client: Client, url: str) -> int:
 
 
 @pytest.mark.parametrize("url", ["/nurse/", "/grid/"])
-def test_busy_pages_run_a_constant_number_of_queries(
-    url, site, scheduler, nurse, esk_session, now
-):
+def test_busy_pages_run_a_constant_number_of_queries(url, site, scheduler, nurse, esk_session, now):
     viewer = nurse
     started(esk_session, nurse, now)
     client = client_for(viewer)
