@@ -70,7 +70,7 @@ def test_a_scheduler_never_sees_clinical_values(scheduler, nurse, esk_session, n
         now=now,
     )
     client = client_for(scheduler)
-    for path in CLINICAL_PAGES + ["/alerts/"]:
+    for path in [*CLINICAL_PAGES, "/alerts/"]:
         url = path.format(s=esk_session.pk, c=esk_session.course_id)
         assert client.get(url).status_code == 403, url
     for url in pages(esk_session):
@@ -121,7 +121,7 @@ def test_every_form_has_csrf_and_every_input_a_label(
 ):
     started(esk_session, nurse, now)
     client = client_for(admin_user)
-    urls = pages(esk_session) + ["/book/", "/alerts/"]
+    urls = [*pages(esk_session), "/book/", "/alerts/"]
     urls += [p.format(s=esk_session.pk, c=esk_session.course_id) for p in CLINICAL_PAGES]
     urls += [
         f"/sessions/{tms_session.pk}/screening/",
