@@ -20,6 +20,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ if str(ROOT) not in sys.path:
 import holidays  # noqa: E402
 from dateutil import rrule  # noqa: E402
 
-from protocols.calendar import SiteCalendar  # noqa: E402
+from clinic.calendar import SiteCalendar  # noqa: E402
 from protocols.engine import plan_course  # noqa: E402
 from protocols.spec import ProtocolSpec, parse_spec  # noqa: E402
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = plan_course(spec, START, PREFERRED, calendar)
         assert plan == plan_course(spec, START, PREFERRED, calendar)
         seconds = best_rate(
-            lambda spec=spec: plan_course(spec, START, PREFERRED, calendar),
+            partial(plan_course, spec, START, PREFERRED, calendar),
             args.repeat,
             args.rounds,
         )

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from charting.form_templates import template_current
 from charting.models import FormTemplate, ScreeningResponse
-from charting.service_support import CHARTING_ROLES, _invalid, _now, _save
+from charting.recording import CHARTING_ROLES, invalid_answers, save_with_history
 from charting.spec import AnswersInvalid, clean_answers, flags_for
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
@@ -25,7 +27,7 @@ def _screen(
     course: Course,
     session: Session | None,
     answers: Any,
-    by: Any,
+    by: User,
     now: dt.datetime,
 ) -> ScreeningResponse:
     spec = template.parsed
@@ -34,7 +36,7 @@ def _screen(
     try:
         clean = clean_answers(spec.fields, answers, require_all=True)
     except AnswersInvalid as exc:
-        raise _invalid(exc) from None
+        raise invalid_answers(exc) from None
     hard: list[dict[str, str]] = []
     review: list[dict[str, str]] = []
     for field in spec.fields:
@@ -57,7 +59,7 @@ def _screen(
     )
     try:
         with transaction.atomic():
-            _save(response, by)
+            save_with_history(response, by)
     except IntegrityError:
         raise Conflict(
             "This screening has already been completed.", code="screening_exists"
@@ -66,11 +68,11 @@ def _screen(
 
 
 def course_screening_submit(
-    *, course: Course, answers: Any, by: Any, now: dt.datetime | None = None
+    *, course: Course, answers: Any, by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """Complete the course-level screen (once per course, before the first check-in)."""
     require_role(by, *CHARTING_ROLES, action="complete screenings")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         # Serialise submissions for one course (two nurses on two tablets).
         course = Course.objects.select_for_update().select_related("protocol").get(pk=course.pk)
@@ -95,11 +97,11 @@ def course_screening_submit(
 
 
 def session_screening_submit(
-    *, session: Session, answers: Any, by: Any, now: dt.datetime | None = None
+    *, session: Session, answers: Any, by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """Complete the per-session screen (before the session starts)."""
     require_role(by, *CHARTING_ROLES, action="complete screenings")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         session = (
             Session.objects.select_for_update()
@@ -130,14 +132,14 @@ def session_screening_submit(
 
 
 def screening_override(
-    *, screening: ScreeningResponse, reason: str, by: Any, now: dt.datetime | None = None
+    *, screening: ScreeningResponse, reason: str, by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """A clinician clears a hard stop (and any review items) with a reason; who/when kept."""
     require_role(by, ROLE_CLINICIAN, action="override a screening hard stop")
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise InvalidInput("reason: say why the hard stop is overridden.", code="reason_required")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
         if not screening.hard_stops:
@@ -149,15 +151,15 @@ def screening_override(
         screening.override_by = by
         screening.override_at = now
         screening.override_reason = reason
-        return _save(screening, by)
+        return save_with_history(screening, by)
 
 
 def screening_review(
-    *, screening: ScreeningResponse, note: str = "", by: Any, now: dt.datetime | None = None
+    *, screening: ScreeningResponse, note: str = "", by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """A clinician reviews a screening's flagged items (not hard stops: those need override)."""
     require_role(by, ROLE_CLINICIAN, action="review screenings")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
         if screening.hard_stops and screening.override_at is None:
@@ -172,4 +174,4 @@ def screening_review(
         screening.reviewed_by = by
         screening.reviewed_at = now
         screening.review_note = (note or "").strip()
-        return _save(screening, by)
+        return save_with_history(screening, by)

@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from clinic.errors import DomainError
 from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, Site
+from clinic.permissions import acting_user
 from clinic.services import api_token_revoke
 
 
@@ -81,29 +82,6 @@ class SiteAdmin(admin.ModelAdmin):
     filter_horizontal = ("staff",)
     inlines = (OpeningHoursInline, ClosureInline, ResourceInline)
 
-    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        if formset.model is not Closure:
-            return
-        # A closure added here only records the day: booked sessions are not moved silently
-        # (moving clinical appointments is the scheduler's decision). Say so, and how.
-        from scheduling.availability import local_day_bounds
-        from scheduling.models import Session
-
-        site = form.instance
-        for closure in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
-            lo, hi = local_day_bounds(closure.date, site.zone)
-            booked = Session.objects.filter(
-                site=site, active=True, start__gte=lo, start__lt=hi
-            ).count()
-            if booked:
-                messages.warning(
-                    request,
-                    f"{booked} session(s) are still booked on {closure.date:%Y-%m-%d}, now "
-                    f"closed. Re-plan them with POST /api/v1/sites/{site.pk}/closures "
-                    '{"date": ..., "reason": ..., "replan": true} or reschedule them one by one.',
-                )
-
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
@@ -142,7 +120,7 @@ def revoke_tokens(modeladmin: ApiTokenAdmin, request: HttpRequest, queryset: Que
     revoked = 0
     for token in queryset.filter(revoked_at__isnull=True):
         try:
-            api_token_revoke(token=token, by=request.user)
+            api_token_revoke(token=token, by=acting_user(request))
         except DomainError:
             continue  # revoked by someone else meanwhile: the outcome is what was asked
         revoked += 1

@@ -1,21 +1,44 @@
-"""The current instant, as the web pages see it.
-
-Services take `now` as a keyword so tests can travel in time; the pages pass `clock.now()`.
-Normally that is the real time. `settings.CLINIC_NOW` (an aware datetime or ISO 8601 string)
-pins it: the browser tests move the clock past the 2-hour esketamine observation this way, and
-the screenshot script photographs a fixed day. settings.py only reads CLINIC_NOW from the
-environment when DEBUG is on, so a production server always runs on the real clock.
-"""
+"""The service's notion of "now", injectable so tests can travel in time, and the check that a
+datetime from outside carries its UTC offset."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.utils import timezone
+
+from clinic.errors import InvalidInput
+
+
+def resolve_now(now: dt.datetime | None) -> dt.datetime:
+    """`now` when a caller (a test, a task replaying a moment) gives one, else the clock."""
+    return now if now is not None else timezone.now()
+
+
+def require_aware(value: dt.datetime, name: str) -> dt.datetime:
+    """Refuse a naive datetime: a bare 09:00 could be any of the site's two offsets a year."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{name} must include a UTC offset, e.g. 2026-12-01T09:00:00-05:00 or ...Z.",
+            code="naive_datetime",
+        )
+    return value
+
+
+def minute_of_day(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
 
 
 def now() -> dt.datetime:
+    """The current instant as the web pages see it (they pass it to the services as `now`).
+
+    Normally the real time. `settings.CLINIC_NOW` (an aware datetime or ISO 8601 string) pins
+    it: the browser tests move the clock past the 2-hour esketamine observation this way, and
+    the screenshot script photographs a fixed day. settings.py reads CLINIC_NOW from the
+    environment only when DEBUG is on, so a production server always runs on the real clock.
+    """
+    from django.conf import settings
+
     pinned = getattr(settings, "CLINIC_NOW", None)
     if pinned is None:
         return timezone.now()

@@ -4,8 +4,8 @@ from django.urls import path, re_path
 
 from charting import clinician_views, nurse_views, observation_views
 from clinic import views as clinic_views
-from clinic.api import api
-from clinic.http_errors import api_not_found
+from clinic.api.http_errors import api_not_found
+from clinic.root_api import api
 from scheduling import booking_views, grid_views, patient_views, session_views
 from scheduling import views as scheduling_views
 
@@ -96,4 +96,4 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
-handler500 = "clinic.http_errors.server_error"
+handler500 = "clinic.api.http_errors.server_error"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from protocols.models import Protocol
 from protocols.spec import ProtocolSpec, SpecError, parse_spec
+from protocols.spec_checks import spec_problems
 
 # Stable error codes (clients and tests rely on them).
 INVALID_SPEC = "invalid_spec"
@@ -39,11 +41,19 @@ _STATUSES = {s.value for s in Protocol.Status}
 def protocol_spec_validate(*, spec: Any, slug: str | None = None) -> ProtocolSpec:
     """Parse a raw spec or raise InvalidInput("invalid_spec") naming each problem by path,
     e.g. ``phases[1].sessions_per_day: must be at least 1``. With `slug`, also check that the
-    spec keeps the modality of the slug's existing versions ("modality_changed")."""
+    spec keeps the modality of the slug's existing versions ("modality_changed"). The checks
+    other apps registered (protocols/spec_checks.py) run too, each with its own code."""
     try:
         parsed = parse_spec(spec)
     except SpecError as exc:
         raise InvalidInput(str(exc), code=INVALID_SPEC, problems=exc.problems) from None
+    problems = spec_problems(parsed)
+    if problems:
+        raise InvalidInput(
+            "; ".join(p.message for p in problems),
+            code=problems[0].code,
+            problems=[p.message for p in problems],
+        )
     if slug is not None:
         existing = (
             Protocol.objects.filter(slug=slug)
@@ -64,7 +74,8 @@ def _check_modality(slug: str, existing: str, parsed: ProtocolSpec) -> None:
         )
 
 
-def _require_editor(by: Any, action: str) -> None:
+def _require_editor(by: User | None, action: str) -> None:
+    # None is the built-in protocol loader (a management command), not a person.
     if by is not None:
         require_role(by, ROLE_CLINICIAN, action=action)
 
@@ -83,7 +94,7 @@ def protocol_create_version(
     indication: str,
     spec: Any,
     status: str = Protocol.Status.DRAFT,
-    by: Any,
+    by: User | None,
     builtin: bool = False,
     version: int | None = None,
     now: dt.datetime | None = None,
@@ -152,7 +163,7 @@ def protocol_get(*, slug: str, version: int | None = None) -> Protocol:
     return found
 
 
-def protocol_activate(*, protocol: Protocol, by: Any) -> Protocol:
+def protocol_activate(*, protocol: Protocol, by: User) -> Protocol:
     """Make a draft (or retired) version active: courses may be enrolled on it."""
     _require_editor(by, "activate protocol versions")
     with transaction.atomic():
@@ -164,7 +175,7 @@ def protocol_activate(*, protocol: Protocol, by: Any) -> Protocol:
         return row
 
 
-def protocol_retire(*, protocol: Protocol, by: Any, now: dt.datetime | None = None) -> Protocol:
+def protocol_retire(*, protocol: Protocol, by: User, now: dt.datetime | None = None) -> Protocol:
     """Retire a version: no new courses on it; courses already on it carry on unchanged."""
     _require_editor(by, "retire protocol versions")
     now = now or timezone.now()
@@ -177,7 +188,7 @@ def protocol_retire(*, protocol: Protocol, by: Any, now: dt.datetime | None = No
         return row
 
 
-def protocol_retire_slug(*, slug: str, by: Any, now: dt.datetime | None = None) -> list[Protocol]:
+def protocol_retire_slug(*, slug: str, by: User, now: dt.datetime | None = None) -> list[Protocol]:
     """Retire every version of `slug` that is not retired yet; returns the versions retired."""
     _require_editor(by, "retire protocol versions")
     if not Protocol.objects.filter(slug=slug).exists():
@@ -200,7 +211,7 @@ def protocol_retire_slug(*, slug: str, by: Any, now: dt.datetime | None = None) 
 def protocol_update(
     *,
     protocol: Protocol,
-    by: Any,
+    by: User | None,
     name: str | None = None,
     indication: str | None = None,
     spec: Any = None,
@@ -226,7 +237,7 @@ def protocol_update(
             for field, value in (("name", name), ("indication", indication), ("spec", spec))
             if value is not None and value != getattr(row, field)
         }
-        if changes and row.courses.exists():
+        if changes and row.in_use:
             return protocol_create_version(
                 slug=row.slug,
                 name=changes.get("name", row.name),
@@ -254,6 +265,17 @@ def protocol_update(
         if fields:
             row.save(update_fields=fields)
         return row
+
+
+def protocol_mark_used(*, protocol: Protocol, now: dt.datetime) -> None:
+    """Record that a course uses this version (the booking service calls it in its transaction).
+
+    The conditional UPDATE also takes the row lock that `protocol_update` takes, so an edit in
+    place and the first enrolment on a version cannot interleave.
+    """
+    Protocol.objects.filter(pk=protocol.pk, first_used_at__isnull=True).update(first_used_at=now)
+    if protocol.first_used_at is None:
+        protocol.first_used_at = now
 
 
 # --- The built-in library (protocols/library/*.json) -------------------------------------------

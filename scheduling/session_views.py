@@ -20,10 +20,11 @@ from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, require
 from clinic.permissions import filter_sites
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling import selectors
+from scheduling.change_results import SessionChange
 from scheduling.forms import CancelForm, NoShowForm
 from scheduling.models import ResourceHold, Session
-from scheduling.service_support import SessionChange
-from scheduling.session_changes import session_cancel, session_no_show, session_reschedule
+from scheduling.session_cancellation import session_cancel, session_no_show
+from scheduling.session_reschedule import session_reschedule
 
 S = Session.Status
 AVAILABILITY_DAYS = 14

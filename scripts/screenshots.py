@@ -59,7 +59,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def benign_answers(slug: str) -> dict[str, bool]:
     """Answers to a yes/no screening that raise nothing (no hard stop, no review)."""
-    from charting.services import template_current
+    from charting.form_templates import template_current
 
     answers = {}
     for field in template_current(slug).parsed.fields:
@@ -75,11 +75,18 @@ def stage() -> dict[str, int]:
 
     django.setup()
     from django.contrib.auth.models import User
+    from models import ObservationRecord
+    from observations import (
+        observation_record_values,
+        observation_set_anchor,
+        observation_sign,
+    )
+    from outcomes import scale_record
+    from screening import course_screening_submit, session_screening_submit
+    from session_lifecycle import session_check_in, session_complete, session_start
 
-    from charting import services as charting
-    from charting.models import ObservationRecord
     from clinic.models import Patient
-    from scheduling import services as scheduling
+    from scheduling.enrolment import course_enrol
     from scheduling.models import Session
 
     scheduler = User.objects.get(username="scheduler")
@@ -87,7 +94,7 @@ def stage() -> dict[str, int]:
     courses = {}
     for mrn, slug, preferred in COURSES:
         patient = Patient.objects.get(mrn=mrn)
-        courses[mrn] = scheduling.course_enrol(
+        courses[mrn] = course_enrol(
             patient=patient,
             protocol=slug,
             site=patient.site_id,
@@ -102,19 +109,19 @@ def stage() -> dict[str, int]:
 
     # Jordan Lee: screened, treated, observed and signed out: completed.
     jordan = first_session("RIP-0002")
-    charting.course_screening_submit(
+    course_screening_submit(
         course=courses["RIP-0002"],
         answers=benign_answers("tms-safety-screen"),
         by=nurse,
         now=at("07:40"),
     )
-    scheduling.session_check_in(session_id=jordan.pk, by=nurse, now=at("07:50"))
-    charting.session_screening_submit(
+    session_check_in(session_id=jordan.pk, by=nurse, now=at("07:50"))
+    session_screening_submit(
         session=jordan, answers=benign_answers("tms-session-check"), by=nurse, now=at("07:55")
     )
-    scheduling.session_start(session_id=jordan.pk, by=nurse, now=at("08:00"))
+    session_start(session_id=jordan.pk, by=nurse, now=at("08:00"))
     record = ObservationRecord.objects.get(session=jordan)
-    charting.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="post_session",
         values={
@@ -129,34 +136,34 @@ def stage() -> dict[str, int]:
         by=nurse,
         now=at("08:47"),
     )
-    charting.observation_sign(record=record, by=nurse, now=at("08:48"))
-    scheduling.session_complete(session_id=jordan.pk, by=nurse, now=at("08:49"))
+    observation_sign(record=record, by=nurse, now=at("08:48"))
+    session_complete(session_id=jordan.pk, by=nurse, now=at("08:49"))
 
     # Casey Nguyen: screened and in the chair.
     casey = first_session("RIP-0003")
-    charting.course_screening_submit(
+    course_screening_submit(
         course=courses["RIP-0003"],
         answers=benign_answers("tms-safety-screen"),
         by=nurse,
         now=at("08:45"),
     )
-    scheduling.session_check_in(session_id=casey.pk, by=nurse, now=at("08:50"))
-    charting.session_screening_submit(
+    session_check_in(session_id=casey.pk, by=nurse, now=at("08:50"))
+    session_screening_submit(
         session=casey, answers=benign_answers("tms-session-check"), by=nurse, now=at("08:55")
     )
-    scheduling.session_start(session_id=casey.pk, by=nurse, now=at("09:00"))
+    session_start(session_id=casey.pk, by=nurse, now=at("09:00"))
 
     # Alex Morgan (esketamine): screened, dosed at 09:32, high pre-dose blood pressure
     # (confirmed, clinician alerted), the 40-minute check done; discharge not before 11:32.
     alex = first_session("RIP-0001")
-    scheduling.session_check_in(session_id=alex.pk, by=nurse, now=at("09:20"))
-    charting.session_screening_submit(
+    session_check_in(session_id=alex.pk, by=nurse, now=at("09:20"))
+    session_screening_submit(
         session=alex, answers=benign_answers("esketamine-pre-dose"), by=nurse, now=at("09:25")
     )
-    scheduling.session_start(session_id=alex.pk, by=nurse, now=at("09:30"))
+    session_start(session_id=alex.pk, by=nurse, now=at("09:30"))
     record = ObservationRecord.objects.get(session=alex)
-    charting.observation_set_anchor(record=record, at=at("09:32"), by=nurse, now=at("09:33"))
-    charting.observation_record_values(
+    observation_set_anchor(record=record, at=at("09:32"), by=nurse, now=at("09:33"))
+    observation_record_values(
         record=record,
         checkpoint="pre_dose",
         values={"bp": "152/92", "spo2": 98, "vitals_acceptable": True},
@@ -164,7 +171,7 @@ def stage() -> dict[str, int]:
         by=nurse,
         now=at("09:33"),
     )
-    charting.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="post_40",
         values={
@@ -182,7 +189,7 @@ def stage() -> dict[str, int]:
     # Morgan Patel (deep TMS): a cochlear implant on the safety screen, a hard stop.
     clinician = User.objects.get(username="clinician")
     morgan = courses["RIP-0006"]
-    charting.course_screening_submit(
+    course_screening_submit(
         course=morgan,
         answers={**benign_answers("tms-safety-screen"), "cochlear_implant": True},
         by=nurse,
@@ -195,7 +202,7 @@ def stage() -> dict[str, int]:
         (DAY, [1, 2, 1, 2, 1, 1, 1, 0, 0]),
     ):
         when = dt.datetime.combine(day, dt.time(8, 20), tzinfo=ZONE)
-        charting.scale_record(
+        scale_record(
             course=courses["RIP-0002"],
             scale="phq9",
             items={f"item{i}": v for i, v in enumerate(items, start=1)},

@@ -21,7 +21,7 @@ from charting.outcomes import scale_record
 from charting.screening import course_screening_submit
 from clinic.models import Resource
 from scheduling.models import Course, ResourceHold, Session
-from scheduling.session_changes import session_check_in
+from scheduling.session_lifecycle import session_check_in
 from tests.browser.conftest import db_read, log_in
 from tests.charting.factories import builtin_protocol, local, make_course, make_session
 from tests.charting.helpers import safe_answers
