@@ -28,14 +28,16 @@ from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import ROLE_CLINICIAN
 from clinic.pages import CLINICAL, page_errors, require, safe_next
-from clinic.permissions import filter_sites
+from clinic.permissions import acting_user, filter_sites
 from clinic.submissions import KEY_FIELD, submit_once
 
 
 def _once(request: HttpRequest, change: Callable[[], Any], done: str) -> bool:
     """Run a change once per form key; a refusal becomes an error message."""
     try:
-        ran, _ = submit_once(key=request.POST.get(KEY_FIELD), user=request.user, change=change)
+        ran, _ = submit_once(
+            key=request.POST.get(KEY_FIELD), user=acting_user(request), change=change
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return False
@@ -49,7 +51,7 @@ def _once(request: HttpRequest, change: Callable[[], Any], done: str) -> bool:
 def alerts(request: HttpRequest) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="see the alerts queue")
     now = clock.now()
-    queue = selectors.alert_queue(user=request.user, now=now)
+    queue = selectors.alert_queue(user=acting_user(request), now=now)
     return render(request, "charting/alerts.html", {"queue": queue, "now": now})
 
 
@@ -58,7 +60,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @page_errors
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="acknowledge alerts")
-    alert = filter_sites(Alert.objects.all(), request.user).filter(pk=alert_id).first()
+    alert = filter_sites(Alert.objects.all(), acting_user(request)).filter(pk=alert_id).first()
     if alert is None:
         raise Http404("No such alert.")
     form = NoteForm(request.POST)
@@ -66,7 +68,7 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     now = clock.now()
     _once(
         request,
-        lambda: alert_acknowledge(alert=alert, note=note, by=request.user, now=now),
+        lambda: alert_acknowledge(alert=alert, note=note, by=acting_user(request), now=now),
         f"Alert acknowledged: {alert.message}",
     )
     return HttpResponseRedirect(safe_next(request, reverse("alerts")))
@@ -75,7 +77,9 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
 def _screening(request: HttpRequest, screening_id: int) -> ScreeningResponse:
     require(request.user, ROLE_CLINICIAN, action="clear screenings")
     row = (
-        filter_sites(ScreeningResponse.objects.all(), request.user).filter(pk=screening_id).first()
+        filter_sites(ScreeningResponse.objects.all(), acting_user(request))
+        .filter(pk=screening_id)
+        .first()
     )
     if row is None:
         raise Http404("No such screening.")
@@ -92,7 +96,9 @@ def screening_override_view(request: HttpRequest, screening_id: int) -> HttpResp
     now = clock.now()
     _once(
         request,
-        lambda: screening_override(screening=screening, reason=reason, by=request.user, now=now),
+        lambda: screening_override(
+            screening=screening, reason=reason, by=acting_user(request), now=now
+        ),
         "Hard stop overridden; the reason is on the record.",
     )
     return HttpResponseRedirect(safe_next(request, reverse("alerts")))
@@ -108,7 +114,7 @@ def screening_review_view(request: HttpRequest, screening_id: int) -> HttpRespon
     now = clock.now()
     _once(
         request,
-        lambda: screening_review(screening=screening, note=note, by=request.user, now=now),
+        lambda: screening_review(screening=screening, note=note, by=acting_user(request), now=now),
         "Screening reviewed.",
     )
     return HttpResponseRedirect(safe_next(request, reverse("alerts")))
@@ -119,7 +125,7 @@ def screening_review_view(request: HttpRequest, screening_id: int) -> HttpRespon
 @page_errors
 def parameters(request: HttpRequest, session_id: int) -> HttpResponse:
     require(request.user, *CLINICAL, action="record treatment parameters")
-    session = selectors.session_for_chart(user=request.user, session_id=session_id)
+    session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
     modality = session.course.modality or session.course.protocol.modality
     model = params_mod.MODELS[modality]
     zone = session.site.zone
@@ -136,7 +142,9 @@ def parameters(request: HttpRequest, session_id: int) -> HttpResponse:
             now = clock.now()
             if _once(
                 request,
-                lambda: parameters_record(session=session, values=values, by=request.user, now=now),
+                lambda: parameters_record(
+                    session=session, values=values, by=acting_user(request), now=now
+                ),
                 "Treatment parameters recorded.",
             ):
                 return HttpResponseRedirect(request.path)
@@ -164,7 +172,7 @@ def parameters(request: HttpRequest, session_id: int) -> HttpResponse:
 def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
     """Record a rating scale and see the course's outcome chart, one per scale used."""
     require(request.user, *CLINICAL, action="see outcome scales")
-    course = selectors.course_for_chart(user=request.user, course_id=course_id)
+    course = selectors.course_for_chart(user=acting_user(request), course_id=course_id)
     zone = course.site.zone
     name = request.GET.get("scale") or request.POST.get("scale") or "phq9"
     try:
@@ -189,7 +197,7 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
                     scale=scale.name,
                     items=items,
                     administered_at=at,
-                    by=request.user,
+                    by=acting_user(request),
                     now=now,
                 ),
                 f"{scale.title}: recorded.",

@@ -21,6 +21,7 @@ from charting.screening import course_screening_submit, session_screening_submit
 from clinic import clock
 from clinic.errors import DomainError
 from clinic.pages import CLINICAL, page_errors, pick_site, require, user_sites
+from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.models import Course, Session
 
@@ -30,7 +31,7 @@ from scheduling.models import Course, Session
 def nurse_day(request: HttpRequest) -> HttpResponse:
     """`/nurse/?site=<id>&date=YYYY-MM-DD`: the day's sessions in time order."""
     require(request.user, *CLINICAL, action="see the nursing list")
-    sites = user_sites(request.user)
+    sites = user_sites(acting_user(request))
     site = pick_site(request, sites)
     now = clock.now()
     raw = request.GET.get("date")
@@ -38,7 +39,7 @@ def nurse_day(request: HttpRequest) -> HttpResponse:
         day = dt.date.fromisoformat(raw) if raw else now.astimezone(site.zone).date()
     except ValueError as exc:
         raise BadRequest("date: use the form 2026-12-01") from exc
-    loaded = selectors.nurse_day(user=request.user, site=site, day=day)
+    loaded = selectors.nurse_day(user=acting_user(request), site=site, day=day)
     return render(
         request,
         "charting/nurse_day.html",
@@ -89,17 +90,17 @@ def _screening_page(
             if session is not None:
                 ran, done = submit_once(
                     key=request.POST.get(KEY_FIELD),
-                    user=request.user,
+                    user=acting_user(request),
                     change=lambda: session_screening_submit(
-                        session=session, answers=answers, by=request.user, now=now
+                        session=session, answers=answers, by=acting_user(request), now=now
                     ),
                 )
             else:
                 ran, done = submit_once(
                     key=request.POST.get(KEY_FIELD),
-                    user=request.user,
+                    user=acting_user(request),
                     change=lambda: course_screening_submit(
-                        course=course, answers=answers, by=request.user, now=now
+                        course=course, answers=answers, by=acting_user(request), now=now
                     ),
                 )
         except DomainError as exc:
@@ -129,7 +130,7 @@ def _screening_page(
 @page_errors
 def session_screening(request: HttpRequest, session_id: int) -> HttpResponse:
     require(request.user, *CLINICAL, action="complete screenings")
-    session = selectors.session_for_chart(user=request.user, session_id=session_id)
+    session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
     existing = (
         ScreeningResponse.objects.select_related("template", "override_by", "reviewed_by")
         .filter(session=session, level=ScreeningResponse.Level.SESSION)
@@ -149,7 +150,7 @@ def session_screening(request: HttpRequest, session_id: int) -> HttpResponse:
 @page_errors
 def course_screening(request: HttpRequest, course_id: int) -> HttpResponse:
     require(request.user, *CLINICAL, action="complete screenings")
-    course = selectors.course_for_chart(user=request.user, course_id=course_id)
+    course = selectors.course_for_chart(user=acting_user(request), course_id=course_id)
     existing = (
         ScreeningResponse.objects.select_related("template", "override_by", "reviewed_by")
         .filter(course=course, level=ScreeningResponse.Level.COURSE)

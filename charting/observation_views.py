@@ -38,13 +38,14 @@ from charting.values import shown_value
 from clinic import clock
 from clinic.errors import DomainError
 from clinic.pages import CLINICAL, page_errors, require
+from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.models import Session
 
 
 def _record(request: HttpRequest, session_id: int) -> tuple[Session, ObservationRecord | None]:
     require(request.user, *CLINICAL, action="record observations")
-    session = selectors.session_for_chart(user=request.user, session_id=session_id)
+    session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
     record = (
         ObservationRecord.objects.select_related("template", "site", "signed_by")
         .filter(session=session)
@@ -155,7 +156,9 @@ def _run(
     posted: dict[str, Any],
 ) -> HttpResponse:
     try:
-        ran, _ = submit_once(key=request.POST.get(KEY_FIELD), user=request.user, change=change)
+        ran, _ = submit_once(
+            key=request.POST.get(KEY_FIELD), user=acting_user(request), change=change
+        )
     except DomainError as exc:
         posted["error"] = exc.message
         return _page(request, session, record, posted=posted, status=exc.status)
@@ -208,7 +211,7 @@ def observation_values(request: HttpRequest, session_id: int, checkpoint: str) -
             checkpoint=checkpoint,
             values=values,
             taken_at=taken_at,
-            by=request.user,
+            by=acting_user(request),
             now=now,
         ),
         f"{cp_spec.label}: values recorded.{note}",
@@ -233,7 +236,7 @@ def observation_anchor(request: HttpRequest, session_id: int) -> HttpResponse:
         request,
         session,
         record,
-        lambda: observation_set_anchor(record=record, at=at, by=request.user, now=now),
+        lambda: observation_set_anchor(record=record, at=at, by=acting_user(request), now=now),
         f"Dose/procedure time recorded: {at:%H:%M}.",
         posted,
     )
@@ -251,7 +254,7 @@ def observation_sign_view(request: HttpRequest, session_id: int) -> HttpResponse
         request,
         session,
         record,
-        lambda: observation_sign(record=record, by=request.user, now=now),
+        lambda: observation_sign(record=record, by=acting_user(request), now=now),
         "Discharge signed.",
         {},
     )
@@ -289,7 +292,7 @@ def observation_amend_view(
             field=field,
             value=value,
             reason=reason.cleaned_data["reason"],
-            by=request.user,
+            by=acting_user(request),
             now=now,
         ),
         f"{f.label} amended.",

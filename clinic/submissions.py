@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from clinic import clock
@@ -23,9 +23,7 @@ def new_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def submit_once(
-    *, key: str | None, user: AbstractBaseUser | AnonymousUser, change: Callable[[], T]
-) -> tuple[bool, T | None]:
+def submit_once(*, key: str | None, user: User, change: Callable[[], T]) -> tuple[bool, T | None]:
     """Run `change` unless a submission with this key already ran: (True, result) the first
     time, (False, None) for a repeat. The key is stored in the same transaction as the change,
     so if `change` raises, nothing is kept and the same key may be sent again.

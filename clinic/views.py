@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinic.pages import STAFF, page_errors, require
+from clinic.permissions import acting_user
 from clinic.selectors import MAX_QUERY_LENGTH, patient_list
 
 RESULTS = 50
@@ -21,7 +22,7 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     """`/patients/?q=ann smi`: by MRN prefix or name words, within the user's sites."""
     require(request.user, *STAFF, action="find patients")
     q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    found = list(patient_list(user=request.user, q=q).select_related("site")[: RESULTS + 1])
+    found = list(patient_list(user=acting_user(request), q=q).select_related("site")[: RESULTS + 1])
     return render(
         request,
         "clinic/patients.html",

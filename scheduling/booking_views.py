@@ -17,6 +17,7 @@ from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import Patient, Resource
 from clinic.pages import BOOKING, page_errors, pick_site, require, user_sites
+from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from protocols.models import Protocol
 from scheduling.enrolment import course_enrol
@@ -29,7 +30,7 @@ from scheduling.models import Course
 @page_errors
 def book(request: HttpRequest) -> HttpResponse:
     require(request.user, *BOOKING, action="book a course")
-    sites = user_sites(request.user)
+    sites = user_sites(acting_user(request))
     site = pick_site(request, sites)
     zone = site.zone
     initial: dict[str, Any] = {}
@@ -57,14 +58,14 @@ def book(request: HttpRequest) -> HttpResponse:
             "start_date": data["start_date"],
             "preferred_time": data["preferred_time"],
             "resource_ids": [r.pk for r in data["resources"]],
-            "by": request.user,
+            "by": acting_user(request),
             "now": clock.now(),
         }
         if request.POST.get("confirm"):
             try:
                 ran, course = submit_once(
                     key=request.POST.get(KEY_FIELD),
-                    user=request.user,
+                    user=acting_user(request),
                     change=lambda: course_enrol(**request_kwargs),
                 )
             except DomainError as exc:
@@ -75,7 +76,9 @@ def book(request: HttpRequest) -> HttpResponse:
                 if not ran:
                     messages.info(request, "Already booked: the form was sent twice.")
                     latest = (
-                        Course.objects.filter(patient=data["patient"], booked_by=request.user)
+                        Course.objects.filter(
+                            patient=data["patient"], booked_by=acting_user(request)
+                        )
                         .order_by("-id")
                         .first()
                     )
@@ -87,7 +90,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     f"Booked {course.protocol.name} for {course.patient.full_name}: "
-                    f"{len(course.planned_sessions)} sessions.",
+                    f"{len(getattr(course, 'planned_sessions', []))} sessions.",
                 )
                 return HttpResponseRedirect(reverse("course-detail", args=[course.pk]))
         else:
@@ -108,6 +111,6 @@ def book(request: HttpRequest) -> HttpResponse:
                             {h.resource.name for h in getattr(s, "planned_holds", [])}
                         ),
                     }
-                    for s in preview.planned_sessions
+                    for s in getattr(preview, "planned_sessions", [])
                 ]
     return render(request, "scheduling/book.html", context, status=status)

@@ -27,14 +27,18 @@ class BookingForm(forms.Form):
 
     def __init__(self, *args: Any, patients: Any, protocols: Any, resources: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = patients  # type: ignore[attr-defined]
-        self.fields["protocol"].queryset = protocols  # type: ignore[attr-defined]
-        self.fields["resources"].queryset = resources  # type: ignore[attr-defined]
-        self.fields["patient"].label_from_instance = lambda p: f"{p.full_name} ({p.mrn})"  # type: ignore[attr-defined]
-        self.fields["protocol"].label_from_instance = lambda p: f"{p.name} (v{p.version})"  # type: ignore[attr-defined]
-        self.fields["resources"].label_from_instance = lambda r: (
-            f"{r.name} ({r.get_kind_display()})"
-        )  # type: ignore[attr-defined]
+        patient = self.fields["patient"]
+        protocol = self.fields["protocol"]
+        chosen = self.fields["resources"]
+        assert isinstance(patient, forms.ModelChoiceField)
+        assert isinstance(protocol, forms.ModelChoiceField)
+        assert isinstance(chosen, forms.ModelMultipleChoiceField)
+        patient.queryset = patients
+        protocol.queryset = protocols
+        chosen.queryset = resources
+        patient.label_from_instance = lambda p: f"{p.full_name} ({p.mrn})"  # type: ignore[method-assign,assignment]
+        protocol.label_from_instance = lambda p: f"{p.name} (v{p.version})"  # type: ignore[method-assign,assignment]
+        chosen.label_from_instance = lambda r: f"{r.name} ({r.get_kind_display()})"  # type: ignore[method-assign,assignment]
 
 
 class CancelForm(forms.Form):

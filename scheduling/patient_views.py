@@ -16,6 +16,7 @@ from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, OpeningHours
 from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, pick_site, require, user_sites
+from clinic.permissions import acting_user
 from clinic.selectors import patient_get
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.availability import local_day_bounds
@@ -32,7 +33,7 @@ CLOSERS = (ROLE_SCHEDULER, ROLE_ADMIN)
 @page_errors
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     require(request.user, *STAFF, action="see patients")
-    patient = patient_get(user=request.user, patient_id=patient_id)
+    patient = patient_get(user=acting_user(request), patient_id=patient_id)
     zone = patient.site.zone
     today_start, _ = local_day_bounds(clock.now().astimezone(zone).date(), zone)
     courses = list(
@@ -63,7 +64,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 @page_errors
 def site_page(request: HttpRequest) -> HttpResponse:
     require(request.user, *STAFF, action="see the site")
-    sites = user_sites(request.user)
+    sites = user_sites(acting_user(request))
     site = pick_site(request, sites)
     zone = site.zone
     today = clock.now().astimezone(zone).date()
@@ -78,14 +79,14 @@ def site_page(request: HttpRequest) -> HttpResponse:
                 "site": site,
                 "date": form.cleaned_data["date"],
                 "reason": form.cleaned_data["reason"],
-                "by": request.user,
+                "by": acting_user(request),
                 "now": clock.now(),
             }
             try:
                 if request.POST.get("confirm"):
                     ran, result = submit_once(
                         key=request.POST.get(KEY_FIELD),
-                        user=request.user,
+                        user=acting_user(request),
                         change=lambda: site_close_day(**kwargs),
                     )
                     if ran and result is not None:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic import clock
 from clinic.errors import DomainError
 from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, require
-from clinic.permissions import filter_sites
+from clinic.permissions import acting_user, filter_sites
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling import selectors
 from scheduling.change_results import SessionChange
@@ -33,7 +33,7 @@ MAX_SLOTS = 48
 
 def _session(request: HttpRequest, session_id: int) -> Session:
     session = (
-        filter_sites(Session.objects.all(), request.user)
+        filter_sites(Session.objects.all(), acting_user(request))
         .select_related("patient", "course__protocol", "site")
         .prefetch_related("holds__resource")
         .filter(pk=session_id)
@@ -58,7 +58,7 @@ def _free_times(request: HttpRequest, session: Session) -> list[tuple[str, dt.da
     first = max(now.astimezone(zone).date(), session.start.astimezone(zone).date())
     try:
         found = selectors.availability(
-            user=request.user,
+            user=acting_user(request),
             site_id=session.site_id,
             kind=kind,
             first=first,
@@ -124,7 +124,7 @@ def session_change(request: HttpRequest, session_id: int, action: str) -> HttpRe
     session = _session(request, session_id)
     zone = session.site.zone
     now = clock.now()
-    by = request.user
+    by = acting_user(request)
     extra: dict[str, Any] = {}
     if action == "reschedule":
         raw = request.POST.get("to", "")
@@ -154,11 +154,11 @@ def session_change(request: HttpRequest, session_id: int, action: str) -> HttpRe
 
         done = f"Session {session.number} cancelled."
     elif action == "no_show":
-        form = NoShowForm(request.POST)
-        extra["no_show_form"] = form
-        if not form.is_valid():
+        no_show = NoShowForm(request.POST)
+        extra["no_show_form"] = no_show
+        if not no_show.is_valid():
             return _render(request, session, 422, **extra)
-        note = form.cleaned_data["reason"]
+        note = no_show.cleaned_data["reason"]
 
         def change(dry_run: bool) -> SessionChange:
             return session_no_show(

@@ -75,19 +75,19 @@ def stage() -> dict[str, int]:
 
     django.setup()
     from django.contrib.auth.models import User
-    from models import ObservationRecord
-    from observations import (
+
+    from charting.models import ObservationRecord
+    from charting.observations import (
         observation_record_values,
         observation_set_anchor,
         observation_sign,
     )
-    from outcomes import scale_record
-    from screening import course_screening_submit, session_screening_submit
-    from session_lifecycle import session_check_in, session_complete, session_start
-
+    from charting.outcomes import scale_record
+    from charting.screening import course_screening_submit, session_screening_submit
     from clinic.models import Patient
     from scheduling.enrolment import course_enrol
     from scheduling.models import Session
+    from scheduling.session_lifecycle import session_check_in, session_complete, session_start
 
     scheduler = User.objects.get(username="scheduler")
     nurse = User.objects.get(username="nurse")

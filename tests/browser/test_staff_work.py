@@ -185,8 +185,8 @@ def test_a_nurse_screens_charts_signs_out_and_amends(
     page.reload()
     _fill_bp(page, "discharge", "128", "80")
     page.locator("#id_discharge-spo2").fill("97")
-    for label in ("Sedation resolved", "Dissociation resolved", "Vital signs acceptable at"):
-        _yes_no(page, "#cp-discharge", label, "Yes")
+    for item in ("Sedation resolved", "Dissociation resolved", "Vital signs acceptable at"):
+        _yes_no(page, "#cp-discharge", item, "Yes")
     _yes_no(page, "#cp-discharge", "Respiratory depression", "No")
     _yes_no(page, "#cp-discharge", "Leaving with a driver", "Yes")
     page.locator("#id_discharge-ready_to_leave_minutes").fill("90")

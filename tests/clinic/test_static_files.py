@@ -16,7 +16,7 @@ def test_collected_static_files_are_served_without_debug(settings, tmp_path, db)
         response = client.get(path)
         try:
             assert response.status_code == 200, path
-            assert b"".join(response.streaming_content)
+            assert b"".join(response.streaming_content)  # type: ignore[attr-defined]
         finally:
             response.close()  # whitenoise streams the file; close it (warnings are errors)
     assert (tmp_path / "clinic" / "staff.css.gz").exists()
