@@ -235,6 +235,7 @@ def close_day(request: HttpRequest, site_id: int, payload: ClosureIn):
 
 
 from scheduling import api_read  # noqa: E402
+from scheduling.api_replan_offers import router as replan_offers_router  # noqa: E402
 
 if hasattr(api_read, "register"):
     api_read.register(courses_router, sessions_router)
@@ -244,4 +245,5 @@ routers = [
     ("/sessions", sessions_router),
     ("/sites", sites_router),
     *api_read.read_routers,
+    ("/scheduling/replan-offers", replan_offers_router),
 ]

@@ -204,14 +204,71 @@ def session_cancel(
 
 
 def session_no_show(
-    *, session_id: int, by: Any, reason: str = "", now: dt.datetime | None = None
+    *,
+    session_id: int,
+    by: Any,
+    reason: str = "",
+    now: dt.datetime | None = None,
+    make_up: bool = True,
 ) -> SessionChange:
-    """Mark a no-show. A missed TMS session is made up at the end of the course."""
-    return _drop(session_id=session_id, status=S.NO_SHOW, reason=reason.strip(), by=by, now=now)
+    """Mark a no-show. A missed TMS session is made up at the end of the course, unless
+    `make_up=False` (the nightly job, which offers the make-up to staff instead)."""
+    return _drop(
+        session_id=session_id,
+        status=S.NO_SHOW,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        make_up=make_up,
+    )
+
+
+def missed_session_adds_makeup(course: Course) -> bool:
+    """The protocol's missed-session rule: a missed TMS session is added at the end of the
+    course (CLINICAL.md §1 "Missed sessions"); other modalities continue their schedule."""
+    return course.modality == Modality.TMS
+
+
+def session_makeup_add(
+    *, session_id: int, by: Any, now: dt.datetime | None = None
+) -> SessionChange:
+    """Add the make-up session for a missed or cancelled session at the end of its course
+    (what `session_no_show` does at once; the nightly job's offers call this on acceptance)."""
+    now = _now(now)
+    session = _session_for(session_id, by)
+    require_role(by, *BOOKERS, action="add a make-up session")
+    with transaction.atomic():
+        course_status = _lock_course(session.course_id).status
+        _lock(session)
+        if session.status not in (S.NO_SHOW, S.CANCELLED):
+            raise _bad_transition(session, "made up", "Only a missed session is made up.")
+        if course_status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
+            raise Conflict(
+                f"The course is {course_status}; no make-up session can be added.",
+                code=ERR_INVALID_TRANSITION,
+            )
+        change = SessionChange(session)
+        try:
+            with transaction.atomic():
+                _append_makeup(session, change, by=by, now=now)
+        except (IntegrityError, OperationalError) as exc:
+            if not _is_booking_race(exc):
+                raise
+            raise Conflict(
+                "The make-up's time was just taken by another booking; try again.",
+                code=ERR_SLOT_TAKEN,
+            ) from None
+    return change
 
 
 def _drop(
-    *, session_id: int, status: str, reason: str, by: Any, now: dt.datetime | None
+    *,
+    session_id: int,
+    status: str,
+    reason: str,
+    by: Any,
+    now: dt.datetime | None,
+    make_up: bool = True,
 ) -> SessionChange:
     now = _now(now)
     session = _session_for(session_id, by)
@@ -230,7 +287,9 @@ def _drop(
         # Marked, never deleted: the holds stay as a record but free the resource.
         ResourceHold.objects.filter(session=session).update(active=False)
         change = SessionChange(session)
-        if session.course.modality == Modality.TMS:
+        if not make_up:
+            pass  # the caller offers the re-planning to staff instead (scheduling/no_shows.py)
+        elif missed_session_adds_makeup(session.course):
             if course_status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
                 change.notes.append(f"No make-up session was added: the course is {course_status}.")
             else:

@@ -16,6 +16,7 @@ from ninja import Router
 
 from charting.api import (
     alerts,
+    documents,
     monitoring_forms,
     observations,
     parameters,
@@ -35,6 +36,7 @@ for _area in (
     scales,
     alerts,
     monitoring_forms,
+    documents,
 ):
     router.add_router("", _area.router)
 

@@ -65,8 +65,13 @@ STYLES = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=STYLES["BodyText"], fontSize=9, leading=11)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=9.5)
 TITLE = ParagraphStyle("title", parent=STYLES["Title"], fontSize=16, leading=19, spaceAfter=4)
-H2 = ParagraphStyle("h2", parent=STYLES["Heading2"], fontSize=12, leading=14, spaceBefore=8)
-H3 = ParagraphStyle("h3", parent=STYLES["Heading3"], fontSize=10, leading=12, spaceBefore=6)
+# keepWithNext: a heading never ends a page without its table.
+H2 = ParagraphStyle(
+    "h2", parent=STYLES["Heading2"], fontSize=12, leading=14, spaceBefore=8, keepWithNext=1
+)
+H3 = ParagraphStyle(
+    "h3", parent=STYLES["Heading3"], fontSize=10, leading=12, spaceBefore=6, keepWithNext=1
+)
 
 GRID = TableStyle(
     [

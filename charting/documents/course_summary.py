@@ -159,6 +159,25 @@ class CourseSummaryRenderer(DocumentRenderer):
         out: list[Flowable] = [Paragraph("Treatment parameters", H2)]
         if not delivered:
             return [*out, self.empty("No treatment parameters recorded.")]
+        # One column per parameter when the course records few (TMS); one text cell otherwise.
+        labels: list[str] = []
+        for s in delivered:
+            labels += [k for k, _ in s.parameters if k not in labels and k != "Notes"]
+        if len(labels) <= 6:
+            rows = []
+            for s in delivered:
+                values = dict(s.parameters)
+                rows.append(
+                    [str(s.number), local_text(s.start, "%d %b %Y")]
+                    + [self.cell(values.get(k, "-"), label=k) for k in labels]
+                )
+            widths = [5, 12] + [83 / max(len(labels), 1)] * len(labels)
+            out.append(self.table(["#", "Date", *labels], rows, widths=widths))
+            notes = [(s.number, dict(s.parameters).get("Notes", "")) for s in delivered]
+            for number, note in notes:
+                if note and note != "-":
+                    out.append(self.para(f"Session {number} notes: {note}", SMALL))
+            return out
         rows = [
             [
                 str(s.number),
