@@ -159,3 +159,84 @@ def page_ink(content: bytes, page: int = 0, scale: float = 1.0) -> tuple[float, 
     dark = sum(histogram[:200])
     document.close()
     return dark / (image.width * image.height), image
+
+
+def run_esketamine_session(session: Session, nurse: User, start: dt.datetime) -> dt.datetime:
+    """Screen, start, dose, observe, sign and complete an esketamine session via the services
+    (as tests/charting/test_monitoring_forms.py does); returns the discharge time."""
+    from charting import gates
+    from charting.observations import observation_record_values, observation_sign
+    from charting.screening import session_screening_submit
+    from charting.treatment import parameters_record
+    from tests.charting.helpers import safe_answers
+
+    session_screening_submit(
+        session=session,
+        answers={**safe_answers("esketamine-pre-dose"), "inpatient": False},
+        by=nurse,
+        now=start - dt.timedelta(minutes=10),
+    )
+    session.status = "in_progress"
+    session.started_at = start
+    session.save()
+    gates.on_session_started(session, by=nurse, now=start)
+    record = session.observation
+    dose = start + dt.timedelta(minutes=10)
+    observation_record_values(
+        record=record,
+        checkpoint="pre_dose",
+        values={"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
+        taken_at=start + dt.timedelta(minutes=5),
+        by=nurse,
+        now=start + dt.timedelta(minutes=5),
+    )
+    parameters_record(
+        session=session,
+        values={
+            "dose_mg": 56,
+            "devices": 2,
+            "device_lot": "LOT-77",
+            "first_device_at": dose.isoformat(),
+        },
+        by=nurse,
+        now=dose,
+    )
+    at40 = dose + dt.timedelta(minutes=40)
+    observation_record_values(
+        record=record,
+        checkpoint="post_40",
+        values={
+            "bp": "150/95",
+            "spo2": 97,
+            "sedation": "moderate",
+            "dissociation": "mild",
+            "respiratory_depression": False,
+        },
+        taken_at=at40,
+        by=nurse,
+        now=at40,
+    )
+    end = dose + dt.timedelta(minutes=125)
+    observation_record_values(
+        record=record,
+        checkpoint="discharge",
+        values={
+            "bp": "128/80",
+            "spo2": 98,
+            "sedation_resolved": True,
+            "dissociation_resolved": True,
+            "respiratory_depression": False,
+            "vitals_acceptable": True,
+            "ready_to_leave_minutes": 95,
+            "ride_confirmed": True,
+        },
+        taken_at=end,
+        by=nurse,
+        now=end,
+    )
+    observation_sign(record=record, by=nurse, now=end)
+    session.status = "completed"
+    session.completed_at = end
+    session.save()
+    gates.on_session_completed(session, by=nurse, now=end)
+    return end
