@@ -30,6 +30,24 @@ def list_monitoring_forms(request: HttpRequest, filters: Query[MonitoringFilter]
     return [_monitoring_out(i, now, filters.soon_days) for i in qs.order_by("due_date", "id")]
 
 
+@router.get(
+    "/monitoring-forms/due",
+    response={200: list[MonitoringFormOut], **_ERRORS},
+    operation_id="monitoring_forms_due",
+)
+def due_monitoring_forms(request: HttpRequest):
+    """Open forms due within 2 days or overdue at the caller's sites: the list the daily job
+    emails to each site's clinicians."""
+    from charting.rems_due import DUE_WITHIN_DAYS, monitoring_forms_due_now
+    from clinic.permissions import user_site_ids
+
+    _reader(request)
+    allowed = user_site_ids(request.user)
+    now = timezone.now()
+    items = monitoring_forms_due_now(site_ids=None if allowed is None else list(allowed), now=now)
+    return [_monitoring_out(i, now, DUE_WITHIN_DAYS) for i in items]
+
+
 def _monitoring(request: HttpRequest, pk: int) -> MonitoringFormItem:
     qs = MonitoringFormItem.objects.select_related("patient", "session", "site")
     return _get(request, qs, pk, "monitoring_form_not_found", "monitoring form")
@@ -55,21 +73,3 @@ def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn
         timezone.now(),
         2,
     )
-
-
-@router.get(
-    "/monitoring-forms/due",
-    response={200: list[MonitoringFormOut], **_ERRORS},
-    operation_id="monitoring_forms_due",
-)
-def due_monitoring_forms(request: HttpRequest):
-    """Open forms due within 2 days or overdue at the caller's sites: the list the daily job
-    emails to each site's clinicians."""
-    from charting.rems_due import DUE_WITHIN_DAYS, monitoring_forms_due_now
-    from clinic.permissions import user_site_ids
-
-    _reader(request)
-    allowed = user_site_ids(request.user)
-    now = timezone.now()
-    items = monitoring_forms_due_now(site_ids=None if allowed is None else list(allowed), now=now)
-    return [_monitoring_out(i, now, DUE_WITHIN_DAYS) for i in items]
