@@ -29,6 +29,8 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 # document (reportlab's LayoutError). Free text longer than this is cut in its cell and printed
 # in full in the "Notes" section at the end, where paragraphs can break across pages.
 CELL_TEXT_LIMIT = 600
+# Characters that fit the narrowest table column (about 25 mm at 8 pt) without wrapping.
+SHORT_CELL = 14
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,14 @@ class DocumentRenderer:
     def para(self, text: str, style: ParagraphStyle = BODY) -> Paragraph:
         return Paragraph(escape(text), style)
 
-    def cell(self, text: str, style: ParagraphStyle = SMALL, *, label: str = "") -> Paragraph:
-        """A wrapping table cell; text over CELL_TEXT_LIMIT continues in the Notes section."""
+    def cell(self, text: str, style: ParagraphStyle = SMALL, *, label: str = "") -> Paragraph | str:
+        """A wrapping table cell; text over CELL_TEXT_LIMIT continues in the Notes section.
+
+        Short text stays a plain string: it fits any column, and a Paragraph costs a wrap
+        calculation per cell, which is most of a long table's layout time.
+        """
+        if len(text) <= SHORT_CELL and style is SMALL and "\n" not in text:
+            return text
         if len(text) > CELL_TEXT_LIMIT:
             number = len(self._notes) + 1
             self._notes.append((label or f"Note {number}", text))
