@@ -38,6 +38,7 @@ from clinic.api import ErrorOut
 from clinic.errors import NotFound
 from clinic.models import Site
 from clinic.permissions import filter_sites
+from clinic.schemas import CalendarDay
 
 router = ChartingRouter()
 
@@ -54,7 +55,7 @@ TemplateSlug = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]+$", max_length=64)]
 
 
 class DayQuery(Schema):
-    date: dt.date | None = None
+    date: CalendarDay | None = None
 
 
 class BlankQuery(Schema):
