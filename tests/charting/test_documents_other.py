@@ -175,7 +175,7 @@ def test_stored_run_sheet_is_listed_and_downloadable(api_as, site, scheduler, ou
     assert api_as(outsider).get(f"charting/sites/{site.pk}/run-sheets").status_code == 404
 
 
-def test_rems_form_draft_is_prefilled(api_as, clinician, done_esk, tms):
+def test_rems_form_draft_is_prefilled(api_as, clinician, scheduler, site, done_esk):
     _, session = done_esk
     response = api_as(clinician).get(f"charting/sessions/{session.pk}/rems-form.pdf")
     assert response.status_code == 200
@@ -185,7 +185,11 @@ def test_rems_form_draft_is_prefilled(api_as, clinician, done_esk, tms):
     ink, image = page_ink(response.content, 0)
     assert ink > 0.01
     keep_image(image, "rems-form-1.png")
-    _, tms_session = tms
+    # Another patient's TMS session (the same patient cannot overlap on PostgreSQL).
+    tms = make_course(
+        patient=make_patient(site, "Tom", "Smith"), modality="tms", booked_by=scheduler
+    )
+    tms_session = make_session(course=tms, start=local(site, "2026-03-09", "09:00"))
     other = api_as(clinician).get(f"charting/sessions/{tms_session.pk}/rems-form.pdf")
     assert other.status_code == 404
     assert other.json()["code"] == "monitoring_form_not_applicable"
