@@ -15,3 +15,5 @@ from clinic.settings import *  # noqa: F403
 SECURE_SSL_REDIRECT = False
 # The slow, strong hasher buys nothing in tests and costs ~0.2 s per created user.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Background tasks run inline (django-q2 sync mode), so tests assert their effects directly.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
