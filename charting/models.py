@@ -360,3 +360,43 @@ class MonitoringFormItem(models.Model):
 
     def __str__(self) -> str:
         return f"Monitoring form for {self.session} due {self.due_date}"
+
+
+class RunSheet(models.Model):
+    """A site's run sheet for one day as it stood when the evening job (or a person) stored it;
+    downloadable later from the API. Regenerating replaces it (one per site and day)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="run_sheets")
+    day = models.DateField()
+    pdf = models.BinaryField()
+    session_count = models.PositiveIntegerField()
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="one_run_sheet_per_site_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run sheet {self.site} {self.day}"
+
+
+class MonitoringDigest(models.Model):
+    """The daily list of REMS monitoring forms due within 2 days or overdue, sent to a site's
+    clinicians: one per site and local day, so a repeated run sends nothing twice."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    item_count = models.PositiveIntegerField()
+    recipients = models.JSONField(default=list)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="one_monitoring_digest_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Monitoring digest {self.site} {self.day} ({self.item_count})"

@@ -31,9 +31,10 @@ from charting.models import (
     TreatmentParameters,
 )
 from charting.observations import observation_missing
+from charting.rems_due import monitoring_forms_due_now
 from clinic.errors import DomainError, NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
-from clinic.permissions import filter_sites, require_role
+from clinic.permissions import filter_sites, require_role, user_site_ids
 from scheduling.availability import local_day_bounds
 from scheduling.models import Course, Session
 from scheduling.selectors import course_for_reader, session_for_reader
@@ -76,7 +77,7 @@ def observation_record_for_reader(*, user: User, record_id: int) -> ObservationR
 
 
 def screening_for_reader(*, user: User, screening_id: int) -> ScreeningResponse:
-    qs = ScreeningResponse.objects.select_related("template")
+    qs = ScreeningResponse.objects.select_related("template", "patient")
     return _one_within_sites(qs, user, screening_id, "screening_not_found", "screening")
 
 
@@ -87,6 +88,17 @@ def alert_for_reader(*, user: User, alert_id: int) -> Alert:
 def monitoring_form_for_reader(*, user: User, item_id: int) -> MonitoringFormItem:
     qs = MonitoringFormItem.objects.select_related("patient", "session", "site")
     return _one_within_sites(qs, user, item_id, "monitoring_form_not_found", "monitoring form")
+
+
+def chart_site(*, user: User, site_id: int | None) -> Site:
+    """A site of the user whose documents they read (404 `site_not_found` for another site);
+    `site_id=None`: the user's first site by name."""
+    chart_reader_require(user=user)
+    sites = filter_sites(Site.objects.order_by("name", "id"), user, field="id")
+    site = sites.filter(pk=site_id).first() if site_id is not None else sites.first()
+    if site is None:
+        raise NotFound(f"No site {site_id}." if site_id else "No site.", code="site_not_found")
+    return site
 
 
 def monitoring_form_get(*, item_id: int) -> MonitoringFormItem:
@@ -157,6 +169,14 @@ def monitoring_form_list(*, user: User, status: str) -> list[MonitoringFormItem]
     if status != "all":
         qs = qs.filter(status=status)
     return list(qs.order_by("due_date", "id"))
+
+
+def monitoring_forms_due_for_reader(*, user: User, now: dt.datetime) -> list[MonitoringFormItem]:
+    """Open REMS monitoring forms due within 2 days or overdue at the user's sites, each site
+    judged by its own local date: the list the daily job emails to each site's clinicians."""
+    chart_reader_require(user=user)
+    allowed = user_site_ids(user)
+    return monitoring_forms_due_now(site_ids=None if allowed is None else sorted(allowed), now=now)
 
 
 def template_list(*, user: User) -> list[FormTemplate]:

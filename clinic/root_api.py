@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from charting.api import (
     alerts,
+    documents,
     monitoring_forms,
     observations,
     parameters,
@@ -28,7 +29,7 @@ from clinic.api import accounts, patients
 from clinic.api.auth import BearerToken, HeaderToken, StaffSession
 from clinic.errors import DomainError
 from protocols.api import protocols
-from scheduling.api import availability, board, courses, sessions, sites
+from scheduling.api import availability, board, courses, replan_offers, sessions, sites
 
 api = NinjaAPI(
     title="Interventional clinic API",
@@ -118,6 +119,7 @@ def _charting_router() -> Router:
         scales,
         alerts,
         monitoring_forms,
+        documents,
     ):
         parent.add_router("", area.router)
     return parent
@@ -133,3 +135,4 @@ api.add_router("/patients", patients.router)
 api.add_router("/board", board.router)
 api.add_router("/availability", availability.router)
 api.add_router("/charting", _charting_router())
+api.add_router("/scheduling/replan-offers", replan_offers.router)

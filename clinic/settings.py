@@ -170,10 +170,33 @@ Q_CLUSTER = {
     "orm": "default",
     "catch_up": False,
     "sync": env_bool("Q_SYNC", False),
+    # A failing task is retried (after `retry` seconds) at most this many times in all, then
+    # stays in the admin's "Failed tasks" list (django_q) for someone to look at.
+    "max_attempts": int(os.environ.get("Q_MAX_ATTEMPTS", "3")),
 }
 if os.environ.get("Q_REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["Q_REDIS_URL"]
+
+# Email (patient reminders, the clinicians' monitoring-form list): printed to the console in
+# development; SMTP from these variables in production (docs/deployment.md).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@localhost")
+# Local hour (at each site) from which the day-before reminders, the morning list of REMS
+# monitoring forms and the evening run sheet go out.
+REMINDER_LOCAL_HOUR = int(os.environ.get("REMINDER_LOCAL_HOUR", "9"))
+MONITORING_DIGEST_LOCAL_HOUR = int(os.environ.get("MONITORING_DIGEST_LOCAL_HOUR", "8"))
+RUN_SHEET_LOCAL_HOUR = int(os.environ.get("RUN_SHEET_LOCAL_HOUR", "18"))
 
 # Pepper for API and feed token hashes: a leaked database alone cannot be used to derive tokens.
 TOKEN_HASH_KEY = os.environ.get("TOKEN_HASH_KEY", SECRET_KEY)

@@ -146,3 +146,85 @@ class ResourceHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}Z"
+
+
+class ReminderDelivery(models.Model):
+    """The day-before reminder of one session: at most one per session (the unique session),
+    so a retried or repeated run never sends a second one. A session whose patient has no
+    address is recorded as skipped, so the office can phone instead."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will be retried)"
+        SKIPPED = "skipped", "Skipped"
+
+    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="reminder")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices)
+    channel = models.CharField(max_length=16, default="email")
+    address = models.CharField(max_length=254, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return f"Reminder for session {self.session_id}: {self.status}"
+
+
+class ReplanOffer(models.Model):
+    """Re-planning the protocol's missed-session rule would do after a no-show the nightly job
+    marked, offered to staff instead of applied silently (a TMS make-up at the end of the
+    course, CLINICAL.md §1). Staff accept (the make-up is booked) or dismiss it."""
+
+    class Kind(models.TextChoices):
+        APPEND_MAKEUP = "append_makeup", "Add a make-up session at the end of the course"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="replan_offer")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="replan_offers")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    result = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for session {self.session_id} ({self.status})"
+
+
+class SkippedTask(models.Model):
+    """A background task that found nothing to do with the object it was given (deleted,
+    cancelled, already done): recorded, never raised, so the worker carries on and the admin
+    shows why."""
+
+    task = models.CharField(max_length=100)
+    object_kind = models.CharField(max_length=50)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.object_kind} {self.object_id}): {self.reason}"

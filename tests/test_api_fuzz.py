@@ -48,6 +48,7 @@ from clinic.api.fields import MAX_ID
 from clinic.models import ApiToken
 from clinic.root_api import api
 from clinic.tokens import hash_token, new_token
+from scheduling.models import ReplanOffer
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 
@@ -133,6 +134,17 @@ class World:
             prefill=[],
             created_at=earlier.start,
         )
+        # A re-planning offer the nightly job left for a missed session of the course.
+        missed = make_session(
+            course=course, start=start - dt.timedelta(days=3), number=99, status="no_show"
+        )
+        offer = ReplanOffer.objects.create(
+            session=missed,
+            course=course,
+            site=site,
+            kind=ReplanOffer.Kind.APPEND_MAKEUP,
+            created_at=start,
+        )
         raw = new_token("ict")
         ApiToken.objects.create(
             user=admin_user, name="fuzz", prefix=raw[:8], token_hash=hash_token(raw)
@@ -153,6 +165,7 @@ class World:
             "record_id": record.pk,
             "alert_id": alert.pk,
             "item_id": item.pk,
+            "offer_id": offer.pk,
         }
 
     def path_parameters(self, operation) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from charting.models import (
     Alert,
     FormTemplate,
     MonitoringFormItem,
+    RunSheet,
     ScaleAdministration,
     ScreeningResponse,
     TreatmentParameters,
@@ -264,4 +265,18 @@ def session_chart_out(chart: SessionChart) -> dict[str, Any]:
         "check_in": gate_out(chart.check_in),
         "start": gate_out(chart.start),
         "complete": gate_out(chart.complete),
+    }
+
+
+def run_sheet_out(sheet: RunSheet, size_bytes: int) -> dict[str, Any]:
+    return {
+        "id": sheet.pk,
+        "site_id": sheet.site_id,
+        "day": sheet.day,
+        "session_count": sheet.session_count,
+        "generated_at": sheet.generated_at,
+        "size_bytes": size_bytes,
+        "download": (
+            f"/api/v1/charting/sites/{sheet.site_id}/stored-run-sheet.pdf?date={sheet.day}"
+        ),
     }

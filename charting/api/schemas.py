@@ -4,17 +4,19 @@ name would overwrite each other. Every Out schema lists its fields (never __all_
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from clinic.api.fields import AwareInstant, Id, InSchema
+from clinic.api.fields import AwareInstant, CalendarDay, Id, InSchema
 from clinic.api.schemas import ErrorOut
 
 # The errors any charting operation can return (403 role, 404 not at your sites, 409 state,
 # 422 input).
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# A document changes nothing, so it has no 409.
+DOCUMENT_ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class StrictIn(InSchema):
@@ -292,3 +294,25 @@ class AlertFilter(InSchema):
     open: bool = True
     session_id: Id | None = None
     course_id: Id | None = None
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+class DayQuery(Schema):
+    date: CalendarDay | None = None
+
+
+class BlankQuery(Schema):
+    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    site_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+
+
+class RunSheetOut(Schema):
+    id: int
+    site_id: int
+    day: dt.date
+    session_count: int
+    generated_at: dt.datetime
+    size_bytes: int
+    download: str

@@ -350,3 +350,40 @@ class AvailabilityOut(Schema):
     step: int
     timezone: str
     resources: list[ResourceSlotsOut]
+
+
+# --- re-planning offers (the nightly no-show job) ---------------------------------------------
+
+
+class ReplanOfferOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    status: str
+    session_id: int
+    session_number: int
+    session_start: dt.datetime
+    course_id: int
+    patient_name: str
+    patient_mrn: str
+    site_id: int
+    created_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    note: str
+    result: str
+
+
+class ReplanDecisionOut(Schema):
+    offer: ReplanOfferOut
+    moved: list[MovedSessionOut] = []
+    notes: list[str] = []
+
+
+class OfferFilter(InSchema):
+    status: Literal["pending", "accepted", "dismissed", "all"] = "pending"
+    site_id: Id | None = None
+
+
+class DismissIn(InSchema):
+    note: str = Field("", max_length=500)
