@@ -76,6 +76,7 @@ class FeedSession:
     patient_family_name: str
     patient_reference: str
     rooms: tuple[str, ...] = ()
+    course_id: int = 0
     guidance: Guidance = field(default_factory=Guidance)
 
     @property

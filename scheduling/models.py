@@ -201,7 +201,10 @@ class CalendarFeed(models.Model):
                         resource__isnull=True,
                     )
                     | models.Q(
-                        kind="staff", patient__isnull=True, user__isnull=False, resource__isnull=True
+                        kind="staff",
+                        patient__isnull=True,
+                        user__isnull=False,
+                        resource__isnull=True,
                     )
                     | models.Q(
                         kind="resource",
@@ -214,8 +217,19 @@ class CalendarFeed(models.Model):
                     )
                 ),
             ),
+            # One live link per patient and per staff member and site: rotate to replace it.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(kind="patient", revoked_at__isnull=True),
+                name="one_active_patient_feed",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "site"],
+                condition=models.Q(kind="staff", revoked_at__isnull=True),
+                name="one_active_staff_feed_per_site",
+            ),
         ]
-        indexes = [models.Index(fields=["patient", "kind"]), models.Index(fields=["user"])]
+        indexes = [models.Index(fields=["patient", "kind"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} feed {self.prefix}… ({self.site})"
