@@ -159,6 +159,7 @@ def _mount() -> None:
     api.add_router("/protocols", protocols_router)
     for prefix, router in (*scheduling_routers, *charting_routers):
         api.add_router(prefix, router)
+    api.add_router("/feeds", "scheduling.api_feeds.router")
 
 
 _mount()
