@@ -137,6 +137,22 @@ def _when(options: FeedOptions, session: FeedSession) -> dict[str, object]:
     }
 
 
+def _upcoming(options: FeedOptions, sessions: list[FeedSession]) -> list[dict[str, object]]:
+    # A course repeats the same arrangements for every session: say them in full once, then
+    # only where they change, so the list stays readable on a phone.
+    items: list[dict[str, object]] = []
+    previous = None
+    for session in sessions:
+        item = _when(options, session)
+        text = event_text(options, session)
+        said = (text.arrange, text.bring)
+        item["same_as_before"] = said == previous and any(said)
+        if any(said):
+            previous = said
+        items.append(item)
+    return items
+
+
 PAST_LABELS = {
     "completed": "Attended",
     "no_show": "Missed",
@@ -166,7 +182,7 @@ def _page(
         "feed": feed,
         "token": token,
         "site_place": options.location,
-        "upcoming": [_when(options, s) for s in data.upcoming],
+        "upcoming": _upcoming(options, data.upcoming),
         "past": [
             {**_when(options, s), "outcome": PAST_LABELS.get(s.status, "Not recorded yet")}
             for s in data.past

@@ -174,3 +174,12 @@ class _Messages:
 
     def add(self, level, message, extra_tags="") -> None:
         self.seen.append(str(message))
+
+
+def test_repeated_arrangements_are_said_once(booked, site):
+    course = booked["upcoming"].course
+    with time_machine.travel(NOW, tick=False):
+        add_session(course, site, "2026-03-09")
+        html = page(booked["token"]).content.decode()
+    assert html.count("A ride home: you must not drive until the next day.") == 1
+    assert html.count("the same as for the appointment before") == 1
