@@ -44,6 +44,7 @@ from clinic.api import api
 from clinic.models import ApiToken
 from clinic.schemas import MAX_ID
 from clinic.tokens import hash_token, new_token
+from scheduling.models import CalendarFeed
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 
@@ -140,6 +141,9 @@ class World:
             "record_id": record.pk,
             "alert_id": alert.pk,
             "item_id": item.pk,
+            "feed_id": CalendarFeed.objects.create(
+                kind="site", site=site, prefix="icf_fuzz", token_hash=hash_token("fuzz-feed")
+            ).pk,
         }
 
     def path_parameters(self, operation) -> dict[str, Any]:
