@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.http import http_date
 
 from scheduling.models import CalendarFeed, Session
-from scheduling.session_changes import session_cancel, session_reschedule
+from scheduling.session_cancellation import session_cancel
+from scheduling.session_reschedule import session_reschedule
 from tests.scheduling.factories import bulk_sessions, make_patient
 from tests.scheduling.feed_support import add_session, at, esketamine_course, events, make_feed
 

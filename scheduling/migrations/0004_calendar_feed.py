@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinic', '0003_site_feed_settings'),
-        ('scheduling', '0002_no_double_booking'),
+        ('scheduling', '0003_protocol_first_used_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

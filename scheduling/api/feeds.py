@@ -8,79 +8,25 @@ of the call that makes it (create, rotate) and never again.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from ninja import Query, Router, Status
 
-from clinic.api import ErrorOut
+from clinic.api.fields import Id
+from clinic.api.schemas import ErrorOut
 from clinic.errors import NotFound
 from clinic.models import Patient, Resource, Site
 from clinic.permissions import require_site
-from clinic.schemas import Id, InSchema
+from scheduling.api.schemas import FeedCreateIn, FeedListIn, FeedOut, FeedTokenOut
 from scheduling.feed_selectors import feeds_for
-from scheduling.feed_tokens import MAX_ALARM_MINUTES, feed_create, feed_revoke, feed_rotate
+from scheduling.feed_tokens import feed_create, feed_revoke, feed_rotate
 from scheduling.models import CalendarFeed
 
 router = Router(tags=["calendar feeds"])
 _ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-FeedKindName = Literal["patient", "companion", "staff", "resource", "site"]
-
-
-class FeedCreateIn(InSchema):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: FeedKindName
-    patient_id: Id | None = Field(None, description="patient and companion feeds")
-    site_id: Id | None = Field(None, description="staff and site feeds")
-    resource_id: Id | None = Field(None, description="room feeds")
-    staff_id: Id | None = Field(None, description="staff feeds of another person (admins only)")
-    label: str = Field("", max_length=100, description="e.g. who a companion feed is for")
-    alarm_minutes: int | None = Field(
-        None, ge=0, le=MAX_ALARM_MINUTES, description="reminder; null: the site's default"
-    )
-
-
-class FeedListIn(InSchema):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: FeedKindName | None = None
-    patient_id: Id | None = None
-    active: bool | None = Field(None, description="true: live feeds only; false: revoked only")
-
-
-class FeedOut(Schema):
-    id: int
-    kind: str
-    site_id: int
-    patient_id: int | None
-    staff_id: int | None = Field(..., description="the staff member a staff feed belongs to")
-    resource_id: int | None
-    label: str
-    prefix: str = Field(..., description="first characters of the token, to tell feeds apart")
-    alarm_minutes: int | None
-    active: bool
-    created_at: dt.datetime
-    created_by_id: int | None
-    rotated_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-
-    @staticmethod
-    def resolve_staff_id(obj: CalendarFeed) -> int | None:
-        return obj.user_id
-
-
-class FeedTokenOut(Schema):
-    feed: FeedOut
-    token: str = Field(..., description="shown once: store it now")
-    url: str = Field(..., description="the https feed link")
-    webcal_url: str
-    page_url: str | None = Field(None, description="the patient's page (patient feeds only)")
 
 
 def _user(request: HttpRequest) -> User:
