@@ -91,23 +91,30 @@ def feed_by_token(token: str) -> CalendarFeed | None:
     if feed.kind == Kind.STAFF:
         user = feed.user
         assert user is not None
-        allowed = user.is_superuser or (feed.owner_member and feed.owner_role)  # type: ignore[attr-defined]
+        allowed = user.is_superuser or (feed.owner_member and feed.owner_role)
         if not user.is_active or not allowed:
             return None
     return feed
+
+
+def owner_patient_id(feed: CalendarFeed) -> int:
+    """The patient of a patient or companion feed (the database constraint guarantees one)."""
+    assert feed.patient_id is not None
+    return feed.patient_id
 
 
 def feed_session_queryset(feed: CalendarFeed, now: dt.datetime) -> QuerySet[Session]:
     """The sessions `feed` shows (before the companion filter, which reads protocol data)."""
     sessions = Session.objects.all()
     if feed.kind in (Kind.PATIENT, Kind.COMPANION):
-        sessions = sessions.filter(patient_id=feed.patient_id)
+        sessions = sessions.filter(patient_id=owner_patient_id(feed))
     elif feed.kind == Kind.STAFF:
         assigned = Course.objects.filter(site_id=feed.site_id, prescriber_id=feed.user_id)
         sessions = sessions.filter(site_id=feed.site_id).filter(
             Q(course__prescriber_id=feed.user_id) | ~Exists(assigned)
         )
     elif feed.kind == Kind.RESOURCE:
+        assert feed.resource_id is not None
         holding = ResourceHold.objects.filter(resource_id=feed.resource_id)
         sessions = sessions.filter(id__in=holding.values("session_id"))
     else:
@@ -280,18 +287,20 @@ def patient_page(feed: CalendarFeed, now: dt.datetime) -> PatientPage:
         course_filter = Q(course_id=upcoming[0].course_id)
     else:
         latest = (
-            Course.objects.filter(patient_id=feed.patient_id)
+            Course.objects.filter(patient_id=owner_patient_id(feed))
             .order_by("-start_date", "-id")
             .values("id")[:1]
         )
         course_filter = Q(course_id__in=latest)
     past = load_feed_sessions(
-        Session.objects.filter(course_filter, patient_id=feed.patient_id, observation_end__lt=now)
+        Session.objects.filter(
+            course_filter, patient_id=owner_patient_id(feed), observation_end__lt=now
+        )
     )
     past.reverse()
     companions = list(
         CalendarFeed.objects.filter(
-            patient_id=feed.patient_id, kind=Kind.COMPANION, revoked_at__isnull=True
+            patient_id=owner_patient_id(feed), kind=Kind.COMPANION, revoked_at__isnull=True
         ).order_by("created_at", "id")
     )
     return PatientPage(upcoming=upcoming, past=past, companions=companions)
@@ -299,7 +308,9 @@ def patient_page(feed: CalendarFeed, now: dt.datetime) -> PatientPage:
 
 def patient_session(feed: CalendarFeed, session_id: int) -> FeedSession | None:
     """One of the feed's patient's sessions (None for anyone else's)."""
-    found = load_feed_sessions(Session.objects.filter(pk=session_id, patient_id=feed.patient_id))
+    found = load_feed_sessions(
+        Session.objects.filter(pk=session_id, patient_id=owner_patient_id(feed))
+    )
     return found[0] if found else None
 
 

@@ -261,6 +261,7 @@ def companion_feed_create(*, patient_feed: CalendarFeed, label: str) -> tuple[Ca
 @transaction.atomic
 def companion_feed_revoke(*, patient_feed: CalendarFeed, feed_id: int) -> CalendarFeed:
     """Revoke one of the patient's own companion feeds (another patient's is NotFound)."""
+    assert patient_feed.patient_id is not None
     feed = CalendarFeed.objects.filter(
         pk=feed_id, kind=Kind.COMPANION, patient_id=patient_feed.patient_id
     ).first()

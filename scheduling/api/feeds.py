@@ -65,7 +65,11 @@ def _visible(model: type[Patient] | type[Resource] | type[Site], pk: int | None,
     return row
 
 
-@router.get("", response={200: list[FeedOut], 403: ErrorOut, 422: ErrorOut})
+@router.get(
+    "",
+    response={200: list[FeedOut], 403: ErrorOut, 422: ErrorOut},
+    operation_id="scheduling_api_feed_list",
+)
 def feed_list(request: HttpRequest, filters: Query[FeedListIn]) -> list[CalendarFeed]:
     """The feeds you may manage (newest first), without their tokens."""
     feeds = feeds_for(_user(request))
@@ -78,7 +82,7 @@ def feed_list(request: HttpRequest, filters: Query[FeedListIn]) -> list[Calendar
     return list(feeds[:500])
 
 
-@router.post("", response={201: FeedTokenOut, **_ERRORS})
+@router.post("", response={201: FeedTokenOut, **_ERRORS}, operation_id="scheduling_api_feed_create")
 def feed_create_view(request: HttpRequest, payload: FeedCreateIn) -> Status:
     """Create a feed; the response carries its token, once."""
     by = _user(request)
@@ -100,14 +104,22 @@ def feed_create_view(request: HttpRequest, payload: FeedCreateIn) -> Status:
     return Status(201, _token_out(request, feed, token))
 
 
-@router.post("/{feed_id}/rotate", response={200: FeedTokenOut, **_ERRORS})
+@router.post(
+    "/{feed_id}/rotate",
+    response={200: FeedTokenOut, **_ERRORS},
+    operation_id="scheduling_api_feed_rotate",
+)
 def feed_rotate_view(request: HttpRequest, feed_id: Id) -> dict[str, Any]:
     """A new token for the feed (returned once); the old link stops working."""
     feed, token = feed_rotate(feed_id=feed_id, by=_user(request))
     return _token_out(request, feed, token)
 
 
-@router.post("/{feed_id}/revoke", response={200: FeedOut, **_ERRORS})
+@router.post(
+    "/{feed_id}/revoke",
+    response={200: FeedOut, **_ERRORS},
+    operation_id="scheduling_api_feed_revoke",
+)
 def feed_revoke_view(request: HttpRequest, feed_id: Id) -> CalendarFeed:
     """Revoke the feed: its link answers 404 from now on."""
     return feed_revoke(feed_id=feed_id, by=_user(request))

@@ -4,6 +4,7 @@ helpers to read a feed back with two independent parsers."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import ics
 from icalendar import Calendar
@@ -55,12 +56,12 @@ def make_feed(kind: str, site: Site, **owner) -> tuple[CalendarFeed, str]:
     return feed, token
 
 
-def parse_both(body: bytes) -> tuple[Calendar, ics.Calendar]:
+def parse_both(body: bytes) -> tuple[Any, Any]:
     """The feed read back by icalendar and by the independent `ics` parser."""
     return Calendar.from_ical(body), ics.Calendar(body.decode("utf-8"))
 
 
-def events(body: bytes) -> dict[str, dict]:
+def events(body: bytes) -> dict[str, dict[str, Any]]:
     """UID -> the properties tests look at, from icalendar, cross-checked with `ics`."""
     cal, other = parse_both(body)
     out = {}

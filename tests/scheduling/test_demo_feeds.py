@@ -20,7 +20,7 @@ def seed() -> str:
 def test_seed_prints_working_demo_links_and_rotates_them(db, settings):
     settings.DEBUG = True
     first = seed()
-    page = re.search(r"http://[^/]+(/p/icf_[A-Za-z0-9_-]{43}/)", first).group(1)
+    page = _match(r"http://[^/]+(/p/icf_[A-Za-z0-9_-]{43}/)", first)
     feeds = re.findall(r"http://[^/]+(/calendar/icf_[A-Za-z0-9_-]{43}\.ics)", first)
     assert len(feeds) == 2
     assert Client().get(page).status_code == 200
@@ -30,6 +30,12 @@ def test_seed_prints_working_demo_links_and_rotates_them(db, settings):
         assert response.content.startswith(b"BEGIN:VCALENDAR")
     second = seed()
     assert Client().get(page).status_code == 404  # the earlier link was rotated
-    new_page = re.search(r"http://[^/]+(/p/icf_[A-Za-z0-9_-]{43}/)", second).group(1)
+    new_page = _match(r"http://[^/]+(/p/icf_[A-Za-z0-9_-]{43}/)", second)
     assert Client().get(new_page).status_code == 200
     assert CalendarFeed.objects.filter(revoked_at__isnull=True).count() == 2
+
+
+def _match(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return found.group(1)

@@ -160,7 +160,7 @@ def test_admin_actions_revoke_and_rotate(booked, rf, admin_user):
     assert "token_hash" not in model_admin.fields
     rotate_feeds(model_admin, request, CalendarFeed.objects.filter(pk=feed.pk))
     (message,) = request._messages.seen
-    new_token = re.search(r"calendar/(icf_[A-Za-z0-9_-]{43})\.ics", message).group(1)
+    new_token = _match(r"calendar/(icf_[A-Za-z0-9_-]{43})\.ics", message)
     assert new_token != booked["token"]
     assert page(booked["token"]).status_code == 404
     assert page(new_token).status_code == 200
@@ -183,3 +183,9 @@ def test_repeated_arrangements_are_said_once(booked, site):
         html = page(booked["token"]).content.decode()
     assert html.count("A ride home: you must not drive until the next day.") == 1
     assert html.count("the same as for the appointment before") == 1
+
+
+def _match(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return found.group(1)
