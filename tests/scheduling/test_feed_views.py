@@ -225,7 +225,7 @@ def test_staff_feed_is_assigned_courses_else_site_sessions(travel, site, schedul
 def test_resource_feed_lists_sessions_holding_the_room(travel, site, scheduler, patient):
     course = esketamine_course(patient, scheduler)
     s = add_session(course, site, "2026-03-02")
-    chair = s.holds.get().resource
+    chair = s.holds.get(part="procedure").resource
     other = site.resources.filter(kind="tms_chair").first()
     _, token = make_feed("resource", site, resource=chair)
     _, empty = make_feed("resource", site, resource=other)
