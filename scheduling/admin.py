@@ -141,7 +141,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         return "whole site"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CalendarFeed]:
-        return filter_sites(super().get_queryset(request), request.user)
+        return filter_sites(super().get_queryset(request), _acting(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
