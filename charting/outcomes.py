@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from charting import scoring
+from charting.early_review import early_review_evaluate
 from charting.models import Alert, ScaleAdministration
 from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
 from clinic.clock import resolve_now
@@ -84,6 +85,7 @@ def scale_record(
                 ),
                 by,
             )
+        early_review_evaluate(course=course, now=now)
         return row
 
 

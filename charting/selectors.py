@@ -8,6 +8,7 @@ does not exist. Reading a chart needs a staff role (not the admin role alone).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,18 +19,31 @@ from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
     Amendment,
+    CourseCheckinSetting,
+    DailyCheckIn,
+    EarlyReview,
     FormTemplate,
     MonitoringFormItem,
     ObservationCheckpoint,
     ObservationEntry,
     ObservationRecord,
+    ScaleAdministration,
     ScreeningResponse,
+    SelfReport,
+    SitePatientSettings,
     TreatmentParameters,
 )
 from charting.observations import observation_missing
+from charting.self_report_schedule import (
+    DuePoint,
+    PointStatus,
+    SessionPoint,
+    point_states,
+    self_report_points,
+)
 from clinic.errors import DomainError, NotFound
-from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
-from clinic.permissions import filter_sites, require_role
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
+from clinic.permissions import filter_sites, require_role, user_roles
 from scheduling.models import Course, Session
 from scheduling.selectors import course_for_reader, session_for_reader
 
@@ -132,6 +146,9 @@ def alert_list(
     """Alerts at the user's sites (open ones only by default), at most ALERT_LIST_LIMIT."""
     chart_reader_require(user=user)
     qs = filter_sites(Alert.objects.select_related("acknowledged_by"), user)
+    if not user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)):
+        # A patient's own answers are for clinical staff (a scheduler sees what is due only).
+        qs = qs.filter(self_report__isnull=True, checkin__isnull=True)
     if open_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     if session_id is not None:
@@ -250,3 +267,118 @@ def session_chart(*, session: Session) -> SessionChart:
         start=_gate(start_allowed, session),
         complete=_gate(complete_allowed, session),
     )
+
+
+# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
+
+# Who reads what a patient reported: clinical staff. Schedulers see only what is due.
+PATIENT_REPORT_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
+
+
+def patient_report_reader_require(*, user: Any) -> None:
+    """403 unless the user may read patients' own answers (nurses and clinicians)."""
+    require_role(user, *PATIENT_REPORT_READERS, action="read patients' self-reports")
+
+
+def site_patient_settings(*, site: Site) -> SitePatientSettings:
+    """The site's settings, or the unsaved defaults (United States crisis lines) when the site
+    has not set its own."""
+    row = SitePatientSettings.objects.filter(site=site).first()
+    return row if row is not None else SitePatientSettings(site=site)
+
+
+def checkin_enabled(*, course: Course) -> bool:
+    """Daily check-ins: the course's own setting, else the site's default."""
+    setting = CourseCheckinSetting.objects.filter(course=course).first()
+    if setting is not None:
+        return setting.enabled
+    return site_patient_settings(site=course.site).daily_checkin_default
+
+
+def local_today(*, course: Course, now: dt.datetime) -> dt.date:
+    return now.astimezone(course.site.zone).date()
+
+
+def self_report_points_of(*, course: Course) -> list[DuePoint]:
+    """The course's self-report points from its booked sessions (1 query)."""
+    spec = course.protocol.parsed
+    scales = {o.scale for o in spec.outcomes if o.self_report}
+    if not scales:
+        return []
+    zone = course.site.zone
+    sessions = [
+        SessionPoint(
+            number=number,
+            local_date=start.astimezone(zone).date(),
+            scales_due=tuple(due or ()),
+            active=active,
+        )
+        for number, start, due, active in Session.objects.filter(course=course).values_list(
+            "number", "start", "scales_due", "active"
+        )
+    ]
+    booked_on = course.created_at.astimezone(zone).date() if course.created_at else None
+    first = min((s.local_date for s in sessions), default=course.start_date)
+    return self_report_points(
+        sessions=sessions, self_report_scales=scales, booked_on=booked_on or first
+    )
+
+
+def self_report_due(*, course: Course, now: dt.datetime) -> list[PointStatus]:
+    """Each self-report point of the course and its state today (2 queries)."""
+    points = self_report_points_of(course=course)
+    if not points:
+        return []
+    rows = SelfReport.objects.filter(course=course).values_list("scale", "session_number", "status")
+    submitted = {(s, n) for s, n, status in rows if status == SelfReport.Status.SUBMITTED}
+    started = {(s, n) for s, n, status in rows if status == SelfReport.Status.DRAFT}
+    return point_states(
+        points, today=local_today(course=course, now=now), submitted=submitted, started=started
+    )
+
+
+def course_self_reports(*, course: Course) -> list[SelfReport]:
+    return list(
+        SelfReport.objects.filter(course=course)
+        .select_related("administration")
+        .order_by("started_at", "id")
+    )
+
+
+def course_checkins(*, course: Course) -> list[DailyCheckIn]:
+    return list(DailyCheckIn.objects.filter(course=course).order_by("day"))
+
+
+def course_scale_rows(*, course: Course) -> list[ScaleAdministration]:
+    """Every scale administration of the course in time order, with its session (1 query)."""
+    return list(
+        ScaleAdministration.objects.filter(course=course)
+        .select_related("session", "recorded_by")
+        .order_by("administered_at", "id")
+    )
+
+
+def course_early_review(*, course: Course) -> EarlyReview | None:
+    return EarlyReview.objects.filter(course=course).select_related("decided_by").first()
+
+
+def early_review_for_reader(*, user: Any, review_id: int) -> EarlyReview:
+    patient_report_reader_require(user=user)
+    row = (
+        filter_sites(EarlyReview.objects.select_related("decided_by", "course"), user)
+        .filter(pk=review_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No early-improvement review {review_id}.", code="review_not_found")
+    return row
+
+
+def early_review_list(*, user: Any, open_only: bool) -> list[EarlyReview]:
+    """Early-improvement reviews at the user's sites (those waiting for a decision by
+    default), oldest first."""
+    patient_report_reader_require(user=user)
+    qs = filter_sites(EarlyReview.objects.select_related("decided_by", "patient"), user)
+    if open_only:
+        qs = qs.filter(status=EarlyReview.Status.OPEN)
+    return list(qs.order_by("raised_at", "id")[:ALERT_LIST_LIMIT])
