@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting import scoring
@@ -26,7 +27,7 @@ def scale_record(
     items: Any,
     administered_at: dt.datetime,
     session: Session | None = None,
-    by: Any,
+    by: User,
     now: dt.datetime | None = None,
 ) -> ScaleAdministration:
     """Score and store a rating scale; a positive PHQ-9 item 9 raises a safety alert."""

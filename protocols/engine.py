@@ -141,8 +141,8 @@ def plan_course(
     observation = dt.timedelta(minutes=timing.observation_minutes)
     zone = calendar.zone
     hours: list[tuple[int, int] | None] = [None] * 7
-    for weekday, (opens, closes) in calendar.hours.items():
-        hours[weekday] = (_minutes(opens), _minutes(closes))
+    for weekday, (open_at, close_at) in calendar.hours.items():
+        hours[weekday] = (_minutes(open_at), _minutes(close_at))
     closed = calendar.closed
     pref = _minutes(preferred)
 

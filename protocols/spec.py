@@ -244,8 +244,9 @@ class ProtocolSpec(_Strict):
     @classmethod
     def _modality_defaults(cls, data: Any) -> Any:
         if isinstance(data, dict):
+            raw = data.get("modality")
             try:
-                modality = Modality(data.get("modality"))
+                modality = Modality(raw if isinstance(raw, str) else "")
             except ValueError:
                 return data  # the field's own validation names the problem
             data = {**MODALITY_DEFAULTS[modality], **data}

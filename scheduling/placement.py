@@ -59,7 +59,10 @@ class Timeline:
         bisect.insort(self.items, (start, end, label), key=lambda t: t[0])
 
     def conflict(
-        self, start: dt.datetime, end: dt.datetime, ignore: frozenset | set = frozenset()
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        ignore: frozenset[Hashable] | set[Hashable] = frozenset(),
     ) -> Hashable | None:
         """The label of an interval overlapping [start, end) not in `ignore`, or None."""
         i = bisect.bisect_left(self.items, end, key=lambda t: t[0])
@@ -164,12 +167,16 @@ class Placer:
         self.procedure = dt.timedelta(minutes=timing.procedure_minutes)
         self.observation = dt.timedelta(minutes=timing.observation_minutes)
         self.total_minutes = timing.procedure_minutes + timing.observation_minutes
-        proc, obs = list(dict.fromkeys(timing.procedure_holds)), set(timing.observation_holds)
+        proc: list[str] = list(dict.fromkeys(timing.procedure_holds))
+        obs: set[str] = set(timing.observation_holds)
         # (kind, parts): a kind in both parts is held on one resource for the whole window.
-        self.needs: list[tuple[str, tuple[str, ...]]] = [
+        needs: list[tuple[str, tuple[str, ...]]] = [
             (k, (PROCEDURE, OBSERVATION) if k in obs else (PROCEDURE,)) for k in proc
-        ] + [(k, (OBSERVATION,)) for k in dict.fromkeys(timing.observation_holds) if k not in proc]
-        self.needs = [(k, parts) for k, parts in self.needs if k not in skip_kinds]
+        ]
+        needs += [
+            (k, (OBSERVATION,)) for k in dict.fromkeys(timing.observation_holds) if k not in proc
+        ]
+        self.needs = [(k, parts) for k, parts in needs if k not in skip_kinds]
         self.resources = {k: list(v) for k, v in resources.items()}
         self.resource_busy = resource_busy
         self.patient_busy = patient_busy
@@ -183,7 +190,9 @@ class Placer:
     def missing_kinds(self) -> list[str]:
         return [k for k, _ in self.needs if not self.resources.get(k)]
 
-    def _span(self, kind_parts: tuple[str, ...], s: dt.datetime, e: dt.datetime, o: dt.datetime):
+    def _span(
+        self, kind_parts: tuple[str, ...], s: dt.datetime, e: dt.datetime, o: dt.datetime
+    ) -> tuple[dt.datetime, dt.datetime]:
         if kind_parts == (PROCEDURE, OBSERVATION):
             return s, o
         if kind_parts == (PROCEDURE,):

@@ -14,7 +14,7 @@ from ninja import Query, Router, Status
 from clinic.api.schemas import ErrorOut
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
-from clinic.permissions import require_role, require_site
+from clinic.permissions import acting_user, require_role, require_site
 from protocols.api.schemas import (
     ActivateIn,
     PhaseSummaryOut,
@@ -55,7 +55,9 @@ SITE_NOT_FOUND = "site_not_found"
 def _require_staff(request: HttpRequest) -> None:
     """Reading protocols needs a staff role (any); changing them needs admin or clinician,
     which the services check."""
-    require_role(request.user, ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN, action="see protocols")
+    require_role(
+        acting_user(request), ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN, action="see protocols"
+    )
 
 
 @router.get(
@@ -88,7 +90,7 @@ def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
         indication=payload.indication,
         spec=payload.spec,
         status=payload.status,
-        by=request.user,
+        by=acting_user(request),
     )
     return Status(201, row)
 
@@ -124,11 +126,12 @@ def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
 )
 def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) -> Any:
     """Retire one version (`{"version": N}`) or, with `{}`, every version not yet retired."""
+    user = acting_user(request)
     if payload.version is None:
-        rows = protocol_retire_slug(slug=slug, by=request.user)
+        rows = protocol_retire_slug(slug=slug, by=user)
     else:
         target = protocol_get(slug=slug, version=payload.version)
-        rows = [protocol_retire(protocol=target, by=request.user)]
+        rows = [protocol_retire(protocol=target, by=user)]
     return RetiredOut(slug=slug, retired_versions=[r.version for r in rows])
 
 
@@ -140,7 +143,7 @@ def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) ->
 def activate_protocol(request: HttpRequest, slug: SlugPath, payload: ActivateIn) -> Any:
     """Make a draft or retired version active."""
     target = protocol_get(slug=slug, version=payload.version)
-    return protocol_activate(protocol=target, by=request.user)
+    return protocol_activate(protocol=target, by=acting_user(request))
 
 
 @router.post(
@@ -180,7 +183,7 @@ def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> 
     """Plan a course on a site's calendar and return the sessions, writing nothing."""
     _require_staff(request)
     protocol = protocol_get(slug=slug, version=payload.version)
-    require_site(request.user, payload.site_id)
+    require_site(acting_user(request), payload.site_id)
     site = (
         Site.objects.prefetch_related("opening_hours", "closures")
         .filter(pk=payload.site_id)
