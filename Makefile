@@ -52,7 +52,7 @@ run: venv ## Migrate a SQLite database, load protocols and the demo clinic, star
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_protocols
 	DEBUG=1 $(PY) manage.py load_form_templates
-	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) exec $(PY) scripts/run_dev.py
 
 test: venv browser-deps ## Lint and type-check, then the whole suite on SQLite and on a throwaway PostgreSQL 15

@@ -28,7 +28,7 @@ from clinic.api import accounts, patients
 from clinic.api.auth import BearerToken, HeaderToken, StaffSession
 from clinic.errors import DomainError
 from protocols.api import protocols
-from scheduling.api import availability, board, courses, sessions, sites
+from scheduling.api import availability, board, courses, feeds, sessions, sites
 
 api = NinjaAPI(
     title="Interventional clinic API",
@@ -132,4 +132,5 @@ api.add_router("/sites", sites.router)
 api.add_router("/patients", patients.router)
 api.add_router("/board", board.router)
 api.add_router("/availability", availability.router)
+api.add_router("/feeds", feeds.router)
 api.add_router("/charting", _charting_router())

@@ -117,6 +117,9 @@ LANGUAGE_CODE = "en-gb"
 # zone for new sites and for the admin's display.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 DEFAULT_SITE_TIMEZONE = os.environ.get("DEFAULT_SITE_TIMEZONE", "America/New_York")
+# The right-hand side of calendar event UIDs (session-<id>@<domain>). Set it once per deployment
+# and never change it: calendars match events by UID, so a new domain duplicates every event.
+CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "interventional-clinic.invalid")
 USE_I18N = True
 USE_TZ = True
 

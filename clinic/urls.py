@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from clinic.api.http_errors import api_not_found
 from clinic.root_api import api
+from scheduling import feed_views
 from scheduling import views as scheduling_views
 
 # Every staff member (not only admins) logs in here for a session that the API accepts; the
@@ -22,6 +23,24 @@ urlpatterns = [
         scheduling_views.session_action,
         name="session-action",
     ),
+    path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar-feed"),
+    path("p/<str:token>/", feed_views.patient_home, name="patient-home"),
+    path(
+        "p/<str:token>/sessions/<int:session_id>.ics",
+        feed_views.patient_session_ics,
+        name="patient-session-ics",
+    ),
+    path(
+        "p/<str:token>/companions/",
+        feed_views.patient_companion_create,
+        name="patient-companion-create",
+    ),
+    path(
+        "p/<str:token>/companions/<int:feed_id>/revoke/",
+        feed_views.patient_companion_revoke,
+        name="patient-companion-revoke",
+    ),
+    path("p/<str:token>/reminder/", feed_views.patient_reminder, name="patient-reminder"),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

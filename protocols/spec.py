@@ -225,6 +225,29 @@ MODALITY_DEFAULTS: dict[Modality, dict[str, Any]] = {
 }
 
 
+class PatientGuidance(_Strict):
+    """What the patient sees in their calendar feed and on their page, in the words they see it.
+
+    Per protocol (and so per site: a site runs its own protocol versions), because what a patient
+    must arrange follows the treatment: a ride home and no driving until the next day after
+    esketamine (Spravato HCP dosing) or ECT (Sharecare ECT), nothing to eat or drink from
+    midnight before ECT (Sharecare ECT). The wording must name no treatment, drug or diagnosis:
+    patient feeds are private by default (tests/scheduling/test_feed_builder.py checks every
+    built-in protocol against a list of clinical words).
+    """
+
+    arrive_minutes_before: Annotated[int, Field(ge=0, le=240)] = 10
+    arrange: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=300)]], Field(max_length=10)
+    ] = []
+    bring: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=300)]], Field(max_length=10)
+    ] = []
+    # After such a session the patient must be driven home: their companion's feed lists it.
+    no_driving_after: bool = False
+    pickup_note: Annotated[str, Field(max_length=300)] = ""
+
+
 class ProtocolSpec(_Strict):
     modality: Modality
     phases: Annotated[list[Phase], Field(min_length=1, max_length=20)]
@@ -235,6 +258,7 @@ class ProtocolSpec(_Strict):
     checkin_side_effects: Annotated[list[SideEffect], Field(max_length=20)] = []
     sources: list[Source] = []
     notes: str = ""
+    patient: PatientGuidance = PatientGuidance()
     missed_session: MissedSession = MissedSession.CONTINUE  # per modality: _modality_defaults
     requires_rems: bool = Field(
         False, description="Spravato REMS: patient enrolled and site certified before booking"

@@ -146,3 +146,105 @@ class ResourceHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}Z"
+
+
+class CalendarFeed(models.Model):
+    """A calendar subscription (`/calendar/<token>.ics`), and for a patient also their page
+    (`/p/<token>/`). Only an HMAC of the token is stored (clinic/tokens.py); the token is shown
+    once, when the feed is created or rotated. Services: scheduling/feed_tokens.py.
+
+    Exactly the owner field its kind needs is set: patient and companion feeds a patient (the
+    companion feed lists only pick-up times, for the person who drives the patient home), staff
+    feeds a user, resource feeds a resource; site feeds none. `site` is always the site whose
+    sessions, time zone and feed settings the feed uses.
+    """
+
+    class Kind(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        COMPANION = "companion", "Companion (driver)"
+        STAFF = "staff", "Staff member"
+        RESOURCE = "resource", "Room or device"
+        SITE = "site", "Whole site"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="calendar_feeds")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="calendar_feeds", null=True, blank=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+        null=True,
+        blank=True,
+    )
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="calendar_feeds", null=True, blank=True
+    )
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. who the companion is.")
+    prefix = models.CharField(max_length=12, help_text="First characters, to tell feeds apart.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # None: the site's default (Site.feed_alarm_minutes); 0: no reminder.
+    alarm_minutes = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when the patient made it from their page.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="calendar_feed_owner_matches_kind",
+                condition=(
+                    models.Q(
+                        kind__in=["patient", "companion"],
+                        patient__isnull=False,
+                        user__isnull=True,
+                        resource__isnull=True,
+                    )
+                    | models.Q(
+                        kind="staff",
+                        patient__isnull=True,
+                        user__isnull=False,
+                        resource__isnull=True,
+                    )
+                    | models.Q(
+                        kind="resource",
+                        patient__isnull=True,
+                        user__isnull=True,
+                        resource__isnull=False,
+                    )
+                    | models.Q(
+                        kind="site", patient__isnull=True, user__isnull=True, resource__isnull=True
+                    )
+                ),
+            ),
+            # One live link per patient and per staff member and site: rotate to replace it.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(kind="patient", revoked_at__isnull=True),
+                name="one_active_patient_feed",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "site"],
+                condition=models.Q(kind="staff", revoked_at__isnull=True),
+                name="one_active_staff_feed_per_site",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} feed {self.prefix}… ({self.site})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -48,6 +48,7 @@ from clinic.api.fields import MAX_ID
 from clinic.models import ApiToken
 from clinic.root_api import api
 from clinic.tokens import hash_token, new_token
+from scheduling.models import CalendarFeed
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 
@@ -153,6 +154,9 @@ class World:
             "record_id": record.pk,
             "alert_id": alert.pk,
             "item_id": item.pk,
+            "feed_id": CalendarFeed.objects.create(
+                kind="site", site=site, prefix="icf_fuzz", token_hash=hash_token("fuzz-feed")
+            ).pk,
         }
 
     def path_parameters(self, operation) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from clinic import demo
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
+from scheduling.demo_feeds import demo_feed_links
 
 
 class Command(BaseCommand):
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(demo.logins_text())
+        self.stdout.write(demo_feed_links())
 
 
 def _upcoming_closure_date(today: dt.date) -> dt.date:
