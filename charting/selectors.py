@@ -42,6 +42,7 @@ from charting.self_report_schedule import (
     point_states,
     self_report_points,
 )
+from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
 from clinic.errors import DomainError, NotFound
 from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
 from clinic.permissions import filter_sites, require_role, user_roles
@@ -383,3 +384,52 @@ def early_review_list(*, user: Any, open_only: bool) -> list[EarlyReview]:
     if open_only:
         qs = qs.filter(status=EarlyReview.Status.OPEN)
     return list(qs.order_by("raised_at", "id")[:ALERT_LIST_LIMIT])
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    series: list[Series]
+    mood: list[MoodPoint]
+    review: ReviewMark | None
+    first: dt.date
+    last: dt.date
+
+
+def course_trajectory(*, course: Course) -> Trajectory:
+    """Scale series (self-report and clinician-rated apart), daily mood and the
+    early-improvement point of one course (3 queries)."""
+    zone = course.site.zone
+    scale_rows = course_scale_rows(course=course)
+    rows = [
+        (
+            r.scale,
+            ScorePoint(
+                day=r.administered_at.astimezone(zone).date(),
+                total=r.total,
+                source=r.source,
+                session_number=r.session.number if r.session is not None else None,
+            ),
+        )
+        for r in scale_rows
+    ]
+    mood = [
+        MoodPoint(day=day, mood=value)
+        for day, value in DailyCheckIn.objects.filter(course=course)
+        .order_by("day")
+        .values_list("day", "mood")
+    ]
+    review = EarlyReview.objects.filter(course=course).select_related("measured").first()
+    mark = None
+    if review is not None:
+        mark = ReviewMark(
+            at_session=review.at_session,
+            day=review.measured.administered_at.astimezone(zone).date(),
+            scale=review.scale,
+            total=review.measured_total,
+            improvement_percent=(
+                None if review.improvement_percent is None else float(review.improvement_percent)
+            ),
+            needs_review=review.status != EarlyReview.Status.NOT_NEEDED,
+        )
+    days = [p.day for _, p in rows] + [m.day for m in mood] + [course.start_date]
+    return Trajectory(build_series(rows), mood, mark, min(days), max(days))

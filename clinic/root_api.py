@@ -19,6 +19,8 @@ from charting.api import (
     monitoring_forms,
     observations,
     parameters,
+    patient_link,
+    patient_reports,
     scales,
     screening,
     session_chart,
@@ -118,6 +120,7 @@ def _charting_router() -> Router:
         scales,
         alerts,
         monitoring_forms,
+        patient_reports,
     ):
         parent.add_router("", area.router)
     return parent
@@ -134,3 +137,5 @@ api.add_router("/board", board.router)
 api.add_router("/availability", availability.router)
 api.add_router("/feeds", feeds.router)
 api.add_router("/charting", _charting_router())
+# The patient's own reports: their link token only (charting/api/patient_link.py).
+api.add_router("/patient", patient_link.router)
