@@ -261,3 +261,20 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class FormSubmission(models.Model):
+    """One submitted page form, by its idempotency key (a random hidden field).
+
+    A double tap or a resend from a flaky tablet connection carries the same key; the unique
+    constraint lets the first submission through and turns the repeat into "already recorded"
+    instead of a second record. The row is written in the same transaction as the change, so
+    a refused submission leaves its key unused and the form can be corrected and resent.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Form {self.key[:8]}… by {self.user_id}"

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # ninja's own copy of Swagger UI, so /api/v1/docs needs no CDN (the clinic may be offline).
+    "ninja",
     "django.contrib.postgres",
     "simple_history",
     "django_q",
@@ -61,6 +63,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the service itself in production (after collectstatic): no CDN, no
+    # separate web server needed on a clinic's network.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -83,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.staff_nav",
             ],
         },
     },
@@ -125,6 +131,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Gzip/Brotli copies written by collectstatic; names stay unhashed so templates render
+    # the same with or without a collectstatic run.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Development only: pin "now" for the web pages (e.g. CLINIC_NOW=2027-01-11T14:00:00+00:00 for
+# screenshots of a fixed day). Ignored unless DEBUG; tests set the setting itself.
+CLINIC_NOW = (os.environ.get("CLINIC_NOW") or None) if DEBUG else None
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -15,3 +15,6 @@ from clinic.settings import *  # noqa: F403
 SECURE_SSL_REDIRECT = False
 # The slow, strong hasher buys nothing in tests and costs ~0.2 s per created user.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests never run collectstatic: whitenoise finds files per request instead of warning at
+# start-up that STATIC_ROOT does not exist (warnings are errors in the suite).
+WHITENOISE_AUTOREFRESH = True

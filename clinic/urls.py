@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
+from charting import clinician_views, nurse_views, observation_views
+from clinic import views as clinic_views
 from clinic.api.http_errors import api_not_found
 from clinic.root_api import api
-from scheduling import feed_views
+from scheduling import booking_views, feed_views, grid_views, patient_views, session_views
 from scheduling import views as scheduling_views
 
 # Every staff member (not only admins) logs in here for a session that the API accepts; the
@@ -18,6 +20,69 @@ login_view = auth_views.LoginView.as_view(
 urlpatterns = [
     path("", scheduling_views.board, name="home"),
     path("courses/<int:course_id>/", scheduling_views.course_detail, name="course-detail"),
+    # Scheduler pages
+    path("grid/", grid_views.resource_grid, name="grid"),
+    path("book/", booking_views.book, name="book"),
+    path("patients/", clinic_views.patient_search, name="patients"),
+    path("patients/<int:patient_id>/", patient_views.patient_detail, name="patient-detail"),
+    path("site/", patient_views.site_page, name="site-page"),
+    path("sessions/<int:session_id>/", session_views.session_detail, name="session-detail"),
+    path(
+        "sessions/<int:session_id>/change/<slug:action>/",
+        session_views.session_change,
+        name="session-change",
+    ),
+    # Nurse pages
+    path("nurse/", nurse_views.nurse_day, name="nurse-day"),
+    path(
+        "sessions/<int:session_id>/screening/",
+        nurse_views.session_screening,
+        name="session-screening",
+    ),
+    path(
+        "courses/<int:course_id>/screening/", nurse_views.course_screening, name="course-screening"
+    ),
+    path(
+        "sessions/<int:session_id>/observation/",
+        observation_views.observation_page,
+        name="observation",
+    ),
+    path(
+        "sessions/<int:session_id>/observation/anchor/",
+        observation_views.observation_anchor,
+        name="observation-anchor",
+    ),
+    path(
+        "sessions/<int:session_id>/observation/sign/",
+        observation_views.observation_sign_view,
+        name="observation-sign",
+    ),
+    path(
+        "sessions/<int:session_id>/observation/<slug:checkpoint>/",
+        observation_views.observation_values,
+        name="observation-values",
+    ),
+    path(
+        "sessions/<int:session_id>/observation/<slug:checkpoint>/<slug:field>/amend/",
+        observation_views.observation_amend_view,
+        name="observation-amend",
+    ),
+    # Clinician pages
+    path("alerts/", clinician_views.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/acknowledge/", clinician_views.alert_ack, name="alert-ack"),
+    path(
+        "screenings/<int:screening_id>/override/",
+        clinician_views.screening_override_view,
+        name="screening-override",
+    ),
+    path(
+        "screenings/<int:screening_id>/review/",
+        clinician_views.screening_review_view,
+        name="screening-review",
+    ),
+    path("sessions/<int:session_id>/parameters/", clinician_views.parameters, name="parameters"),
+    path("courses/<int:course_id>/outcomes/", clinician_views.outcomes, name="course-outcomes"),
+    # After the pages above: it would match /sessions/<id>/screening/ too.
     path(
         "sessions/<int:session_id>/<slug:action>/",
         scheduling_views.session_action,

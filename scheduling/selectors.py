@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from clinic.calendar import SiteCalendar
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import Closure, Resource, ResourceKind, Site
+from clinic.models import Closure, OpeningHours, Resource, ResourceKind, Site
 from clinic.permissions import filter_sites, require_site
 from scheduling.availability import Slot, free_slots, local_day_bounds
 from scheduling.models import Course, ResourceHold, Session
@@ -317,3 +317,24 @@ def course_session_get(*, course: Course, session_id: int) -> Session:
     if session is None:
         raise NotFound(f"No session {session_id} in this course.", code="session_not_found")
     return session
+
+
+# Resource grid ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridDay:
+    board: Board
+    resources: list[Resource]
+    hours: tuple[dt.time, dt.time] | None  # opening hours that weekday, None when closed
+
+
+def resource_grid(*, user: Any, site_id: int, day: dt.date) -> GridDay:
+    """The day board plus the site's resources and that weekday's opening hours: the day
+    board's queries and two more, however many sessions and resources."""
+    board = day_board(user=user, site_id=site_id, day=day)
+    resources = list(
+        Resource.objects.filter(site_id=site_id, active=True).order_by("kind", "name", "id")
+    )
+    row = OpeningHours.objects.filter(site_id=site_id, weekday=day.weekday()).first()
+    return GridDay(board, resources, (row.opens, row.closes) if row else None)

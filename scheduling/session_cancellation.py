@@ -22,7 +22,7 @@ from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_co
 from protocols.spec import MissedSession
 from scheduling.availability import local_day_bounds
 from scheduling.booking_change import BookingChange, BookingRace, load_site_calendar
-from scheduling.change_results import Moved, SessionChange
+from scheduling.change_results import ChangePreview, Moved, SessionChange
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.placement import WindowExceeded, place_course
 from scheduling.roles import BOOKERS
@@ -39,22 +39,66 @@ S = Session.Status
 
 
 def session_cancel(
-    *, session_id: int, reason: str, by: User, now: dt.datetime | None = None
+    *,
+    session_id: int,
+    reason: str,
+    by: User,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> SessionChange:
-    """Cancel a session (reason required); the protocol's missed-session rule then applies."""
+    """Cancel a session (reason required); the protocol's missed-session rule then applies.
+    `dry_run`: the same change, rolled back, to show what it would do (the staff page)."""
     if not (reason or "").strip():
         raise InvalidInput("Give a reason for the cancellation.", code="reason_required")
-    return _drop(session_id=session_id, status=S.CANCELLED, reason=reason.strip(), by=by, now=now)
+    return _drop(
+        session_id=session_id,
+        status=S.CANCELLED,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        dry_run=dry_run,
+    )
 
 
 def session_no_show(
-    *, session_id: int, by: User, reason: str = "", now: dt.datetime | None = None
+    *,
+    session_id: int,
+    by: User,
+    reason: str = "",
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> SessionChange:
     """Mark a no-show; the protocol's missed-session rule then applies."""
-    return _drop(session_id=session_id, status=S.NO_SHOW, reason=reason.strip(), by=by, now=now)
+    return _drop(
+        session_id=session_id,
+        status=S.NO_SHOW,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        dry_run=dry_run,
+    )
 
 
 def _drop(
+    *,
+    session_id: int,
+    status: str,
+    reason: str,
+    by: User,
+    now: dt.datetime | None,
+    dry_run: bool = False,
+) -> SessionChange:
+    try:
+        with transaction.atomic():
+            change = _drop_now(session_id=session_id, status=status, reason=reason, by=by, now=now)
+            if dry_run:
+                raise ChangePreview(change)
+    except ChangePreview as preview:
+        return preview.change
+    return change
+
+
+def _drop_now(
     *, session_id: int, status: str, reason: str, by: User, now: dt.datetime | None
 ) -> SessionChange:
     now = resolve_now(now)
