@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from charting import scoring
-from charting.models import DailyCheckIn, SelfReport
+from charting.models import DailyCheckIn, SelfReport, SitePatientSettings
 from charting.selectors import checkin_enabled, course_scale_rows, local_today, self_report_due
 from clinic.clock import resolve_now
 from clinic.errors import NotFound
@@ -192,3 +192,13 @@ def patient_csv_text(*, course: Course) -> str:
 def _csv_safe(text: str) -> str:
     # A spreadsheet runs a cell starting with = + - @ as a formula (CSV injection).
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def crisis_out(settings: SitePatientSettings) -> dict[str, Any]:
+    """The site's crisis resources (one per line) and callback promise, as shown to a patient."""
+    return {
+        "resources": [
+            line.strip() for line in settings.crisis_resources.splitlines() if line.strip()
+        ],
+        "callback_promise": settings.callback_promise,
+    }

@@ -20,7 +20,6 @@ from charting.models import (
     ScaleAdministration,
     ScreeningResponse,
     SelfReport,
-    SitePatientSettings,
     TreatmentParameters,
 )
 from charting.selectors import Gate, ObservationDetail, SessionChart
@@ -371,12 +370,3 @@ def series_out(s: Series) -> dict[str, Any]:
 
 def mood_out(points: list[MoodPoint]) -> list[dict[str, Any]]:
     return [{"date": p.day, "mood": p.mood} for p in points]
-
-
-def crisis_out(settings: SitePatientSettings) -> dict[str, Any]:
-    return {
-        "resources": [
-            line.strip() for line in settings.crisis_resources.splitlines() if line.strip()
-        ],
-        "callback_promise": settings.callback_promise,
-    }

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.security import APIKeyHeader
 
-from charting.api.builders import checkin_out, crisis_out, mood_out, series_out
+from charting.api.builders import checkin_out, mood_out, series_out
 from charting.api.schemas import (
     ERRORS,
     AnswerIn,
@@ -29,6 +29,7 @@ from charting.daily_checkin import daily_checkin_save
 from charting.models import SelfReport
 from charting.patient_link import (
     PatientLink,
+    crisis_out,
     patient_course,
     patient_course_overview,
     patient_csv_text,

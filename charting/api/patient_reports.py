@@ -12,7 +12,6 @@ from ninja import Query, Router
 
 from charting.api.builders import (
     checkin_out,
-    crisis_out,
     due_point_out,
     early_review_out,
     mood_out,
@@ -34,6 +33,7 @@ from charting.api.schemas import (
     TrajectoryOut,
 )
 from charting.early_review import early_review_decide
+from charting.patient_link import crisis_out
 from charting.patient_settings import course_checkin_set, site_patient_settings_update
 from charting.selectors import (
     chart_course,
