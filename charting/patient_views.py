@@ -52,6 +52,10 @@ def _private(response: HttpResponse) -> HttpResponse:
     response["Content-Security-Policy"] = PAGE_CSP
     for name, value in PRIVATE_HEADERS.items():
         response[name] = value
+    # "same-origin", not "no-referrer": under no-referrer a browser sends `Origin: null` with
+    # these forms' POSTs and Django's CSRF check refuses them. same-origin still never sends
+    # the token-bearing URL to another site.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

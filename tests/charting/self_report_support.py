@@ -17,16 +17,19 @@ START = dt.date(2026, 3, 9)
 PHQ9_ITEMS = [f"item{i}" for i in range(1, 10)]
 
 
-def tms_course(patient: Patient, scheduler) -> Course:
+def tms_course(
+    patient: Patient, scheduler, start: dt.date = START, now: dt.datetime | None = None
+) -> Course:
+    """Booked on Friday 6 March 2026 (or at `now`), sessions from `start`."""
     builtin_protocol("tms")
     result = course_enrol(
         patient=patient,
         protocol="tms-10hz-standard",
         site=patient.site,
-        start_date=START,
+        start_date=start,
         preferred_time=dt.time(9, 0),
         by=scheduler,
-        now=local(patient.site, "2026-03-06", "12:00"),
+        now=now or local(patient.site, "2026-03-06", "12:00"),
     )
     course = result.course if hasattr(result, "course") else result
     Course.objects.filter(pk=course.pk).update(status=Course.Status.ACTIVE)
