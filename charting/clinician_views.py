@@ -236,7 +236,7 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
             "form": form,
             "charts": charts,
             "between": between_sessions(course=course),
-            "can_decide": ROLE_CLINICIAN in user_roles(request.user),
+            "can_decide": ROLE_CLINICIAN in user_roles(acting_user(request)),
         },
         status=status,
     )

@@ -257,7 +257,8 @@ def _review(
         for index, item in enumerate(definition.items, start=1)
     ]
     submitted = report is not None and report.status == SelfReport.Status.SUBMITTED
-    total = report.administration.total if submitted and report.administration else None
+    administration = report.administration if report is not None else None
+    total = administration.total if submitted and administration is not None else None
     return _page(
         request,
         "patient/reports/review.html",

@@ -343,7 +343,7 @@ def early_review_out(r: EarlyReview) -> dict[str, Any]:
         "note": r.note,
         "decided_by": who(r.decided_by) if r.decided_by_id else None,
         "decided_at": r.decided_at,
-        "next_step": NEXT_STEP.get(r.decision, "") if r.decision else "",
+        "next_step": NEXT_STEP.get(EarlyReview.Decision(r.decision), "") if r.decision else "",
     }
 
 

@@ -60,7 +60,8 @@ def test_states_on_a_day_in_the_middle_of_the_course():
     assert [s.state for s in states] == [DueState.SUBMITTED, DueState.DUE, DueState.UPCOMING]
     states = point_states(points, today=D(2026, 4, 5), submitted=set(), started={("phq9", 20)})
     assert [s.state for s in states] == [DueState.MISSED, DueState.MISSED, DueState.IN_PROGRESS]
-    assert open_point(points, scale="phq9", today=D(2026, 3, 20)).session_number == 10
+    point = open_point(points, scale="phq9", today=D(2026, 3, 20))
+    assert point is not None and point.session_number == 10
     assert open_point(points, scale="phq9", today=D(2026, 5, 1)) is None
 
 
