@@ -197,7 +197,8 @@ def get_site_patient_settings(request: HttpRequest, site_id: int) -> dict[str, A
     site = site_get_for_user(user=user, site_id=site_id)
     row = site_patient_settings(site=site)
     return {
-        **crisis_out(row),
+        "crisis_resources": crisis_out(row)["resources"],
+        "callback_promise": row.callback_promise,
         "site_id": site.pk,
         "daily_checkin_default": row.daily_checkin_default,
     }
@@ -223,7 +224,8 @@ def set_site_patient_settings(
         by=user,
     )
     return {
-        **crisis_out(row),
+        "crisis_resources": crisis_out(row)["resources"],
+        "callback_promise": row.callback_promise,
         "site_id": site.pk,
         "daily_checkin_default": row.daily_checkin_default,
     }

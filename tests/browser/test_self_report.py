@@ -13,6 +13,9 @@ from charting.models import Alert
 from tests.browser.conftest import TIMEOUT_MS, db_read, log_in
 from tests.charting.self_report_support import patient_token, tms_course
 
+# The live server needs committed rows; serialized_rollback restores the role groups after.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 
 @pytest.fixture
 def phone_course(patient, scheduler, clinician):

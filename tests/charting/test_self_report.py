@@ -100,7 +100,8 @@ def test_a_double_submission_records_once(course, client, token):
     assert "988" in " ".join(second.json()["crisis"]["resources"])
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test drops the role groups.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_item9_positive_raises_the_alert_before_the_response_is_built(
     course, client, token, monkeypatch
 ):
