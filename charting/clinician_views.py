@@ -22,6 +22,7 @@ from charting.models import Alert, ScreeningResponse, TreatmentParameters
 from charting.outcome_chart import outcome_chart
 from charting.outcomes import scale_record
 from charting.parameter_form import parameters_form, parameters_values
+from charting.review_views import between_sessions
 from charting.screening import screening_override, screening_review
 from charting.selectors import course_outcomes
 from charting.treatment import parameters_record
@@ -29,7 +30,7 @@ from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import ROLE_CLINICIAN
 from clinic.pages import CLINICAL, page_errors, require, safe_next
-from clinic.permissions import acting_user, filter_sites
+from clinic.permissions import acting_user, filter_sites, user_roles
 from clinic.submissions import KEY_FIELD, submit_once
 
 
@@ -53,7 +54,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="see the alerts queue")
     now = clock.now()
     queue = selectors.alert_queue(user=acting_user(request), now=now)
-    return render(request, "charting/alerts.html", {"queue": queue, "now": now})
+    reviews = selectors.early_review_list(user=acting_user(request), open_only=True)
+    return render(request, "charting/alerts.html", {"queue": queue, "now": now, "reviews": reviews})
 
 
 @login_required
@@ -234,6 +236,8 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
             "scales": sorted(scoring.SCALES.values(), key=lambda s: s.name),
             "form": form,
             "charts": charts,
+            "between": between_sessions(course=course),
+            "can_decide": ROLE_CLINICIAN in user_roles(acting_user(request)),
         },
         status=status,
     )

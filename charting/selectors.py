@@ -21,6 +21,9 @@ from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
     Amendment,
+    CourseCheckinSetting,
+    DailyCheckIn,
+    EarlyReview,
     FormTemplate,
     MonitoringFormItem,
     ObservationCheckpoint,
@@ -28,13 +31,23 @@ from charting.models import (
     ObservationRecord,
     ScaleAdministration,
     ScreeningResponse,
+    SelfReport,
+    SitePatientSettings,
     TreatmentParameters,
 )
 from charting.observations import observation_missing
 from charting.rems_due import monitoring_forms_due_now
+from charting.self_report_schedule import (
+    DuePoint,
+    PointStatus,
+    SessionPoint,
+    point_states,
+    self_report_points,
+)
+from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
 from clinic.errors import DomainError, NotFound
-from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
-from clinic.permissions import filter_sites, require_role, user_site_ids
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
+from clinic.permissions import filter_sites, require_role, user_roles, user_site_ids
 from scheduling.availability import local_day_bounds
 from scheduling.models import Course, Session
 from scheduling.selectors import course_for_reader, session_for_reader
@@ -149,6 +162,9 @@ def alert_list(
     """Alerts at the user's sites (open ones only by default), at most ALERT_LIST_LIMIT."""
     chart_reader_require(user=user)
     qs = filter_sites(Alert.objects.select_related("acknowledged_by"), user)
+    if not user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)):
+        # A patient's own answers are for clinical staff (a scheduler sees what is due only).
+        qs = qs.filter(self_report__isnull=True, checkin__isnull=True)
     if open_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     if session_id is not None:
@@ -287,6 +303,170 @@ def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[Scale
         (scoring.outcome(name, [r.total for r in items]), items)
         for name, items in sorted(by_scale.items())
     ]
+
+
+# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
+
+# Who reads what a patient reported: clinical staff. Schedulers see only what is due.
+PATIENT_REPORT_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
+
+
+def patient_report_reader_require(*, user: Any) -> None:
+    """403 unless the user may read patients' own answers (nurses and clinicians)."""
+    require_role(user, *PATIENT_REPORT_READERS, action="read patients' self-reports")
+
+
+def site_patient_settings(*, site: Site) -> SitePatientSettings:
+    """The site's settings, or the unsaved defaults (United States crisis lines) when the site
+    has not set its own."""
+    row = SitePatientSettings.objects.filter(site=site).first()
+    return row if row is not None else SitePatientSettings(site=site)
+
+
+def checkin_enabled(*, course: Course) -> bool:
+    """Daily check-ins: the course's own setting, else the site's default."""
+    setting = CourseCheckinSetting.objects.filter(course=course).first()
+    if setting is not None:
+        return setting.enabled
+    return site_patient_settings(site=course.site).daily_checkin_default
+
+
+def local_today(*, course: Course, now: dt.datetime) -> dt.date:
+    return now.astimezone(course.site.zone).date()
+
+
+def self_report_points_of(*, course: Course) -> list[DuePoint]:
+    """The course's self-report points from its booked sessions (1 query)."""
+    spec = course.protocol.parsed
+    scales = {o.scale for o in spec.outcomes if o.self_report}
+    if not scales:
+        return []
+    zone = course.site.zone
+    sessions = [
+        SessionPoint(
+            number=number,
+            local_date=start.astimezone(zone).date(),
+            scales_due=tuple(due or ()),
+            active=active,
+        )
+        for number, start, due, active in Session.objects.filter(course=course).values_list(
+            "number", "start", "scales_due", "active"
+        )
+    ]
+    booked_on = course.created_at.astimezone(zone).date() if course.created_at else None
+    first = min((s.local_date for s in sessions), default=course.start_date)
+    return self_report_points(
+        sessions=sessions, self_report_scales=scales, booked_on=booked_on or first
+    )
+
+
+def self_report_due(*, course: Course, now: dt.datetime) -> list[PointStatus]:
+    """Each self-report point of the course and its state today (2 queries)."""
+    points = self_report_points_of(course=course)
+    if not points:
+        return []
+    rows = SelfReport.objects.filter(course=course).values_list("scale", "session_number", "status")
+    submitted = {(s, n) for s, n, status in rows if status == SelfReport.Status.SUBMITTED}
+    started = {(s, n) for s, n, status in rows if status == SelfReport.Status.DRAFT}
+    return point_states(
+        points, today=local_today(course=course, now=now), submitted=submitted, started=started
+    )
+
+
+def course_self_reports(*, course: Course) -> list[SelfReport]:
+    return list(
+        SelfReport.objects.filter(course=course)
+        .select_related("administration")
+        .order_by("started_at", "id")
+    )
+
+
+def course_checkins(*, course: Course) -> list[DailyCheckIn]:
+    return list(DailyCheckIn.objects.filter(course=course).order_by("day"))
+
+
+def course_scale_rows(*, course: Course) -> list[ScaleAdministration]:
+    """Every scale administration of the course in time order, with its session (1 query)."""
+    return list(
+        ScaleAdministration.objects.filter(course=course)
+        .select_related("session", "recorded_by")
+        .order_by("administered_at", "id")
+    )
+
+
+def course_early_review(*, course: Course) -> EarlyReview | None:
+    return EarlyReview.objects.filter(course=course).select_related("decided_by").first()
+
+
+def early_review_for_reader(*, user: Any, review_id: int) -> EarlyReview:
+    patient_report_reader_require(user=user)
+    row = (
+        filter_sites(EarlyReview.objects.select_related("decided_by", "course"), user)
+        .filter(pk=review_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No early-improvement review {review_id}.", code="review_not_found")
+    return row
+
+
+def early_review_list(*, user: Any, open_only: bool) -> list[EarlyReview]:
+    """Early-improvement reviews at the user's sites (those waiting for a decision by
+    default), oldest first."""
+    patient_report_reader_require(user=user)
+    qs = filter_sites(EarlyReview.objects.select_related("decided_by", "patient"), user)
+    if open_only:
+        qs = qs.filter(status=EarlyReview.Status.OPEN)
+    return list(qs.order_by("raised_at", "id")[:ALERT_LIST_LIMIT])
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    series: list[Series]
+    mood: list[MoodPoint]
+    review: ReviewMark | None
+    first: dt.date
+    last: dt.date
+
+
+def course_trajectory(*, course: Course) -> Trajectory:
+    """Scale series (self-report and clinician-rated apart), daily mood and the
+    early-improvement point of one course (3 queries)."""
+    zone = course.site.zone
+    scale_rows = course_scale_rows(course=course)
+    rows = [
+        (
+            r.scale,
+            ScorePoint(
+                day=r.administered_at.astimezone(zone).date(),
+                total=r.total,
+                source=r.source,
+                session_number=r.session.number if r.session is not None else None,
+            ),
+        )
+        for r in scale_rows
+    ]
+    mood = [
+        MoodPoint(day=day, mood=value)
+        for day, value in DailyCheckIn.objects.filter(course=course)
+        .order_by("day")
+        .values_list("day", "mood")
+    ]
+    review = EarlyReview.objects.filter(course=course).select_related("measured").first()
+    mark = None
+    if review is not None:
+        mark = ReviewMark(
+            at_session=review.at_session,
+            day=review.measured.administered_at.astimezone(zone).date(),
+            scale=review.scale,
+            total=review.measured_total,
+            improvement_percent=(
+                None if review.improvement_percent is None else float(review.improvement_percent)
+            ),
+            needs_review=review.status != EarlyReview.Status.NOT_NEEDED,
+        )
+    days = [p.day for _, p in rows] + [m.day for m in mood] + [course.start_date]
+    return Trajectory(build_series(rows), mood, mark, min(days), max(days))
 
 
 # Pages ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Background tasks of charting (django-q2): the evening run sheets and the morning list of
-REMS monitoring forms. Same rules as scheduling/tasks.py: ids in, a service does the work,
-a missing object records a skip instead of raising."""
+"""Background tasks of charting (django-q2): the evening run sheets, the morning list of REMS
+monitoring forms, and the email about an urgent alert (a patient's PHQ-9 item 9 above 0).
+Same rules as scheduling/tasks.py: ids in, a service does the work, a missing object records a
+skip instead of raising."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from charting.alert_notifications import urgent_alert_notify
 from charting.models import RunSheet
 from charting.rems_due import monitoring_digest_send
 from charting.run_sheets import run_sheet_store
@@ -65,3 +67,8 @@ def send_monitoring_digest(site_id: int) -> str:
         )
         return "skipped"
     return f"{digest.item_count} form(s), {len(digest.recipients)} recipient(s)"
+
+
+def notify_urgent_alert(alert_id: int) -> int:
+    """Email the site's clinicians about an urgent alert (a patient's PHQ-9 item 9 above 0)."""
+    return urgent_alert_notify(alert_id=alert_id)

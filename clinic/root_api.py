@@ -20,6 +20,8 @@ from charting.api import (
     monitoring_forms,
     observations,
     parameters,
+    patient_link,
+    patient_reports,
     scales,
     screening,
     session_chart,
@@ -120,6 +122,7 @@ def _charting_router() -> Router:
         alerts,
         monitoring_forms,
         documents,
+        patient_reports,
     ):
         parent.add_router("", area.router)
     return parent
@@ -137,3 +140,5 @@ api.add_router("/availability", availability.router)
 api.add_router("/feeds", feeds.router)
 api.add_router("/charting", _charting_router())
 api.add_router("/scheduling/replan-offers", replan_offers.router)
+# The patient's own reports: their link token only (charting/api/patient_link.py).
+api.add_router("/patient", patient_link.router)

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from charting import clinician_views, nurse_views, observation_views
+from charting import clinician_views, nurse_views, observation_views, review_views
+from charting import patient_views as patient_report_views
 from clinic import views as clinic_views
 from clinic.api.http_errors import api_not_found
 from clinic.root_api import api
@@ -82,6 +83,16 @@ urlpatterns = [
     ),
     path("sessions/<int:session_id>/parameters/", clinician_views.parameters, name="parameters"),
     path("courses/<int:course_id>/outcomes/", clinician_views.outcomes, name="course-outcomes"),
+    path(
+        "courses/<int:course_id>/early-review/decision/",
+        review_views.early_review_decision,
+        name="early-review-decision",
+    ),
+    path(
+        "courses/<int:course_id>/checkin-setting/",
+        review_views.checkin_setting,
+        name="course-checkin-setting",
+    ),
     # After the pages above: it would match /sessions/<id>/screening/ too.
     path(
         "sessions/<int:session_id>/<slug:action>/",
@@ -106,6 +117,33 @@ urlpatterns = [
         name="patient-companion-revoke",
     ),
     path("p/<str:token>/reminder/", feed_views.patient_reminder, name="patient-reminder"),
+    # The patient's own reports (charting/patient_views.py)
+    path("p/<str:token>/reports/", patient_report_views.reports_home, name="patient-reports"),
+    path(
+        "p/<str:token>/reports/<int:course_id>/checkin/",
+        patient_report_views.checkin,
+        name="patient-checkin",
+    ),
+    path(
+        "p/<str:token>/reports/<int:course_id>/my-answers.csv",
+        patient_report_views.export,
+        name="patient-export",
+    ),
+    path(
+        "p/<str:token>/reports/<int:course_id>/<slug:scale>/<int:session_number>/",
+        patient_report_views.questionnaire_start,
+        name="patient-questionnaire",
+    ),
+    path(
+        "p/<str:token>/reports/<int:course_id>/<slug:scale>/<int:session_number>/<int:number>/",
+        patient_report_views.question,
+        name="patient-question",
+    ),
+    path(
+        "p/<str:token>/reports/<int:course_id>/<slug:scale>/<int:session_number>/check/",
+        patient_report_views.questionnaire_review,
+        name="patient-questionnaire-review",
+    ),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -41,7 +41,7 @@ from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from charting.form_templates import template_load_library
-from charting.models import Alert, MonitoringFormItem
+from charting.models import Alert, EarlyReview, MonitoringFormItem, ScaleAdministration
 from charting.observations import observation_open
 from charting.screening import session_screening_submit
 from clinic.api.fields import MAX_ID
@@ -166,6 +166,8 @@ class World:
             "alert_id": alert.pk,
             "item_id": item.pk,
             "offer_id": offer.pk,
+            "review_id": _early_review(course, admin_user, start).pk,
+            "session_number": 1,
             "feed_id": CalendarFeed.objects.create(
                 kind="site", site=site, prefix="icf_fuzz", token_hash=hash_token("fuzz-feed")
             ).pk,
@@ -174,10 +176,50 @@ class World:
     def path_parameters(self, operation) -> dict[str, Any]:
         names = {p.name for p in operation.path_parameters}
         ids: dict[str, Any] = {name: value for name, value in self.ids.items() if name in names}
+        if "scale" in names:
+            ids["scale"] = "phq9"
+        if "item" in names:
+            ids["item"] = "item1"
         if "slug" in names:
             is_template = "/charting/templates/" in operation.path
             ids["slug"] = "esketamine-post-dose" if is_template else "esketamine-trd"
         return ids
+
+
+def _early_review(course, by, at) -> EarlyReview:
+    """An open early-improvement review (PHQ-9 20 then 18) for the decision endpoint."""
+    rows = [
+        ScaleAdministration.objects.create(
+            course=course,
+            site_id=course.site_id,
+            patient_id=course.patient_id,
+            scale="phq9",
+            items={},
+            total=total,
+            band="severe",
+            administered_at=at,
+            recorded_by=by,
+            recorded_at=at,
+        )
+        for total in (20, 18)
+    ]
+    return EarlyReview.objects.create(
+        course=course,
+        site_id=course.site_id,
+        patient_id=course.patient_id,
+        scale="phq9",
+        at_session=10,
+        baseline=rows[0],
+        measured=rows[1],
+        baseline_total=20,
+        measured_total=18,
+        improvement_percent=10,
+        threshold_percent=20,
+        evidence="fuzz",
+        citation="fuzz",
+        status=EarlyReview.Status.OPEN,
+        raised_at=at,
+    )
 
 
 @pytest.fixture

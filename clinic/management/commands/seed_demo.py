@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from charting.demo_self_report import demo_self_report_course
 from clinic import demo
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(demo.logins_text())
         self.stdout.write(demo_feed_links())
+        self.stdout.write(demo_self_report_course(today=timezone.localdate()))
 
 
 def _upcoming_closure_date(today: dt.date) -> dt.date:
