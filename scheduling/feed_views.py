@@ -53,6 +53,12 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Referrer-Policy": "no-referrer",
 }
+# The page itself is "same-origin", not "no-referrer": under no-referrer chromium sends
+# `Origin: null` with the page's POST forms (driver links, reminder) and Django's CSRF check
+# refuses them. same-origin leaks nothing here: the page makes no third-party request (its CSP
+# is default-src 'none', the QR code is inline) and any link away from it carries no Referer;
+# only our own origin sees the token-bearing URL, which it already has.
+PAGE_REFERRER_POLICY = "same-origin"
 PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -200,7 +206,9 @@ def _page(
     }
     response = render(request, "patient/page.html", context, status=status)
     response["Content-Security-Policy"] = PAGE_CSP
-    return _private(response, "private, no-store")
+    response = _private(response, "private, no-store")
+    response["Referrer-Policy"] = PAGE_REFERRER_POLICY
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -49,6 +49,7 @@ def test_feed_is_text_calendar_with_private_caching_and_validators(booked):
     assert re.fullmatch(r'"[0-9a-f]{32}"', response["ETag"])
     assert response["Last-Modified"]
     assert response["X-Robots-Tag"].startswith("noindex")
+    assert response["Referrer-Policy"] == "no-referrer"
     body = response.content
     assert body.startswith(b"BEGIN:VCALENDAR\r\n")
     for needle in (

@@ -50,7 +50,10 @@ def test_page_is_private_noindex_and_makes_no_third_party_request(booked):
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["X-Robots-Tag"].startswith("noindex")
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    # same-origin, not no-referrer: the forms' POSTs must carry a real Origin for CSRF
+    # (tests/browser/test_patient_link.py); nothing third-party is ever requested.
+    assert response["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in html
     assert "default-src 'none'" in response["Content-Security-Policy"]
     # Nothing is loaded from anywhere: no src/href to another origin, no stylesheet link.
     assert not re.search(r'\ssrc="', html)
