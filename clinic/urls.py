@@ -7,7 +7,14 @@ from charting import patient_views as patient_report_views
 from clinic import views as clinic_views
 from clinic.api.http_errors import api_not_found
 from clinic.root_api import api
-from scheduling import booking_views, feed_views, grid_views, patient_views, session_views
+from scheduling import (
+    booking_views,
+    feed_pages,
+    feed_views,
+    grid_views,
+    patient_views,
+    session_views,
+)
 from scheduling import views as scheduling_views
 
 # Every staff member (not only admins) logs in here for a session that the API accepts; the
@@ -27,6 +34,16 @@ urlpatterns = [
     path("patients/", clinic_views.patient_search, name="patients"),
     path("patients/<int:patient_id>/", patient_views.patient_detail, name="patient-detail"),
     path("site/", patient_views.site_page, name="site-page"),
+    # Calendar feeds from the staff pages
+    path(
+        "patients/<int:patient_id>/feeds/",
+        feed_pages.patient_feed_issue,
+        name="patient-feed-issue",
+    ),
+    path("site/feeds/", feed_pages.site_feed_create, name="site-feed-create"),
+    path("my-calendar/", feed_pages.my_calendar, name="my-calendar"),
+    path("feeds/<int:feed_id>/rotate/", feed_pages.feed_rotate_page, name="feed-rotate"),
+    path("feeds/<int:feed_id>/revoke/", feed_pages.feed_revoke_page, name="feed-revoke"),
     path("sessions/<int:session_id>/", session_views.session_detail, name="session-detail"),
     path(
         "sessions/<int:session_id>/change/<slug:action>/",

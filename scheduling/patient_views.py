@@ -14,15 +14,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic import clock
 from clinic.errors import DomainError
-from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, OpeningHours
+from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, OpeningHours, Resource
 from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, pick_site, require, user_sites
 from clinic.permissions import acting_user
 from clinic.selectors import patient_get
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.availability import local_day_bounds
 from scheduling.closures import site_close_day
+from scheduling.feed_selectors import feeds_for
+from scheduling.feed_tokens import PATIENT_FEED_ROLES
 from scheduling.forms import CloseDayForm
-from scheduling.models import Course, Session
+from scheduling.models import CalendarFeed, Course, Session
 
 UPCOMING = 60
 CLOSERS = (ROLE_SCHEDULER, ROLE_ADMIN)
@@ -45,6 +47,11 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         .defer("course__protocol__spec")
         .order_by("start", "id")[:UPCOMING]
     )
+    # The patient's feeds, for those who may manage them (the API's rule: feeds_for).
+    can_manage_feeds = can(request.user, *PATIENT_FEED_ROLES)
+    feeds = (
+        list(feeds_for(acting_user(request)).filter(patient=patient)) if can_manage_feeds else []
+    )
     return render(
         request,
         "scheduling/patient.html",
@@ -55,6 +62,12 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             "sessions": sessions,
             "can_book": can(request.user, *BOOKING),
             "can_chart": can(request.user, *CLINICAL),
+            "can_manage_feeds": can_manage_feeds,
+            "feeds": feeds,
+            "feeds_next": reverse("patient-detail", args=[patient.pk]) + "#feeds",
+            "has_active_link": any(
+                f.kind == CalendarFeed.Kind.PATIENT and f.revoked_at is None for f in feeds
+            ),
         },
     )
 
@@ -120,4 +133,14 @@ def site_page(request: HttpRequest) -> HttpResponse:
         Closure.objects.filter(site=site, date__gte=today).order_by("date")[:30]
     )
     context["today"] = today
+    # Site and room feeds: schedulers and admins manage them here (feed_create decides).
+    context["may_manage_feeds"] = may_close
+    if may_close:
+        context["feeds"] = list(
+            feeds_for(acting_user(request)).filter(
+                site=site, kind__in=[CalendarFeed.Kind.SITE, CalendarFeed.Kind.RESOURCE]
+            )
+        )
+        context["feeds_next"] = f"{reverse('site-page')}?site={site.pk}#feeds"
+        context["resources"] = list(Resource.objects.filter(site=site).order_by("name", "id"))
     return render(request, "scheduling/site.html", context, status=status)
