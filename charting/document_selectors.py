@@ -18,6 +18,7 @@ from charting.documents.blank_forms import BlankCheckpoint, BlankField, BlankFor
 from charting.documents.course_summary import (
     AlertLine,
     CourseSummaryData,
+    EarlyReviewInfo,
     OutcomeLine,
     PatientInfo,
     ScaleLine,
@@ -37,6 +38,7 @@ from charting.models import (
     ObservationRecord,
     RunSheet,
     ScaleAdministration,
+    ScaleSource,
     ScreeningResponse,
     TreatmentParameters,
 )
@@ -149,10 +151,11 @@ def _patient(course_or_session: Any) -> PatientInfo:
 
 
 def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryData:
-    """Queries: course, sessions, holds, session history, parameters, alerts, scales (7)."""
-    course = Course.objects.select_related("patient", "protocol", "site", "prescriber").get(
-        pk=course_id
-    )
+    """Queries: course (with its early review), sessions, holds, session history, parameters,
+    alerts, scales (7)."""
+    course = Course.objects.select_related(
+        "patient", "protocol", "site", "prescriber", "early_review__decided_by"
+    ).get(pk=course_id)
     zone = course.site.zone
     sessions = list(
         Session.objects.filter(course_id=course_id)
@@ -223,6 +226,8 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
                 session_number=numbers.get(row.session_id) if row.session_id else None,
                 total=row.total,
                 band=row.band,
+                self_report=definition.rater == "self",
+                by_patient=row.source == ScaleSource.PATIENT,
             )
         )
         by_scale.setdefault(row.scale, []).append(row)
@@ -248,8 +253,10 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
                     else f"{r.administered_at.astimezone(zone):%d %b}"
                     for r in items
                 ],
+                self_report=definition.rater == "self",
             )
         )
+    outcomes.sort(key=lambda o: not o.self_report)
     return CourseSummaryData(
         site_name=course.site.name,
         zone_name=course.site.timezone,
@@ -266,6 +273,32 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
         alerts=alerts,
         scales=scales,
         outcomes=outcomes,
+        early_review=_early_review_info(course, zone),
+    )
+
+
+def _early_review_info(course: Course, zone: ZoneInfo) -> EarlyReviewInfo | None:
+    # Loaded with the course (select_related): no query of its own.
+    review = getattr(course, "early_review", None)
+    if review is None:
+        return None
+    return EarlyReviewInfo(
+        status=review.get_status_display(),
+        scale=scales_label(review.scale),
+        at_session=review.at_session,
+        baseline_total=review.baseline_total,
+        measured_total=review.measured_total,
+        improvement_percent=(
+            None if review.improvement_percent is None else float(review.improvement_percent)
+        ),
+        threshold_percent=review.threshold_percent,
+        evidence=review.evidence,
+        citation=review.citation,
+        raised_at=review.raised_at.astimezone(zone),
+        decision=review.get_decision_display() if review.decision else "",
+        note=review.note,
+        decided_by=_person(review.decided_by),
+        decided_at=review.decided_at.astimezone(zone) if review.decided_at else None,
     )
 
 

@@ -1,5 +1,7 @@
 """Course summary: who, what protocol, the schedule with every move and cancellation, what was
-delivered each session, alerts and their reviews, and the outcome scales (table and chart)."""
+delivered each session, alerts and their reviews, the outcome scales (table and chart) with
+self-report scores apart from clinician ratings (CLINICAL.md §6: never mixed in one series), and
+the early-improvement review with its figures, evidence and decision."""
 
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ class ScaleLine:
     session_number: int | None
     total: int
     band: str
+    self_report: bool = False  # the scale is rated by the patient (PHQ-9, GAD-7, QIDS-SR16)
+    by_patient: bool = False  # entered by the patient on their own device (the patient link)
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,28 @@ class OutcomeLine:
     max_total: int
     totals: list[int]
     labels: list[str]
+    self_report: bool = False
+
+
+@dataclass(frozen=True)
+class EarlyReviewInfo:
+    """The early-improvement review (charting.early_review): figures as evaluated, and the
+    prescriber's decision with who and when."""
+
+    status: str  # "Decision needed", "No review needed", "Decided"
+    scale: str
+    at_session: int
+    baseline_total: int
+    measured_total: int
+    improvement_percent: float | None
+    threshold_percent: int
+    evidence: str
+    citation: str
+    raised_at: dt.datetime
+    decision: str = ""  # display text, e.g. "Continue the course"
+    note: str = ""
+    decided_by: str = ""
+    decided_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +112,7 @@ class CourseSummaryData:
     alerts: list[AlertLine]
     scales: list[ScaleLine]
     outcomes: list[OutcomeLine]
+    early_review: EarlyReviewInfo | None = None
 
 
 class CourseSummaryRenderer(DocumentRenderer):
@@ -127,6 +154,7 @@ class CourseSummaryRenderer(DocumentRenderer):
         out += self._parameters()
         out += self._alerts()
         out += self._outcomes()
+        out += self._early_review()
         return out
 
     def _schedule(self) -> list[Flowable]:
@@ -217,21 +245,32 @@ class CourseSummaryRenderer(DocumentRenderer):
         out: list[Flowable] = [Paragraph("Outcome scales", H2)]
         if not d.scales:
             return [*out, self.empty("No outcome scales recorded.")]
-        rows = [
-            [
-                s.scale,
-                local_text(s.administered_at, "%d %b %Y"),
-                "-" if s.session_number is None else str(s.session_number),
-                str(s.total),
-                s.band,
+        # Two tables, never one: a patient's own rating and a clinician's are different measures.
+        for self_report, heading in ((True, "Self-report scores"), (False, "Clinician ratings")):
+            lines = [s for s in d.scales if s.self_report == self_report]
+            if not lines:
+                continue
+            rows = [
+                [
+                    s.scale,
+                    local_text(s.administered_at, "%d %b %Y"),
+                    "-" if s.session_number is None else str(s.session_number),
+                    str(s.total),
+                    s.band,
+                    ("patient, own device" if s.by_patient else "staff, in clinic")
+                    if self_report
+                    else "clinician",
+                ]
+                for s in lines
             ]
-            for s in d.scales
-        ]
-        out.append(
-            self.table(
-                ["Scale", "Date", "Session", "Total", "Severity"], rows, widths=[14, 18, 10, 10, 48]
+            out.append(Paragraph(heading, H3))
+            out.append(
+                self.table(
+                    ["Scale", "Date", "Session", "Total", "Severity", "Entered by"],
+                    rows,
+                    widths=[14, 16, 10, 9, 25, 26],
+                )
             )
-        )
         for o in d.outcomes:
             change = "-" if o.change_pct is None else f"{o.change_pct:+.1f}%"
             status = (
@@ -245,7 +284,52 @@ class CourseSummaryRenderer(DocumentRenderer):
             )
             out.append(
                 KeepTogether(
-                    [Paragraph(o.title, H3), self.para(status, SMALL), Spacer(1, 3), chart]
+                    [
+                        Paragraph(
+                            f"{o.title}: {'self-report' if o.self_report else 'clinician-rated'}",
+                            H3,
+                        ),
+                        self.para(status, SMALL),
+                        Spacer(1, 3),
+                        chart,
+                    ]
                 )
             )
         return out
+
+    def _early_review(self) -> list[Flowable]:
+        r = self.data.early_review
+        if r is None:
+            return []
+        improvement = "-" if r.improvement_percent is None else f"{r.improvement_percent:.1f}%"
+        pairs = [
+            ("Status", r.status),
+            ("Raised", local_text(r.raised_at, "%d %b %Y %H:%M %Z")),
+            ("Scale", r.scale),
+            ("Review point", f"session {r.at_session}"),
+            ("Baseline", str(r.baseline_total)),
+            (f"Session {r.at_session}", str(r.measured_total)),
+            ("Improvement", improvement),
+            ("Review below", f"{r.threshold_percent}% improvement"),
+        ]
+        if r.decided_at is not None:
+            pairs += [
+                ("Decision", r.decision),
+                ("Decided by", r.decided_by or "not recorded"),
+                ("Decided at", local_text(r.decided_at, "%d %b %Y %H:%M %Z")),
+                ("Note", r.note or "-"),
+            ]
+        elif r.status == "No review needed":
+            pairs.append(("Decision", "None needed"))
+        else:
+            pairs.append(("Decision", "NOT YET DECIDED"))
+        return [
+            KeepTogether(
+                [
+                    Paragraph("Early-improvement review", H2),
+                    self.facts(pairs),
+                    Spacer(1, 3),
+                    self.para(f"Evidence: {r.evidence} Source: {r.citation}", SMALL),
+                ]
+            )
+        ]

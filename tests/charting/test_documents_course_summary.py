@@ -178,3 +178,123 @@ def test_another_sites_course_is_404_and_roles_are_checked(api_as, outsider, cou
     no_role = make_user("norole", None, site)
     assert api_as(no_role).get(f"charting/courses/{course.pk}/summary.pdf").status_code == 403
     assert api_as(None).get(f"charting/courses/{course.pk}/summary.pdf").status_code == 401
+
+
+# --- the early-improvement review and self-report scores (issue 12 point 5) ----------------
+
+
+@pytest.fixture
+def reviewed_course(patient, scheduler, clinician, nurse):
+    """A standard TMS course: the patient's own PHQ-9 20 at session 1 and 18 at session 10
+    (10% better: a review), a clinician's MADRS, and the prescriber's decision."""
+    from charting.early_review import early_review_decide
+    from charting.models import EarlyReview
+    from charting.outcomes import scale_record
+    from charting.self_report import self_report_submit
+    from tests.charting.self_report_support import day_of, phq9, session, tms_course
+
+    clinician.first_name, clinician.last_name = "Carl", "Clinician"
+    clinician.save()
+    course = tms_course(patient, scheduler)
+    for number, total in ((1, 20), (10, 18)):
+        self_report_submit(
+            course=course,
+            scale="phq9",
+            session_number=number,
+            answers=phq9(total),
+            now=day_of(course, number),
+        )
+    madrs = {key: 3 for key in ("apparent_sadness", "reported_sadness", "inner_tension")}
+    madrs |= {
+        key: 2
+        for key in (
+            "reduced_sleep",
+            "reduced_appetite",
+            "concentration_difficulties",
+            "lassitude",
+            "inability_to_feel",
+            "pessimistic_thoughts",
+        )
+    }
+    madrs["suicidal_thoughts"] = 0
+    scale_record(
+        course=course,
+        scale="madrs",
+        items=madrs,
+        administered_at=session(course, 1).start,
+        session=session(course, 1),
+        by=clinician,
+        now=session(course, 1).end,
+    )
+    early_review_decide(
+        review=EarlyReview.objects.get(course=course),
+        decision="continue",
+        note="Sleep improving; reassess at session 20.",
+        by=clinician,
+        now=day_of(course, 10, "19:30"),
+    )
+    return course
+
+
+def test_course_summary_shows_the_early_review_with_figures_evidence_and_decision(
+    reviewed_course,
+):
+    text = layout_text(render(reviewed_course.pk))
+    flat = " ".join(text.split())
+    assert "Early-improvement review" in flat
+    assert "Status Decided" in flat
+    assert "Scale PHQ-9" in flat and "Review point session 10" in flat
+    assert "Baseline 20" in flat and "Session 10 18" in flat
+    assert "Improvement 10.0%" in flat and "Review below 20% improvement" in flat
+    assert "negative predictive value of 74%" in flat and "Iowa 2022" in flat
+    assert "Decision Continue the course" in flat and "Decided by Carl Clinician" in flat
+    assert "Decided at 20 Mar 2026 19:30 EDT" in flat
+    assert "Sleep improving; reassess at session 20." in flat
+
+
+def test_course_summary_labels_self_report_apart_from_clinician_ratings(reviewed_course):
+    text = layout_text(render(reviewed_course.pk))
+    self_part, clinician_part = text.split("Self-report scores")[1].split("Clinician ratings")
+    lines = self_part.splitlines()
+    for number, total in ((1, 20), (10, 18)):
+        pattern = rf"PHQ-9\s+\d\d \w\w\w 2026\s+{number}\s+{total}\s"
+        row = [line for line in lines if re.search(pattern, line)]
+        assert len(row) == 1 and "patient, own device" in row[0], (total, row)
+    assert "MADRS" not in self_part
+    madrs = [
+        line
+        for line in clinician_part.splitlines()
+        if re.search(r"MADRS\s+09 Mar 2026\s+1\s+21\s", line)
+    ]
+    assert len(madrs) == 1 and madrs[0].rstrip().endswith("clinician")
+    flat = " ".join(text.split())
+    assert re.search(r"PHQ-9[^:]*: self-report", flat)
+    assert re.search(r"MADRS[^:]*: clinician-rated", flat)
+
+
+def test_an_open_review_says_not_yet_decided(patient, scheduler):
+    from charting.models import EarlyReview
+    from charting.self_report import self_report_submit
+    from tests.charting.self_report_support import day_of, phq9, tms_course
+
+    course = tms_course(patient, scheduler)
+    for number, total in ((1, 20), (10, 18)):
+        self_report_submit(
+            course=course,
+            scale="phq9",
+            session_number=number,
+            answers=phq9(total),
+            now=day_of(course, number),
+        )
+    assert EarlyReview.objects.get(course=course).status == "open"
+    flat = " ".join(layout_text(render(course.pk)).split())
+    assert "Status Decision needed" in flat and "Decision NOT YET DECIDED" in flat
+
+
+def test_queries_stay_constant_with_a_review_and_self_reports(reviewed_course, course):
+    counts = []
+    for c in (course, reviewed_course):
+        with CaptureQueriesContext(connection) as queries:
+            course_summary_data(course_id=c.pk, now=NOW)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 8
