@@ -137,10 +137,13 @@ def _many_sessions(site, scheduler, count: int) -> None:
     for i in range(count):
         p = make_patient(site, given=f"P{i}", family="Busy", mrn=f"B-{i}")
         course = make_course(patient=p, modality="esketamine", booked_by=scheduler)
+        # One after another on the second chair: PostgreSQL's exclusion constraint refuses
+        # overlapping holds on a resource, as it would in the clinic.
+        minute = 8 * 60 + i * 45
         s = make_session(
-            course=course, start=local(site, DAY, f"{8 + i % 8:02d}:{(i // 8) * 5:02d}")
+            course=course, start=local(site, DAY, f"{minute // 60:02d}:{minute % 60:02d}")
         )
-        hold(s, "Spravato 2" if i % 2 else "Spravato 1")
+        hold(s, "Spravato 2")
 
 
 def _queries(client: Client, url: str) -> int:
