@@ -609,10 +609,14 @@ def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
         .select_related("record__patient", "record__site", "record__session")
         .order_by("due_at")[:QUEUE_LIMIT]
     )
-    forms = list(
-        filter_sites(MonitoringFormItem.objects.all(), user)
-        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lt=now.date())
+    # Overdue means past the due date in the site's own calendar: query the widest candidates
+    # (no zone is a day ahead of UTC's date plus one), then judge each in its site's zone.
+    forms = [
+        f
+        for f in filter_sites(MonitoringFormItem.objects.all(), user)
+        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lte=now.date())
         .select_related("patient", "site", "session")
         .order_by("due_date")[:QUEUE_LIMIT]
-    )
+        if f.due_date < now.astimezone(f.site.zone).date()
+    ]
     return AlertQueue(alerts, screenings, overdue, forms)
