@@ -131,7 +131,13 @@ def feed_state(feed: CalendarFeed, now: dt.datetime) -> FeedState:
         count=Count("id"), changed=Max("updated_at"), people=Max("patient__updated_at")
     )
     site = feed.site
-    stamps = [t for t in (agg["changed"], agg["people"], feed.updated_at) if t is not None]
+    # content_changed_at: a cancelled session left the feed after its retention period, which
+    # changes no session row (scheduling/feed_expiry.py).
+    stamps = [
+        t
+        for t in (agg["changed"], agg["people"], feed.updated_at, feed.content_changed_at)
+        if t is not None
+    ]
     last_modified = max(stamps)
     # Everything the bytes depend on: the sessions (count and latest change; a session leaving
     # the window lowers the count), patients' names, the feed's own settings and the site's.
@@ -142,6 +148,7 @@ def feed_state(feed: CalendarFeed, now: dt.datetime) -> FeedState:
             feed.kind,
             feed.token_hash[:16],
             feed.updated_at.isoformat(),
+            feed.content_changed_at,
             agg["count"],
             agg["changed"],
             agg["people"],

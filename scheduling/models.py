@@ -280,6 +280,9 @@ class CalendarFeed(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the feed last changed with no session changing: a cancelled session dropped out
+    # after the site's retention period (scheduling/feed_expiry.py). Part of Last-Modified.
+    content_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django_q.tasks import async_task
 
+from scheduling.feed_expiry import feed_expiry_mark
 from scheduling.no_shows import no_show_mark_overdue, no_shows_overdue
 from scheduling.reminders import reminder_send, reminders_due
 from scheduling.task_skips import task_skip_record
@@ -84,7 +85,8 @@ def mark_session_no_show(session_id: int) -> str:
 
 
 def expire_cancelled_feed_entries() -> int:
-    """Hook for the calendar-feeds work (issue 8): drop cancelled sessions from feeds after
-    their grace period. Deliberately a no-op here and not scheduled by setup_schedules: the
-    feeds are another issue's, which fills this in and adds its schedule."""
-    return 0
+    """Hourly: mark each live calendar feed that lost a cancelled session past its site's
+    retention period as changed, so its Last-Modified moves and a client revalidating with
+    If-Modified-Since gets the feed without the event (scheduling/feed_expiry.py). Idempotent;
+    returns how many feeds were marked."""
+    return feed_expiry_mark()

@@ -6,8 +6,9 @@ the site name, the patient's identifier on patient documents, "Page X of Y" and 
 document was generated in the site's zone.
 
 "Page X of Y" needs the page count before the footers are drawn, which platypus only knows at
-the end: `NumberedCanvas` keeps each page's state instead of emitting it, and draws every header
-and footer once the last page is known (the two-pass canvas from the reportlab FAQ).
+the end. The story is laid out once: `NumberedCanvas` keeps each finished page's state instead of
+emitting it, and draws every header and footer once the last page is known (the canvas from the
+reportlab FAQ), rather than building the document twice (`multiBuild`) to learn the count.
 """
 
 from __future__ import annotations
@@ -22,8 +23,18 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.tables import CellStyle
 
 # A table row cannot split across pages, so one cell taller than a page stops the whole
 # document (reportlab's LayoutError). Free text longer than this is cut in its cell and printed
@@ -31,6 +42,10 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 CELL_TEXT_LIMIT = 600
 # Characters that fit the narrowest table column (about 25 mm at 8 pt) without wrapping.
 SHORT_CELL = 14
+# The grid tables' cell font (GRID below) and reportlab's default left + right cell padding:
+# a cell whose text measures at most its column width minus the padding fits on one line.
+CELL_FONT = ("Helvetica", 8)
+CELL_PADDING = 12
 
 
 @dataclass(frozen=True)
@@ -75,17 +90,57 @@ H3 = ParagraphStyle(
     "h3", parent=STYLES["Heading3"], fontSize=10, leading=12, spaceBefore=6, keepWithNext=1
 )
 
-GRID = TableStyle(
+
+class GridCell(CellStyle):
+    """A grid table's cell style as class defaults: a table starts styled, instead of a FONT,
+    VALIGN and padding command each visiting every cell of every table."""
+
+    fontname, fontsize = CELL_FONT
+    leading = CELL_FONT[1] * 1.2
+    valign = "TOP"
+    topPadding = 2
+    bottomPadding = 2
+
+
+class GridHeaderCell(GridCell):
+    fontname = "Helvetica-Bold"
+
+
+GRID_LINES = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
 )
+
+
+class GridTable(Table):
+    """A table from `DocumentRenderer.table()`; `lead` is its header and first row on their own,
+    the least that must fit under a heading for the heading to stay on the page."""
+
+    lead: Table | None = None
+
+
+@dataclass(frozen=True)
+class WrapCell:
+    """Cell text that may need wrapping: `table()` decides once it knows the column's width.
+
+    A Paragraph costs a line-breaking pass when the table is laid out and a text object per line
+    when it is drawn; text that fits its column on one line is drawn as a plain string instead,
+    which looks the same (same font and size) and takes the cell's TEXTCOLOR.
+    """
+
+    text: str
+    style: ParagraphStyle
+
+    def fitted(self, width: float | None) -> Paragraph | str:
+        if (
+            width is not None
+            and self.style is SMALL
+            and stringWidth(self.text, *CELL_FONT) <= width - CELL_PADDING
+        ):
+            return self.text
+        return Paragraph(escape(self.text), self.style)
 
 
 class NumberedCanvas(canvas.Canvas):
@@ -166,11 +221,14 @@ class DocumentRenderer:
     def para(self, text: str, style: ParagraphStyle = BODY) -> Paragraph:
         return Paragraph(escape(text), style)
 
-    def cell(self, text: str, style: ParagraphStyle = SMALL, *, label: str = "") -> Paragraph | str:
-        """A wrapping table cell; text over CELL_TEXT_LIMIT continues in the Notes section.
+    def cell(
+        self, text: str, style: ParagraphStyle = SMALL, *, label: str = ""
+    ) -> WrapCell | Paragraph | str:
+        """A table cell; text over CELL_TEXT_LIMIT continues in the Notes section.
 
-        Short text stays a plain string: it fits any column, and a Paragraph costs a wrap
-        calculation per cell, which is most of a long table's layout time.
+        Short text stays a plain string: it fits any column. Longer text becomes a `WrapCell`,
+        which `table()` turns into a plain string if it fits its column on one line (measured)
+        and into a wrapping Paragraph otherwise.
         """
         if len(text) <= SHORT_CELL and style is SMALL and "\n" not in text:
             return text
@@ -178,7 +236,9 @@ class DocumentRenderer:
             number = len(self._notes) + 1
             self._notes.append((label or f"Note {number}", text))
             text = f"{text[:CELL_TEXT_LIMIT]}... (continued in note {number})"
-        return Paragraph(escape(text), style)
+        if "\n" in text:
+            return Paragraph(escape(text), style)
+        return WrapCell(text, style)
 
     def table(
         self,
@@ -191,15 +251,45 @@ class DocumentRenderer:
         if widths is not None:
             scale = self.content_width / sum(widths)
             widths = [w * scale for w in widths]
-        table = Table([header, *rows], colWidths=widths, repeatRows=1)
-        table.setStyle(GRID)
+        column: list[float | None] = [*widths] if widths else [None] * len(header)
+        rows = [
+            [c.fitted(column[i]) if isinstance(c, WrapCell) else c for i, c in enumerate(row)]
+            for row in rows
+        ]
+        table = GridTable(
+            [header, *rows],
+            colWidths=widths,
+            repeatRows=1,
+            cellStyles=self._grid_cells(header, rows),
+        )
+        table.setStyle(GRID_LINES)
         if extra:
             table.setStyle(TableStyle(extra))
+        if rows:
+            lead = Table(
+                [header, rows[0]], colWidths=widths, cellStyles=self._grid_cells(header, rows[:1])
+            )
+            lead.setStyle(GRID_LINES)
+            table.lead = lead
         return table
+
+    @staticmethod
+    def _grid_cells(header: list[str], rows: list[list[Any]]) -> list[list[CellStyle]]:
+        # One style object per cell: TableStyle commands (`extra`) change them in place.
+        return [[GridHeaderCell("header") for _ in header]] + [
+            [GridCell("cell") for _ in row] for row in rows
+        ]
 
     def facts(self, pairs: list[tuple[str, str]]) -> Table:
         """Label/value pairs in two columns of two."""
-        cells = [[self.cell(k, SMALL), self.cell(v, BODY)] for k, v in pairs]
+        # No FONT command here, so only a Paragraph gives a long label the SMALL size.
+        cells = [
+            [
+                c.fitted(None) if isinstance(c, WrapCell) else c
+                for c in (self.cell(k), self.cell(v, BODY))
+            ]
+            for k, v in pairs
+        ]
         rows = []
         for i in range(0, len(cells), 2):
             left = cells[i]
@@ -225,6 +315,30 @@ class DocumentRenderer:
 
     # -- output ------------------------------------------------------------------------------
 
+    def _keep_headings_with_tables(self, flowables: list[Flowable]) -> list[Flowable]:
+        """A heading followed by a grid table: a page break before the heading when the heading
+        and the table's first row do not fit, instead of `keepWithNext`.
+
+        `keepWithNext` groups the heading and the whole table in a KeepTogether, which lays the
+        table out once more to measure it (a second layout of the longest flowable) and moves a
+        table longer than the rest of the page to the next page even when most of it would fit.
+        """
+        out: list[Flowable] = []
+        page_height = self.pagesize[1]
+        for flowable, following in zip(flowables, [*flowables[1:], None], strict=True):
+            if (
+                isinstance(flowable, Paragraph)
+                and flowable.getKeepWithNext()
+                and isinstance(following, GridTable)
+                and following.lead is not None
+            ):
+                flowable.keepWithNext = 0
+                _, heading = flowable.wrap(self.content_width, page_height)
+                _, lead = following.lead.wrap(self.content_width, page_height)
+                out.append(CondPageBreak(flowable.getSpaceBefore() + heading + lead))
+            out.append(flowable)
+        return out
+
     def render(self) -> bytes:
         """The PDF as bytes."""
         self._notes = []
@@ -236,6 +350,7 @@ class DocumentRenderer:
                 flowables.append(Paragraph(f"<b>{number}. {escape(label)}</b>", SMALL))
                 flowables.append(Paragraph(escape(text), BODY))
                 flowables.append(Spacer(1, 3))
+        flowables = self._keep_headings_with_tables(flowables)
         buffer = BytesIO()
         doc = SimpleDocTemplate(
             buffer,

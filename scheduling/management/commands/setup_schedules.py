@@ -20,6 +20,7 @@ SCHEDULES: tuple[tuple[str, str], ...] = (
     ("nightly no-shows", "scheduling.tasks.mark_overdue_no_shows"),
     ("evening run sheets", "charting.tasks.store_evening_run_sheets"),
     ("REMS monitoring forms due", "charting.tasks.send_monitoring_digests"),
+    ("calendar feed expiry", "scheduling.tasks.expire_cancelled_feed_entries"),
 )
 
 
