@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "simple_history",
     "django_q",
+    # ninja's own static files: the API docs page loads Swagger UI from here, not from a CDN,
+    # so it works on a clinic network without internet access.
+    "ninja",
     "clinic",
     "protocols",
     "scheduling",
