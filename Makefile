@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv browser-deps run test test-sqlite test-postgres lint fmt bench bench-postgres clean
+.PHONY: help setup venv browser-deps run test test-sqlite test-postgres typecheck lint fmt bench bench-postgres clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -55,8 +55,10 @@ run: venv ## Migrate a SQLite database, load protocols and the demo clinic, star
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) exec $(PY) scripts/run_dev.py
 
-test: venv browser-deps ## Lint, then the whole suite on SQLite and on a throwaway PostgreSQL 15
+test: venv browser-deps ## Lint and type-check, then the whole suite on SQLite and on a throwaway PostgreSQL 15
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -65,6 +67,14 @@ test-sqlite: venv ## The suite on SQLite (PostgreSQL-only tests are deselected h
 
 test-postgres: venv ## The whole suite on a throwaway PostgreSQL 15 started for the run
 	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh $(PY) scripts/run_pytest.py
+
+# The pure cores take plain data and are held to --strict; everything else to the project config.
+PURE_MODULES := protocols/engine.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \
+	clinic/calendar.py scheduling/placement.py charting/scoring.py charting/spec.py
+
+typecheck: venv ## mypy with django-stubs over the whole project; --strict on the pure modules
+	ALLOW_INSECURE_KEY=1 $(VENV)/bin/mypy
+	ALLOW_INSECURE_KEY=1 $(VENV)/bin/mypy --strict $(PURE_MODULES)
 
 lint: venv ## ruff check and format check
 	$(VENV)/bin/ruff check .

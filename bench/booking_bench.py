@@ -52,8 +52,9 @@ from django.test.utils import (  # noqa: E402
 
 from clinic.models import OpeningHours, Patient, Resource, Site  # noqa: E402
 from protocols.models import Protocol  # noqa: E402
-from scheduling import services  # noqa: E402
+from scheduling.enrolment import course_enrol  # noqa: E402
 from scheduling.models import Course, ResourceHold, Session  # noqa: E402
+from scheduling.session_reschedule import session_reschedule  # noqa: E402
 
 ZONE_NAME = "America/New_York"
 YEAR_START = dt.date(2026, 1, 5)  # a Monday
@@ -282,7 +283,7 @@ def main() -> None:
                     family_name="Patient",
                     date_of_birth=dt.date(1980, 1, 1),
                 )
-                course = services.course_enrol(
+                course = course_enrol(
                     patient=person.pk,
                     protocol="tms",
                     site=site.pk,
@@ -310,7 +311,7 @@ def main() -> None:
         target = local(middle, 8 * 60 + 40)
 
         def reschedule() -> None:
-            services.session_reschedule(session_id=hold.session_id, to=target, by=user, now=NOW)
+            session_reschedule(session_id=hold.session_id, to=target, by=user, now=NOW)
 
         ms, queries = median_ms(rolled_back(reschedule), args.repeat)
         rows.append(("reschedule one session", ms, queries))

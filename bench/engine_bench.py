@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 import holidays  # noqa: E402
 from dateutil import rrule  # noqa: E402
 
-from protocols.calendar import SiteCalendar  # noqa: E402
+from clinic.calendar import SiteCalendar  # noqa: E402
 from protocols.engine import plan_course  # noqa: E402
 from protocols.spec import ProtocolSpec, parse_spec  # noqa: E402
 

@@ -8,7 +8,8 @@ from typing import Any
 from django.db import transaction
 
 from charting.models import Alert
-from charting.service_support import _now, _save
+from charting.recording import save_with_history
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
@@ -19,7 +20,7 @@ def alert_acknowledge(
 ) -> Alert:
     """A clinician acknowledges an alert; a safety alert needs a note of what was done."""
     require_role(by, ROLE_CLINICIAN, action="acknowledge alerts")
-    now = _now(now)
+    now = resolve_now(now)
     note = (note or "").strip()
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
@@ -32,4 +33,4 @@ def alert_acknowledge(
         alert.acknowledged_by = by
         alert.acknowledged_at = now
         alert.note = note
-        return _save(alert, by)
+        return save_with_history(alert, by)

@@ -10,10 +10,68 @@ from typing import Any
 from django.db import transaction
 
 from charting.models import FormTemplate, ObservationRecord, ScreeningResponse
-from charting.spec import TemplateError, parse_template
+from charting.spec import TemplateError, TemplateSpec, parse_template
 from clinic.errors import Conflict, InvalidInput
+from protocols.models import Protocol
+from protocols.spec import ProtocolSpec
+from protocols.spec_checks import SpecProblem
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+OBSERVATION_WINDOW_MISMATCH = "observation_window_mismatch"
+
+
+def observation_window_problem(
+    *, template: TemplateSpec, protocol_name: str, spec: ProtocolSpec
+) -> str | None:
+    """Why an observation form and a protocol that uses it disagree, or None.
+
+    The form's `minimum_observation_minutes` (from the dose or procedure) is when discharge may
+    be signed at the earliest; the protocol's `timing.observation_minutes` is how long the
+    patient's chair or bay is held after the procedure. A minimum longer than the hold would
+    book the chair for someone else while the patient may not yet leave (esketamine: at least
+    2 hours, CLINICAL.md section 3).
+    """
+    window = spec.timing.observation_minutes
+    if template.minimum_observation_minutes <= window:
+        return None
+    return (
+        f"{template.slug} v{template.version} requires at least "
+        f"{template.minimum_observation_minutes} min of observation, but {protocol_name} holds "
+        f"the patient's place for only {window} min after the procedure "
+        "(timing.observation_minutes)"
+    )
+
+
+def protocol_observation_window_problems(spec: ProtocolSpec) -> list[SpecProblem]:
+    """Registered with protocols' spec checks (ChartingConfig.ready): a protocol spec loaded or
+    saved must fit the current version of the observation form it names."""
+    slug = spec.forms.observation
+    if slug is None:
+        return []
+    row = FormTemplate.objects.filter(slug=slug).order_by("-version").first()
+    if row is None:
+        return []  # not loaded yet: checked when the template is (template_save)
+    problem = observation_window_problem(
+        template=row.parsed, protocol_name="the protocol", spec=spec
+    )
+    return [SpecProblem(OBSERVATION_WINDOW_MISMATCH, problem)] if problem else []
+
+
+def _check_protocols_using(template: TemplateSpec) -> None:
+    if template.kind != "observation":
+        return
+    problems = []
+    for protocol in Protocol.objects.exclude(status=Protocol.Status.RETIRED):
+        spec = protocol.parsed
+        if spec.forms.observation != template.slug:
+            continue
+        problem = observation_window_problem(
+            template=template, protocol_name=str(protocol), spec=spec
+        )
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise InvalidInput("; ".join(problems), code=OBSERVATION_WINDOW_MISMATCH)
 
 
 def template_save(*, data: dict[str, Any], builtin: bool = False) -> tuple[FormTemplate, str]:
@@ -25,6 +83,7 @@ def template_save(*, data: dict[str, Any], builtin: bool = False) -> tuple[FormT
         spec = parse_template(data)
     except TemplateError as exc:
         raise InvalidInput(str(exc), code="invalid_template") from None
+    _check_protocols_using(spec)
     with transaction.atomic():
         row = (
             FormTemplate.objects.select_for_update()

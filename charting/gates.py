@@ -1,7 +1,10 @@
-"""What charting requires before a session may move on (screenings, observation sign-off).
+"""What charting requires before a session may move on (screenings, observation sign-off),
+and what it does after a session started or completed.
 
-Scheduling calls these from its session transition services. Each check raises a
-clinic.errors.Conflict (409) naming what is missing, or returns None:
+`ChartingGates` is registered with scheduling's lifecycle (scheduling/lifecycle_gates.py) in
+`ChartingConfig.ready()`, so scheduling's session services run these checks without importing
+charting. Each check raises a clinic.errors.Conflict (409) naming what is missing, or returns
+None:
 
 * check_in_allowed: the course screening (when the protocol has one) is complete and not
   blocked by an uncleared hard stop or unreviewed item. Checked at every check-in, so a course
@@ -15,12 +18,19 @@ screening_needs_review, observation_not_signed.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
+
+from charting.models import ObservationRecord, ScreeningResponse
+from charting.monitoring_forms import monitoring_form_queue
+from charting.observations import observation_open
 from clinic.errors import Conflict
+from scheduling.models import Session
 
 
-def _forms(session: Any) -> Any:
+def _forms(session: Session) -> Any:
     return session.course.protocol.parsed.forms
 
 
@@ -41,9 +51,7 @@ def _check(screening: Any, what: str) -> None:
         )
 
 
-def _course_screening(session: Any) -> None:
-    from charting.models import ScreeningResponse
-
+def _course_screening(session: Session) -> None:
     slug = _forms(session).course_screening
     if slug is None:
         return
@@ -59,15 +67,13 @@ def _course_screening(session: Any) -> None:
     _check(screening, f"course screening ({slug})")
 
 
-def check_in_allowed(session: Any) -> None:
+def check_in_allowed(session: Session) -> None:
     """Before check-in: the course-level screening must be complete and cleared."""
     _course_screening(session)
 
 
-def start_allowed(session: Any) -> None:
+def start_allowed(session: Session) -> None:
     """Before start: the per-session screening must be complete with no uncleared hard stop."""
-    from charting.models import ScreeningResponse
-
     _course_screening(session)
     slug = _forms(session).session_screening
     if slug is None:
@@ -81,10 +87,8 @@ def start_allowed(session: Any) -> None:
     _check(screening, f"session screening ({slug})")
 
 
-def complete_allowed(session: Any) -> None:
+def complete_allowed(session: Session) -> None:
     """Before completion: the observation record must be signed (when the protocol has one)."""
-    from charting.models import ObservationRecord
-
     slug = _forms(session).observation
     if slug is None:
         return
@@ -96,15 +100,22 @@ def complete_allowed(session: Any) -> None:
         )
 
 
-def on_session_started(session: Any, *, by: Any, now: Any) -> None:
-    """After start: open the observation record with its checkpoints."""
-    from charting.services import observation_open
+class ChartingGates:
+    """Charting's part of the session lifecycle (scheduling.lifecycle_gates.SessionGates)."""
 
-    observation_open(session=session, by=by, now=now)
+    def before_check_in(self, session: Session) -> None:
+        check_in_allowed(session)
 
+    def before_start(self, session: Session) -> None:
+        start_allowed(session)
 
-def on_session_completed(session: Any, *, by: Any, now: Any) -> None:
-    """After completion: queue the esketamine REMS monitoring form (outpatient sessions)."""
-    from charting.services import monitoring_form_queue
+    def before_complete(self, session: Session) -> None:
+        complete_allowed(session)
 
-    monitoring_form_queue(session=session, by=by, now=now)
+    def after_start(self, session: Session, *, by: User | None, now: dt.datetime) -> None:
+        """Open the observation record with its checkpoints."""
+        observation_open(session=session, by=by, now=now)
+
+    def after_complete(self, session: Session, *, by: User | None, now: dt.datetime) -> None:
+        """Queue the esketamine REMS monitoring form (outpatient sessions)."""
+        monitoring_form_queue(session=session, by=by, now=now)

@@ -9,8 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from charting.models import MonitoringFormItem, ObservationRecord, ScreeningResponse
-from charting.service_support import CHARTING_ROLES, CLOCK_SKEW, _current_entries, _now, _save
+from charting.recording import CHARTING_ROLES, CLOCK_SKEW, current_entries, save_with_history
 from charting.spec import TemplateSpec
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from scheduling.models import Session
@@ -34,7 +35,7 @@ def _report_prefill(spec: TemplateSpec, record: ObservationRecord) -> list[dict[
     param_values = params.values if params is not None else {}
     screening = ScreeningResponse.objects.filter(session=session, level="session").first()
     answers = screening.answers if screening else {}
-    current = _current_entries(record)
+    current = current_entries(record)
     end = record.signed_at
     computed = {
         "minutes_first_device_to_end": (
@@ -82,7 +83,7 @@ def monitoring_form_queue(
 ) -> MonitoringFormItem | None:
     """Queue the REMS monitoring form of a completed outpatient esketamine session, due
     `report_due_days` (7) calendar days after the session's local date (CLINICAL.md §3)."""
-    now = _now(now)
+    now = resolve_now(now)
     record = ObservationRecord.objects.filter(session=session).select_related("template").first()
     if record is None or not record.template.parsed.report:
         return None
@@ -95,7 +96,7 @@ def monitoring_form_queue(
         if existing is not None:
             return existing
         local_day = session.start.astimezone(session.site.zone).date()
-        return _save(
+        return save_with_history(
             MonitoringFormItem(
                 session=session,
                 course_id=session.course_id,
@@ -110,12 +111,12 @@ def monitoring_form_queue(
         )
 
 
-def _refresh_monitoring_form(record: ObservationRecord, by: Any) -> None:
+def monitoring_form_refresh(record: ObservationRecord, by: Any) -> None:
     # An amendment after completion must reach a form that has not been submitted yet.
     item = MonitoringFormItem.objects.filter(session=record.session, status="open").first()
     if item is not None:
         item.prefill = _report_prefill(record.template.parsed, record)
-        _save(item, by)
+        save_with_history(item, by)
 
 
 def monitoring_form_submit(
@@ -129,7 +130,7 @@ def monitoring_form_submit(
 ) -> MonitoringFormItem:
     """Mark a monitoring form submitted to the REMS (who, when, how)."""
     require_role(by, *CHARTING_ROLES, action="submit monitoring forms")
-    now = _now(now)
+    now = resolve_now(now)
     if how not in MonitoringFormItem.Method.values:
         raise InvalidInput(
             f"how: must be one of {', '.join(MonitoringFormItem.Method.values)}.",
@@ -147,4 +148,4 @@ def monitoring_form_submit(
         item.submitted_at = when
         item.submitted_how = how
         item.reference = reference.strip()[:100]
-        return _save(item, by)
+        return save_with_history(item, by)

@@ -17,17 +17,17 @@ from charting.models import (
     ObservationEntry,
     ObservationRecord,
 )
-from charting.monitoring_forms import _refresh_monitoring_form
-from charting.service_support import (
+from charting.monitoring_forms import monitoring_form_refresh
+from charting.recording import (
     CHARTING_ROLES,
     CLOCK_SKEW,
-    _current_entries,
-    _invalid,
-    _local,
-    _now,
-    _save,
+    current_entries,
+    invalid_answers,
+    local_text,
+    save_with_history,
 )
 from charting.spec import AnswersInvalid, clean_answers, flags_for
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from scheduling.models import Session
@@ -40,7 +40,7 @@ def observation_open(
 
     Checkpoints are due from the session's start until the dose/procedure time is recorded.
     """
-    now = _now(now)
+    now = resolve_now(now)
     slug = session.course.protocol.parsed.forms.observation
     if slug is None:
         return None
@@ -53,7 +53,7 @@ def observation_open(
         if spec.kind != "observation":
             raise Conflict(f"{slug} is not an observation form.", code="wrong_template_kind")
         anchor = session.started_at or now
-        record = _save(
+        record = save_with_history(
             ObservationRecord(
                 session=session,
                 template=template,
@@ -66,7 +66,7 @@ def observation_open(
             by,
         )
         for position, cp in enumerate(spec.checkpoints):
-            _save(
+            save_with_history(
                 ObservationCheckpoint(
                     record=record,
                     key=cp.key,
@@ -88,23 +88,23 @@ def _locked_open_record(record: ObservationRecord) -> ObservationRecord:
     record = ObservationRecord.objects.select_for_update().get(pk=record.pk)
     if record.status == ObservationRecord.Status.SIGNED:
         raise Conflict(
-            f"The record was signed at {_local(record.signed_at, record.site)}; corrections are "
-            "amendments with a reason.",
+            f"The record was signed at {local_text(record.signed_at, record.site)}; corrections "
+            "are amendments with a reason.",
             code="record_signed",
         )
     return record
 
 
-def _set_anchor(record: ObservationRecord, at: dt.datetime, by: Any) -> None:
+def set_anchor(record: ObservationRecord, at: dt.datetime, by: Any) -> None:
     record.anchor_at = at
     record.anchor_recorded = True
-    _save(record, by)
+    save_with_history(record, by)
     for cp in record.checkpoints.all():
         cp.due_at = at + dt.timedelta(minutes=cp.offset_minutes)
-        _save(cp, by)
+        save_with_history(cp, by)
 
 
-def _check_anchor(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:
+def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:
     # The anchor decides when discharge may be signed: a dose time far in the past would let
     # the minimum observation time be skipped, one in the future would block sign-out.
     if at > now + CLOCK_SKEW:
@@ -117,8 +117,8 @@ def _check_anchor(at: dt.datetime, session: Session, now: dt.datetime, name: str
         # shorten the observation window on paper only.
         site = session.site
         raise InvalidInput(
-            f"{name}: the dose/procedure time {_local(at, site)} is before the patient was "
-            f"checked in at {_local(checked_in, site)}.",
+            f"{name}: the dose/procedure time {local_text(at, site)} is before the patient was "
+            f"checked in at {local_text(checked_in, site)}.",
             code="time_before_check_in",
         )
     if at < session.start - dt.timedelta(hours=12):
@@ -133,11 +133,11 @@ def observation_set_anchor(
 ) -> ObservationRecord:
     """Record the actual dose/procedure time; checkpoint due times follow it."""
     require_role(by, *CHARTING_ROLES, action="record observations")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         record = _locked_open_record(record)
-        _check_anchor(at, record.session, now, "at")
-        _set_anchor(record, at, by)
+        check_anchor_time(at, record.session, now, "at")
+        set_anchor(record, at, by)
         return record
 
 
@@ -150,7 +150,7 @@ def _raise_alerts(
 ) -> None:
     session = record.session
     for message in messages:
-        _save(
+        save_with_history(
             Alert(
                 kind=Alert.Kind.OUT_OF_RANGE,
                 site_id=record.site_id,
@@ -179,7 +179,7 @@ def observation_record_values(
     accepted and raise alerts on the record and the session; impossible values are refused and
     nothing is saved."""
     require_role(by, *CHARTING_ROLES, action="record observations")
-    now = _now(now)
+    now = resolve_now(now)
     if taken_at > now + CLOCK_SKEW:
         raise InvalidInput("taken_at: cannot be in the future.", code="time_in_future")
     with transaction.atomic():
@@ -195,14 +195,14 @@ def observation_record_values(
         try:
             clean = clean_answers(cp_spec.fields, values, require_all=False)
         except AnswersInvalid as exc:
-            raise _invalid(exc) from None
+            raise invalid_answers(exc) from None
         cp_row = record.checkpoints.get(key=checkpoint)
         entries = []
         for field in cp_spec.fields:
             if field.key not in clean:
                 continue
             messages = [f.message for f in flags_for(field, clean[field.key])]
-            entry = _save(
+            entry = save_with_history(
                 ObservationEntry(
                     record=record,
                     checkpoint=cp_row,
@@ -223,7 +223,7 @@ def observation_record_values(
 def observation_missing(record: ObservationRecord) -> dict[str, list[str]]:
     """Required fields with no value, per required checkpoint key (in form order)."""
     spec = record.template.parsed
-    current = _current_entries(record)
+    current = current_entries(record)
     missing: dict[str, list[str]] = {}
     for cp in spec.checkpoints:
         if not cp.required:
@@ -240,7 +240,7 @@ def observation_sign(
     """Sign the patient out. Refused before the minimum observation time (counted from the
     recorded dose/procedure time) and while a required checkpoint value is missing."""
     require_role(by, *CHARTING_ROLES, action="sign observation records")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         record = _locked_open_record(record)
         spec = record.template.parsed
@@ -253,9 +253,9 @@ def observation_sign(
         earliest = record.anchor_at + dt.timedelta(minutes=spec.minimum_observation_minutes)
         if now < earliest:
             raise Conflict(
-                f"Discharge cannot be signed before {_local(earliest, site)}: "
+                f"Discharge cannot be signed before {local_text(earliest, site)}: "
                 f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
-                f"{_local(record.anchor_at, site)} (now {_local(now, site)}).",
+                f"{local_text(record.anchor_at, site)} (now {local_text(now, site)}).",
                 code="too_early_to_sign",
                 earliest=earliest.isoformat(),
             )
@@ -274,7 +274,7 @@ def observation_sign(
         # the minimum observation time (e.g. 30 minutes into a 2-hour esketamine window) would
         # let the sign-out rest on values from while the patient was still being monitored.
         early: dict[str, list[str]] = {}
-        for (cp_key, field_key), entry in _current_entries(record).items():
+        for (cp_key, field_key), entry in current_entries(record).items():
             cp = spec.checkpoint(cp_key)
             if cp is not None and cp.discharge and entry.taken_at < earliest:
                 early.setdefault(cp_key, []).append(field_key)
@@ -282,7 +282,7 @@ def observation_sign(
             listed = "; ".join(f"{key}: {', '.join(fields)}" for key, fields in early.items())
             raise Conflict(
                 "Discharge values must be taken at or after "
-                f"{_local(earliest, site)}, the end of the minimum observation time; "
+                f"{local_text(earliest, site)}, the end of the minimum observation time; "
                 f"record them again ({listed}).",
                 code="discharge_values_too_early",
                 early=early,
@@ -290,7 +290,7 @@ def observation_sign(
         record.status = ObservationRecord.Status.SIGNED
         record.signed_by = by
         record.signed_at = now
-        return _save(record, by)
+        return save_with_history(record, by)
 
 
 def observation_amend(
@@ -309,7 +309,7 @@ def observation_amend(
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise InvalidInput("reason: say why the value is corrected.", code="reason_required")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         record = ObservationRecord.objects.select_for_update().get(pk=record.pk)
         if record.status != ObservationRecord.Status.SIGNED:
@@ -327,15 +327,15 @@ def observation_amend(
         try:
             clean = clean_answers(cp_spec.fields, {field: value}, require_all=False)
         except AnswersInvalid as exc:
-            raise _invalid(exc) from None
-        original = _current_entries(record).get((checkpoint, field))
+            raise invalid_answers(exc) from None
+        original = current_entries(record).get((checkpoint, field))
         if original is None:
             raise Conflict(
                 f"{checkpoint}.{field} has no recorded value to amend.", code="nothing_to_amend"
             )
         field_spec = next(f for f in cp_spec.fields if f.key == field)
         messages = [f.message for f in flags_for(field_spec, clean[field])]
-        replacement = _save(
+        replacement = save_with_history(
             ObservationEntry(
                 record=record,
                 checkpoint=original.checkpoint,
@@ -350,9 +350,9 @@ def observation_amend(
             by,
         )
         original.superseded_by = replacement
-        _save(original, by)
+        save_with_history(original, by)
         _raise_alerts(record, replacement, messages, now, by)
-        amendment = _save(
+        amendment = save_with_history(
             Amendment(
                 record=record,
                 original=original,
@@ -363,5 +363,5 @@ def observation_amend(
             ),
             by,
         )
-        _refresh_monitoring_form(record, by)
+        monitoring_form_refresh(record, by)
         return amendment

@@ -10,7 +10,8 @@ from django.db import transaction
 
 from charting import scoring
 from charting.models import Alert, ScaleAdministration
-from charting.service_support import CHARTING_ROLES, CLOCK_SKEW, _now, _save
+from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
+from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
@@ -36,7 +37,7 @@ def scale_record(
         require_role(by, ROLE_CLINICIAN, action=f"rate {definition.name.upper()}")
     else:
         require_role(by, *CHARTING_ROLES, action="record rating scales")
-    now = _now(now)
+    now = resolve_now(now)
     if administered_at > now + CLOCK_SKEW:
         raise InvalidInput("administered_at: cannot be in the future.", code="time_in_future")
     if not isinstance(items, dict):
@@ -48,7 +49,7 @@ def scale_record(
     if session is not None and session.course_id != course.pk:
         raise InvalidInput("session: belongs to another course.", code="session_not_in_course")
     with transaction.atomic():
-        row = _save(
+        row = save_with_history(
             ScaleAdministration(
                 course=course,
                 session=session,
@@ -67,7 +68,7 @@ def scale_record(
         )
         if result.safety_positive:
             answer = definition.answer_labels[result.items[definition.safety_item or ""]]
-            _save(
+            save_with_history(
                 Alert(
                     kind=Alert.Kind.SAFETY,
                     site_id=course.site_id,

@@ -10,8 +10,9 @@ from django.db import IntegrityError, transaction
 
 from charting.form_templates import template_current
 from charting.models import FormTemplate, ScreeningResponse
-from charting.service_support import CHARTING_ROLES, _invalid, _now, _save
+from charting.recording import CHARTING_ROLES, invalid_answers, save_with_history
 from charting.spec import AnswersInvalid, clean_answers, flags_for
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
@@ -34,7 +35,7 @@ def _screen(
     try:
         clean = clean_answers(spec.fields, answers, require_all=True)
     except AnswersInvalid as exc:
-        raise _invalid(exc) from None
+        raise invalid_answers(exc) from None
     hard: list[dict[str, str]] = []
     review: list[dict[str, str]] = []
     for field in spec.fields:
@@ -57,7 +58,7 @@ def _screen(
     )
     try:
         with transaction.atomic():
-            _save(response, by)
+            save_with_history(response, by)
     except IntegrityError:
         raise Conflict(
             "This screening has already been completed.", code="screening_exists"
@@ -70,7 +71,7 @@ def course_screening_submit(
 ) -> ScreeningResponse:
     """Complete the course-level screen (once per course, before the first check-in)."""
     require_role(by, *CHARTING_ROLES, action="complete screenings")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         # Serialise submissions for one course (two nurses on two tablets).
         course = Course.objects.select_for_update().select_related("protocol").get(pk=course.pk)
@@ -99,7 +100,7 @@ def session_screening_submit(
 ) -> ScreeningResponse:
     """Complete the per-session screen (before the session starts)."""
     require_role(by, *CHARTING_ROLES, action="complete screenings")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         session = (
             Session.objects.select_for_update()
@@ -137,7 +138,7 @@ def screening_override(
     reason = (reason or "").strip()
     if len(reason) < 3:
         raise InvalidInput("reason: say why the hard stop is overridden.", code="reason_required")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
         if not screening.hard_stops:
@@ -149,7 +150,7 @@ def screening_override(
         screening.override_by = by
         screening.override_at = now
         screening.override_reason = reason
-        return _save(screening, by)
+        return save_with_history(screening, by)
 
 
 def screening_review(
@@ -157,7 +158,7 @@ def screening_review(
 ) -> ScreeningResponse:
     """A clinician reviews a screening's flagged items (not hard stops: those need override)."""
     require_role(by, ROLE_CLINICIAN, action="review screenings")
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
         if screening.hard_stops and screening.override_at is None:
@@ -172,4 +173,4 @@ def screening_review(
         screening.reviewed_by = by
         screening.reviewed_at = now
         screening.review_note = (note or "").strip()
-        return _save(screening, by)
+        return save_with_history(screening, by)

@@ -9,8 +9,9 @@ from django.db import transaction
 
 from charting import parameters as params_mod
 from charting.models import Alert, ObservationRecord, TreatmentParameters
-from charting.observations import _check_anchor, _set_anchor
-from charting.service_support import CHARTING_ROLES, _now, _save
+from charting.observations import check_anchor_time, set_anchor
+from charting.recording import CHARTING_ROLES, save_with_history
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
@@ -25,7 +26,7 @@ def parameters_record(
     TMS and ECT: clinicians. Esketamine: nurses or clinicians (dose administration). A recorded
     esketamine first-device time or ECT stimulus time becomes the observation anchor.
     """
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         session = (
             Session.objects.select_for_update().select_related("course", "site").get(pk=session.pk)
@@ -51,7 +52,7 @@ def parameters_record(
         anchor = params_mod.anchor_time(parsed)
         if anchor is not None:
             name = "first_device_at" if modality == "esketamine" else "stimulus_at"
-            _check_anchor(anchor, session, now, f"values.{name}")
+            check_anchor_time(anchor, session, now, f"values.{name}")
         row = TreatmentParameters.objects.filter(session=session).first()
         old_flags = set(row.flags) if row else set()
         if row is None:
@@ -60,10 +61,10 @@ def parameters_record(
         row.flags = flags
         row.recorded_by = by
         row.recorded_at = now
-        _save(row, by)
+        save_with_history(row, by)
         for message in flags:
             if message not in old_flags:
-                _save(
+                save_with_history(
                     Alert(
                         kind=Alert.Kind.PARAMETER,
                         site_id=session.site_id,
@@ -77,5 +78,5 @@ def parameters_record(
                 )
         record = ObservationRecord.objects.filter(session=session).first()
         if anchor is not None and record is not None and record.status == "open":
-            _set_anchor(record, anchor, by)
+            set_anchor(record, anchor, by)
         return row

@@ -88,29 +88,6 @@ class SiteAdmin(BoundedIdsAdminMixin, admin.ModelAdmin):
     filter_horizontal = ("staff",)
     inlines = (OpeningHoursInline, ClosureInline, ResourceInline)
 
-    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        if formset.model is not Closure:
-            return
-        # A closure added here only records the day: booked sessions are not moved silently
-        # (moving clinical appointments is the scheduler's decision). Say so, and how.
-        from scheduling.availability import local_day_bounds
-        from scheduling.models import Session
-
-        site = form.instance
-        for closure in formset.new_objects + [obj for obj, _ in formset.changed_objects]:
-            lo, hi = local_day_bounds(closure.date, site.zone)
-            booked = Session.objects.filter(
-                site=site, active=True, start__gte=lo, start__lt=hi
-            ).count()
-            if booked:
-                messages.warning(
-                    request,
-                    f"{booked} session(s) are still booked on {closure.date:%Y-%m-%d}, now "
-                    f"closed. Re-plan them with POST /api/v1/sites/{site.pk}/closures "
-                    '{"date": ..., "reason": ..., "replan": true} or reschedule them one by one.',
-                )
-
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):

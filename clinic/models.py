@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 
 # Staff roles are Django groups so admins manage them in the admin like any permission set.
 ROLE_SCHEDULER = "scheduler"

@@ -42,6 +42,11 @@ def user_site_ids(user: Any) -> frozenset[int] | None:
     return cached
 
 
+def can_see_site(user: Any, site_id: int) -> bool:
+    allowed = user_site_ids(user)
+    return allowed is None or site_id in allowed
+
+
 def require_site(user: Any, site_id: int) -> None:
     """Raise NotFound for a site the user does not belong to.
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from clinic.errors import NotFound
-from clinic.models import Patient, Site
-from clinic.permissions import filter_sites, require_site
+from clinic.models import ApiToken, Patient, Site
+from clinic.permissions import filter_sites, require_site, user_site_ids
 
 MAX_QUERY_LENGTH = 100
 
@@ -47,3 +47,23 @@ def patient_get(*, user: Any, patient_id: int) -> Patient:
     if patient is None:
         raise NotFound(f"No patient {patient_id}.", code="patient_not_found")
     return patient
+
+
+def site_list_for_user(*, user: Any) -> QuerySet[Site]:
+    """The sites the user works at (every site for a superuser), by name."""
+    site_ids = user_site_ids(user)
+    sites = Site.objects.all() if site_ids is None else Site.objects.filter(id__in=site_ids)
+    return sites.order_by("name")
+
+
+def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+    """The user's own API tokens, revoked ones included (the rows never hold the token)."""
+    return ApiToken.objects.filter(user=user)
+
+
+def api_token_get(*, user: Any, token_id: int) -> ApiToken:
+    """One of the user's own API tokens; 404 `token_not_found` for anyone else's."""
+    row = ApiToken.objects.filter(user=user, id=token_id).first()
+    if row is None:
+        raise NotFound("You have no API token with this id.", code="token_not_found")
+    return row

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from clinic.api import api
-from clinic.http_errors import api_not_found
+from clinic.api.http_errors import api_not_found
+from clinic.root_api import api
 from scheduling import views as scheduling_views
 
 # Every staff member (not only admins) logs in here for a session that the API accepts; the
@@ -30,4 +30,4 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
-handler500 = "clinic.http_errors.server_error"
+handler500 = "clinic.api.http_errors.server_error"

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
@@ -62,18 +62,11 @@ class ProtocolAdmin(admin.ModelAdmin):
     # --- Queryset and columns ---
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Protocol]:
-        courses = Protocol._meta.get_field("courses").related_model
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("created_by")
-            .annotate(is_in_use=Exists(courses.objects.filter(protocol=OuterRef("pk"))))
-        )
+        return super().get_queryset(request).select_related("created_by")
 
-    @admin.display(boolean=True, description="in use", ordering="is_in_use")
+    @admin.display(boolean=True, description="in use", ordering="first_used_at")
     def in_use(self, obj: Protocol) -> bool:
-        annotated = getattr(obj, "is_in_use", None)
-        return obj.in_use if annotated is None else bool(annotated)
+        return obj.in_use
 
     @admin.display(description="spec")
     def spec_readonly(self, obj: Protocol) -> str:

@@ -41,8 +41,9 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from protocols.calendar import SiteCalendar
-from protocols.spec import WEEKDAY_INDEX, Phase, ProtocolSpec
+from clinic.calendar import SiteCalendar
+from protocols.spacing import SpacingRule, day_violation, weekday_mask
+from protocols.spec import Phase, ProtocolSpec
 
 UTC = dt.UTC
 # How far ahead the engine looks before declaring a course unplannable.
@@ -140,8 +141,8 @@ def plan_course(
     observation = dt.timedelta(minutes=timing.observation_minutes)
     zone = calendar.zone
     hours: list[tuple[int, int] | None] = [None] * 7
-    for weekday, (opens, closes) in calendar.hours.items():
-        hours[weekday] = (_minutes(opens), _minutes(closes))
+    for weekday, (open_at, close_at) in calendar.hours.items():
+        hours[weekday] = (_minutes(open_at), _minutes(close_at))
     closed = calendar.closed
     pref = _minutes(preferred)
 
@@ -183,7 +184,7 @@ def plan_course(
         max_gap = phase.max_days_between
         # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
         step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
-        allowed = _weekday_mask(phase)
+        allowed = weekday_mask(phase)
         longest_block_ok = _fits_somewhere(
             hours, allowed, min(per_day, total), gap_starts, duration
         )
@@ -194,8 +195,6 @@ def plan_course(
         skipped: list[tuple[dt.date, str]] = []
         quota_used = f"{per_week} a week already planned that week"
         while done < total:
-            if deadline is not None and day > deadline:
-                raise _max_gap_error(phase, number + 1, prev_day, deadline, skipped)
             if day > limit:
                 raise PlanningError(
                     "horizon",
@@ -208,13 +207,21 @@ def plan_course(
             monday = day.toordinal() - weekday
             if monday != week_key:
                 week_key, week_count = monday, 0
-            if week_count >= per_week:
-                # Quota for this ISO week is used up: jump to next Monday.
-                skipped.append((day, quota_used))
-                day = dt.date.fromordinal(monday + 7)
-                continue
-            if not allowed[weekday]:
-                day += _ONE_DAY
+            # The phase's spacing rules are protocols/spacing.py's; the engine only decides
+            # where to look next when a day breaks one.
+            violation = day_violation(
+                phase, day, prev_number=number, prev_day=prev_day, days_this_week=week_count
+            )
+            if violation is not None:
+                if violation.rule is SpacingRule.MAX_DAYS:
+                    assert deadline is not None
+                    raise _max_gap_error(phase, number + 1, prev_day, deadline, skipped)
+                if violation.rule is SpacingRule.WEEKLY_QUOTA:
+                    # Quota for this ISO week is used up: jump to next Monday.
+                    skipped.append((day, quota_used))
+                    day = dt.date.fromordinal(monday + 7)
+                else:
+                    day += _ONE_DAY
                 continue
             reason = closed.get(day)
             opening = hours[weekday]
@@ -367,13 +374,6 @@ def _place_on_dst_day(
     if first + length > closes:
         first = closes - length
     return first if first >= opens else None
-
-
-def _weekday_mask(phase: Phase) -> tuple[bool, ...]:
-    if phase.weekdays is None:
-        return (True,) * 7
-    wanted = {WEEKDAY_INDEX[d] for d in phase.weekdays}
-    return tuple(i in wanted for i in range(7))
 
 
 def _fits_somewhere(

@@ -29,6 +29,9 @@ class Protocol(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Set (once) by the booking service when a course first uses this version: from then on the
+    # version is immutable. Kept here so protocols never has to look at courses.
+    first_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["slug", "-version"]
@@ -50,4 +53,4 @@ class Protocol(models.Model):
 
     @property
     def in_use(self) -> bool:
-        return self.courses.exists()
+        return self.first_used_at is not None

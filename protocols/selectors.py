@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from protocols.models import Protocol
-
-
-def _courses_model() -> type:
-    # Reached through the reverse relation so protocols does not import scheduling.
-    return Protocol._meta.get_field("courses").related_model
 
 
 def protocol_list(
@@ -22,7 +17,8 @@ def protocol_list(
     """Protocols filtered by modality/status, newest version first within each slug.
 
     Without `all_versions`, only the highest version per slug *among those matching the filters*
-    (so `status=active` gives each slug's latest active version). Each row carries `is_in_use`.
+    (so `status=active` gives each slug's latest active version). `in_use` is
+    Protocol.first_used_at, a column.
     """
     rows = Protocol.objects.all()
     if modality:
@@ -34,7 +30,4 @@ def protocol_list(
     if not all_versions:
         latest = rows.filter(slug=OuterRef("slug")).order_by("-version").values("version")[:1]
         rows = rows.filter(version=Subquery(latest))
-    courses = _courses_model()
-    return rows.annotate(
-        is_in_use=Exists(courses.objects.filter(protocol=OuterRef("pk")))
-    ).order_by("slug", "-version")
+    return rows.order_by("slug", "-version")

@@ -26,6 +26,7 @@ from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from protocols.models import Protocol
 from protocols.spec import ProtocolSpec, SpecError, parse_spec
+from protocols.spec_checks import spec_problems
 
 # Stable error codes (clients and tests rely on them).
 INVALID_SPEC = "invalid_spec"
@@ -39,11 +40,19 @@ _STATUSES = {s.value for s in Protocol.Status}
 def protocol_spec_validate(*, spec: Any, slug: str | None = None) -> ProtocolSpec:
     """Parse a raw spec or raise InvalidInput("invalid_spec") naming each problem by path,
     e.g. ``phases[1].sessions_per_day: must be at least 1``. With `slug`, also check that the
-    spec keeps the modality of the slug's existing versions ("modality_changed")."""
+    spec keeps the modality of the slug's existing versions ("modality_changed"). The checks
+    other apps registered (protocols/spec_checks.py) run too, each with its own code."""
     try:
         parsed = parse_spec(spec)
     except SpecError as exc:
         raise InvalidInput(str(exc), code=INVALID_SPEC, problems=exc.problems) from None
+    problems = spec_problems(parsed)
+    if problems:
+        raise InvalidInput(
+            "; ".join(p.message for p in problems),
+            code=problems[0].code,
+            problems=[p.message for p in problems],
+        )
     if slug is not None:
         existing = (
             Protocol.objects.filter(slug=slug)
@@ -226,7 +235,7 @@ def protocol_update(
             for field, value in (("name", name), ("indication", indication), ("spec", spec))
             if value is not None and value != getattr(row, field)
         }
-        if changes and row.courses.exists():
+        if changes and row.in_use:
             return protocol_create_version(
                 slug=row.slug,
                 name=changes.get("name", row.name),
@@ -254,6 +263,17 @@ def protocol_update(
         if fields:
             row.save(update_fields=fields)
         return row
+
+
+def protocol_mark_used(*, protocol: Protocol, now: dt.datetime) -> None:
+    """Record that a course uses this version (the booking service calls it in its transaction).
+
+    The conditional UPDATE also takes the row lock that `protocol_update` takes, so an edit in
+    place and the first enrolment on a version cannot interleave.
+    """
+    Protocol.objects.filter(pk=protocol.pk, first_used_at__isnull=True).update(first_used_at=now)
+    if protocol.first_used_at is None:
+        protocol.first_used_at = now
 
 
 # --- The built-in library (protocols/library/*.json) -------------------------------------------

@@ -160,6 +160,28 @@ class OutcomeSchedule(_Strict):
     end: bool = True
 
 
+class MissedSession(StrEnum):
+    """What happens to the rest of a course when a session is cancelled or missed."""
+
+    # TMS: add the session at the end of the course; never double up (CLINICAL.md section 1).
+    APPEND_MAKEUP = "append_makeup"
+    # ECT: the course continues; the next treatment is rescheduled by staff, and the spacing
+    # rules push later ones (keep the >=1 day gap, CLINICAL.md section 5).
+    KEEP_SPACING = "keep_spacing"
+    # Esketamine in induction: continue the current schedule (J&J missed-dose 2025).
+    CONTINUE = "continue"
+
+
+# The per-modality defaults for spec fields that older stored specs may not have. The built-in
+# library states each field explicitly; this table is the only place a modality implies a rule.
+MODALITY_DEFAULTS: dict[Modality, dict[str, Any]] = {
+    Modality.TMS: {"missed_session": MissedSession.APPEND_MAKEUP, "requires_rems": False},
+    Modality.ECT: {"missed_session": MissedSession.KEEP_SPACING, "requires_rems": False},
+    # Spravato REMS: only enrolled patients at certified sites (FDA REMS 386).
+    Modality.ESKETAMINE: {"missed_session": MissedSession.CONTINUE, "requires_rems": True},
+}
+
+
 class Source(_Strict):
     citation: Annotated[str, Field(min_length=1)]
     url: str = ""
@@ -173,6 +195,22 @@ class ProtocolSpec(_Strict):
     outcomes: list[OutcomeSchedule] = []
     sources: list[Source] = []
     notes: str = ""
+    missed_session: MissedSession = MissedSession.CONTINUE  # per modality: _modality_defaults
+    requires_rems: bool = Field(
+        False, description="Spravato REMS: patient enrolled and site certified before booking"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _modality_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            raw = data.get("modality")
+            try:
+                modality = Modality(raw if isinstance(raw, str) else "")
+            except ValueError:
+                return data  # the field's own validation names the problem
+            data = {**MODALITY_DEFAULTS[modality], **data}
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> ProtocolSpec:

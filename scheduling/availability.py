@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 
 UTC = dt.UTC
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, DomainError, InvalidInput, NotFound
 from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, Site
-from clinic.permissions import require_role
+from clinic.permissions import can_see_site, require_role
 from scheduling.availability import local_day_bounds
+from scheduling.booking_change import BookingRace
+from scheduling.change_results import Moved
 from scheduling.models import Session
-from scheduling.placing import _Race
-from scheduling.service_support import Moved, S, _now, _visible
-from scheduling.session_changes import _move
+from scheduling.session_reschedule import session_replan
+
+S = Session.Status
 
 
 @dataclass
@@ -38,7 +41,7 @@ def site_close_day(
     site: Site | int,
     date: dt.date,
     reason: str,
-    by: Any,
+    by: User,
     replan: bool = True,
     dry_run: bool = False,
     now: dt.datetime | None = None,
@@ -46,11 +49,11 @@ def site_close_day(
     """Close a site for a day. With `replan`, each scheduled session that day moves to the
     next valid day (pushing later ones as a reschedule would). `dry_run` reports the affected
     sessions and where they would go, and writes nothing."""
-    now = _now(now)
+    now = resolve_now(now)
     require_role(by, ROLE_SCHEDULER, ROLE_ADMIN, action="close a site day")
     site_id = site.pk if isinstance(site, Site) else site
     row = Site.objects.filter(pk=site_id).first()
-    if row is None or not _visible(by, site_id):
+    if row is None or not can_see_site(by, site_id):
         raise NotFound(f"No site {site_id}.", code="site_not_found")
     site = row
     if not (reason or "").strip():
@@ -85,7 +88,7 @@ def site_close_day(
                         continue
                     try:
                         with transaction.atomic():
-                            change = _move(
+                            change = session_replan(
                                 s,
                                 to=None,
                                 by=by,
@@ -95,7 +98,7 @@ def site_close_day(
                     except DomainError as exc:
                         result.problems.append(f"Session {s.pk} not moved: {exc.message}")
                         continue
-                    except _Race:
+                    except BookingRace:
                         result.problems.append(
                             f"Session {s.pk} not moved: its new time was just taken; retry."
                         )

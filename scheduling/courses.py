@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from simple_history.utils import bulk_update_with_history
 
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
-from clinic.permissions import require_role
+from clinic.permissions import can_see_site, require_role
+from scheduling.error_codes import ERR_INVALID_TRANSITION
 from scheduling.models import Course, ResourceHold, Session
-from scheduling.service_support import BOOKERS, ERR_INVALID_TRANSITION, S, _now, _visible
+from scheduling.roles import BOOKERS
+
+S = Session.Status
 
 
 @dataclass
@@ -21,19 +26,17 @@ class DiscontinueResult:
 
 
 def course_discontinue(
-    *, course_id: int, reason: str, by: Any, now: dt.datetime | None = None
+    *, course_id: int, reason: str, by: User, now: dt.datetime | None = None
 ) -> DiscontinueResult:
     """Stop a course: it becomes discontinued and every session not yet under way is cancelled
     (marked with the reason, never deleted) and frees its resources. Sessions already checked in
     or under way are left for the nurse to finish or cancel one by one."""
-    from simple_history.utils import bulk_update_with_history
-
-    now = _now(now)
+    now = resolve_now(now)
     if not (reason or "").strip():
         raise InvalidInput("Give a reason for discontinuing the course.", code="reason_required")
     reason = reason.strip()
     course = Course.objects.filter(pk=course_id).first()
-    if course is None or not _visible(by, course.site_id):
+    if course is None or not can_see_site(by, course.site_id):
         raise NotFound(f"No course {course_id}.", code="course_not_found")
     require_role(by, *BOOKERS, action="discontinue a course")
     with transaction.atomic():

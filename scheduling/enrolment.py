@@ -1,43 +1,37 @@
 """Enrolling a patient on a course: choose the protocol version, plan the course with the
-engine, place every session against the site's resources and the patient's other
-bookings, and book them all or nothing.
-
-Double booking is prevented twice: in the service (checks inside the transaction; on SQLite the
-write lock is taken at BEGIN because settings use transaction_mode IMMEDIATE, so two bookings
-cannot interleave) and, on PostgreSQL, by exclusion constraints (migration 0002) that reject a
-concurrent transaction's overlapping hold; that IntegrityError becomes 409 "slot_taken".
+engine, place every session against the site's resources and the patient's other bookings,
+and book them all or nothing (one booking change: scheduling/booking_change.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Q
 
+from clinic.calendar import SiteCalendar
+from clinic.clock import minute_of_day, resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN, Patient, Resource, Site
-from clinic.permissions import require_role
-from protocols.calendar import SiteCalendar
-from protocols.engine import PlanningError, ResumePoint, plan_course
+from clinic.permissions import can_see_site, require_role
+from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
 from protocols.models import Protocol
-from protocols.spec import Modality, ProtocolSpec
-from scheduling.booking import Placer, WindowExceeded, place_course
-from scheduling.models import Course, ResourceHold, Session
-from scheduling.placing import Loaded, _hold_objects, _is_booking_race, _load_placer, _Race
-from scheduling.service_support import (
-    BOOKERS,
-    ERR_SLOT_TAKEN,
-    ERR_UNPLACEABLE,
-    S,
-    _calendar,
-    _label,
-    _minutes,
-    _now,
-    _visible,
+from protocols.spec import ProtocolSpec
+from scheduling.booking_change import (
+    BookingChange,
+    booking_transaction,
+    conflict_label,
+    load_site_calendar,
 )
+from scheduling.error_codes import ERR_SLOT_TAKEN, ERR_UNPLACEABLE
+from scheduling.models import Course, Session
+from scheduling.placement import BookingResult, Placer, Unplaced, WindowExceeded, place_course
+from scheduling.roles import BOOKERS
+
+S = Session.Status
 
 
 def _protocol(slug: str, version: int | None) -> Protocol:
@@ -64,11 +58,11 @@ def _protocol(slug: str, version: int | None) -> Protocol:
 
 
 def _check_preferred_time(calendar: SiteCalendar, preferred: dt.time, minutes: int) -> None:
-    pref = _minutes(preferred)
+    pref = minute_of_day(preferred)
     fits = [
         (o, c)
         for o, c in calendar.hours.values()
-        if _minutes(o) <= pref and pref + minutes <= _minutes(c)
+        if minute_of_day(o) <= pref and pref + minutes <= minute_of_day(c)
     ]
     if not fits:
         hours = (
@@ -89,7 +83,7 @@ def course_enrol(
     site: Site | int,
     start_date: dt.date,
     preferred_time: dt.time,
-    by: Any,
+    by: User,
     protocol_version: int | None = None,
     prescriber_id: int | None = None,
     resource_ids: Sequence[int] = (),
@@ -105,47 +99,74 @@ def course_enrol(
     dry_run: the same booking, returned unsaved (ids are None); nothing is written.
     Returns the course with `planned_sessions` (each with `planned_holds`) attached.
     """
-    now = _now(now)
+    now = resolve_now(now)
     require_role(by, *BOOKERS, action="book a course")
-    try:
-        # The whole enrolment is one transaction from the patient row lock on: one enrolment
-        # per patient at a time, so a second course of the same modality booked at the same
-        # moment (at another time of day: no exclusion constraint between them) sees the first.
-        with transaction.atomic():
-            return _enrol(
+    # One transaction from the patient row lock on: one enrolment per patient at a time, so a
+    # second course of the same modality booked at the same moment (at another time of day: no
+    # exclusion constraint between them) sees the first.
+    with booking_transaction():
+        patient = _lock_patient(patient, site, by)
+        site = patient.site
+        if not isinstance(protocol, Protocol):
+            protocol = _protocol(protocol, protocol_version)
+        elif protocol.status != Protocol.Status.ACTIVE:
+            _protocol(protocol.slug, protocol.version)  # raises the matching error
+        spec = protocol.parsed
+        check_rems(spec, patient, site)
+        if start_date < now.astimezone(site.zone).date():
+            raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
+        if prescriber_id is not None:
+            _check_prescriber(prescriber_id, site)
+        calendar = load_site_calendar(site, start_date)
+        _check_preferred_time(
+            calendar,
+            preferred_time,
+            spec.timing.procedure_minutes + spec.timing.observation_minutes,
+        )
+        booking, result = _place(
+            patient, site, spec, calendar, start_date, preferred_time, resource_ids, exact, now
+        )
+        course = Course(
+            patient=patient,
+            protocol=protocol,
+            site=site,
+            modality=spec.modality.value,
+            start_date=start_date,
+            preferred_time=preferred_time,
+            status=Course.Status.PLANNED,
+            prescriber_id=prescriber_id,
+            booked_by=by,
+        )
+        sessions = [
+            Session(
+                course=course,
                 patient=patient,
-                protocol=protocol,
                 site=site,
-                start_date=start_date,
-                preferred_time=preferred_time,
-                by=by,
-                protocol_version=protocol_version,
-                prescriber_id=prescriber_id,
-                resource_ids=resource_ids,
-                dry_run=dry_run,
-                exact=exact,
-                now=now,
+                phase=p.phase,
+                phase_index=p.phase_index,
+                number=p.number,
+                start=p.start,
+                end=p.end,
+                observation_end=p.observation_end,
+                status=S.SCHEDULED,
+                active=True,
+                sequence=0,
+                scales_due=list(p.scales_due),
             )
-    except _Race as race:
-        race.to_conflict()
-        raise  # pragma: no cover - to_conflict always raises
+            for p in result.placements
+        ]
+        holds = booking.hold_rows(result.placements, sessions)
+        course.planned_sessions = sessions  # type: ignore[attr-defined]
+        if dry_run:
+            return course
+        course._history_user = by  # type: ignore[attr-defined]
+        course.save()
+        booking.add_sessions(sessions, holds, by=by)
+    return course
 
 
-def _enrol(
-    *,
-    patient: Patient | int,
-    protocol: Protocol | str,
-    site: Site | int,
-    start_date: dt.date,
-    preferred_time: dt.time,
-    by: Any,
-    protocol_version: int | None = None,
-    prescriber_id: int | None = None,
-    resource_ids: Sequence[int] = (),
-    dry_run: bool = False,
-    exact: bool = False,
-    now: dt.datetime,
-) -> Course:
+def _lock_patient(patient: Patient | int, site: Site | int, by: User) -> Patient:
+    """The patient row under lock, with their site; 404 outside the user's sites."""
     patient_id = patient.pk if isinstance(patient, Patient) else patient
     site_id = site.pk if isinstance(site, Site) else site
     row = (
@@ -154,43 +175,49 @@ def _enrol(
         .filter(pk=patient_id)
         .first()
     )
-    if row is None or not _visible(by, row.site_id):
+    if row is None or not can_see_site(by, row.site_id):
         raise NotFound(f"No patient {patient_id}.", code="patient_not_found")
-    patient = row
-    if site_id != patient.site_id:
-        if not _visible(by, site_id) or not Site.objects.filter(pk=site_id).exists():
+    if site_id != row.site_id:
+        if not can_see_site(by, site_id) or not Site.objects.filter(pk=site_id).exists():
             raise NotFound(f"No site {site_id}.", code="site_not_found")
         raise InvalidInput(
-            f"{patient.full_name} is a patient of {patient.site}, not of site {site_id}.",
+            f"{row.full_name} is a patient of {row.site}, not of site {site_id}.",
             code="patient_not_at_site",
         )
-    site = patient.site
-    if not isinstance(protocol, Protocol):
-        protocol = _protocol(protocol, protocol_version)
-    elif protocol.status != Protocol.Status.ACTIVE:
-        _protocol(protocol.slug, protocol.version)  # raises the matching error
-    spec = protocol.parsed
-    if spec.modality == Modality.ESKETAMINE:
-        # Spravato REMS (CLINICAL.md §3): only enrolled patients, only at certified sites.
-        if not patient.rems_enrolled:
-            raise InvalidInput(
-                f"{patient.full_name} is not recorded as enrolled in the Spravato REMS programme.",
-                code="rems_patient_not_enrolled",
-            )
-        if not site.rems_certified:
-            raise InvalidInput(
-                f"{site} is not recorded as certified in the Spravato REMS programme.",
-                code="rems_site_not_certified",
-            )
-    if start_date < now.astimezone(site.zone).date():
-        raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
-    if prescriber_id is not None:
-        _check_prescriber(prescriber_id, site)
-    calendar = _calendar(site, start_date)
-    minutes = spec.timing.procedure_minutes + spec.timing.observation_minutes
-    _check_preferred_time(calendar, preferred_time, minutes)
+    return row
 
-    def planner(start: dt.date, resume: ResumePoint | None):
+
+def check_rems(spec: ProtocolSpec, patient: Patient, site: Site) -> None:
+    """The protocol's REMS requirement (`requires_rems`; Spravato: CLINICAL.md section 3)."""
+    if not spec.requires_rems:
+        return
+    if not patient.rems_enrolled:
+        raise InvalidInput(
+            f"{patient.full_name} is not recorded as enrolled in the Spravato REMS programme.",
+            code="rems_patient_not_enrolled",
+        )
+    if not site.rems_certified:
+        raise InvalidInput(
+            f"{site} is not recorded as certified in the Spravato REMS programme.",
+            code="rems_site_not_certified",
+        )
+
+
+def _place(
+    patient: Patient,
+    site: Site,
+    spec: ProtocolSpec,
+    calendar: SiteCalendar,
+    start_date: dt.date,
+    preferred_time: dt.time,
+    resource_ids: Sequence[int],
+    exact: bool,
+    now: dt.datetime,
+) -> tuple[BookingChange, BookingResult]:
+    """Plan, load the bookings around the plan, place; widen the loaded window when placement
+    wanders past it. Refuses (nothing written) when any session cannot be placed."""
+
+    def planner(start: dt.date, resume: ResumePoint | None) -> list[PlannedSession]:
         return plan_course(spec, start, preferred_time, calendar, resume=resume)
 
     try:
@@ -198,25 +225,17 @@ def _enrol(
     except PlanningError as exc:
         raise InvalidInput(exc.message, code="unplannable", rule=exc.rule) from exc
     first, last = first_plan[0], first_plan[-1]
-
-    span_days = (last.day - first.day).days
-    buffer = dt.timedelta(days=max(30, span_days // 2))
+    buffer = dt.timedelta(days=max(30, (last.day - first.day).days // 2))
     lo = first.start_utc - dt.timedelta(days=1)
     hi = last.observation_end_utc + buffer
     for _attempt in range(4):
-        loaded = _load_placer(
-            site=site,
-            spec=spec,
-            calendar=calendar,
-            patient_id=patient.pk,
-            window=(lo, hi),
-            now=now,
+        booking = BookingChange.load(
+            site=site, spec=spec, calendar=calendar, patient_id=patient.pk, window=(lo, hi), now=now
         )
-        _check_overlapping_course(loaded, patient, spec, first_plan)
-        placer, resources = loaded.placer, loaded.resources
+        check_overlapping_course(booking, patient, spec, first_plan)
         if resource_ids:
-            _pin_resources(placer, resources, resource_ids, site)
-        missing = placer.missing_kinds()
+            _pin_resources(booking.placer, list(booking.resources.values()), resource_ids, site)
+        missing = booking.placer.missing_kinds()
         if missing:
             raise Conflict(
                 f"{site} has no active {', '.join(missing)}; no session can be placed.",
@@ -226,72 +245,25 @@ def _enrol(
         try:
             result = place_course(
                 planner=planner,
-                placer=placer,
+                placer=booking.placer,
                 phases=spec.phases,
                 start=start_date,
                 exact=exact,
             )
-            break
         except WindowExceeded:
             hi = hi + buffer * 2
+            continue
         except PlanningError as exc:
             raise InvalidInput(exc.message, code="unplannable", rule=exc.rule) from exc
-    else:  # pragma: no cover - four widenings cover any course the engine can plan
-        raise Conflict("The course runs too far ahead to book.", code=ERR_UNPLACEABLE)
-    if result.unplaced:
-        _raise_unplaced(result.unplaced, exact)
-    course = Course(
-        patient=patient,
-        protocol=protocol,
-        site=site,
-        modality=spec.modality.value,
-        start_date=start_date,
-        preferred_time=preferred_time,
-        status=Course.Status.PLANNED,
-        prescriber_id=prescriber_id,
-        booked_by=by,
-    )
-    sessions = [
-        Session(
-            course=course,
-            patient=patient,
-            site=site,
-            phase=p.phase,
-            phase_index=p.phase_index,
-            number=p.number,
-            start=p.start,
-            end=p.end,
-            observation_end=p.observation_end,
-            status=S.SCHEDULED,
-            active=True,
-            sequence=0,
-            scales_due=list(p.scales_due),
-        )
-        for p in result.placements
-    ]
-    holds = _hold_objects(result.placements, sessions, {r.id: r for r in resources})
-    course.planned_sessions = sessions
-    if dry_run:
-        return course
-    try:
-        course._history_user = by
-        course.save()
-        Session.objects.bulk_create(sessions)
-        Session.history.bulk_history_create(sessions, default_user=by)
-        ResourceHold.objects.bulk_create(holds)
-    except (IntegrityError, OperationalError) as exc:
-        if not _is_booking_race(exc):
-            raise
-        spans = [(p.start, p.observation_end) for p in result.placements]
-        all_holds = [h for p in result.placements for h in p.holds]
-        raise _Race(exc, all_holds, spans, patient.pk) from exc
-    return course
+        if result.unplaced:
+            _raise_unplaced(result.unplaced, exact)
+        return booking, result
+    # Four widenings cover any course the engine can plan.
+    raise Conflict("The course runs too far ahead to book.", code=ERR_UNPLACEABLE)
 
 
 def _check_prescriber(prescriber_id: int, site: Site) -> None:
     """The prescriber is an active clinician (or a superuser) on the site's staff."""
-    from django.contrib.auth import get_user_model
-
     ok = (
         get_user_model()
         .objects.filter(pk=prescriber_id, is_active=True, sites=site)
@@ -321,12 +293,14 @@ def _pin_resources(
         placer.resources[kind] = [rid for rid in wanted if known[rid].kind == kind]
 
 
-def _check_overlapping_course(loaded: Loaded, patient: Patient, spec: ProtocolSpec, plan) -> None:
+def check_overlapping_course(
+    booking: BookingChange, patient: Patient, spec: ProtocolSpec, plan: list[PlannedSession]
+) -> None:
     """A patient is on one course of a modality at a time. Judged on the other course's
     active sessions within the new course's dates (they are already loaded for placement)."""
     first, last = plan[0].start_utc, plan[-1].observation_end_utc
     live = (Course.Status.PLANNED, Course.Status.ACTIVE)
-    for start, end, _sid, course_id, modality, status in loaded.patient_sessions:
+    for start, end, _sid, course_id, modality, status in booking.patient_sessions:
         if modality == spec.modality and status in live and start < last and end > first:
             raise Conflict(
                 f"{patient.full_name} is already on course {course_id} ({modality}) in that "
@@ -336,7 +310,7 @@ def _check_overlapping_course(loaded: Loaded, patient: Patient, spec: ProtocolSp
             )
 
 
-def _raise_unplaced(unplaced, exact: bool) -> None:
+def _raise_unplaced(unplaced: list[Unplaced], exact: bool) -> None:
     names = "; ".join(f"session {u.number} ({u.phase}, {u.day}): {u.reason}" for u in unplaced)
     details = [
         {
@@ -344,7 +318,7 @@ def _raise_unplaced(unplaced, exact: bool) -> None:
             "phase": u.phase,
             "day": u.day.isoformat(),
             "reason": u.reason,
-            "conflict": _label(u.conflict) if u.conflict is not None else None,
+            "conflict": conflict_label(u.conflict) if u.conflict is not None else None,
         }
         for u in unplaced
     ]
@@ -352,9 +326,9 @@ def _raise_unplaced(unplaced, exact: bool) -> None:
         first = unplaced[0]
         raise Conflict(
             f"Session {first.number} cannot be booked at its time: {first.reason} "
-            f"({_label(first.conflict)}). Nothing was booked.",
+            f"({conflict_label(first.conflict)}). Nothing was booked.",
             code=ERR_SLOT_TAKEN,
-            conflicting=_label(first.conflict),
+            conflicting=conflict_label(first.conflict),
             sessions=details,
         )
     raise Conflict(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from clinic.models import Patient, Resource, Site
 from protocols.models import Protocol
+from protocols.services import protocol_mark_used
 
 
 class Course(models.Model):
@@ -45,6 +49,13 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol.name} for {self.patient} from {self.start_date}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            # The protocol version becomes immutable from its first course (whoever creates the
+            # course: the booking service, a migration, a fixture). In the same transaction.
+            protocol_mark_used(protocol=self.protocol, now=timezone.now())
+        super().save(*args, **kwargs)
 
 
 class Session(models.Model):

@@ -16,10 +16,10 @@ from django.db.models import Count, Max, Min, OuterRef, Prefetch, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from clinic.calendar import SiteCalendar
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import Closure, Resource, ResourceKind, Site
 from clinic.permissions import filter_sites, require_site
-from protocols.calendar import SiteCalendar
 from scheduling.availability import Slot, free_slots, local_day_bounds
 from scheduling.models import Course, ResourceHold, Session
 
@@ -279,3 +279,40 @@ def availability(
         resources=resources,
         slots=slots,
     )
+
+
+# One row within the reader's sites -----------------------------------------------------------
+
+
+def session_for_reader(*, user: Any, session_id: int) -> Session:
+    """A session at one of the user's sites, with its course, protocol, site and patient;
+    404 `session_not_found` for any other (existing or not)."""
+    session = (
+        filter_sites(Session.objects.select_related("course__protocol", "site", "patient"), user)
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+    return session
+
+
+def course_for_reader(*, user: Any, course_id: int) -> Course:
+    """A course at one of the user's sites, with its protocol and site; 404
+    `course_not_found` for any other (existing or not)."""
+    course = (
+        filter_sites(Course.objects.select_related("protocol", "site"), user)
+        .filter(pk=course_id)
+        .first()
+    )
+    if course is None:
+        raise NotFound(f"No course {course_id}.", code="course_not_found")
+    return course
+
+
+def course_session_get(*, course: Course, session_id: int) -> Session:
+    """A session of `course`; 404 `session_not_found` for a session of any other course."""
+    session = Session.objects.filter(pk=session_id, course=course).first()
+    if session is None:
+        raise NotFound(f"No session {session_id} in this course.", code="session_not_found")
+    return session

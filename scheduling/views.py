@@ -27,10 +27,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.errors import DomainError, Forbidden, NotFound
 from clinic.models import ROLE_ADMIN, Site
+from clinic.models import ROLES as READ_ROLES
 from clinic.permissions import filter_sites, require_role, user_roles
-from scheduling import selectors, services
-from scheduling.api_read import READ_ROLES
+from scheduling import selectors
+from scheduling.change_results import SessionChange
 from scheduling.models import Session
+from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
+from scheduling.session_lifecycle import (
+    session_check_in,
+    session_complete,
+    session_observe,
+    session_start,
+)
 
 S = Session.Status
 
@@ -48,17 +56,17 @@ START = Action("start", "Start")
 OBSERVE = Action("observe", "Start observation")
 COMPLETE = Action("complete", "Complete")
 
-SERVICES: dict[str, Callable[..., services.SessionChange]] = {
-    CHECK_IN.name: services.session_check_in,
-    START.name: services.session_start,
-    OBSERVE.name: services.session_observe,
-    COMPLETE.name: services.session_complete,
+SERVICES: dict[str, Callable[..., SessionChange]] = {
+    CHECK_IN.name: session_check_in,
+    START.name: session_start,
+    OBSERVE.name: session_observe,
+    COMPLETE.name: session_complete,
 }
 ROLES_FOR: dict[str, tuple[str, ...]] = {
-    CHECK_IN.name: services.CHECK_IN_ROLES,
-    START.name: services.CARE_ROLES,
-    OBSERVE.name: services.CARE_ROLES,
-    COMPLETE.name: services.CARE_ROLES,
+    CHECK_IN.name: CHECK_IN_ROLES,
+    START.name: CARE_ROLES,
+    OBSERVE.name: CARE_ROLES,
+    COMPLETE.name: CARE_ROLES,
 }
 DONE: dict[str, str] = {
     CHECK_IN.name: "checked in",

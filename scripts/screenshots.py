@@ -59,7 +59,7 @@ def manage(env: dict[str, str], *args: str) -> None:
 
 def benign_answers(slug: str) -> dict[str, bool]:
     """Answers to a yes/no screening that raise nothing (no hard stop, no review)."""
-    from charting.services import template_current
+    from charting.form_templates import template_current
 
     answers = {}
     for field in template_current(slug).parsed.fields:
@@ -76,18 +76,20 @@ def stage() -> int:
     django.setup()
     from django.contrib.auth.models import User
 
-    from charting import services as charting
     from charting.models import ObservationRecord
+    from charting.observations import observation_record_values, observation_sign
+    from charting.screening import course_screening_submit, session_screening_submit
     from clinic.models import Patient
-    from scheduling import services as scheduling
+    from scheduling.enrolment import course_enrol
     from scheduling.models import Session
+    from scheduling.session_lifecycle import session_check_in, session_complete, session_start
 
     scheduler = User.objects.get(username="scheduler")
     nurse = User.objects.get(username="nurse")
     courses = {}
     for mrn, slug, preferred in COURSES:
         patient = Patient.objects.get(mrn=mrn)
-        courses[mrn] = scheduling.course_enrol(
+        courses[mrn] = course_enrol(
             patient=patient,
             protocol=slug,
             site=patient.site_id,
@@ -102,19 +104,19 @@ def stage() -> int:
 
     # Jordan Lee: screened, treated, observed and signed out: completed.
     jordan = first_session("RIP-0002")
-    charting.course_screening_submit(
+    course_screening_submit(
         course=courses["RIP-0002"],
         answers=benign_answers("tms-safety-screen"),
         by=nurse,
         now=at("07:40"),
     )
-    scheduling.session_check_in(session_id=jordan.pk, by=nurse, now=at("07:50"))
-    charting.session_screening_submit(
+    session_check_in(session_id=jordan.pk, by=nurse, now=at("07:50"))
+    session_screening_submit(
         session=jordan, answers=benign_answers("tms-session-check"), by=nurse, now=at("07:55")
     )
-    scheduling.session_start(session_id=jordan.pk, by=nurse, now=at("08:00"))
+    session_start(session_id=jordan.pk, by=nurse, now=at("08:00"))
     record = ObservationRecord.objects.get(session=jordan)
-    charting.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="post_session",
         values={
@@ -129,26 +131,26 @@ def stage() -> int:
         by=nurse,
         now=at("08:47"),
     )
-    charting.observation_sign(record=record, by=nurse, now=at("08:48"))
-    scheduling.session_complete(session_id=jordan.pk, by=nurse, now=at("08:49"))
+    observation_sign(record=record, by=nurse, now=at("08:48"))
+    session_complete(session_id=jordan.pk, by=nurse, now=at("08:49"))
 
     # Casey Nguyen: screened and in the chair.
     casey = first_session("RIP-0003")
-    charting.course_screening_submit(
+    course_screening_submit(
         course=courses["RIP-0003"],
         answers=benign_answers("tms-safety-screen"),
         by=nurse,
         now=at("08:45"),
     )
-    scheduling.session_check_in(session_id=casey.pk, by=nurse, now=at("08:50"))
-    charting.session_screening_submit(
+    session_check_in(session_id=casey.pk, by=nurse, now=at("08:50"))
+    session_screening_submit(
         session=casey, answers=benign_answers("tms-session-check"), by=nurse, now=at("08:55")
     )
-    scheduling.session_start(session_id=casey.pk, by=nurse, now=at("09:00"))
+    session_start(session_id=casey.pk, by=nurse, now=at("09:00"))
 
     # Alex Morgan (esketamine): checked in, pre-dose checklist still to do.
     alex = first_session("RIP-0001")
-    scheduling.session_check_in(session_id=alex.pk, by=nurse, now=at("09:20"))
+    session_check_in(session_id=alex.pk, by=nurse, now=at("09:20"))
     return courses["RIP-0002"].pk
 
 

@@ -37,12 +37,13 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from charting import services as charting
+from charting.form_templates import template_load_library
 from charting.models import Alert, MonitoringFormItem
-from charting.services import template_load_library
-from clinic.api import api
+from charting.observations import observation_open
+from charting.screening import session_screening_submit
+from clinic.api.fields import MAX_ID
 from clinic.models import ApiToken
-from clinic.schemas import MAX_ID
+from clinic.root_api import api
 from clinic.tokens import hash_token, new_token
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
@@ -88,13 +89,13 @@ class World:
         course = make_course(patient=patient, modality="esketamine", booked_by=admin_user)
         start = local(site, "2026-03-09", "09:00")
         session = make_session(course=course, start=start)
-        screening = charting.session_screening_submit(
+        screening = session_screening_submit(
             session=session, answers=safe_answers("esketamine-pre-dose"), by=admin_user, now=start
         )
         session.status = "in_progress"
         session.started_at = start
         session.save()
-        record = charting.observation_open(session=session, by=admin_user, now=start)
+        record = observation_open(session=session, by=admin_user, now=start)
         assert record is not None
         alert = Alert.objects.create(
             kind=Alert.Kind.OUT_OF_RANGE,

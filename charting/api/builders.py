@@ -1,4 +1,5 @@
-"""Rows to Out-schema dicts (explicit fields, never __all__), shared by the handlers."""
+"""Rows (from charting/selectors.py and the services) to Out-schema dicts: explicit fields,
+never __all__. No queries of their own beyond the rows' related objects."""
 
 from __future__ import annotations
 
@@ -7,26 +8,25 @@ from typing import Any
 
 from django.utils import timezone
 
-from charting import services
+from charting import scoring
 from charting.models import (
     Alert,
+    FormTemplate,
     MonitoringFormItem,
-    ObservationRecord,
     ScaleAdministration,
     ScreeningResponse,
     TreatmentParameters,
 )
-from clinic.errors import DomainError
-from scheduling.models import Session
+from charting.selectors import Gate, ObservationDetail, SessionChart
 
 
-def _who(user: Any) -> str | None:
+def who(user: Any) -> str | None:
     if user is None:
         return None
     return user.get_full_name() or user.get_username()
 
 
-def _screening_out(s: ScreeningResponse) -> dict[str, Any]:
+def screening_out(s: ScreeningResponse) -> dict[str, Any]:
     return {
         "id": s.pk,
         "level": s.level,
@@ -39,18 +39,18 @@ def _screening_out(s: ScreeningResponse) -> dict[str, Any]:
         "blocking": s.blocking,
         "hard_stops": s.hard_stops,
         "review_items": s.review_items,
-        "completed_by": _who(s.completed_by),
+        "completed_by": who(s.completed_by),
         "completed_at": s.completed_at,
-        "reviewed_by": _who(s.reviewed_by),
+        "reviewed_by": who(s.reviewed_by),
         "reviewed_at": s.reviewed_at,
         "review_note": s.review_note,
-        "override_by": _who(s.override_by),
+        "override_by": who(s.override_by),
         "override_at": s.override_at,
         "override_reason": s.override_reason,
     }
 
 
-def _alert_out(a: Alert) -> dict[str, Any]:
+def alert_out(a: Alert) -> dict[str, Any]:
     return {
         "id": a.pk,
         "kind": a.kind,
@@ -60,23 +60,21 @@ def _alert_out(a: Alert) -> dict[str, Any]:
         "record_id": a.record_id,
         "scale_id": a.scale_id,
         "raised_at": a.raised_at,
-        "acknowledged_by": _who(a.acknowledged_by),
+        "acknowledged_by": who(a.acknowledged_by),
         "acknowledged_at": a.acknowledged_at,
         "note": a.note,
     }
 
 
-def _observation_out(record: ObservationRecord) -> dict[str, Any]:
+def observation_out(detail: ObservationDetail) -> dict[str, Any]:
+    record = detail.record
     spec = record.template.parsed
-    entries = list(
-        record.entries.select_related("recorded_by", "checkpoint").order_by("taken_at", "id")
-    )
-    missing = services.observation_missing(record)
-    by_entry = {e.pk: e for e in entries}
+    missing = detail.missing
+    by_entry = {e.pk: e for e in detail.entries}
     now = timezone.now()
     checkpoints = []
-    for cp in record.checkpoints.all():
-        mine = [e for e in entries if e.checkpoint_id == cp.pk]
+    for cp in detail.checkpoints:
+        mine = [e for e in detail.entries if e.checkpoint_id == cp.pk]
         checkpoints.append(
             {
                 "key": cp.key,
@@ -95,7 +93,7 @@ def _observation_out(record: ObservationRecord) -> dict[str, Any]:
                         "field": e.field_key,
                         "value": e.value,
                         "taken_at": e.taken_at,
-                        "recorded_by": _who(e.recorded_by),
+                        "recorded_by": who(e.recorded_by),
                         "recorded_at": e.recorded_at,
                         "alert": e.alert_message,
                         "superseded": e.superseded_by_id is not None,
@@ -113,10 +111,10 @@ def _observation_out(record: ObservationRecord) -> dict[str, Any]:
             "original_value": by_entry[a.original_id].value,
             "new_value": by_entry[a.replacement_id].value,
             "reason": a.reason,
-            "amended_by": _who(a.amended_by),
+            "amended_by": who(a.amended_by),
             "amended_at": a.amended_at,
         }
-        for a in record.amendments.select_related("amended_by")
+        for a in detail.amendments
     ]
     return {
         "id": record.pk,
@@ -130,26 +128,26 @@ def _observation_out(record: ObservationRecord) -> dict[str, Any]:
         "earliest_discharge": record.anchor_at
         + dt.timedelta(minutes=spec.minimum_observation_minutes),
         "status": record.status,
-        "signed_by": _who(record.signed_by),
+        "signed_by": who(record.signed_by),
         "signed_at": record.signed_at,
         "checkpoints": checkpoints,
-        "alerts": [_alert_out(a) for a in record.alerts.select_related("acknowledged_by")],
+        "alerts": [alert_out(a) for a in detail.alerts],
         "amendments": amendments,
     }
 
 
-def _parameters_out(p: TreatmentParameters) -> dict[str, Any]:
+def parameters_out(p: TreatmentParameters) -> dict[str, Any]:
     return {
         "session_id": p.session_id,
         "modality": p.modality,
         "values": p.values,
         "flags": p.flags,
-        "recorded_by": _who(p.recorded_by),
+        "recorded_by": who(p.recorded_by),
         "recorded_at": p.recorded_at,
     }
 
 
-def _scale_out(s: ScaleAdministration) -> dict[str, Any]:
+def scale_out(s: ScaleAdministration) -> dict[str, Any]:
     return {
         "id": s.pk,
         "course_id": s.course_id,
@@ -160,19 +158,15 @@ def _scale_out(s: ScaleAdministration) -> dict[str, Any]:
         "band": s.band,
         "safety_positive": s.safety_positive,
         "administered_at": s.administered_at,
-        "recorded_by": _who(s.recorded_by),
+        "recorded_by": who(s.recorded_by),
     }
 
 
-def _gate(check: Any, session: Session) -> dict[str, Any]:
-    try:
-        check(session)
-    except DomainError as exc:
-        return {"allowed": False, "code": exc.code, "message": exc.message}
-    return {"allowed": True, "code": None, "message": None}
+def gate_out(gate: Gate) -> dict[str, Any]:
+    return {"allowed": gate.allowed, "code": gate.code, "message": gate.message}
 
 
-def _monitoring_out(item: MonitoringFormItem, now: dt.datetime, soon_days: int) -> dict[str, Any]:
+def monitoring_out(item: MonitoringFormItem, now: dt.datetime, soon_days: int) -> dict[str, Any]:
     # "Today" is the site's calendar day: a form due on the 9th is not overdue at 21:00 on the
     # 9th in New York just because it is already the 10th in UTC.
     today = now.astimezone(item.site.zone).date()
@@ -197,8 +191,76 @@ def _monitoring_out(item: MonitoringFormItem, now: dt.datetime, soon_days: int) 
         "days_left": days_left,
         "status": item.status,
         "prefill": item.prefill,
-        "submitted_by": _who(item.submitted_by),
+        "submitted_by": who(item.submitted_by),
         "submitted_at": item.submitted_at,
         "submitted_how": item.submitted_how,
         "reference": item.reference,
+    }
+
+
+def template_summary_out(t: FormTemplate) -> dict[str, Any]:
+    return {
+        "slug": t.slug,
+        "version": t.version,
+        "name": t.name,
+        "kind": t.kind,
+        "modality": t.modality,
+        "builtin": t.builtin,
+    }
+
+
+def template_out(t: FormTemplate) -> dict[str, Any]:
+    return {**template_summary_out(t), "spec": t.spec}
+
+
+def scale_def_out(s: scoring.ScaleDef) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "title": s.title,
+        "rater": s.rater,
+        "instructions": s.instructions,
+        "answer_labels": list(s.answer_labels),
+        "items": [{"key": i.key, "text": i.text, "max": i.max} for i in s.items],
+        "bands": [{"low": b.low, "high": b.high, "label": b.label} for b in s.bands],
+        "remission_max": s.remission_max,
+    }
+
+
+def outcome_out(o: scoring.Outcome, rows: list[ScaleAdministration]) -> dict[str, Any]:
+    return {
+        "scale": o.scale,
+        "baseline": o.baseline,
+        "latest": o.latest,
+        "latest_band": o.latest_band,
+        "trajectory": list(o.trajectory),
+        "change_pct": o.change_pct,
+        "response": o.response,
+        "remission": o.remission,
+        "administrations": [scale_out(r) for r in rows],
+    }
+
+
+def session_chart_out(chart: SessionChart) -> dict[str, Any]:
+    session = chart.session
+    forms = session.course.protocol.parsed.forms
+    return {
+        "session_id": session.pk,
+        "status": session.status,
+        "modality": session.course.modality,
+        "course_screening_form": forms.course_screening,
+        "session_screening_form": forms.session_screening,
+        "observation_form": forms.observation,
+        "course_screening": screening_out(chart.course_screening)
+        if chart.course_screening
+        else None,
+        "session_screening": screening_out(chart.session_screening)
+        if chart.session_screening
+        else None,
+        "observation_id": chart.record.pk if chart.record else None,
+        "observation_status": chart.record.status if chart.record else None,
+        "parameters": parameters_out(chart.parameters) if chart.parameters else None,
+        "open_alerts": [alert_out(a) for a in chart.open_alerts],
+        "check_in": gate_out(chart.check_in),
+        "start": gate_out(chart.start),
+        "complete": gate_out(chart.complete),
     }

@@ -2,56 +2,59 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query
+from ninja import Query, Router
 
-from charting import services
-from charting.api.builders import _monitoring_out
-from charting.api.common import _ERRORS, ChartingRouter, _get, _reader
-from charting.api.schemas import MonitoringFilter, MonitoringFormOut, SubmitIn
-from charting.models import MonitoringFormItem
-from clinic.permissions import filter_sites
+from charting.api.builders import monitoring_out
+from charting.api.schemas import ERRORS, MonitoringFilter, MonitoringFormOut, SubmitIn
+from charting.monitoring_forms import monitoring_form_submit
+from charting.selectors import monitoring_form_for_reader, monitoring_form_get, monitoring_form_list
 
-router = ChartingRouter()
+router = Router()
+
+# Days before its due date from which a form counts as due soon, on single-form responses.
+SOON_DAYS = 2
 
 
-@router.get("/monitoring-forms", response={200: list[MonitoringFormOut], **_ERRORS})
-def list_monitoring_forms(request: HttpRequest, filters: Query[MonitoringFilter]):
+@router.get(
+    "/monitoring-forms",
+    response={200: list[MonitoringFormOut], **ERRORS},
+    operation_id="charting_api_list_monitoring_forms",
+)
+def list_monitoring_forms(
+    request: HttpRequest, filters: Query[MonitoringFilter]
+) -> list[dict[str, Any]]:
     """REMS monitoring forms: open ones (default) with due_soon / overdue, oldest due first."""
-    _reader(request)
-    qs = filter_sites(
-        MonitoringFormItem.objects.select_related("patient", "session", "site", "submitted_by"),
-        request.user,
-    )
-    if filters.status != "all":
-        qs = qs.filter(status=filters.status)
+    rows = monitoring_form_list(user=request.user, status=filters.status)
     now = timezone.now()
-    return [_monitoring_out(i, now, filters.soon_days) for i in qs.order_by("due_date", "id")]
+    return [monitoring_out(i, now, filters.soon_days) for i in rows]
 
 
-def _monitoring(request: HttpRequest, pk: int) -> MonitoringFormItem:
-    qs = MonitoringFormItem.objects.select_related("patient", "session", "site")
-    return _get(request, qs, pk, "monitoring_form_not_found", "monitoring form")
+@router.get(
+    "/monitoring-forms/{item_id}",
+    response={200: MonitoringFormOut, **ERRORS},
+    operation_id="charting_api_get_monitoring_form",
+)
+def get_monitoring_form(request: HttpRequest, item_id: int) -> dict[str, Any]:
+    item = monitoring_form_for_reader(user=request.user, item_id=item_id)
+    return monitoring_out(item, timezone.now(), SOON_DAYS)
 
 
-@router.get("/monitoring-forms/{item_id}", response={200: MonitoringFormOut, **_ERRORS})
-def get_monitoring_form(request: HttpRequest, item_id: int):
-    return _monitoring_out(_monitoring(request, item_id), timezone.now(), 2)
-
-
-@router.post("/monitoring-forms/{item_id}/submit", response={200: MonitoringFormOut, **_ERRORS})
-def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn):
+@router.post(
+    "/monitoring-forms/{item_id}/submit",
+    response={200: MonitoringFormOut, **ERRORS},
+    operation_id="charting_api_submit_monitoring_form",
+)
+def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn) -> dict[str, Any]:
     """Mark the form submitted to the REMS: who (the caller), when, how and a reference."""
-    item = services.monitoring_form_submit(
-        item=_monitoring(request, item_id),
+    item = monitoring_form_submit(
+        item=monitoring_form_for_reader(user=request.user, item_id=item_id),
         how=payload.how,
         reference=payload.reference,
         submitted_at=payload.submitted_at,
         by=request.user,
     )
-    return _monitoring_out(
-        MonitoringFormItem.objects.select_related("patient", "session", "site").get(pk=item.pk),
-        timezone.now(),
-        2,
-    )
+    return monitoring_out(monitoring_form_get(item_id=item.pk), timezone.now(), SOON_DAYS)

@@ -2,71 +2,106 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
-from ninja import Status
+from ninja import Router, Status
 
-from charting import services
-from charting.api.builders import _observation_out
-from charting.api.common import _ERRORS, ChartingRouter, _record, _session
-from charting.api.schemas import AmendIn, AnchorIn, EntriesIn, ObservationOut
-from charting.models import ObservationRecord
-from clinic.errors import NotFound
+from charting.api.builders import observation_out
+from charting.api.schemas import ERRORS, AmendIn, AnchorIn, EntriesIn, ObservationOut
+from charting.observations import (
+    observation_amend,
+    observation_record_values,
+    observation_set_anchor,
+    observation_sign,
+)
+from charting.selectors import (
+    chart_session,
+    observation_detail,
+    observation_record_for_reader,
+    session_observation_get,
+)
 
-router = ChartingRouter()
-
-
-@router.get("/sessions/{session_id}/observation", response={200: ObservationOut, **_ERRORS})
-def get_session_observation(request: HttpRequest, session_id: int):
-    session = _session(request, session_id)
-    record = ObservationRecord.objects.filter(session=session).first()
-    if record is None:
-        raise NotFound(
-            "No observation record: it opens when the session starts.",
-            code="observation_not_found",
-        )
-    return _observation_out(record)
+router = Router()
 
 
-@router.get("/observations/{record_id}", response={200: ObservationOut, **_ERRORS})
-def get_observation(request: HttpRequest, record_id: int):
-    return _observation_out(_record(request, record_id))
+@router.get(
+    "/sessions/{session_id}/observation",
+    response={200: ObservationOut, **ERRORS},
+    operation_id="charting_api_get_session_observation",
+)
+def get_session_observation(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = chart_session(user=request.user, session_id=session_id)
+    record = session_observation_get(session=session)
+    return observation_out(observation_detail(record=record))
 
 
-@router.post("/observations/{record_id}/anchor", response={200: ObservationOut, **_ERRORS})
-def set_anchor(request: HttpRequest, record_id: int, payload: AnchorIn):
+@router.get(
+    "/observations/{record_id}",
+    response={200: ObservationOut, **ERRORS},
+    operation_id="charting_api_get_observation",
+)
+def get_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
+    record = observation_record_for_reader(user=request.user, record_id=record_id)
+    return observation_out(observation_detail(record=record))
+
+
+@router.post(
+    "/observations/{record_id}/anchor",
+    response={200: ObservationOut, **ERRORS},
+    operation_id="charting_api_set_anchor",
+)
+def set_anchor(request: HttpRequest, record_id: int, payload: AnchorIn) -> dict[str, Any]:
     """Record the actual dose/procedure time; checkpoint due times are recomputed from it."""
-    record = services.observation_set_anchor(
-        record=_record(request, record_id), at=payload.at, by=request.user
+    record = observation_set_anchor(
+        record=observation_record_for_reader(user=request.user, record_id=record_id),
+        at=payload.at,
+        by=request.user,
     )
-    return _observation_out(record)
+    return observation_out(observation_detail(record=record))
 
 
-@router.post("/observations/{record_id}/entries", response={201: ObservationOut, **_ERRORS})
-def record_entries(request: HttpRequest, record_id: int, payload: EntriesIn):
+@router.post(
+    "/observations/{record_id}/entries",
+    response={201: ObservationOut, **ERRORS},
+    operation_id="charting_api_record_entries",
+)
+def record_entries(request: HttpRequest, record_id: int, payload: EntriesIn) -> Status:
     """Record values taken at a checkpoint (some or all of its fields)."""
-    record = _record(request, record_id)
-    services.observation_record_values(
+    record = observation_record_for_reader(user=request.user, record_id=record_id)
+    observation_record_values(
         record=record,
         checkpoint=payload.checkpoint,
         values=payload.values,
         taken_at=payload.taken_at,
         by=request.user,
     )
-    return Status(201, _observation_out(record))
+    return Status(201, observation_out(observation_detail(record=record)))
 
 
-@router.post("/observations/{record_id}/sign", response={200: ObservationOut, **_ERRORS})
-def sign_observation(request: HttpRequest, record_id: int):
+@router.post(
+    "/observations/{record_id}/sign",
+    response={200: ObservationOut, **ERRORS},
+    operation_id="charting_api_sign_observation",
+)
+def sign_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
     """Sign the discharge: refused too early or with a required checkpoint value missing."""
-    record = services.observation_sign(record=_record(request, record_id), by=request.user)
-    return _observation_out(record)
+    record = observation_sign(
+        record=observation_record_for_reader(user=request.user, record_id=record_id),
+        by=request.user,
+    )
+    return observation_out(observation_detail(record=record))
 
 
-@router.post("/observations/{record_id}/amendments", response={201: ObservationOut, **_ERRORS})
-def amend_observation(request: HttpRequest, record_id: int, payload: AmendIn):
+@router.post(
+    "/observations/{record_id}/amendments",
+    response={201: ObservationOut, **ERRORS},
+    operation_id="charting_api_amend_observation",
+)
+def amend_observation(request: HttpRequest, record_id: int, payload: AmendIn) -> Status:
     """Correct a value on a signed record, with a reason; the original stays visible."""
-    record = _record(request, record_id)
-    services.observation_amend(
+    record = observation_record_for_reader(user=request.user, record_id=record_id)
+    observation_amend(
         record=record,
         checkpoint=payload.checkpoint,
         field=payload.field,
@@ -74,4 +109,4 @@ def amend_observation(request: HttpRequest, record_id: int, payload: AmendIn):
         reason=payload.reason,
         by=request.user,
     )
-    return Status(201, _observation_out(record))
+    return Status(201, observation_out(observation_detail(record=record)))

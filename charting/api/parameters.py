@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
+from ninja import Router
 
-from charting import services
-from charting.api.builders import _parameters_out
-from charting.api.common import _ERRORS, ChartingRouter, _session
-from charting.api.schemas import ParametersIn, ParametersOut
-from charting.models import TreatmentParameters
-from clinic.errors import NotFound
+from charting.api.builders import parameters_out
+from charting.api.schemas import ERRORS, ParametersIn, ParametersOut
+from charting.selectors import chart_session, session_parameters_get
+from charting.treatment import parameters_record
 
-router = ChartingRouter()
-
-
-@router.get("/sessions/{session_id}/parameters", response={200: ParametersOut, **_ERRORS})
-def get_parameters(request: HttpRequest, session_id: int):
-    session = _session(request, session_id)
-    p = TreatmentParameters.objects.filter(session=session).first()
-    if p is None:
-        raise NotFound("No parameters recorded for this session.", code="parameters_not_found")
-    return _parameters_out(p)
+router = Router()
 
 
-@router.put("/sessions/{session_id}/parameters", response={200: ParametersOut, **_ERRORS})
-def put_parameters(request: HttpRequest, session_id: int, payload: ParametersIn):
+@router.get(
+    "/sessions/{session_id}/parameters",
+    response={200: ParametersOut, **ERRORS},
+    operation_id="charting_api_get_parameters",
+)
+def get_parameters(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = chart_session(user=request.user, session_id=session_id)
+    return parameters_out(session_parameters_get(session=session))
+
+
+@router.put(
+    "/sessions/{session_id}/parameters",
+    response={200: ParametersOut, **ERRORS},
+    operation_id="charting_api_put_parameters",
+)
+def put_parameters(request: HttpRequest, session_id: int, payload: ParametersIn) -> dict[str, Any]:
     """Record what was delivered (shape by modality; see docs/api/charting.md)."""
-    session = _session(request, session_id)
-    p = services.parameters_record(session=session, values=payload.values, by=request.user)
-    return _parameters_out(p)
+    session = chart_session(user=request.user, session_id=session_id)
+    row = parameters_record(session=session, values=payload.values, by=request.user)
+    return parameters_out(row)

@@ -2,48 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
-from ninja import Status
+from ninja import Router, Status
 
-from charting import scoring, services
-from charting.api.builders import _scale_out
-from charting.api.common import _ERRORS, ChartingRouter, _course, _reader
-from charting.api.schemas import OutcomeOut, ScaleDefOut, ScaleIn, ScaleOut
-from clinic.errors import NotFound
-from scheduling.models import Session
+from charting.api.builders import outcome_out, scale_def_out, scale_out
+from charting.api.schemas import ERRORS, OutcomeOut, ScaleDefOut, ScaleIn, ScaleOut
+from charting.outcomes import course_outcomes as course_outcomes_read
+from charting.outcomes import scale_record
+from charting.scoring import SCALES
+from charting.selectors import chart_course, chart_reader_require
+from scheduling.selectors import course_session_get
 
-router = ChartingRouter()
-
-
-@router.get("/scales", response={200: list[ScaleDefOut], **_ERRORS})
-def list_scales(request: HttpRequest):
-    _reader(request)
-    return [
-        {
-            "name": s.name,
-            "title": s.title,
-            "rater": s.rater,
-            "instructions": s.instructions,
-            "answer_labels": list(s.answer_labels),
-            "items": [{"key": i.key, "text": i.text, "max": i.max} for i in s.items],
-            "bands": [{"low": b.low, "high": b.high, "label": b.label} for b in s.bands],
-            "remission_max": s.remission_max,
-        }
-        for s in scoring.SCALES.values()
-    ]
+router = Router()
 
 
-@router.post("/courses/{course_id}/scales", response={201: ScaleOut, **_ERRORS})
-def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn):
-    course = _course(request, course_id)
+@router.get(
+    "/scales", response={200: list[ScaleDefOut], **ERRORS}, operation_id="charting_api_list_scales"
+)
+def list_scales(request: HttpRequest) -> list[dict[str, Any]]:
+    chart_reader_require(user=request.user)
+    return [scale_def_out(s) for s in SCALES.values()]
+
+
+@router.post(
+    "/courses/{course_id}/scales",
+    response={201: ScaleOut, **ERRORS},
+    operation_id="charting_api_record_scale",
+)
+def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Status:
+    course = chart_course(user=request.user, course_id=course_id)
     session = None
     if payload.session_id is not None:
-        session = Session.objects.filter(pk=payload.session_id, course=course).first()
-        if session is None:
-            raise NotFound(
-                f"No session {payload.session_id} in this course.", code="session_not_found"
-            )
-    row = services.scale_record(
+        session = course_session_get(course=course, session_id=payload.session_id)
+    row = scale_record(
         course=course,
         scale=payload.scale,
         items=payload.items,
@@ -51,24 +44,15 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn):
         session=session,
         by=request.user,
     )
-    return Status(201, _scale_out(row))
+    return Status(201, scale_out(row))
 
 
-@router.get("/courses/{course_id}/outcomes", response={200: list[OutcomeOut], **_ERRORS})
-def course_outcomes(request: HttpRequest, course_id: int):
+@router.get(
+    "/courses/{course_id}/outcomes",
+    response={200: list[OutcomeOut], **ERRORS},
+    operation_id="charting_api_course_outcomes",
+)
+def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
     """Per scale: baseline (first administration), trajectory, response and remission."""
-    course = _course(request, course_id)
-    return [
-        {
-            "scale": o.scale,
-            "baseline": o.baseline,
-            "latest": o.latest,
-            "latest_band": o.latest_band,
-            "trajectory": list(o.trajectory),
-            "change_pct": o.change_pct,
-            "response": o.response,
-            "remission": o.remission,
-            "administrations": [_scale_out(r) for r in rows],
-        }
-        for o, rows in services.course_outcomes(course)
-    ]
+    course = chart_course(user=request.user, course_id=course_id)
+    return [outcome_out(o, rows) for o, rows in course_outcomes_read(course)]

@@ -9,10 +9,15 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict
 
-from clinic.schemas import AwareInstant, Id, InSchema
+from clinic.api.fields import AwareInstant, Id, InSchema
+from clinic.api.schemas import ErrorOut
+
+# The errors any charting operation can return (403 role, 404 not at your sites, 409 state,
+# 422 input).
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class _In(InSchema):
+class StrictIn(InSchema):
     # Unknown keys are refused (422): a misspelt field must not be silently dropped. InSchema
     # refuses text PostgreSQL cannot store (NUL, lone surrogates) with a 422 rather than a 500.
     model_config = ConfigDict(extra="forbid")
@@ -232,47 +237,47 @@ class MonitoringFormOut(Schema):
     reference: str
 
 
-class AnswersIn(_In):
+class AnswersIn(StrictIn):
     answers: dict[str, Any]
 
 
-class OverrideIn(_In):
+class OverrideIn(StrictIn):
     reason: str
 
 
-class NoteIn(_In):
+class NoteIn(StrictIn):
     note: str = ""
 
 
-class AnchorIn(_In):
+class AnchorIn(StrictIn):
     at: AwareInstant
 
 
-class EntriesIn(_In):
+class EntriesIn(StrictIn):
     checkpoint: str
     taken_at: AwareInstant
     values: dict[str, Any]
 
 
-class AmendIn(_In):
+class AmendIn(StrictIn):
     checkpoint: str
     field: str
     value: Any
     reason: str
 
 
-class ParametersIn(_In):
+class ParametersIn(StrictIn):
     values: dict[str, Any]
 
 
-class ScaleIn(_In):
+class ScaleIn(StrictIn):
     scale: str
     items: dict[str, Any]
     administered_at: AwareInstant
     session_id: int | None = None
 
 
-class SubmitIn(_In):
+class SubmitIn(StrictIn):
     how: Literal["online", "fax", "phone", "other"]
     reference: str = ""
     submitted_at: AwareInstant | None = None

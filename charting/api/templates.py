@@ -2,52 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Path
+from ninja import Path, Router
 
-from charting.api.common import _ERRORS, ChartingRouter, _reader
-from charting.api.schemas import TemplateOut, TemplateSummaryOut
-from charting.models import FormTemplate
-from clinic.errors import NotFound
+from charting.api.builders import template_out, template_summary_out
+from charting.api.schemas import ERRORS, TemplateOut, TemplateSummaryOut
+from charting.selectors import template_get, template_list
 
-router = ChartingRouter()
+router = Router()
 
 # Django slug characters: anything else (a NUL byte) cannot name a template, so it is a 422.
 TemplateSlug = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]+$", max_length=64)]
 
 
-@router.get("/templates", response={200: list[TemplateSummaryOut], **_ERRORS})
-def list_templates(request: HttpRequest):
-    _reader(request)
-    return [
-        {
-            "slug": t.slug,
-            "version": t.version,
-            "name": t.name,
-            "kind": t.kind,
-            "modality": t.modality,
-            "builtin": t.builtin,
-        }
-        for t in FormTemplate.objects.order_by("slug", "-version")
-    ]
+@router.get(
+    "/templates",
+    response={200: list[TemplateSummaryOut], **ERRORS},
+    operation_id="charting_api_list_templates",
+)
+def list_templates(request: HttpRequest) -> list[dict[str, Any]]:
+    return [template_summary_out(t) for t in template_list(user=request.user)]
 
 
-@router.get("/templates/{slug}", response={200: TemplateOut, **_ERRORS})
-def get_template(request: HttpRequest, slug: TemplateSlug, version: int | None = None):
+@router.get(
+    "/templates/{slug}",
+    response={200: TemplateOut, **ERRORS},
+    operation_id="charting_api_get_template",
+)
+def get_template(
+    request: HttpRequest, slug: TemplateSlug, version: int | None = None
+) -> dict[str, Any]:
     """The newest version of a template (or `?version=`), with its full spec."""
-    _reader(request)
-    qs = FormTemplate.objects.filter(slug=slug)
-    t = (qs.filter(version=version) if version else qs.order_by("-version")).first()
-    if t is None:
-        raise NotFound(f"No form template {slug!r}.", code="template_not_found")
-    return {
-        "slug": t.slug,
-        "version": t.version,
-        "name": t.name,
-        "kind": t.kind,
-        "modality": t.modality,
-        "builtin": t.builtin,
-        "spec": t.spec,
-    }
+    return template_out(template_get(user=request.user, slug=slug, version=version))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from charting.services import template_load_library
+from charting.form_templates import template_load_library
 from tests.charting.factories import local, make_course, make_session
 
 

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from charting.models import ScreeningResponse
-from charting.services import observation_open
-from clinic.schemas import MAX_ID
+from charting.observations import observation_open
+from clinic.api.fields import MAX_ID
 from tests.charting.helpers import safe_answers
 
 

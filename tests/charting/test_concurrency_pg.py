@@ -12,8 +12,11 @@ from collections import Counter
 
 import pytest
 
-from charting import services
+from charting.form_templates import template_current
 from charting.models import MonitoringFormItem, ScreeningResponse
+from charting.monitoring_forms import monitoring_form_queue, monitoring_form_submit
+from charting.observations import observation_open
+from charting.screening import session_screening_submit
 from tests.charting.factories import local
 from tests.charting.helpers import safe_answers
 from tests.concurrency.harness import race, warm
@@ -28,11 +31,11 @@ pytestmark = [
 
 def test_simultaneous_session_screenings_one_wins(nurse, esk):
     _, session = esk
-    services.template_current("esketamine-pre-dose")
+    template_current("esketamine-pre-dose")
     warm(nurse)
 
     def submit(_i: int) -> int:
-        return services.session_screening_submit(
+        return session_screening_submit(
             session=session, answers=safe_answers("esketamine-pre-dose"), by=nurse
         ).pk
 
@@ -44,16 +47,16 @@ def test_simultaneous_session_screenings_one_wins(nurse, esk):
 
 def test_simultaneous_monitoring_form_submissions_one_wins(nurse, site, esk):
     _, session = esk
-    services.template_current("esketamine-post-dose")
+    template_current("esketamine-post-dose")
     session.status = "completed"
     session.started_at = local(site, "2026-03-09", "09:00")
     session.save()
-    services.observation_open(session=session, by=nurse, now=session.started_at)
-    item = services.monitoring_form_queue(session=session, by=nurse, now=session.started_at)
+    observation_open(session=session, by=nurse, now=session.started_at)
+    item = monitoring_form_queue(session=session, by=nurse, now=session.started_at)
     warm(nurse)
 
     def submit(i: int) -> str:
-        return services.monitoring_form_submit(
+        return monitoring_form_submit(
             item=item, how="online", reference=f"REF-{i}", by=nurse
         ).reference
 

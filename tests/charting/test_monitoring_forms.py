@@ -7,15 +7,18 @@ import datetime as dt
 
 import time_machine
 
-from charting import gates, services
+from charting import gates
 from charting.models import MonitoringFormItem
+from charting.observations import observation_amend, observation_record_values, observation_sign
+from charting.screening import session_screening_submit
+from charting.treatment import parameters_record
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 
 
 def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False):
     """Screen, start, dose, observe, sign and complete an esketamine session via the services."""
-    services.session_screening_submit(
+    session_screening_submit(
         session=session,
         answers={**safe_answers("esketamine-pre-dose"), "inpatient": inpatient},
         by=nurse,
@@ -24,10 +27,10 @@ def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False)
     session.status = "in_progress"
     session.started_at = start
     session.save()
-    gates.on_session_started(session, by=nurse, now=start)
+    gates.ChartingGates().after_start(session, by=nurse, now=start)
     record = session.observation
     dose = start + dt.timedelta(minutes=10)
-    services.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="pre_dose",
         values={"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
@@ -35,7 +38,7 @@ def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False)
         by=nurse,
         now=start + dt.timedelta(minutes=5),
     )
-    services.parameters_record(
+    parameters_record(
         session=session,
         values={
             "dose_mg": 56,
@@ -47,7 +50,7 @@ def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False)
         now=dose,
     )
     at40 = dose + dt.timedelta(minutes=40)
-    services.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="post_40",
         values={
@@ -62,7 +65,7 @@ def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False)
         now=at40,
     )
     end = dose + dt.timedelta(minutes=125)
-    services.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="discharge",
         values={
@@ -79,11 +82,11 @@ def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False)
         by=nurse,
         now=end,
     )
-    services.observation_sign(record=record, by=nurse, now=end)
+    observation_sign(record=record, by=nurse, now=end)
     session.status = "completed"
     session.completed_at = end
     session.save()
-    gates.on_session_completed(session, by=nurse, now=end)
+    gates.ChartingGates().after_complete(session, by=nurse, now=end)
     return end
 
 
@@ -204,14 +207,14 @@ def test_tms_sessions_queue_nothing(nurse, site, tms):
     _, session = tms
     session.status = "completed"
     session.save()
-    gates.on_session_completed(session, by=nurse, now=local(site, "2026-03-09", "10:00"))
+    gates.ChartingGates().after_complete(session, by=nurse, now=local(site, "2026-03-09", "10:00"))
     assert not MonitoringFormItem.objects.exists()
 
 
 def test_an_amendment_refreshes_an_unsubmitted_form(nurse, site, esk):
     _, session = esk
     end = _run_session(session, nurse, local(site, "2026-03-09", "09:00"))
-    services.observation_amend(
+    observation_amend(
         record=session.observation,
         checkpoint="post_40",
         field="sedation",

@@ -395,7 +395,7 @@ def test_bad_observation_input(api_as, nurse, scheduler, site, esk):
     session.status = "in_progress"
     session.started_at = local(site, day, "09:00")
     session.save()
-    from charting.services import observation_open
+    from charting.observations import observation_open
 
     record = observation_open(session=session, by=nurse, now=session.started_at)
     url = f"charting/observations/{record.pk}/entries"
@@ -476,7 +476,7 @@ def test_anchor_can_be_recorded_directly_and_not_in_the_future(api_as, nurse, si
     session.status = "in_progress"
     session.started_at = local(site, day, "09:00")
     session.save()
-    from charting.services import observation_open
+    from charting.observations import observation_open
 
     record = observation_open(session=session, by=nurse, now=session.started_at)
     api = api_as(nurse)
@@ -498,7 +498,7 @@ def test_anchor_can_be_recorded_directly_and_not_in_the_future(api_as, nurse, si
 
 
 def test_observation_record_is_opened_once_per_session(nurse, site, esk):
-    from charting.services import observation_open
+    from charting.observations import observation_open
 
     _, session = esk
     first = observation_open(session=session, by=nurse, now=local(site, "2026-03-09", "09:00"))
@@ -513,20 +513,26 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from charting import services
+    from charting.alerts import alert_acknowledge
+    from charting.observations import (
+        observation_amend,
+        observation_open,
+        observation_record_values,
+        observation_sign,
+    )
 
     _, session = ect
     day = "2026-03-09"
     session.status = "in_progress"
     session.started_at = local(site, day, "09:00")
     session.save()
-    record = services.observation_open(session=session, by=nurse, now=session.started_at)
+    record = observation_open(session=session, by=nurse, now=session.started_at)
     at = local(site, day, "09:45")
     vitals = {"bp": "150/90", "heart_rate": 96, "spo2": 90}
-    services.observation_record_values(
+    observation_record_values(
         record=record, checkpoint="arrival", values=vitals, taken_at=at, by=nurse, now=at
     )
-    services.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="min_15",
         values={**vitals, "reoriented": True, "minutes_to_reorientation": 14},
@@ -534,7 +540,7 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
         by=nurse,
         now=at,
     )
-    services.observation_record_values(
+    observation_record_values(
         record=record,
         checkpoint="discharge",
         values={
@@ -550,10 +556,10 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
         by=nurse,
         now=at,
     )
-    services.observation_sign(record=record, by=nurse, now=at)
+    observation_sign(record=record, by=nurse, now=at)
 
     def amend_and_acknowledge(checkpoint: str, value: int) -> None:
-        services.observation_amend(
+        observation_amend(
             record=record,
             checkpoint=checkpoint,
             field="spo2",
@@ -563,7 +569,7 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
             now=at,
         )
         alert = Alert.objects.filter(acknowledged_at__isnull=True).first()
-        services.alert_acknowledge(alert=alert, by=clinician, now=at)
+        alert_acknowledge(alert=alert, by=clinician, now=at)
 
     def queries() -> tuple[int, dict]:
         api = api_as(nurse)

@@ -121,7 +121,7 @@ def test_dose_time_in_parameters_is_checked_like_a_direct_anchor(
     api_as, nurse, site, esk, first_device_at, code
 ):
     from charting.models import ObservationRecord
-    from charting.services import observation_open
+    from charting.observations import observation_open
 
     session = _started(esk[1], site)
     record = observation_open(session=session, by=nurse, now=session.started_at)
@@ -137,7 +137,7 @@ def test_dose_time_in_parameters_is_checked_like_a_direct_anchor(
 
 def test_dose_time_before_check_in_is_refused(api_as, nurse, site, esk):
     from charting.models import ObservationRecord
-    from charting.services import observation_open
+    from charting.observations import observation_open
 
     session = _started(esk[1], site)
     session.checked_in_at = local(site, "2026-03-09", "08:50")

@@ -10,8 +10,17 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from charting import gates, services
+from charting import gates
+from charting.form_templates import template_current
 from charting.models import FormTemplate, ObservationEntry, ScreeningResponse
+from charting.observations import (
+    observation_amend,
+    observation_open,
+    observation_record_values,
+    observation_set_anchor,
+    observation_sign,
+)
+from charting.screening import course_screening_submit, screening_override, session_screening_submit
 from clinic.errors import Conflict
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
@@ -22,16 +31,12 @@ def test_gates_name_what_is_missing(nurse, site, tms):
     with pytest.raises(Conflict) as info:
         gates.check_in_allowed(session)
     assert info.value.code == "course_screening_required"
-    services.course_screening_submit(
-        course=course, answers=safe_answers("tms-safety-screen"), by=nurse
-    )
+    course_screening_submit(course=course, answers=safe_answers("tms-safety-screen"), by=nurse)
     gates.check_in_allowed(session)
     with pytest.raises(Conflict) as info:
         gates.start_allowed(session)
     assert info.value.code == "session_screening_required"
-    services.session_screening_submit(
-        session=session, answers=safe_answers("tms-session-check"), by=nurse
-    )
+    session_screening_submit(session=session, answers=safe_answers("tms-session-check"), by=nurse)
     gates.start_allowed(session)
     with pytest.raises(Conflict) as info:
         gates.complete_allowed(session)
@@ -56,27 +61,27 @@ def test_minimum_observation_is_elapsed_time_across_the_dst_change(nurse, patien
     session = make_session(course=course, start=dose - dt.timedelta(minutes=20))
     session.status = "in_progress"
     session.save()
-    record = services.observation_open(session=session, by=nurse, now=dose)
-    services.observation_set_anchor(record=record, at=dose, by=nurse, now=dose)
+    record = observation_open(session=session, by=nurse, now=dose)
+    observation_set_anchor(record=record, at=dose, by=nurse, now=dose)
     with pytest.raises(Conflict) as info:
-        services.observation_sign(record=record, by=nurse, now=dose + dt.timedelta(minutes=119))
+        observation_sign(record=record, by=nurse, now=dose + dt.timedelta(minutes=119))
     assert info.value.code == "too_early_to_sign"
     assert "before 2026-11-01 01:50 EST" in info.value.message
     assert "dose at 2026-11-01 00:50 EDT" in info.value.message
     assert local(site, "2026-11-01", "00:50") == dose
     with pytest.raises(Conflict) as info:
-        services.observation_sign(record=record, by=nurse, now=dose + dt.timedelta(minutes=120))
+        observation_sign(record=record, by=nurse, now=dose + dt.timedelta(minutes=120))
     assert info.value.code == "checkpoints_missing"  # past the time gate
 
 
 def test_history_records_who_changed_a_screening(nurse, clinician, esk):
     _, session = esk
-    s = services.session_screening_submit(
+    s = session_screening_submit(
         session=session,
         answers={**safe_answers("esketamine-pre-dose"), "rems_enrolled": False},
         by=nurse,
     )
-    services.screening_override(screening=s, reason="Enrolment confirmed by phone", by=clinician)
+    screening_override(screening=s, reason="Enrolment confirmed by phone", by=clinician)
     rows = list(ScreeningResponse.history.filter(id=s.pk).order_by("history_id"))
     assert [(r.history_type, r.history_user_id) for r in rows] == [
         ("+", nurse.pk),
@@ -91,7 +96,7 @@ def test_amendment_keeps_the_original_entry_and_its_history(nurse, site, tms):
     session.status = "in_progress"
     session.save()
     now = local(site, "2026-03-09", "09:45")
-    record = services.observation_open(session=session, by=nurse, now=now)
+    record = observation_open(session=session, by=nurse, now=now)
     values = {
         "headache": False,
         "scalp_pain": 2,
@@ -100,11 +105,11 @@ def test_amendment_keeps_the_original_entry_and_its_history(nurse, site, tms):
         "syncope": False,
         "stopped_early": False,
     }
-    services.observation_record_values(
+    observation_record_values(
         record=record, checkpoint="post_session", values=values, taken_at=now, by=nurse, now=now
     )
-    services.observation_sign(record=record, by=nurse, now=now)
-    services.observation_amend(
+    observation_sign(record=record, by=nurse, now=now)
+    observation_amend(
         record=record,
         checkpoint="post_session",
         field="headache",
@@ -122,7 +127,7 @@ def test_amendment_keeps_the_original_entry_and_its_history(nurse, site, tms):
 
 def test_nothing_clinical_can_be_deleted_through_the_api(api_as, admin_user, nurse, esk):
     course, session = esk
-    s = services.session_screening_submit(
+    s = session_screening_submit(
         session=session, answers=safe_answers("esketamine-pre-dose"), by=nurse
     )
     api = api_as(admin_user)
@@ -170,9 +175,7 @@ def test_load_form_templates_is_idempotent(db):
 
 def test_changing_a_used_template_version_is_refused(tmp_path, nurse, esk):
     _, session = esk
-    services.session_screening_submit(
-        session=session, answers=safe_answers("esketamine-pre-dose"), by=nurse
-    )
+    session_screening_submit(session=session, answers=safe_answers("esketamine-pre-dose"), by=nurse)
     data = dict(FormTemplate.objects.get(slug="esketamine-pre-dose").spec)
     data["name"] = "Esketamine pre-dose checklist (edited)"
     (tmp_path / "esketamine-pre-dose.json").write_text(json.dumps(data))
@@ -181,7 +184,7 @@ def test_changing_a_used_template_version_is_refused(tmp_path, nurse, esk):
     data["version"] = 2
     (tmp_path / "esketamine-pre-dose.json").write_text(json.dumps(data))
     call_command("load_form_templates", library=tmp_path, stdout=io.StringIO())
-    assert services.template_current("esketamine-pre-dose").version == 2
+    assert template_current("esketamine-pre-dose").version == 2
 
 
 def test_an_invalid_template_file_is_refused_naming_the_path(tmp_path, db):

@@ -133,8 +133,8 @@ def test_adding_a_closure_in_the_admin_warns_about_sessions_booked_that_day(
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django.test import RequestFactory
 
-    from clinic.admin import SiteAdmin
     from clinic.models import Closure
+    from scheduling.admin import SchedulingSiteAdmin as SiteAdmin
     from tests.scheduling.factories import make_course, make_session
 
     day = dt.date(2026, 3, 4)

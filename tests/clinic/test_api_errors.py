@@ -6,7 +6,7 @@ import json
 
 from django.test import RequestFactory
 
-from clinic.http_errors import server_error
+from clinic.api.http_errors import server_error
 
 
 def test_an_unknown_api_path_is_a_json_404(db, client):

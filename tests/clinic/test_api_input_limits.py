@@ -11,8 +11,8 @@ import json
 
 import pytest
 
+from clinic.api.fields import MAX_ID, unstorable_text
 from clinic.models import Patient
-from clinic.schemas import MAX_ID, unstorable_text
 
 
 def new_patient(site, **overrides):

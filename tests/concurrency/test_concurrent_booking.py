@@ -15,8 +15,10 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from clinic.errors import DomainError
-from scheduling import enrolment, services
+from scheduling.booking_change import BookingChange
+from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
+from scheduling.session_reschedule import session_reschedule
 from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import (
     MONDAY,
@@ -47,7 +49,7 @@ def test_twenty_bookings_of_one_patient_into_one_slot_one_wins(site, scheduler, 
     warm(scheduler)
 
     def book(_i: int) -> int:
-        return services.course_enrol(
+        return course_enrol(
             patient=patient.pk,
             protocol="five",
             site=site.pk,
@@ -74,7 +76,7 @@ def test_twenty_patients_into_one_chair_slot_one_wins(site, scheduler):
     warm(scheduler)
 
     def book(i: int) -> int:
-        return services.course_enrol(
+        return course_enrol(
             patient=patients[i].pk,
             protocol="one",
             site=site.pk,
@@ -102,7 +104,7 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
         person = make_patient(site, f"MRN-R{i}")
         # Each patient on a different day, all wanting Monday 16:00.
         day = MONDAY + dt.timedelta(days=7 + i)
-        course = services.course_enrol(
+        course = course_enrol(
             patient=person.pk,
             protocol="one",
             site=site.pk,
@@ -115,7 +117,7 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
     target = local(MONDAY, 16)
 
     def move(i: int) -> int:
-        services.session_reschedule(session_id=sessions[i], to=target, by=scheduler, now=NOW)
+        session_reschedule(session_id=sessions[i], to=target, by=scheduler, now=NOW)
         return sessions[i]
 
     results = race(THREADS, move)
@@ -135,7 +137,7 @@ def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
     warm(scheduler)
 
     def book(i: int) -> int:
-        return services.course_enrol(
+        return course_enrol(
             patient=patients[i].pk,
             protocol="five",
             site=site.pk,
@@ -158,7 +160,7 @@ def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
 def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patient):
     chair = one_chair(site)
     protocol(ONE_SESSION, "one")
-    course = services.course_enrol(
+    course = course_enrol(
         patient=patient.pk,
         protocol="one",
         site=site.pk,
@@ -195,7 +197,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
     one_chair(site)
     protocol(ONE_SESSION, "one")
     first, second = make_patient(site, "MRN-S1"), make_patient(site, "MRN-S2")
-    winner = services.course_enrol(
+    winner = course_enrol(
         patient=first.pk,
         protocol="one",
         site=site.pk,
@@ -204,7 +206,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
         by=scheduler,
         now=NOW,
     ).planned_sessions[0]
-    real_load = enrolment._load_placer
+    real_load = BookingChange.load
 
     def stale(**kw):
         loaded = real_load(**kw)
@@ -212,9 +214,9 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
             timeline.items = []
         return loaded
 
-    monkeypatch.setattr(enrolment, "_load_placer", stale)
+    monkeypatch.setattr(BookingChange, "load", staticmethod(stale))
     with pytest.raises(DomainError) as err:
-        services.course_enrol(
+        course_enrol(
             patient=second.pk,
             protocol="one",
             site=site.pk,

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from scheduling import services
+from scheduling.enrolment import course_enrol
 from scheduling.models import Course, Session
 from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
@@ -27,7 +27,7 @@ def test_simultaneous_same_modality_courses_for_one_patient_one_wins(site, sched
     warm(scheduler)
 
     def book(i: int) -> int:
-        return services.course_enrol(
+        return course_enrol(
             patient=patient.pk,
             protocol="tms",
             site=site.pk,

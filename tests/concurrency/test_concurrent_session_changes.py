@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from scheduling import services
+from scheduling.enrolment import course_enrol
 from scheduling.models import Session
+from scheduling.session_cancellation import session_cancel
+from scheduling.session_lifecycle import session_check_in
 from tests.concurrency.harness import race, warm
 from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, protocol
 
@@ -19,7 +21,7 @@ pytestmark = [
 
 def test_check_in_racing_a_cancellation_never_deadlocks(site, scheduler, nurse, patient):
     protocol(TMS_10, "tms")
-    course = services.course_enrol(
+    course = course_enrol(
         patient=patient.pk,
         protocol="tms",
         site=site.pk,
@@ -35,9 +37,9 @@ def test_check_in_racing_a_cancellation_never_deadlocks(site, scheduler, nurse, 
 
         def act(i: int, pk: int = session.pk) -> str:
             if i == 0:
-                services.session_check_in(session_id=pk, by=nurse, now=NOW)
+                session_check_in(session_id=pk, by=nurse, now=NOW)
                 return "checked_in"
-            services.session_cancel(session_id=pk, reason="unwell", by=scheduler, now=NOW)
+            session_cancel(session_id=pk, reason="unwell", by=scheduler, now=NOW)
             return "cancelled"
 
         results = race(2, act)

@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 from protocols.engine import PlannedSession
 from protocols.spec import WEEKDAY_INDEX, ProtocolSpec, parse_spec
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 from protocols.engine import PlanningError, ResumePoint, plan_course
 from protocols.spec import ProtocolSpec, parse_spec
 from tests.protocols.engine_support import check_plan, iso_week, offset_changes

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 from protocols.engine import PlannedSession, PlanningError, plan_course
 from protocols.services import LIBRARY_DIR, library_entries
 from protocols.spec import ProtocolSpec, parse_spec

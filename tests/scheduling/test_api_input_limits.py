@@ -14,8 +14,8 @@ import re
 import pytest
 import time_machine
 
+from clinic.api.fields import LAST_DAY, MAX_ID
 from clinic.models import Closure
-from clinic.schemas import LAST_DAY, MAX_ID
 from scheduling.models import Course, ResourceHold, Session
 from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
 from tests.scheduling.booking_support import patient as make_patient

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 from scheduling.availability import free_slots, local_day_bounds, merge_intervals, open_windows
 
 NY = ZoneInfo("America/New_York")

@@ -8,7 +8,8 @@ import pytest
 import time_machine
 
 from clinic.models import Closure
-from scheduling import services
+from scheduling.closures import site_close_day
+from scheduling.enrolment import course_enrol
 from scheduling.models import Session
 from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local_of, protocol
 
@@ -24,7 +25,7 @@ def _frozen():
 @pytest.fixture
 def course(site, scheduler, patient):
     protocol(TMS_10, "tms")
-    return services.course_enrol(
+    return course_enrol(
         patient=patient.pk,
         protocol="tms",
         site=site.pk,
@@ -72,7 +73,7 @@ def test_closing_a_day_with_replan_moves_its_sessions(site, scheduler, course, a
 
 
 def test_closing_without_replan_leaves_sessions_for_staff_to_move(site, scheduler, course):
-    result = services.site_close_day(
+    result = site_close_day(
         site=site.pk, date=WEDNESDAY, reason="strike", by=scheduler, replan=False, now=NOW
     )
     assert [s.number for s in result.affected] == [3] and result.moved == []

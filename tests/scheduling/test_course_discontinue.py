@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from scheduling import services
+from scheduling.courses import course_discontinue
+from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
+from scheduling.session_lifecycle import session_check_in
 from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local, protocol
 
 
@@ -19,7 +21,7 @@ def _frozen():
 
 def book(patient, user):
     protocol(TMS_10, "tms")
-    return services.course_enrol(
+    return course_enrol(
         patient=patient.pk,
         protocol="tms",
         site=patient.site_id,
@@ -35,7 +37,7 @@ def test_discontinue_cancels_the_remaining_sessions_and_frees_their_resources(
 ):
     course = book(patient, scheduler)
     first = Session.objects.get(course=course, number=1)
-    services.session_check_in(session_id=first.pk, by=nurse)
+    session_check_in(session_id=first.pk, by=nurse)
 
     response = api_as(scheduler).post(
         f"courses/{course.pk}/discontinue", {"reason": "patient moved away"}
@@ -68,7 +70,7 @@ def test_a_discontinued_course_no_longer_blocks_a_new_course_of_the_same_modalit
     site, scheduler, patient
 ):
     course = book(patient, scheduler)
-    services.course_discontinue(course_id=course.pk, reason="switching protocol", by=scheduler)
+    course_discontinue(course_id=course.pk, reason="switching protocol", by=scheduler)
 
     again = book(patient, scheduler)
 

@@ -8,8 +8,12 @@ import datetime as dt
 import pytest
 import time_machine
 
-from scheduling import services, session_changes
+from scheduling.booking_change import BookingChange
+from scheduling.courses import course_discontinue
+from scheduling.enrolment import course_enrol
 from scheduling.models import Course, Session
+from scheduling.session_cancellation import session_cancel
+from scheduling.session_lifecycle import session_check_in, session_complete, session_start
 from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local, one_chair, protocol
 from tests.scheduling.booking_support import patient as make_patient
 
@@ -24,7 +28,7 @@ def _frozen():
 def stopped(site, scheduler, nurse, patient):
     """A TMS course discontinued while its first session was checked in."""
     protocol(TMS_10, "tms")
-    course = services.course_enrol(
+    course = course_enrol(
         patient=patient.pk,
         protocol="tms",
         site=patient.site_id,
@@ -34,15 +38,15 @@ def stopped(site, scheduler, nurse, patient):
         now=NOW,
     )
     first = Session.objects.get(course=course, number=1)
-    services.session_check_in(session_id=first.pk, by=nurse)
-    services.course_discontinue(course_id=course.pk, reason="patient moved away", by=scheduler)
+    session_check_in(session_id=first.pk, by=nurse)
+    course_discontinue(course_id=course.pk, reason="patient moved away", by=scheduler)
     return course, first
 
 
 def test_cancelling_the_last_session_of_a_discontinued_course_books_no_make_up(stopped, scheduler):
     course, first = stopped
 
-    change = services.session_cancel(session_id=first.pk, reason="left early", by=scheduler)
+    change = session_cancel(session_id=first.pk, reason="left early", by=scheduler)
 
     assert change.moved == []
     assert any("discontinued" in note for note in change.notes)
@@ -54,9 +58,9 @@ def test_cancelling_the_last_session_of_a_discontinued_course_books_no_make_up(s
 
 def test_completing_the_last_session_of_a_discontinued_course_keeps_it_discontinued(stopped, nurse):
     course, first = stopped
-    services.session_start(session_id=first.pk, by=nurse)
+    session_start(session_id=first.pk, by=nurse)
 
-    services.session_complete(session_id=first.pk, by=nurse)
+    session_complete(session_id=first.pk, by=nurse)
 
     course.refresh_from_db()
     assert course.status == Course.Status.DISCONTINUED
@@ -72,22 +76,21 @@ def test_a_make_up_whose_slot_was_just_taken_is_a_note_not_a_500(
     one_chair(site)
     protocol(TMS_10, "tms")
     enrol = dict(protocol="tms", site=site.pk, preferred_time=NINE, by=scheduler, now=NOW)
-    mine = services.course_enrol(patient=patient.pk, start_date=MONDAY, **enrol)
+    mine = course_enrol(patient=patient.pk, start_date=MONDAY, **enrol)
     other = make_patient(site, "MRN-OTHER")
     # The other patient holds the only chair at 09:00 on the Monday the make-up would take.
-    services.course_enrol(patient=other.pk, start_date=dt.date(2026, 3, 16), **enrol)
-    real = session_changes._load_placer
+    course_enrol(patient=other.pk, start_date=dt.date(2026, 3, 16), **enrol)
+    real = BookingChange.load
 
     def stale(**kwargs):
         loaded = real(**kwargs)
         loaded.placer.resource_busy.clear()  # as if read before the other booking committed
         return loaded
 
-    # The make-up is placed by session_changes, which looks the loader up in its own namespace.
-    monkeypatch.setattr(session_changes, "_load_placer", stale)
+    monkeypatch.setattr(BookingChange, "load", staticmethod(stale))
     first = Session.objects.get(course=mine, number=1)
 
-    change = services.session_cancel(session_id=first.pk, reason="unwell", by=scheduler)
+    change = session_cancel(session_id=first.pk, reason="unwell", by=scheduler)
 
     assert change.moved == []
     assert any("just taken" in note for note in change.notes)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.errors import Conflict
 from clinic.models import Resource
-from scheduling import services
+from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
 from tests.scheduling.booking_support import (
     ECT_12,
@@ -36,9 +36,7 @@ def enrol(patient, user, slug="tms", **kw):
     kw.setdefault("start_date", MONDAY)
     kw.setdefault("preferred_time", NINE)
     kw.setdefault("now", NOW)
-    return services.course_enrol(
-        patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw
-    )
+    return course_enrol(patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw)
 
 
 def test_enrol_books_36_sessions_at_the_preferred_local_time_across_dst(site, scheduler, patient):
@@ -90,7 +88,7 @@ def test_a_full_day_moves_the_session_to_the_next_allowed_day(site, scheduler, p
     protocol(TMS_10, "tms")
     chair = one_chair(site)
     other = make_patient(site, "MRN-002")
-    blocker = services.course_enrol(
+    blocker = course_enrol(
         patient=other.pk,
         protocol=protocol(
             {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one"
@@ -244,8 +242,9 @@ def test_booking_takes_a_constant_number_of_queries(
     the count depends neither on the course length nor on what is already booked."""
     protocol(TMS_36, "tms")
     protocol(TMS_10, "tms10")
-    # A cold user object: the role and site-membership lookups are counted too.
-    with django_assert_max_num_queries(15):
+    # A cold user object: the role and site-membership lookups are counted too, and the
+    # conditional UPDATE marking the protocol version used (Protocol.first_used_at).
+    with django_assert_max_num_queries(16):
         enrol(patient, scheduler)
     assert Session.objects.filter(patient=patient).count() == 36
     counts = {}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 from protocols.engine import plan_course
 from protocols.spec import parse_spec
-from scheduling.booking import Placer, Timeline, place_course
+from scheduling.placement import Placer, Timeline, place_course
 
 NY = ZoneInfo("America/New_York")
 HOURS = {wd: (dt.time(8), dt.time(18)) for wd in range(5)}

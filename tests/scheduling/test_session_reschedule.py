@@ -9,8 +9,10 @@ import pytest
 import time_machine
 
 from clinic.errors import Conflict, InvalidInput
-from scheduling import services
+from scheduling.enrolment import course_enrol
 from scheduling.models import ResourceHold, Session
+from scheduling.session_cancellation import session_cancel, session_no_show
+from scheduling.session_reschedule import session_reschedule
 from tests.scheduling.booking_support import (
     ECT_12,
     ESK,
@@ -37,7 +39,7 @@ def _frozen():
 
 def book(patient, user, spec=TMS_10, slug="tms", **kw):
     protocol(spec, slug)
-    return services.course_enrol(
+    return course_enrol(
         patient=patient.pk,
         protocol=slug,
         site=patient.site_id,
@@ -94,9 +96,7 @@ def test_reschedule_into_a_taken_slot_names_the_conflicting_session(site, schedu
     theirs = sessions(book(other, scheduler, preferred_time=dt.time(14, 0)))[0]
     mine = sessions(book(patient, scheduler))[0]
     with pytest.raises(Conflict) as err:
-        services.session_reschedule(
-            session_id=mine.pk, to=local(MONDAY, 14, 20), by=scheduler, now=NOW
-        )
+        session_reschedule(session_id=mine.pk, to=local(MONDAY, 14, 20), by=scheduler, now=NOW)
     assert err.value.code == "slot_taken" and f"session {theirs.pk}" in err.value.message
     mine.refresh_from_db()
     assert mine.start == local(MONDAY, 9) and mine.sequence == 0
@@ -114,14 +114,14 @@ def test_reschedule_into_a_taken_slot_names_the_conflicting_session(site, schedu
 def test_reschedule_refuses_impossible_times(site, scheduler, patient, to, code):
     s = sessions(book(patient, scheduler))[0]
     with pytest.raises(InvalidInput) as err:
-        services.session_reschedule(session_id=s.pk, to=to, by=scheduler, now=NOW)
+        session_reschedule(session_id=s.pk, to=to, by=scheduler, now=NOW)
     assert err.value.code == code
 
 
 def test_moving_a_session_onto_the_previous_sessions_day_breaks_the_rule(site, scheduler, patient):
     s2 = sessions(book(patient, scheduler))[1]
     with pytest.raises(InvalidInput) as err:
-        services.session_reschedule(session_id=s2.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
+        session_reschedule(session_id=s2.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
     assert err.value.code == "protocol_rule" and "session 1" in err.value.message
 
 
@@ -130,9 +130,7 @@ def test_ect_moved_later_pushes_later_sessions_to_keep_the_gap(site, scheduler, 
     before = days(course)
     assert before[:3] == [MONDAY, MONDAY + dt.timedelta(2), MONDAY + dt.timedelta(4)]
     first = sessions(course)[0]
-    change = services.session_reschedule(
-        session_id=first.pk, to=local(TUESDAY, 9), by=scheduler, now=NOW
-    )
+    change = session_reschedule(session_id=first.pk, to=local(TUESDAY, 9), by=scheduler, now=NOW)
     moved = [m.session.number for m in change.moved]
     assert moved[:3] == [1, 2, 3]
     after = days(course)
@@ -152,9 +150,7 @@ def test_esketamine_induction_keeps_twice_weekly_cadence(site, clinician, patien
     before = days(course)
     assert before[:3] == [MONDAY, MONDAY + dt.timedelta(3), MONDAY + dt.timedelta(7)]
     first = sessions(course)[0]
-    change = services.session_reschedule(
-        session_id=first.pk, to=local(TUESDAY, 9), by=clinician, now=NOW
-    )
+    change = session_reschedule(session_id=first.pk, to=local(TUESDAY, 9), by=clinician, now=NOW)
     after = days(course)
     # Mon -> Tue pushes Thu -> Fri (no consecutive-ish days: 3 apart); next Monday stays.
     assert [m.session.number for m in change.moved] == [1, 2]
@@ -197,7 +193,7 @@ def test_no_show_of_a_tms_session_adds_a_make_up_at_the_end(site, scheduler, pat
 def test_cancelled_tms_session_is_made_up_too(site, scheduler, patient):
     course = book(patient, scheduler)
     s = sessions(course)[9]
-    change = services.session_cancel(session_id=s.pk, reason="snow", by=scheduler, now=NOW)
+    change = session_cancel(session_id=s.pk, reason="snow", by=scheduler, now=NOW)
     assert [m.session.number for m in change.moved] == [11]
     added = Session.objects.get(course=course, number=11)
     # The last session was Friday 13 March: the make-up goes to Monday 16 March.
@@ -207,7 +203,7 @@ def test_cancelled_tms_session_is_made_up_too(site, scheduler, patient):
 def test_no_show_of_an_ect_session_is_not_appended(site, scheduler, patient):
     course = book(patient, scheduler, ECT_12, "ect")
     s = sessions(course)[0]
-    change = services.session_no_show(session_id=s.pk, by=scheduler, now=NOW)
+    change = session_no_show(session_id=s.pk, by=scheduler, now=NOW)
     assert change.moved == []
     assert Session.objects.filter(course=course).count() == 12
 
@@ -218,11 +214,9 @@ def test_rescheduling_takes_a_bounded_number_of_queries(
     course = book(patient, scheduler, TMS_36, "tms36")
     s = sessions(course)[0]
     with django_assert_max_num_queries(14):
-        services.session_reschedule(session_id=s.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
+        session_reschedule(session_id=s.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
     # A push of the whole chain costs no more queries than moving one session.
     fifth = sessions(course)[4]
     with django_assert_max_num_queries(14):
-        change = services.session_reschedule(
-            session_id=fifth.pk, next_valid=True, by=scheduler, now=NOW
-        )
+        change = session_reschedule(session_id=fifth.pk, next_valid=True, by=scheduler, now=NOW)
     assert len(change.moved) > 20

@@ -6,8 +6,10 @@ import pytest
 import time_machine
 
 from clinic.errors import Conflict
-from scheduling import services
+from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
+from scheduling.session_cancellation import session_cancel
+from scheduling.session_lifecycle import session_check_in, session_complete, session_start
 from tests.scheduling.booking_support import ESK, MONDAY, NINE, NOW, TMS_10, local, protocol
 
 ON_THE_DAY = local(MONDAY, 8, 50)
@@ -21,7 +23,7 @@ def _frozen():
 
 def book(patient, user, spec=TMS_10, slug="tms"):
     protocol(spec, slug)
-    return services.course_enrol(
+    return course_enrol(
         patient=patient.pk,
         protocol=slug,
         site=patient.site_id,
@@ -178,10 +180,10 @@ def test_a_cancelled_slot_can_be_booked_again(site, scheduler, patient):
     one_chair(site)
     course = book(patient, scheduler)
     s = first_session(course)
-    services.session_cancel(session_id=s.pk, reason="moved away", by=scheduler, now=NOW)
+    session_cancel(session_id=s.pk, reason="moved away", by=scheduler, now=NOW)
     other = make_patient(site, "MRN-2")
     protocol({**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one")
-    again = services.course_enrol(
+    again = course_enrol(
         patient=other.pk,
         protocol="one",
         site=site.pk,
@@ -202,9 +204,9 @@ def test_charting_gates_can_refuse_a_start(site, scheduler, nurse, patient, monk
 
     monkeypatch.setattr(gates, "start_allowed", refuse)
     s = first_session(book(patient, scheduler))
-    services.session_check_in(session_id=s.pk, by=nurse)
+    session_check_in(session_id=s.pk, by=nurse)
     with pytest.raises(Conflict) as err:
-        services.session_start(session_id=s.pk, by=nurse)
+        session_start(session_id=s.pk, by=nurse)
     assert err.value.code == "screening_hard_stop"
     s.refresh_from_db()
     assert s.status == "checked_in" and s.started_at is None
@@ -216,20 +218,22 @@ def test_charting_hooks_run_after_start_and_completion(
     from charting import gates
 
     calls = []
+    # Registered with scheduling's lifecycle in ChartingConfig.ready(): scheduling calls
+    # charting's hooks without importing charting.
     monkeypatch.setattr(
-        gates,
-        "on_session_started",
-        lambda session, by, now: calls.append(("started", session.status, by)),
+        gates.ChartingGates,
+        "after_start",
+        lambda self, session, by, now: calls.append(("started", session.status, by)),
     )
     monkeypatch.setattr(
-        gates,
-        "on_session_completed",
-        lambda session, by, now: calls.append(("completed", session.status, by)),
+        gates.ChartingGates,
+        "after_complete",
+        lambda self, session, by, now: calls.append(("completed", session.status, by)),
     )
     s = first_session(book(patient, scheduler))
-    services.session_check_in(session_id=s.pk, by=nurse)
-    services.session_start(session_id=s.pk, by=nurse)
-    services.session_complete(session_id=s.pk, by=nurse)
+    session_check_in(session_id=s.pk, by=nurse)
+    session_start(session_id=s.pk, by=nurse)
+    session_complete(session_id=s.pk, by=nurse)
     assert calls == [("started", "in_progress", nurse), ("completed", "completed", nurse)]
 
 
@@ -237,7 +241,7 @@ def test_completing_the_last_session_completes_the_course(site, scheduler, nurse
     one = {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}
     course = book(patient, scheduler, one, "one")
     s = first_session(course)
-    for step in (services.session_check_in, services.session_start, services.session_complete):
+    for step in (session_check_in, session_start, session_complete):
         step(session_id=s.pk, by=nurse)
     course.refresh_from_db()
     assert course.status == Course.Status.COMPLETED
@@ -247,7 +251,7 @@ def test_course_status_changes_are_kept_in_its_history(site, scheduler, nurse, p
     course = book(patient, scheduler)
     session = first_session(course)
 
-    services.session_check_in(session_id=session.pk, by=nurse)
+    session_check_in(session_id=session.pk, by=nurse)
 
     course.refresh_from_db()
     assert course.status == Course.Status.ACTIVE

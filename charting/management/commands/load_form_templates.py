@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from charting.services import LIBRARY_DIR, template_load_library
+from charting.form_templates import LIBRARY_DIR, template_load_library
 from clinic.errors import DomainError
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from protocols.services import LibraryError, library_entries, protocol_load_builtin
+from protocols.spec import parse_spec
+from protocols.spec_checks import spec_problems
 
 
 class Command(BaseCommand):
@@ -30,6 +32,15 @@ class Command(BaseCommand):
         except LibraryError as exc:
             # Every file is checked before any is loaded, so a bad file cannot half-load.
             raise CommandError(str(exc)) from None
+        # The checks other apps registered (e.g. charting: the observation form's minimum fits
+        # the observation window) read the database, so they run here, still before any write.
+        problems = [
+            f"{entry.path.name}: {problem.message}"
+            for entry in entries
+            for problem in spec_problems(parse_spec(entry.spec))
+        ]
+        if problems:
+            raise CommandError("; ".join(problems))
         for entry in entries:
             _row, outcome = protocol_load_builtin(entry=entry)
             self.stdout.write(f"{entry.slug}: {outcome}")

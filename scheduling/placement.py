@@ -26,12 +26,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from protocols.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar
 from protocols.engine import PlannedSession, PlanningError, ResumePoint
-from protocols.spec import WEEKDAY_INDEX, Phase, Timing
+from protocols.spec import Phase, Timing
 
 UTC = dt.UTC
 PROCEDURE = "procedure"
@@ -59,7 +59,10 @@ class Timeline:
         bisect.insort(self.items, (start, end, label), key=lambda t: t[0])
 
     def conflict(
-        self, start: dt.datetime, end: dt.datetime, ignore: frozenset | set = frozenset()
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        ignore: frozenset[Hashable] | set[Hashable] = frozenset(),
     ) -> Hashable | None:
         """The label of an interval overlapping [start, end) not in `ignore`, or None."""
         i = bisect.bisect_left(self.items, end, key=lambda t: t[0])
@@ -164,12 +167,16 @@ class Placer:
         self.procedure = dt.timedelta(minutes=timing.procedure_minutes)
         self.observation = dt.timedelta(minutes=timing.observation_minutes)
         self.total_minutes = timing.procedure_minutes + timing.observation_minutes
-        proc, obs = list(dict.fromkeys(timing.procedure_holds)), set(timing.observation_holds)
+        proc: list[str] = list(dict.fromkeys(timing.procedure_holds))
+        obs: set[str] = set(timing.observation_holds)
         # (kind, parts): a kind in both parts is held on one resource for the whole window.
-        self.needs: list[tuple[str, tuple[str, ...]]] = [
+        needs: list[tuple[str, tuple[str, ...]]] = [
             (k, (PROCEDURE, OBSERVATION) if k in obs else (PROCEDURE,)) for k in proc
-        ] + [(k, (OBSERVATION,)) for k in dict.fromkeys(timing.observation_holds) if k not in proc]
-        self.needs = [(k, parts) for k, parts in self.needs if k not in skip_kinds]
+        ]
+        needs += [
+            (k, (OBSERVATION,)) for k in dict.fromkeys(timing.observation_holds) if k not in proc
+        ]
+        self.needs = [(k, parts) for k, parts in needs if k not in skip_kinds]
         self.resources = {k: list(v) for k, v in resources.items()}
         self.resource_busy = resource_busy
         self.patient_busy = patient_busy
@@ -183,7 +190,9 @@ class Placer:
     def missing_kinds(self) -> list[str]:
         return [k for k, _ in self.needs if not self.resources.get(k)]
 
-    def _span(self, kind_parts: tuple[str, ...], s: dt.datetime, e: dt.datetime, o: dt.datetime):
+    def _span(
+        self, kind_parts: tuple[str, ...], s: dt.datetime, e: dt.datetime, o: dt.datetime
+    ) -> tuple[dt.datetime, dt.datetime]:
         if kind_parts == (PROCEDURE, OBSERVATION):
             return s, o
         if kind_parts == (PROCEDURE,):
@@ -376,77 +385,3 @@ def place_course(
             first_day.setdefault(p.number, p.day)
         planned = planned[:i] + rest
     return result
-
-
-# --- rules for moving one session of a booked course -------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Booked:
-    """An existing session of the course, as the move rules see it."""
-
-    key: Hashable  # session id
-    number: int
-    phase_index: int
-    start: dt.datetime
-    day: dt.date  # local
-    movable: bool  # scheduled (not yet checked in)
-
-
-def weekday_allowed(phase: Phase, day: dt.date) -> bool:
-    return phase.weekdays is None or day.weekday() in {WEEKDAY_INDEX[d] for d in phase.weekdays}
-
-
-def spacing_problem(
-    phase: Phase,
-    prev: Booked | None,
-    start: dt.datetime,
-    day: dt.date,
-    week_days_of_phase: set[dt.date],
-) -> str | None:
-    """Why `start`/`day` breaks the phase's rules relative to the previous session, or None.
-
-    week_days_of_phase: the phase's other treatment days in `day`'s ISO week.
-    """
-    if not weekday_allowed(phase, day):
-        return f"phase {phase.name!r} runs only on {', '.join(phase.weekdays or [])}"
-    if day not in week_days_of_phase and len(week_days_of_phase) >= phase.per_week:
-        return f"phase {phase.name!r} allows {phase.per_week} treatment day(s) a week"
-    if prev is None:
-        return None
-    if start <= prev.start:
-        return f"it would come before session {prev.number}"
-    gap_days = (day - prev.day).days
-    if gap_days == 0:
-        if phase.sessions_per_day <= 1:
-            return f"session {prev.number} is already on {day}"
-        if start - prev.start < dt.timedelta(minutes=phase.min_minutes_between_starts):
-            return (
-                f"sessions the same day must start at least {phase.min_minutes_between_starts} "
-                f"min apart (session {prev.number})"
-            )
-        return None
-    if gap_days < phase.effective_min_days_between:
-        return (
-            f"phase {phase.name!r} needs at least {phase.effective_min_days_between} day(s) "
-            f"after session {prev.number} ({prev.day})"
-        )
-    if phase.max_days_between is not None and gap_days > phase.max_days_between:
-        return (
-            f"phase {phase.name!r} allows at most {phase.max_days_between} day(s) after "
-            f"session {prev.number} ({prev.day})"
-        )
-    return None
-
-
-def week_days(booked: Sequence[Booked], phase_index: int, day: dt.date, skip: Hashable) -> set:
-    week = _iso_week(day)
-    return {
-        b.day
-        for b in booked
-        if b.key != skip and b.phase_index == phase_index and _iso_week(b.day) == week
-    }
-
-
-def replace_booked(b: Booked, start: dt.datetime, zone: ZoneInfo) -> Booked:
-    return replace(b, start=start, day=start.astimezone(zone).date())

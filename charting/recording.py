@@ -1,12 +1,11 @@
-"""Helpers the charting services share: the acting roles, clock skew, `now`, history-aware
-saving, local-time wording, and the observation entries that count."""
+"""What every charting service does when it records something: who may record, how much
+clock skew a reading may have, saving with the acting user in the history row, local-time
+wording, and the observation entries that count."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-
-from django.utils import timezone
 
 from charting.models import ObservationEntry, ObservationRecord
 from charting.spec import AnswersInvalid
@@ -18,11 +17,7 @@ CHARTING_ROLES = (ROLE_NURSE, ROLE_CLINICIAN)
 CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now if now is not None else timezone.now()
-
-
-def _save(obj: Any, by: Any, **kwargs: Any) -> Any:
+def save_with_history(obj: Any, by: Any, **kwargs: Any) -> Any:
     # Name the acting user in the history row explicitly (API tokens and background tasks have
     # no request for simple-history's middleware to read).
     if by is not None:
@@ -31,15 +26,15 @@ def _save(obj: Any, by: Any, **kwargs: Any) -> Any:
     return obj
 
 
-def _local(when: dt.datetime, site: Any) -> str:
+def local_text(when: dt.datetime, site: Any) -> str:
     return f"{when.astimezone(site.zone):%Y-%m-%d %H:%M %Z}"
 
 
-def _invalid(exc: AnswersInvalid) -> InvalidInput:
+def invalid_answers(exc: AnswersInvalid) -> InvalidInput:
     return InvalidInput(str(exc), code=exc.code)
 
 
-def _current_entries(record: ObservationRecord) -> dict[tuple[str, str], ObservationEntry]:
+def current_entries(record: ObservationRecord) -> dict[tuple[str, str], ObservationEntry]:
     """The value that counts per (checkpoint, field): the latest not superseded by an amendment."""
     current: dict[tuple[str, str], ObservationEntry] = {}
     for entry in (

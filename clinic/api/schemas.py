@@ -1,0 +1,116 @@
+"""The clinic API's schemas: the one error shape every app's API returns, the account
+(/me) shapes and the patient shapes. Explicit fields only: patient data leaves the server field
+by field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from ninja import Field, Schema
+from pydantic import ConfigDict, StringConstraints
+
+from clinic.api.fields import Id, InSchema
+from clinic.selectors import MAX_QUERY_LENGTH
+
+
+# Every error: a stable `code` that clients and tests match on, and a human `message`. (A
+# comment, not a docstring: a docstring would become the schema's OpenAPI description.)
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+# --- account (/me) -----------------------------------------------------------------------------
+
+
+class SiteRefOut(Schema):
+    id: int
+    slug: str
+    name: str
+    timezone: str
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    roles: list[str]
+    superuser: bool
+    sites: list[SiteRefOut]
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenIn(InSchema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The raw token. Shown once: only its hash is stored.")
+
+
+# --- patients ----------------------------------------------------------------------------------
+
+Mrn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class PatientOut(Schema):
+    id: int
+    site_id: int
+    mrn: str
+    given_name: str
+    family_name: str
+    full_name: str
+    date_of_birth: dt.date
+    sex: str
+    phone: str
+    email: str
+    address: str
+    rems_enrolled: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class PatientCreateIn(InSchema):
+    # A misspelt field must be an error, not silently dropped from a patient's record.
+    model_config = ConfigDict(extra="forbid")
+
+    site_id: int
+    mrn: Mrn
+    given_name: Name
+    family_name: Name
+    date_of_birth: dt.date
+    sex: Annotated[str, Field(max_length=16)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+    email: Annotated[str, Field(max_length=254)] = ""
+    address: str = ""
+    rems_enrolled: bool = False
+
+
+class PatientUpdateIn(InSchema):
+    """Every field optional: only the fields sent are changed. The site cannot be changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mrn: Mrn | None = None
+    given_name: Name | None = None
+    family_name: Name | None = None
+    date_of_birth: dt.date | None = None
+    sex: Annotated[str, Field(max_length=16)] | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+    address: str | None = None
+    rems_enrolled: bool | None = None
+
+
+class PatientFilters(InSchema):
+    q: Annotated[str, Field(max_length=MAX_QUERY_LENGTH)] = ""
+    site_id: Id | None = None

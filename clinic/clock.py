@@ -1,0 +1,29 @@
+"""The service's notion of "now", injectable so tests can travel in time, and the check that a
+datetime from outside carries its UTC offset."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from clinic.errors import InvalidInput
+
+
+def resolve_now(now: dt.datetime | None) -> dt.datetime:
+    """`now` when a caller (a test, a task replaying a moment) gives one, else the clock."""
+    return now if now is not None else timezone.now()
+
+
+def require_aware(value: dt.datetime, name: str) -> dt.datetime:
+    """Refuse a naive datetime: a bare 09:00 could be any of the site's two offsets a year."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{name} must include a UTC offset, e.g. 2026-12-01T09:00:00-05:00 or ...Z.",
+            code="naive_datetime",
+        )
+    return value
+
+
+def minute_of_day(t: dt.time) -> int:
+    return t.hour * 60 + t.minute

@@ -1,0 +1,230 @@
+"""Protocols API, mounted at /api/v1/protocols (docs/api/protocols.md).
+
+Thin handlers: parse an In schema, call a service or selector, return an explicit Out schema.
+Every endpoint needs authentication (applied globally by clinic/root_api.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from clinic.api.schemas import ErrorOut
+from clinic.errors import InvalidInput, NotFound
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
+from clinic.permissions import require_role, require_site
+from protocols.api.schemas import (
+    ActivateIn,
+    PhaseSummaryOut,
+    PlannedSessionOut,
+    PreviewIn,
+    PreviewOut,
+    ProtocolFilters,
+    ProtocolIn,
+    ProtocolOut,
+    ProtocolSummaryOut,
+    RetiredOut,
+    SlugPath,
+    SpecIn,
+    ValidationOut,
+    VersionIn,
+)
+from protocols.engine import PlannedSession, PlanningError, plan_course
+from protocols.selectors import protocol_list
+from protocols.services import (
+    PROTOCOL_NOT_FOUND,
+    protocol_activate,
+    protocol_create_version,
+    protocol_get,
+    protocol_retire,
+    protocol_retire_slug,
+    protocol_spec_validate,
+)
+
+router = Router(tags=["protocols"])
+
+UNPLANNABLE = "unplannable"
+SITE_NOT_FOUND = "site_not_found"
+
+
+# --- Handlers ------------------------------------------------------------------------------
+
+
+def _require_staff(request: HttpRequest) -> None:
+    """Reading protocols needs a staff role (any); changing them needs admin or clinician,
+    which the services check."""
+    require_role(request.user, ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN, action="see protocols")
+
+
+@router.get(
+    "",
+    response={200: list[ProtocolSummaryOut], 403: ErrorOut, 422: ErrorOut},
+    operation_id="protocols_api_list_protocols",
+)
+def list_protocols(request: HttpRequest, filters: Query[ProtocolFilters]) -> Any:
+    """Protocols, latest version per slug (or every version with `all_versions=true`)."""
+    _require_staff(request)
+    return list(
+        protocol_list(
+            modality=filters.modality.value if filters.modality else None,
+            status=filters.status,
+            all_versions=filters.all_versions,
+        )
+    )
+
+
+@router.post(
+    "",
+    response={201: ProtocolOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    operation_id="protocols_api_create_protocol",
+)
+def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
+    """Create a protocol (version 1) or the next version of an existing slug."""
+    row = protocol_create_version(
+        slug=payload.slug,
+        name=payload.name,
+        indication=payload.indication,
+        spec=payload.spec,
+        status=payload.status,
+        by=request.user,
+    )
+    return Status(201, row)
+
+
+@router.get(
+    "/{slug}",
+    response={200: ProtocolOut, 403: ErrorOut, 404: ErrorOut},
+    operation_id="protocols_api_get_protocol",
+)
+def get_protocol(request: HttpRequest, slug: SlugPath, version: int | None = None) -> Any:
+    """The latest active version of `slug`, or `?version=N` (any status)."""
+    _require_staff(request)
+    return protocol_get(slug=slug, version=version)
+
+
+@router.get(
+    "/{slug}/versions",
+    response={200: list[ProtocolSummaryOut], 403: ErrorOut, 404: ErrorOut},
+    operation_id="protocols_api_list_versions",
+)
+def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
+    _require_staff(request)
+    rows = list(protocol_list(slug=slug, all_versions=True))
+    if not rows:
+        raise NotFound(f"Protocol {slug!r} does not exist.", code=PROTOCOL_NOT_FOUND)
+    return rows
+
+
+@router.post(
+    "/{slug}/retire",
+    response={200: RetiredOut, 403: ErrorOut, 404: ErrorOut},
+    operation_id="protocols_api_retire_protocol",
+)
+def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) -> Any:
+    """Retire one version (`{"version": N}`) or, with `{}`, every version not yet retired."""
+    if payload.version is None:
+        rows = protocol_retire_slug(slug=slug, by=request.user)
+    else:
+        target = protocol_get(slug=slug, version=payload.version)
+        rows = [protocol_retire(protocol=target, by=request.user)]
+    return RetiredOut(slug=slug, retired_versions=[r.version for r in rows])
+
+
+@router.post(
+    "/{slug}/activate",
+    response={200: ProtocolOut, 403: ErrorOut, 404: ErrorOut},
+    operation_id="protocols_api_activate_protocol",
+)
+def activate_protocol(request: HttpRequest, slug: SlugPath, payload: ActivateIn) -> Any:
+    """Make a draft or retired version active."""
+    target = protocol_get(slug=slug, version=payload.version)
+    return protocol_activate(protocol=target, by=request.user)
+
+
+@router.post(
+    "/{slug}/validate",
+    response={200: ValidationOut, 403: ErrorOut, 422: ErrorOut},
+    operation_id="protocols_api_validate_spec",
+)
+def validate_spec(request: HttpRequest, slug: SlugPath, payload: SpecIn) -> Any:
+    """Check a spec without saving it: 200 with a summary, or 422 `invalid_spec`."""
+    _require_staff(request)
+    spec = protocol_spec_validate(spec=payload.spec, slug=slug)
+    return ValidationOut(
+        valid=True,
+        modality=spec.modality.value,
+        total_sessions=spec.total_sessions,
+        phases=[
+            PhaseSummaryOut(
+                name=p.name,
+                sessions=p.total_sessions,
+                sessions_per_week=p.per_week,
+                sessions_per_day=p.sessions_per_day,
+                min_days_between=p.effective_min_days_between,
+                max_days_between=p.max_days_between,
+            )
+            for p in spec.phases
+        ],
+        resource_kinds=spec.resource_kinds(),
+    )
+
+
+@router.post(
+    "/{slug}/preview",
+    response={200: PreviewOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    operation_id="protocols_api_preview_course",
+)
+def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> Any:
+    """Plan a course on a site's calendar and return the sessions, writing nothing."""
+    _require_staff(request)
+    protocol = protocol_get(slug=slug, version=payload.version)
+    require_site(request.user, payload.site_id)
+    site = (
+        Site.objects.prefetch_related("opening_hours", "closures")
+        .filter(pk=payload.site_id)
+        .first()
+    )
+    if site is None:
+        raise NotFound("No such site.", code=SITE_NOT_FOUND)
+    spec = protocol_spec_validate(spec=protocol.spec)
+    try:
+        planned = plan_course(
+            spec, payload.start_date, payload.preferred_time, site.calendar(payload.start_date)
+        )
+    except PlanningError as exc:
+        raise InvalidInput(
+            exc.message,
+            code=UNPLANNABLE,
+            rule=exc.rule,
+            day=exc.day.isoformat(),
+            phase=exc.phase,
+        ) from None
+    return PreviewOut(
+        slug=protocol.slug,
+        version=protocol.version,
+        site_id=site.pk,
+        timezone=site.timezone,
+        start_date=payload.start_date,
+        preferred_time=payload.preferred_time,
+        total_sessions=len(planned),
+        sessions=[_session_out(s) for s in planned],
+    )
+
+
+def _session_out(s: PlannedSession) -> PlannedSessionOut:
+    return PlannedSessionOut(
+        phase=s.phase,
+        phase_index=s.phase_index,
+        number=s.number,
+        number_in_phase=s.number_in_phase,
+        date=s.day,
+        start_local=s.start_local,
+        end_local=s.end_local,
+        observation_end_local=s.observation_end_local,
+        start_utc=s.start_utc,
+        end_utc=s.end_utc,
+        observation_end_utc=s.observation_end_utc,
+        scales_due=list(s.scales_due),
+    )

@@ -1,0 +1,96 @@
+"""/api/v1/courses: enrol (book a whole course), list and read courses, discontinue one."""
+
+# No `from __future__ import annotations`: ninja's @paginate resolves the handler's string
+# annotations in its own module and cannot see Query or the filter schemas.
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from clinic.api.fields import Id
+from clinic.api.pagination import BoundedPagination
+from clinic.api.schemas import ErrorOut
+from clinic.models import ROLES
+from clinic.permissions import require_role
+from scheduling.api.builders import course_detail_out, moved_out
+from scheduling.api.schemas import (
+    CourseDetailOut,
+    CourseListFilters,
+    CourseOut,
+    CourseSummaryOut,
+    DiscontinueIn,
+    DiscontinueOut,
+    EnrolIn,
+)
+from scheduling.change_results import Moved
+from scheduling.courses import course_discontinue
+from scheduling.enrolment import course_enrol
+from scheduling.models import Course
+from scheduling.selectors import CourseFilters, course_get, course_list
+
+router = Router(tags=["courses"])
+
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post(
+    "", response={200: CourseOut, 201: CourseOut, **ERRORS}, operation_id="scheduling_api_enrol"
+)
+def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
+    """Enrol a patient and book the whole course (all sessions or none; 409 `unplaceable`
+    names the sessions that could not be placed). `dry_run` shows the booking unsaved."""
+    hour, minute = (int(x) for x in payload.preferred_time.split(":"))
+    course = course_enrol(
+        patient=payload.patient_id,
+        protocol=payload.protocol,
+        protocol_version=payload.version,
+        site=payload.site_id,
+        start_date=payload.start_date,
+        preferred_time=dt.time(hour, minute),
+        prescriber_id=payload.prescriber_id,
+        resource_ids=payload.resource_ids,
+        by=request.user,
+        dry_run=payload.dry_run,
+        exact=payload.exact,
+    )
+    return Status(200 if payload.dry_run else 201, course)
+
+
+@router.get("", response=list[CourseSummaryOut], operation_id="scheduling_api_read_list_courses")
+@paginate(BoundedPagination)
+def list_courses(request: HttpRequest, filters: Query[CourseListFilters]) -> QuerySet[Course]:
+    """Courses at your sites, newest start first, filtered by site, patient, status, modality
+    and start-date range."""
+    require_role(request.user, *ROLES, action="see the schedule")
+    return course_list(user=request.user, filters=CourseFilters(**filters.model_dump()))
+
+
+@router.get(
+    "/{course_id}",
+    response={200: CourseDetailOut, 403: ErrorOut, 404: ErrorOut},
+    operation_id="scheduling_api_read_get_course",
+)
+def get_course(request: HttpRequest, course_id: int) -> dict[str, Any]:
+    """One course with every session, its status, local times and the resources it holds."""
+    require_role(request.user, *ROLES, action="see the schedule")
+    return course_detail_out(course_get(user=request.user, course_id=course_id))
+
+
+@router.post(
+    "/{course_id}/discontinue",
+    response={200: DiscontinueOut, **ERRORS},
+    operation_id="scheduling_api_discontinue",
+)
+def discontinue(request: HttpRequest, course_id: Id, payload: DiscontinueIn) -> dict[str, Any]:
+    """Stop a course (reason required): every scheduled session is cancelled and frees its
+    resources; `cancelled` lists them (their `sequence` went up, so calendars update)."""
+    result = course_discontinue(course_id=course_id, reason=payload.reason, by=request.user)
+    return {
+        "course_id": result.course.pk,
+        "status": result.course.status,
+        "status_reason": result.course.status_reason,
+        "cancelled": moved_out([Moved(session=s, old_start=s.start) for s in result.cancelled]),
+    }

@@ -1,0 +1,352 @@
+"""The scheduling API's schemas, all in one module: OpenAPI keys schemas by name, so two with
+one name would overwrite each other (the read side's are named apart: CourseSummaryOut,
+CourseDetailOut, CourseSessionOut).
+
+Explicit fields only (patient data leaves the server field by field, never via `__all__`).
+`SessionOut` works from a saved Session (holds read from `session.holds.all()`, so prefetch
+`holds__resource` for lists) and from the unsaved sessions of a dry run (holds attached as
+`session.planned_holds`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from clinic.api.fields import CalendarDay, Id, InSchema, Instant, LocalTime
+from scheduling.models import Course
+
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+CourseStatus = Literal["planned", "active", "completed", "discontinued"]
+ModalityName = Literal["tms", "ect", "esketamine"]
+
+
+class HoldOut(Schema):
+    resource_id: int
+    resource_name: str
+    kind: str
+    part: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @staticmethod
+    def resolve_resource_name(obj: Any) -> str:
+        return obj.resource.name
+
+    @staticmethod
+    def resolve_kind(obj: Any) -> str:
+        return obj.resource.kind
+
+
+class SessionOut(Schema):
+    id: int | None = Field(None, description="null in a dry run (nothing was written)")
+    course_id: int | None = None
+    patient_id: int
+    site_id: int
+    number: int
+    phase: str
+    phase_index: int
+    start: dt.datetime
+    end: dt.datetime = Field(..., description="end of the procedure part")
+    observation_end: dt.datetime = Field(..., description="end of observation (== end if none)")
+    status: str
+    sequence: int
+    scales_due: list[str]
+    status_reason: str
+    holds: list[HoldOut]
+
+    @staticmethod
+    def resolve_holds(obj: Any) -> list[Any]:
+        planned = getattr(obj, "planned_holds", None)
+        if planned is not None:
+            return planned
+        return list(obj.holds.all())
+
+    @staticmethod
+    def resolve_scales_due(obj: Any) -> list[str]:
+        return list(obj.scales_due or [])
+
+
+class CourseOut(Schema):
+    id: int | None = Field(None, description="null in a dry run (nothing was written)")
+    patient_id: int
+    site_id: int
+    protocol_id: int
+    protocol_slug: str
+    protocol_version: int
+    protocol_name: str
+    modality: str
+    start_date: dt.date
+    preferred_time: LocalTime
+    status: str
+    status_reason: str
+    prescriber_id: int | None = None
+    booked_by_id: int | None = None
+    sessions: list[SessionOut]
+
+    @staticmethod
+    def resolve_protocol_slug(obj: Any) -> str:
+        return obj.protocol.slug
+
+    @staticmethod
+    def resolve_protocol_version(obj: Any) -> int:
+        return obj.protocol.version
+
+    @staticmethod
+    def resolve_protocol_name(obj: Any) -> str:
+        return obj.protocol.name
+
+    @staticmethod
+    def resolve_sessions(obj: Any) -> list[Any]:
+        planned = getattr(obj, "planned_sessions", None)
+        if planned is not None:
+            return planned
+        return list(obj.sessions.all())
+
+
+class MovedSessionOut(Schema):
+    """A session whose time changed (or that was added) by an operation."""
+
+    id: int | None
+    number: int
+    phase: str
+    old_start: dt.datetime | None = Field(None, description="null for an added make-up session")
+    start: dt.datetime
+    end: dt.datetime
+    observation_end: dt.datetime
+    status: str
+    sequence: int
+    added: bool = False
+
+
+class SessionChangeOut(Schema):
+    """What a change did: the session itself and every session that moved or was added."""
+
+    session: SessionOut
+    moved: list[MovedSessionOut]
+
+
+# --- write side: enrolment, session changes, closures -----------------------------------------
+
+
+class EnrolIn(InSchema):
+    patient_id: Id
+    protocol: str = Field(..., description="protocol slug, e.g. tms-10hz-standard")
+    version: int | None = Field(None, description="a version; default the latest active one")
+    site_id: Id
+    start_date: CalendarDay = Field(..., description="first possible day (site's local date)")
+    preferred_time: str = Field(
+        ...,
+        description="local time HH:MM",
+        json_schema_extra={"pattern": HHMM.pattern},
+    )
+    prescriber_id: Id | None = None
+    resource_ids: list[Id] = Field(
+        [], description="book only on these resources (per kind), e.g. one particular chair"
+    )
+    dry_run: bool = Field(False, description="return the exact booking, write nothing")
+    exact: bool = Field(
+        False, description="book every session at its planned time or fail with slot_taken"
+    )
+
+    @field_validator("preferred_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        # A pattern error would show people a regular expression; say it in words instead.
+        if not HHMM.match(value):
+            raise ValueError(
+                "must be a local time as HH:MM from 00:00 to 23:59, without a UTC offset"
+            )
+        return value
+
+
+class RescheduleIn(InSchema):
+    to: Instant | None = Field(None, description="new start, with a UTC offset")
+    next_valid: bool = Field(False, description="move to the next day the protocol allows")
+
+
+class CancelIn(InSchema):
+    reason: str = Field(..., max_length=300)
+
+
+class NoShowIn(InSchema):
+    reason: str = Field("", max_length=300)
+
+
+class ClosureIn(InSchema):
+    date: CalendarDay
+    reason: str = Field(..., max_length=200)
+    replan: bool = Field(True, description="move the day's sessions to their next valid day")
+    dry_run: bool = Field(False, description="list affected sessions and moves, write nothing")
+
+
+class ChangeOut(SessionChangeOut):
+    notes: list[str] = []
+
+
+class ClosureOut(Schema):
+    site_id: int
+    date: dt.date
+    reason: str
+    created: bool
+    affected: list[SessionOut]
+    moved: list[MovedSessionOut]
+    problems: list[str]
+
+
+class DiscontinueIn(InSchema):
+    reason: str = Field(..., max_length=300)
+
+
+class DiscontinueOut(Schema):
+    course_id: int
+    status: str
+    status_reason: str
+    cancelled: list[MovedSessionOut]
+
+
+# --- read side: course lists and detail, the day board, availability ---------------------------
+
+
+class HeldResourceOut(Schema):
+    resource_id: int
+    resource_name: str
+    kind: str
+    part: str
+    start: dt.datetime
+    end: dt.datetime
+    start_local: dt.datetime
+    end_local: dt.datetime
+
+
+class CourseSessionOut(Schema):
+    id: int
+    number: int
+    phase: str
+    phase_index: int
+    status: str
+    status_reason: str
+    sequence: int
+    start: dt.datetime
+    end: dt.datetime
+    observation_end: dt.datetime
+    start_local: dt.datetime
+    end_local: dt.datetime
+    observation_end_local: dt.datetime
+    holds: list[HeldResourceOut]
+
+
+class BoardSessionOut(CourseSessionOut):
+    course_id: int
+    patient_id: int
+    patient_name: str
+    mrn: str
+    modality: str
+    protocol_name: str
+
+
+class BoardOut(Schema):
+    site_id: int
+    site_name: str
+    date: dt.date
+    timezone: str
+    resource_id: int | None
+    sessions: list[BoardSessionOut]
+
+
+class _CourseFields(Schema):
+    id: int
+    site_id: int
+    patient_id: int
+    patient_name: str
+    mrn: str
+    protocol_id: int
+    protocol_name: str
+    protocol_version: int
+    modality: str
+    status: str
+    start_date: dt.date
+    preferred_time: LocalTime
+    sessions_total: int
+    sessions_done: int
+    first_start: dt.datetime | None
+    last_start: dt.datetime | None
+
+
+class CourseSummaryOut(_CourseFields):
+    @staticmethod
+    def resolve_patient_name(obj: Course) -> str:
+        return obj.patient.full_name
+
+    @staticmethod
+    def resolve_mrn(obj: Course) -> str:
+        return obj.patient.mrn
+
+    @staticmethod
+    def resolve_protocol_name(obj: Course) -> str:
+        return obj.protocol.name
+
+    @staticmethod
+    def resolve_protocol_version(obj: Course) -> int:
+        return obj.protocol.version
+
+
+class CourseDetailOut(_CourseFields):
+    timezone: str
+    status_reason: str
+    prescriber: str | None
+    booked_by: str
+    created_at: dt.datetime
+    sessions: list[CourseSessionOut]
+
+
+class CourseListFilters(InSchema):
+    site_id: Id | None = None
+    patient_id: Id | None = None
+    status: CourseStatus | None = None
+    modality: ModalityName | None = None
+    start_from: dt.date | None = Field(None, description="Course start date on or after")
+    start_to: dt.date | None = Field(None, description="Course start date on or before")
+
+
+class BoardQuery(InSchema):
+    site_id: Id
+    date: CalendarDay = Field(..., description="Local date at the site, YYYY-MM-DD")
+    resource_id: Id | None = None
+
+
+class AvailabilityQuery(InSchema):
+    site_id: Id
+    kind: str = Field(..., description="Resource kind, e.g. tms_chair")
+    start: CalendarDay = Field(..., description="First local date, YYYY-MM-DD")
+    end: CalendarDay = Field(..., description="Last local date (inclusive), YYYY-MM-DD")
+    minutes: int = Field(..., description="Slot length in minutes")
+    step: int | None = Field(None, description="Minutes between slot starts (default 15)")
+
+
+class SlotOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    start_local: dt.datetime
+    end_local: dt.datetime
+
+
+class ResourceSlotsOut(Schema):
+    resource_id: int
+    resource_name: str
+    slots: list[SlotOut]
+
+
+class AvailabilityOut(Schema):
+    site_id: int
+    kind: str
+    start: dt.date
+    end: dt.date
+    minutes: int
+    step: int
+    timezone: str
+    resources: list[ResourceSlotsOut]

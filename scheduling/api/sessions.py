@@ -1,0 +1,99 @@
+"""/api/v1/sessions: move a session through its day (check in, start, observe, complete),
+cancel it, mark a no-show, or reschedule it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+
+from clinic.api.schemas import ErrorOut
+from scheduling.api.builders import change_out
+from scheduling.api.schemas import CancelIn, ChangeOut, NoShowIn, RescheduleIn
+from scheduling.session_cancellation import session_cancel, session_no_show
+from scheduling.session_lifecycle import (
+    session_check_in,
+    session_complete,
+    session_observe,
+    session_start,
+)
+from scheduling.session_reschedule import session_reschedule
+
+router = Router(tags=["sessions"])
+
+ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post(
+    "/{session_id}/reschedule",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_reschedule",
+)
+def reschedule(request: HttpRequest, session_id: int, payload: RescheduleIn) -> dict[str, Any]:
+    """Move a session to `to`, or to the next valid day; later sessions are pushed when the
+    protocol's spacing would break. `moved` lists every session whose time changed."""
+    change = session_reschedule(
+        session_id=session_id, to=payload.to, next_valid=payload.next_valid, by=request.user
+    )
+    return change_out(change)
+
+
+@router.post(
+    "/{session_id}/cancel",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_cancel",
+)
+def cancel(request: HttpRequest, session_id: int, payload: CancelIn) -> dict[str, Any]:
+    """Cancel (reason required). TMS: a make-up session is added at the end (in `moved`)."""
+    change = session_cancel(session_id=session_id, reason=payload.reason, by=request.user)
+    return change_out(change)
+
+
+@router.post(
+    "/{session_id}/no_show",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_no_show",
+)
+def no_show(
+    request: HttpRequest, session_id: int, payload: NoShowIn | None = None
+) -> dict[str, Any]:
+    """Mark a no-show. TMS: a make-up session is added at the end (in `moved`)."""
+    reason = payload.reason if payload is not None else ""
+    change = session_no_show(session_id=session_id, reason=reason, by=request.user)
+    return change_out(change)
+
+
+@router.post(
+    "/{session_id}/check_in",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_check_in",
+)
+def check_in(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    return change_out(session_check_in(session_id=session_id, by=request.user))
+
+
+@router.post(
+    "/{session_id}/start", response={200: ChangeOut, **ERRORS}, operation_id="scheduling_api_start"
+)
+def start(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    return change_out(session_start(session_id=session_id, by=request.user))
+
+
+@router.post(
+    "/{session_id}/observe",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_observe",
+)
+def observe(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """In progress -> observing (protocols with an observation period)."""
+    return change_out(session_observe(session_id=session_id, by=request.user))
+
+
+@router.post(
+    "/{session_id}/complete",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_complete",
+)
+def complete(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    return change_out(session_complete(session_id=session_id, by=request.user))

@@ -1,0 +1,67 @@
+"""Loading and locking a session for a change, and the error for a step its status forbids.
+
+Every service that locks a course and one of its sessions takes the course row first (as
+course_discontinue does): two orders would let a check-in and a cancellation of one session
+deadlock each other on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+
+from clinic.errors import Conflict, DomainError, NotFound
+from clinic.permissions import can_see_site
+from scheduling.error_codes import ERR_INVALID_TRANSITION
+from scheduling.models import Course, Session
+
+
+def session_for_change(session_id: int, by: User) -> Session:
+    """The session with its course, protocol and site, if `by` works at its site (else 404)."""
+    session = (
+        Session.objects.select_related("course__protocol", "site").filter(pk=session_id).first()
+    )
+    if session is None or not can_see_site(by, session.site_id):
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+    return session
+
+
+def lock_course(course_id: int) -> Course:
+    """Lock the course row and return it (before any of its sessions: see the module doc)."""
+    return Course.objects.select_for_update().get(pk=course_id)
+
+
+def lock_session(session: Session) -> Session:
+    """Re-read the session under a row lock (PostgreSQL): two nurses pressing "start" at once,
+    or a reschedule racing a check-in, must not both act on the same status."""
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    session.status, session.sequence = locked.status, locked.sequence
+    session.start, session.end, session.observation_end = (
+        locked.start,
+        locked.end,
+        locked.observation_end,
+    )
+    return session
+
+
+def invalid_transition(session: Session, action: str, hint: str = "") -> DomainError:
+    return Conflict(
+        f"Session {session.number} is {session.get_status_display().lower()}; "
+        f"it cannot be {action}.{(' ' + hint) if hint else ''}",
+        code=ERR_INVALID_TRANSITION,
+        status=session.status,
+    )
+
+
+def save_status(session: Session, by: User | None, fields: list[str]) -> None:
+    """Save a status step: the sequence rises (calendar feeds see the change), history kept."""
+    session.sequence += 1
+    session._history_user = by  # type: ignore[attr-defined]
+    session.save(update_fields=[*fields, "status", "active", "sequence", "updated_at"])
+
+
+def course_moves_on(course: Course, *, only_from: tuple[str, ...], to: str, by: User) -> None:
+    """Advance a locked course's status (planned -> active -> completed) with a history row."""
+    if course.status in only_from:
+        course.status = to
+        course._history_user = by  # type: ignore[attr-defined]
+        course.save(update_fields=["status", "updated_at"])

@@ -1,0 +1,122 @@
+"""A session's day: check-in, start, observation, completion.
+
+Each step checks the acting role and the session's status under a row lock, asks the
+registered gates (scheduling/lifecycle_gates.py: charting's screenings and observation
+sign-off) whether it may happen, and moves the course along (planned -> active on the first
+check-in, -> completed when its last session is).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from clinic.clock import resolve_now
+from clinic.permissions import require_role
+from scheduling.change_results import SessionChange
+from scheduling.lifecycle_gates import registered_session_gates
+from scheduling.models import Course, Session
+from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
+from scheduling.session_access import (
+    course_moves_on,
+    invalid_transition,
+    lock_course,
+    lock_session,
+    save_status,
+    session_for_change,
+)
+
+S = Session.Status
+
+
+def session_check_in(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
+    now = resolve_now(now)
+    session = session_for_change(session_id, by)
+    require_role(by, *CHECK_IN_ROLES, action="check a patient in")
+    with transaction.atomic():
+        course = lock_course(session.course_id)  # check-in may move the course to active
+        lock_session(session)
+        if session.status != S.SCHEDULED:
+            raise invalid_transition(session, "checked in")
+        for gates in registered_session_gates():
+            gates.before_check_in(session)
+        session.status = S.CHECKED_IN
+        session.checked_in_at = now
+        save_status(session, by, ["checked_in_at"])
+        course_moves_on(course, only_from=(Course.Status.PLANNED,), to=Course.Status.ACTIVE, by=by)
+    return SessionChange(session)
+
+
+def session_start(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
+    now = resolve_now(now)
+    session = session_for_change(session_id, by)
+    require_role(by, *CARE_ROLES, action="start a session")
+    with transaction.atomic():
+        lock_session(session)
+        if session.status != S.CHECKED_IN:
+            raise invalid_transition(session, "started", "Check the patient in first.")
+        for gates in registered_session_gates():
+            gates.before_start(session)
+        session.status = S.IN_PROGRESS
+        session.started_at = now
+        save_status(session, by, ["started_at"])
+        for gates in registered_session_gates():
+            gates.after_start(session, by=by, now=now)
+    return SessionChange(session)
+
+
+def session_observe(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
+    now = resolve_now(now)
+    session = session_for_change(session_id, by)
+    require_role(by, *CARE_ROLES, action="move a session to observation")
+    spec = session.course.protocol.parsed
+    with transaction.atomic():
+        lock_session(session)
+        if spec.timing.observation_minutes == 0:
+            raise invalid_transition(
+                session, "moved to observation", "This protocol has no observation period."
+            )
+        if session.status != S.IN_PROGRESS:
+            raise invalid_transition(session, "moved to observation", "Start it first.")
+        session.status = S.OBSERVING
+        save_status(session, by, [])
+    return SessionChange(session)
+
+
+def session_complete(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
+    now = resolve_now(now)
+    session = session_for_change(session_id, by)
+    require_role(by, *CARE_ROLES, action="complete a session")
+    spec = session.course.protocol.parsed
+    with transaction.atomic():
+        course = lock_course(session.course_id)  # completion may complete the course
+        lock_session(session)
+        # With an observation period the patient must pass through observing (REMS: monitored
+        # until discharge); without one, the procedure's end is the end.
+        allowed = (S.OBSERVING,) if spec.timing.observation_minutes else (S.IN_PROGRESS,)
+        if session.status not in allowed:
+            hint = "Move it to observation first." if session.status == S.IN_PROGRESS else ""
+            raise invalid_transition(session, "completed", hint)
+        for gates in registered_session_gates():
+            gates.before_complete(session)
+        session.status = S.COMPLETED
+        session.completed_at = now
+        save_status(session, by, ["completed_at"])
+        remaining = (
+            Session.objects.filter(course_id=session.course_id, active=True)
+            .exclude(status=S.COMPLETED)
+            .exists()
+        )
+        if not remaining:
+            # A discontinued course stays discontinued when its last session is finished.
+            course_moves_on(
+                course,
+                only_from=(Course.Status.PLANNED, Course.Status.ACTIVE),
+                to=Course.Status.COMPLETED,
+                by=by,
+            )
+        for gates in registered_session_gates():
+            gates.after_complete(session, by=by, now=now)
+    return SessionChange(session)
