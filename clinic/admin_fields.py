@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import ManyToManyField
 from django.http import HttpRequest
 
-from clinic.schemas import MAX_ID
+from clinic.api.fields import MAX_ID
 
 
 class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
