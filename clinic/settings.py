@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it answers for every failure below it (503 database_unavailable, 500 with id).
+    "clinic.request_failures.RequestFailureMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +99,27 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# Bounded waits (docs/deployment.md, "Database timeouts"): a frozen or overloaded database
+# answers 503 database_unavailable after these, instead of holding a worker for minutes.
+DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))  # seconds
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "15000"))
+# A booking waiting behind another transaction's row lock gives up after this.
+DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000"))
+# What a 503 tells the client to wait before trying again.
+DB_RETRY_AFTER_SECONDS = int(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))
+# A connection kept between requests (CONN_MAX_AGE) is checked before reuse, so one that died
+# with a database restart is replaced instead of failing the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "options": (
+                f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} "
+                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+            ),
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many short writes (booking, charting) from web and worker processes at once: wait for the
     # lock instead of failing with "database is locked", and take the write lock at BEGIN so a

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import logging
 
 from django.test import RequestFactory
 
-from clinic.api.http_errors import server_error
+from clinic.request_failures import server_error
 
 
 def test_an_unknown_api_path_is_a_json_404(db, client):
@@ -28,13 +28,25 @@ def test_other_unknown_paths_keep_djangos_404(db, client):
     assert not response.get("Content-Type", "").startswith("application/json")
 
 
-def test_server_errors_under_api_are_json_and_say_nothing_of_the_cause():
-    response = server_error(RequestFactory().get("/api/v1/courses"))
+def test_an_unhandled_error_under_api_is_json_500_with_a_request_id_that_is_logged(
+    scheduler, api_as, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("clinic.api.accounts.site_list_for_user", broken)
+    client = api_as(scheduler)
+    client.client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR, logger="clinic.requests"):
+        response = client.get("/api/v1/me")
     assert response.status_code == 500
-    assert json.loads(response.content) == {
-        "code": "server_error",
-        "message": "Internal server error. It has been logged.",
-    }
+    body = response.json()
+    assert body["code"] == "server_error"
+    assert "a bug" not in body["message"]
+    assert body["request_id"] in body["message"]
+    assert response["X-Request-ID"] == body["request_id"]
+    logged = [r for r in caplog.records if body["request_id"] in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
 
 
 def test_server_errors_elsewhere_use_djangos_page():
