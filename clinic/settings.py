@@ -7,6 +7,7 @@ DEBUG=1 for local development; `DATABASE_URL` switches from the embedded SQLite 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "simple_history",
     "django_q",
+    "axes",
     # ninja's own static files: the API docs page loads Swagger UI from here, not from a CDN,
     # so it works on a clinic network without internet access.
     "ninja",
@@ -73,7 +75,26 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it answers locked-out login attempts.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login lockout (django-axes; clinic/login_limits.py, docs/deployment.md "Logins"): after
+# LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are
+# refused for LOGIN_COOLOFF_MINUTES, on the login page, the admin and for API tokens.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Lockouts are still logged (at WARNING); this only drops axes' per-attempt chatter.
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "clinic.login_limits.lockout_response"
+# Axes reads the client's address from REMOTE_ADDR: behind a proxy, run gunicorn so that it is
+# the client's, not the proxy's (docs/deployment.md, "Logins"), or every user shares one lock.
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
