@@ -11,7 +11,6 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from clinic.api.pagination import BoundedPagination
-from clinic.errors import InvalidInput
 from clinic.api.schemas import (
     ErrorOut,
     PatientCreateIn,
@@ -21,6 +20,7 @@ from clinic.api.schemas import (
     PatientSearchIn,
     PatientUpdateIn,
 )
+from clinic.errors import InvalidInput
 from clinic.models import (
     ROLE_ADMIN,
     ROLE_CLINICIAN,

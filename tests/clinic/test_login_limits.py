@@ -1,5 +1,6 @@
 """Logins resist guessing: repeated failures are locked out per user and per address, and the
-answer says when to try again. The limit is AXES_FAILURE_LIMIT (10 by default); the failure that reaches it is already answered with the lockout."""
+answer says when to try again. The limit is AXES_FAILURE_LIMIT (10 by default); the failure
+that reaches it is already answered with the lockout."""
 
 from __future__ import annotations
 
