@@ -19,11 +19,22 @@ import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views import defaults
 
 logger = logging.getLogger("clinic.requests")
+
+# Exceptions Django turns into 4xx answers (django.core.handlers.exception): not server errors.
+HANDLED_BY_DJANGO = (
+    Http404,
+    PermissionDenied,
+    BadRequest,
+    SuspiciousOperation,
+    MultiPartParserError,
+)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An id a proxy sent is kept (so its log and ours match) only if it cannot smuggle anything.
@@ -114,6 +125,8 @@ class RequestFailureMiddleware:
                 str(exc).strip().splitlines()[0] if str(exc).strip() else "",
             )
             return database_unavailable_response(request)
+        if isinstance(exc, HANDLED_BY_DJANGO):
+            return None  # a 4xx Django answers itself
         if settings.DEBUG and not is_api(request):
             return None  # Django's technical page, for the developer
         logger.error(

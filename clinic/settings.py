@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it answers for every failure below it (503 database_unavailable, 500 with id).
     "clinic.request_failures.RequestFailureMiddleware",
+    # JSON 405/413/415 and body checks for /api/ before any handler runs.
+    "clinic.api.http_errors.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
