@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from django.test import RequestFactory
+import pytest
+from django.test import Client, RequestFactory
 
 from clinic.request_failures import server_error
 
@@ -53,3 +54,48 @@ def test_server_errors_elsewhere_use_djangos_page():
     response = server_error(RequestFactory().get("/admin/"))
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_wrong_method_is_json_405_naming_the_allowed_methods(scheduler, api_as):
+    response = api_as(scheduler).client.put(
+        "/api/v1/me", "{}", content_type="application/json", headers=api_as(scheduler).headers
+    )
+    assert response.status_code == 405
+    body = response.json()
+    assert body["code"] == "method_not_allowed"
+    assert "GET" in body["message"]
+    assert "GET" in response["Allow"]
+
+
+def test_a_body_over_the_limit_is_json_413_and_logs_no_traceback(
+    scheduler, api_as, settings, caplog
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = api_as(scheduler)
+    with caplog.at_level(logging.INFO):
+        response = client.post("patients/search", {"q": "x" * 5000})
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_an_unknown_api_path_is_json_404_for_every_method_and_session(method, logged_in, scheduler):
+    client = Client(enforce_csrf_checks=True)
+    if logged_in:
+        client.force_login(scheduler)
+    response = getattr(client, method)("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_the_openapi_document_declares_the_statuses_around_each_handler():
+    from clinic.root_api import api
+
+    document = api.get_openapi_schema()
+    retire = document["paths"]["/api/v1/protocols/{slug}/retire"]["post"]["responses"]
+    assert {400, 401, 403, 404, 413, 415, 422, 429, 503} <= {int(s) for s in retire}
+    assert retire[415]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+    me = document["paths"]["/api/v1/me"]["get"]["responses"]
+    assert {200, 401, 503} <= {int(s) for s in me}
