@@ -63,10 +63,23 @@ def lockout_response(
     return response
 
 
+def client_ip(request: HttpRequest) -> str:
+    """AXES_CLIENT_IP_CALLABLE: the client's address. Behind a proxy REMOTE_ADDR is the proxy's
+    own (every user would share one lock), so LOGIN_CLIENT_IP_HEADER names the header the proxy
+    overwrites with the client's address (nginx: `proxy_set_header X-Real-IP $remote_addr`)."""
+    header = settings.LOGIN_CLIENT_IP_HEADER
+    if header:
+        meta_key = "HTTP_" + header.upper().replace("-", "_")
+        value = request.META.get(meta_key, "").strip()
+        if value:
+            return value
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
 def _token_credentials(request: HttpRequest) -> dict[str, str]:
     # A pseudo-username per address: API token failures lock the address they come from, never
     # a real account (a token names no user until it matches).
-    return {settings.AXES_USERNAME_FORM_FIELD: f"api-token@{request.META.get('REMOTE_ADDR', '')}"}
+    return {settings.AXES_USERNAME_FORM_FIELD: f"api-token@{client_ip(request)}"}
 
 
 def api_token_locked(request: HttpRequest) -> None:

@@ -95,8 +95,10 @@ AXES_RESET_ON_SUCCESS = True
 # Lockouts are still logged (at WARNING); this only drops axes' per-attempt chatter.
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "clinic.login_limits.lockout_response"
-# Axes reads the client's address from REMOTE_ADDR: behind a proxy, run gunicorn so that it is
-# the client's, not the proxy's (docs/deployment.md, "Logins"), or every user shares one lock.
+# Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets to the client's address
+# (e.g. X-Real-IP), or every user shares one address lock (docs/deployment.md, "Logins").
+LOGIN_CLIENT_IP_HEADER = os.environ.get("LOGIN_CLIENT_IP_HEADER", "")
+AXES_CLIENT_IP_CALLABLE = "clinic.login_limits.client_ip"
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"

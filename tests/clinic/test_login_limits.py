@@ -74,3 +74,22 @@ def test_failed_api_token_attempts_are_rate_limited_per_address(sam):
     # A client at another address is not affected.
     other = good.client.get("/api/v1/me", headers=good.headers, REMOTE_ADDR="10.1.1.2")
     assert other.status_code == 200
+
+
+def test_behind_a_proxy_the_clients_address_header_is_what_is_locked(sam, site, settings):
+    settings.LOGIN_CLIENT_IP_HEADER = "X-Real-IP"
+    make_user("nina", "nurse", site)
+    for i in range(LIMIT):
+        Client().post(
+            "/accounts/login/",
+            {"username": f"nobody{i}", "password": "x"},
+            REMOTE_ADDR="127.0.0.1",
+            headers={"X-Real-IP": "203.0.113.5"},
+        )
+    other_client = Client().post(
+        "/accounts/login/",
+        {"username": "nina", "password": PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        headers={"X-Real-IP": "203.0.113.6"},
+    )
+    assert other_client.status_code == 302
