@@ -409,7 +409,7 @@ class _ScaleSchedule:
             if outcome.every_sessions:
                 numbers.update(range(outcome.every_sessions, final + 1, outcome.every_sessions))
             # Phases are counted in sessions, so a phase's last session number is fixed by the
-            # spec: "end of induction" (CLINICAL.md, MIMS HK Spravato) needs no calendar.
+            # spec: "end of induction" (docs/clinical.md, MIMS HK Spravato) needs no calendar.
             last_of_phase = 0
             for phase in spec.phases:
                 last_of_phase += phase.total_sessions
