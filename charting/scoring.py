@@ -149,7 +149,7 @@ MADRS = ScaleDef(
     name="madrs",
     title="MADRS (Montgomery-Asberg Depression Rating Scale)",
     rater="clinician",
-    instructions="Item anchors are supplied by the clinic (licence not verified; docs/clinical.md §4).",
+    instructions="Item anchors are supplied by the clinic (licence not verified; CLINICAL.md §4).",
     items=tuple(
         Item(key, key.replace("_", " "), 6)
         for key in (
@@ -198,7 +198,7 @@ QIDS_SR16 = ScaleDef(
     name="qids_sr16",
     title="QIDS-SR16 (Quick Inventory of Depressive Symptomatology, self-report)",
     rater="self",
-    instructions="Item text is supplied by the clinic (licence not verified; docs/clinical.md §4).",
+    instructions="Item text is supplied by the clinic (licence not verified; CLINICAL.md §4).",
     items=tuple(Item(key, key.replace("_", " "), 3) for key in _QIDS_ITEMS),
     domains=(
         ("sleep", ("sleep_onset", "mid_nocturnal", "early_morning", "hypersomnia")),
