@@ -196,6 +196,10 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# A session's check-in opens this long before its start (on its own day) and closes at its end
+# (scheduling/check_in_window.py); a clinician may override with a reason.
+CHECK_IN_OPENS_MINUTES_BEFORE = int(os.environ.get("CHECK_IN_OPENS_MINUTES_BEFORE", "120"))
+
 # django-q2: the ORM broker needs nothing else installed; set Q_REDIS_URL to scale out.
 Q_CLUSTER = {
     "name": "clinic",

@@ -19,7 +19,7 @@ from clinic.models import Site
 from scheduling.models import Course, Session
 
 NY = ZoneInfo("America/New_York")
-WEDNESDAY = dt.datetime(2026, 3, 11, 10, 50, tzinfo=NY)
+WEDNESDAY = dt.datetime(2026, 3, 11, 9, 50, tzinfo=NY)
 NOTE = "feels calm, mentions her sister Marguerite"
 
 
@@ -129,6 +129,7 @@ def test_a_booking_and_charting_run_logs_no_patient_data(db, time_machine, captu
     assert screening.status_code == 201, screening.content
     assert nurse.post(f"/api/v1/sessions/{session.pk}/start", content_type=json).status_code == 200
     record = nurse.get(f"/api/v1/charting/sessions/{session.pk}/observation").json()
+    time_machine.move_to(WEDNESDAY + dt.timedelta(hours=1), tick=False)  # after the session
     entries = nurse.post(
         f"/api/v1/charting/observations/{record['id']}/entries",
         {

@@ -10,7 +10,7 @@ from ninja import Router
 
 from clinic.api.schemas import ErrorOut
 from scheduling.api.builders import change_out
-from scheduling.api.schemas import CancelIn, ChangeOut, NoShowIn, RescheduleIn
+from scheduling.api.schemas import CancelIn, ChangeOut, CheckInIn, NoShowIn, RescheduleIn
 from scheduling.session_cancellation import session_cancel, session_no_show
 from scheduling.session_lifecycle import (
     session_check_in,
@@ -69,8 +69,15 @@ def no_show(
     response={200: ChangeOut, **ERRORS},
     operation_id="scheduling_api_check_in",
 )
-def check_in(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return change_out(session_check_in(session_id=session_id, by=request.user))
+def check_in(
+    request: HttpRequest, session_id: int, payload: CheckInIn | None = None
+) -> dict[str, Any]:
+    """Check the patient in: from CHECK_IN_OPENS_MINUTES_BEFORE (120) minutes before the start,
+    on the session's day, until its end; outside that 409 `outside_check_in_window`, unless a
+    clinician sends `override_reason`."""
+    reason = payload.override_reason if payload is not None else ""
+    change = session_check_in(session_id=session_id, by=request.user, override_reason=reason)
+    return change_out(change)
 
 
 @router.post(
