@@ -20,6 +20,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = plan_course(spec, START, PREFERRED, calendar)
         assert plan == plan_course(spec, START, PREFERRED, calendar)
         seconds = best_rate(
-            lambda spec=spec: plan_course(spec, START, PREFERRED, calendar),
+            partial(plan_course, spec, START, PREFERRED, calendar),
             args.repeat,
             args.rounds,
         )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting.models import Alert
@@ -16,7 +16,7 @@ from clinic.permissions import require_role
 
 
 def alert_acknowledge(
-    *, alert: Alert, note: str = "", by: Any, now: dt.datetime | None = None
+    *, alert: Alert, note: str = "", by: User, now: dt.datetime | None = None
 ) -> Alert:
     """A clinician acknowledges an alert; a safety alert needs a note of what was done."""
     require_role(by, ROLE_CLINICIAN, action="acknowledge alerts")

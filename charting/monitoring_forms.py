@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting.models import MonitoringFormItem, ObservationRecord, ScreeningResponse
@@ -17,7 +18,7 @@ from clinic.permissions import require_role
 from scheduling.models import Session
 
 
-def _person(user: Any) -> dict[str, str]:
+def _person(user: User | None) -> dict[str, str]:
     if user is None:
         return {"name": "", "email": "", "phone": ""}
     return {
@@ -79,7 +80,7 @@ def _report_prefill(spec: TemplateSpec, record: ObservationRecord) -> list[dict[
 
 
 def monitoring_form_queue(
-    *, session: Session, by: Any = None, now: dt.datetime | None = None
+    *, session: Session, by: User | None = None, now: dt.datetime | None = None
 ) -> MonitoringFormItem | None:
     """Queue the REMS monitoring form of a completed outpatient esketamine session, due
     `report_due_days` (7) calendar days after the session's local date (docs/clinical.md §3)."""
@@ -111,7 +112,7 @@ def monitoring_form_queue(
         )
 
 
-def monitoring_form_refresh(record: ObservationRecord, by: Any) -> None:
+def monitoring_form_refresh(record: ObservationRecord, by: User) -> None:
     # An amendment after completion must reach a form that has not been submitted yet.
     item = MonitoringFormItem.objects.filter(session=record.session, status="open").first()
     if item is not None:
@@ -125,7 +126,7 @@ def monitoring_form_submit(
     how: str,
     reference: str = "",
     submitted_at: dt.datetime | None = None,
-    by: Any,
+    by: User,
     now: dt.datetime | None = None,
 ) -> MonitoringFormItem:
     """Mark a monitoring form submitted to the REMS (who, when, how)."""

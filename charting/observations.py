@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting.form_templates import template_current
@@ -34,7 +35,7 @@ from scheduling.models import Session
 
 
 def observation_open(
-    *, session: Session, by: Any = None, now: dt.datetime | None = None
+    *, session: Session, by: User | None = None, now: dt.datetime | None = None
 ) -> ObservationRecord | None:
     """Open the session's observation record (idempotent); None when the protocol has none.
 
@@ -87,6 +88,7 @@ def _locked_open_record(record: ObservationRecord) -> ObservationRecord:
     # Lock the record so a value cannot slip in while another nurse signs it.
     record = ObservationRecord.objects.select_for_update().get(pk=record.pk)
     if record.status == ObservationRecord.Status.SIGNED:
+        assert record.signed_at is not None  # the observation_signed_has_time constraint
         raise Conflict(
             f"The record was signed at {local_text(record.signed_at, record.site)}; corrections "
             "are amendments with a reason.",
@@ -95,7 +97,7 @@ def _locked_open_record(record: ObservationRecord) -> ObservationRecord:
     return record
 
 
-def set_anchor(record: ObservationRecord, at: dt.datetime, by: Any) -> None:
+def set_anchor(record: ObservationRecord, at: dt.datetime, by: User) -> None:
     record.anchor_at = at
     record.anchor_recorded = True
     save_with_history(record, by)
@@ -129,7 +131,7 @@ def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name:
 
 
 def observation_set_anchor(
-    *, record: ObservationRecord, at: dt.datetime, by: Any, now: dt.datetime | None = None
+    *, record: ObservationRecord, at: dt.datetime, by: User, now: dt.datetime | None = None
 ) -> ObservationRecord:
     """Record the actual dose/procedure time; checkpoint due times follow it."""
     require_role(by, *CHARTING_ROLES, action="record observations")
@@ -146,7 +148,7 @@ def _raise_alerts(
     entry: ObservationEntry,
     messages: list[str],
     now: dt.datetime,
-    by: Any,
+    by: User,
 ) -> None:
     session = record.session
     for message in messages:
@@ -172,7 +174,7 @@ def observation_record_values(
     checkpoint: str,
     values: Any,
     taken_at: dt.datetime,
-    by: Any,
+    by: User,
     now: dt.datetime | None = None,
 ) -> list[ObservationEntry]:
     """Record values taken at a checkpoint (all or some of its fields). Out-of-range values are
@@ -235,7 +237,7 @@ def observation_missing(record: ObservationRecord) -> dict[str, list[str]]:
 
 
 def observation_sign(
-    *, record: ObservationRecord, by: Any, now: dt.datetime | None = None
+    *, record: ObservationRecord, by: User, now: dt.datetime | None = None
 ) -> ObservationRecord:
     """Sign the patient out. Refused before the minimum observation time (counted from the
     recorded dose/procedure time) and while a required checkpoint value is missing."""
@@ -300,7 +302,7 @@ def observation_amend(
     field: str,
     value: Any,
     reason: str,
-    by: Any,
+    by: User,
     now: dt.datetime | None = None,
 ) -> Amendment:
     """Correct a value on a signed record: a new entry replaces the old one, which is kept and

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting import scoring
@@ -25,7 +26,7 @@ def scale_record(
     items: Any,
     administered_at: dt.datetime,
     session: Session | None = None,
-    by: Any,
+    by: User,
     now: dt.datetime | None = None,
 ) -> ScaleAdministration:
     """Score and store a rating scale; a positive PHQ-9 item 9 raises a safety alert."""
@@ -85,15 +86,3 @@ def scale_record(
                 by,
             )
         return row
-
-
-def course_outcomes(course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
-    """Per scale used in the course: baseline (first), trajectory, response and remission."""
-    rows = list(ScaleAdministration.objects.filter(course=course).order_by("administered_at", "id"))
-    by_scale: dict[str, list[ScaleAdministration]] = {}
-    for row in rows:
-        by_scale.setdefault(row.scale, []).append(row)
-    return [
-        (scoring.outcome(name, [r.total for r in items]), items)
-        for name, items in sorted(by_scale.items())
-    ]

@@ -5,28 +5,33 @@ wording, and the observation entries that count."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import User
+from django.db.models import Model
 
 from charting.models import ObservationEntry, ObservationRecord
 from charting.spec import AnswersInvalid
 from clinic.errors import InvalidInput
-from clinic.models import ROLE_CLINICIAN, ROLE_NURSE
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, Site
+
+M = TypeVar("M", bound=Model)
 
 CHARTING_ROLES = (ROLE_NURSE, ROLE_CLINICIAN)
 # A reading timed a little ahead of the server clock is a clock skew, not a prediction.
 CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
-def save_with_history(obj: Any, by: Any, **kwargs: Any) -> Any:
+def save_with_history(obj: M, by: User | None, **kwargs: Any) -> M:
     # Name the acting user in the history row explicitly (API tokens and background tasks have
     # no request for simple-history's middleware to read).
     if by is not None:
-        obj._history_user = by
+        obj._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
     obj.save(**kwargs)
     return obj
 
 
-def local_text(when: dt.datetime, site: Any) -> str:
+def local_text(when: dt.datetime, site: Site) -> str:
     return f"{when.astimezone(site.zone):%Y-%m-%d %H:%M %Z}"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from charting.form_templates import template_current
@@ -26,7 +27,7 @@ def _screen(
     course: Course,
     session: Session | None,
     answers: Any,
-    by: Any,
+    by: User,
     now: dt.datetime,
 ) -> ScreeningResponse:
     spec = template.parsed
@@ -67,7 +68,7 @@ def _screen(
 
 
 def course_screening_submit(
-    *, course: Course, answers: Any, by: Any, now: dt.datetime | None = None
+    *, course: Course, answers: Any, by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """Complete the course-level screen (once per course, before the first check-in)."""
     require_role(by, *CHARTING_ROLES, action="complete screenings")
@@ -96,7 +97,7 @@ def course_screening_submit(
 
 
 def session_screening_submit(
-    *, session: Session, answers: Any, by: Any, now: dt.datetime | None = None
+    *, session: Session, answers: Any, by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """Complete the per-session screen (before the session starts)."""
     require_role(by, *CHARTING_ROLES, action="complete screenings")
@@ -131,7 +132,7 @@ def session_screening_submit(
 
 
 def screening_override(
-    *, screening: ScreeningResponse, reason: str, by: Any, now: dt.datetime | None = None
+    *, screening: ScreeningResponse, reason: str, by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """A clinician clears a hard stop (and any review items) with a reason; who/when kept."""
     require_role(by, ROLE_CLINICIAN, action="override a screening hard stop")
@@ -154,7 +155,7 @@ def screening_override(
 
 
 def screening_review(
-    *, screening: ScreeningResponse, note: str = "", by: Any, now: dt.datetime | None = None
+    *, screening: ScreeningResponse, note: str = "", by: User, now: dt.datetime | None = None
 ) -> ScreeningResponse:
     """A clinician reviews a screening's flagged items (not hard stops: those need override)."""
     require_role(by, ROLE_CLINICIAN, action="review screenings")

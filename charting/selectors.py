@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from charting import scoring
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
@@ -23,6 +25,7 @@ from charting.models import (
     ObservationCheckpoint,
     ObservationEntry,
     ObservationRecord,
+    ScaleAdministration,
     ScreeningResponse,
     TreatmentParameters,
 )
@@ -37,12 +40,12 @@ CHART_READERS = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
 ALERT_LIST_LIMIT = 500
 
 
-def chart_reader_require(*, user: Any) -> None:
+def chart_reader_require(*, user: User) -> None:
     """403 unless the user may read charts (any clinical or scheduling role)."""
     require_role(user, *CHART_READERS, action="read charts")
 
 
-def _one_within_sites(queryset: QuerySet[Any], user: Any, pk: int, code: str, what: str) -> Any:
+def _one_within_sites(queryset: QuerySet[Any], user: User, pk: int, code: str, what: str) -> Any:
     chart_reader_require(user=user)
     row = filter_sites(queryset, user).filter(pk=pk).first()
     if row is None:
@@ -53,33 +56,33 @@ def _one_within_sites(queryset: QuerySet[Any], user: Any, pk: int, code: str, wh
 # --- one record within the reader's sites (403 without a chart-reading role) -------------------
 
 
-def chart_session(*, user: Any, session_id: int) -> Session:
+def chart_session(*, user: User, session_id: int) -> Session:
     """The session whose chart the user reads (404 `session_not_found` at another site)."""
     chart_reader_require(user=user)
     return session_for_reader(user=user, session_id=session_id)
 
 
-def chart_course(*, user: Any, course_id: int) -> Course:
+def chart_course(*, user: User, course_id: int) -> Course:
     """The course whose chart the user reads (404 `course_not_found` at another site)."""
     chart_reader_require(user=user)
     return course_for_reader(user=user, course_id=course_id)
 
 
-def observation_record_for_reader(*, user: Any, record_id: int) -> ObservationRecord:
+def observation_record_for_reader(*, user: User, record_id: int) -> ObservationRecord:
     qs = ObservationRecord.objects.select_related("template", "session__course", "site")
     return _one_within_sites(qs, user, record_id, "observation_not_found", "observation record")
 
 
-def screening_for_reader(*, user: Any, screening_id: int) -> ScreeningResponse:
+def screening_for_reader(*, user: User, screening_id: int) -> ScreeningResponse:
     qs = ScreeningResponse.objects.select_related("template")
     return _one_within_sites(qs, user, screening_id, "screening_not_found", "screening")
 
 
-def alert_for_reader(*, user: Any, alert_id: int) -> Alert:
+def alert_for_reader(*, user: User, alert_id: int) -> Alert:
     return _one_within_sites(Alert.objects.all(), user, alert_id, "alert_not_found", "alert")
 
 
-def monitoring_form_for_reader(*, user: Any, item_id: int) -> MonitoringFormItem:
+def monitoring_form_for_reader(*, user: User, item_id: int) -> MonitoringFormItem:
     qs = MonitoringFormItem.objects.select_related("patient", "session", "site")
     return _one_within_sites(qs, user, item_id, "monitoring_form_not_found", "monitoring form")
 
@@ -127,7 +130,7 @@ def session_parameters_get(*, session: Session) -> TreatmentParameters:
 
 
 def alert_list(
-    *, user: Any, open_only: bool, session_id: int | None, course_id: int | None
+    *, user: User, open_only: bool, session_id: int | None, course_id: int | None
 ) -> list[Alert]:
     """Alerts at the user's sites (open ones only by default), at most ALERT_LIST_LIMIT."""
     chart_reader_require(user=user)
@@ -141,7 +144,7 @@ def alert_list(
     return list(qs[:ALERT_LIST_LIMIT])
 
 
-def monitoring_form_list(*, user: Any, status: str) -> list[MonitoringFormItem]:
+def monitoring_form_list(*, user: User, status: str) -> list[MonitoringFormItem]:
     """REMS monitoring forms at the user's sites with `status` ("all" for any), oldest due
     first."""
     chart_reader_require(user=user)
@@ -154,12 +157,12 @@ def monitoring_form_list(*, user: Any, status: str) -> list[MonitoringFormItem]:
     return list(qs.order_by("due_date", "id"))
 
 
-def template_list(*, user: Any) -> list[FormTemplate]:
+def template_list(*, user: User) -> list[FormTemplate]:
     chart_reader_require(user=user)
     return list(FormTemplate.objects.order_by("slug", "-version"))
 
 
-def template_get(*, user: Any, slug: str, version: int | None) -> FormTemplate:
+def template_get(*, user: User, slug: str, version: int | None) -> FormTemplate:
     """The newest version of a template, or `version`; 404 `template_not_found`."""
     chart_reader_require(user=user)
     qs = FormTemplate.objects.filter(slug=slug)
@@ -250,3 +253,15 @@ def session_chart(*, session: Session) -> SessionChart:
         start=_gate(start_allowed, session),
         complete=_gate(complete_allowed, session),
     )
+
+
+def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
+    """Per scale used in the course: baseline (first), trajectory, response and remission."""
+    rows = list(ScaleAdministration.objects.filter(course=course).order_by("administered_at", "id"))
+    by_scale: dict[str, list[ScaleAdministration]] = {}
+    for row in rows:
+        by_scale.setdefault(row.scale, []).append(row)
+    return [
+        (scoring.outcome(name, [r.total for r in items]), items)
+        for name, items in sorted(by_scale.items())
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting import parameters as params_mod
@@ -19,7 +20,7 @@ from scheduling.models import Session
 
 
 def parameters_record(
-    *, session: Session, values: Any, by: Any, now: dt.datetime | None = None
+    *, session: Session, values: Any, by: User, now: dt.datetime | None = None
 ) -> TreatmentParameters:
     """Record (or correct, until the session is completed) what was delivered.
 

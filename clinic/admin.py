@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from clinic.admin_fields import BoundedIdsAdminMixin
 from clinic.errors import DomainError
 from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, Site
+from clinic.permissions import acting_user
 from clinic.services import api_token_revoke
 
 
@@ -126,7 +127,7 @@ def revoke_tokens(modeladmin: ApiTokenAdmin, request: HttpRequest, queryset: Que
     revoked = 0
     for token in queryset.filter(revoked_at__isnull=True):
         try:
-            api_token_revoke(token=token, by=request.user)
+            api_token_revoke(token=token, by=acting_user(request))
         except DomainError:
             continue  # revoked by someone else meanwhile: the outcome is what was asked
         revoked += 1

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
 from clinic.errors import NotFound
@@ -13,7 +12,7 @@ from clinic.permissions import filter_sites, require_site, user_site_ids
 MAX_QUERY_LENGTH = 100
 
 
-def site_get_for_user(*, user: Any, site_id: int) -> Site:
+def site_get_for_user(*, user: User, site_id: int) -> Site:
     """The site, if the user belongs to it; 404 `site_not_found` otherwise (existing or not)."""
     require_site(user, site_id)
     site = Site.objects.filter(pk=site_id).first()
@@ -22,7 +21,7 @@ def site_get_for_user(*, user: Any, site_id: int) -> Site:
     return site
 
 
-def patient_list(*, user: Any, q: str = "", site_id: int | None = None) -> QuerySet[Patient]:
+def patient_list(*, user: User, q: str = "", site_id: int | None = None) -> QuerySet[Patient]:
     """Patients of the user's sites, optionally of one site, matching `q`.
 
     `q` is split on spaces; every word must match the start of the MRN or part of a name, so
@@ -41,7 +40,7 @@ def patient_list(*, user: Any, q: str = "", site_id: int | None = None) -> Query
     return patients.order_by("family_name", "given_name", "id")
 
 
-def patient_get(*, user: Any, patient_id: int) -> Patient:
+def patient_get(*, user: User, patient_id: int) -> Patient:
     """A patient of one of the user's sites; 404 `patient_not_found` for any other."""
     patient = filter_sites(Patient.objects.all(), user).filter(pk=patient_id).first()
     if patient is None:
@@ -49,19 +48,19 @@ def patient_get(*, user: Any, patient_id: int) -> Patient:
     return patient
 
 
-def site_list_for_user(*, user: Any) -> QuerySet[Site]:
+def site_list_for_user(*, user: User) -> QuerySet[Site]:
     """The sites the user works at (every site for a superuser), by name."""
     site_ids = user_site_ids(user)
     sites = Site.objects.all() if site_ids is None else Site.objects.filter(id__in=site_ids)
     return sites.order_by("name")
 
 
-def api_token_list(*, user: Any) -> QuerySet[ApiToken]:
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     """The user's own API tokens, revoked ones included (the rows never hold the token)."""
     return ApiToken.objects.filter(user=user)
 
 
-def api_token_get(*, user: Any, token_id: int) -> ApiToken:
+def api_token_get(*, user: User, token_id: int) -> ApiToken:
     """One of the user's own API tokens; 404 `token_not_found` for anyone else's."""
     row = ApiToken.objects.filter(user=user, id=token_id).first()
     if row is None:

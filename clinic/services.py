@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ API_TOKEN_PREFIX = "ict"
 PREFIX_LENGTH = 12
 
 
-def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create an API token for `user`; return the row and the raw token.
 
     The raw token is returned once and never stored: the row keeps only its HMAC (see
@@ -47,7 +47,7 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
 
 
 def api_token_revoke(
-    *, token: ApiToken, by: AbstractBaseUser | None, now: dt.datetime | None = None
+    *, token: ApiToken, by: User | None, now: dt.datetime | None = None
 ) -> ApiToken:
     """Revoke a token at once. Revoking an already revoked token is an error, not a no-op,
     so a script that thinks it revoked a live token learns otherwise."""
@@ -120,7 +120,7 @@ def site_closure_add(*, site: Site, date: dt.date, reason: str) -> Closure:
     return closure
 
 
-def staff_grant_role(*, user: AbstractBaseUser, role: str, site: Site | None = None) -> None:
+def staff_grant_role(*, user: User, role: str, site: Site | None = None) -> None:
     """Give a user a staff role (a Django group), and membership of `site` if given."""
     if role not in ROLES:
         raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}", code="unknown_role")
@@ -148,7 +148,7 @@ PATIENT_FIELDS = (
 )
 
 
-def _patient_save(patient: Patient, *, by: AbstractBaseUser | None) -> Patient:
+def _patient_save(patient: Patient, *, by: User | None) -> Patient:
     """Validate and save; a duplicate MRN at the site is a 409 `mrn_taken`."""
     patient.mrn = patient.mrn.strip()
     patient.given_name = patient.given_name.strip()
@@ -165,7 +165,7 @@ def _patient_save(patient: Patient, *, by: AbstractBaseUser | None) -> Patient:
             f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"
         )
     # simple_history records who made the change (API requests have no history middleware).
-    patient._history_user = by
+    patient._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
     try:
         # The savepoint keeps the outer transaction usable when the unique constraint fires
         # (two requests creating the same MRN at once; the check above cannot see the other).
@@ -190,7 +190,7 @@ def patient_create(
     email: str = "",
     address: str = "",
     rems_enrolled: bool = False,
-    by: AbstractBaseUser | None,
+    by: User | None,
 ) -> Patient:
     """Register a patient at `site`. The MRN is unique per site (case-insensitively)."""
     with transaction.atomic():
@@ -209,9 +209,7 @@ def patient_create(
         return _patient_save(patient, by=by)
 
 
-def patient_update(
-    *, patient: Patient, changes: dict[str, object], by: AbstractBaseUser | None
-) -> Patient:
+def patient_update(*, patient: Patient, changes: dict[str, object], by: User | None) -> Patient:
     """Change some of a patient's fields (see PATIENT_FIELDS); the site never changes here."""
     unknown = set(changes) - set(PATIENT_FIELDS)
     if unknown:

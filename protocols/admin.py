@@ -12,13 +12,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
 from clinic.errors import DomainError
 from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN
-from clinic.permissions import user_roles
+from clinic.permissions import acting_user, user_roles
 from protocols.models import Protocol
 from protocols.services import (
     protocol_create_version,
@@ -30,7 +31,9 @@ from protocols.spec import SpecError, parse_spec
 
 
 def _is_editor(request: HttpRequest) -> bool:
-    return bool(user_roles(request.user) & {ROLE_ADMIN, ROLE_CLINICIAN})
+    # A predicate, so an anonymous visitor is simply not an editor (acting_user would raise).
+    user = request.user
+    return isinstance(user, User) and bool(user_roles(user) & {ROLE_ADMIN, ROLE_CLINICIAN})
 
 
 class ProtocolForm(forms.ModelForm):
@@ -81,11 +84,11 @@ class ProtocolAdmin(admin.ModelAdmin):
 
     # --- Form layout: a used version is read-only except its status ---
 
-    def get_fields(self, request: HttpRequest, obj: Protocol | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Protocol | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["slug", "name", "indication", "status", "spec"]
+            return ("slug", "name", "indication", "status", "spec")
         spec_field = "spec_readonly" if self.in_use(obj) else "spec"
-        return [
+        return (
             "slug",
             "version",
             "modality",
@@ -99,7 +102,7 @@ class ProtocolAdmin(admin.ModelAdmin):
             "created_by",
             "created_at",
             "retired_at",
-        ]
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Protocol | None = None) -> list[str]:
         if obj is None:
@@ -131,6 +134,7 @@ class ProtocolAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Protocol, form: forms.ModelForm, change: bool
     ) -> None:
+        user = acting_user(request)
         data = form.cleaned_data
         if not change:
             created = protocol_create_version(
@@ -139,7 +143,7 @@ class ProtocolAdmin(admin.ModelAdmin):
                 indication=data["indication"],
                 spec=data["spec"],
                 status=data["status"],
-                by=request.user,
+                by=user,
             )
             # The admin goes on to log and redirect using `obj`: point it at the saved row.
             obj.pk, obj.version, obj.modality = created.pk, created.version, created.modality
@@ -150,7 +154,7 @@ class ProtocolAdmin(admin.ModelAdmin):
         changed = set(form.changed_data)
         result = protocol_update(
             protocol=obj,
-            by=request.user,
+            by=user,
             name=data.get("name") if "name" in changed else None,
             indication=data.get("indication") if "indication" in changed else None,
             spec=data.get("spec") if "spec" in changed else None,
@@ -173,7 +177,7 @@ class ProtocolAdmin(admin.ModelAdmin):
             return
         retired = 0
         for protocol in queryset.exclude(status=Protocol.Status.RETIRED):
-            protocol_retire(protocol=protocol, by=request.user)
+            protocol_retire(protocol=protocol, by=acting_user(request))
             retired += 1
         self.message_user(request, f"Retired {retired} version(s).", messages.SUCCESS)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -73,7 +74,8 @@ def _check_modality(slug: str, existing: str, parsed: ProtocolSpec) -> None:
         )
 
 
-def _require_editor(by: Any, action: str) -> None:
+def _require_editor(by: User | None, action: str) -> None:
+    # None is the built-in protocol loader (a management command), not a person.
     if by is not None:
         require_role(by, ROLE_CLINICIAN, action=action)
 
@@ -92,7 +94,7 @@ def protocol_create_version(
     indication: str,
     spec: Any,
     status: str = Protocol.Status.DRAFT,
-    by: Any,
+    by: User | None,
     builtin: bool = False,
     version: int | None = None,
     now: dt.datetime | None = None,
@@ -161,7 +163,7 @@ def protocol_get(*, slug: str, version: int | None = None) -> Protocol:
     return found
 
 
-def protocol_activate(*, protocol: Protocol, by: Any) -> Protocol:
+def protocol_activate(*, protocol: Protocol, by: User) -> Protocol:
     """Make a draft (or retired) version active: courses may be enrolled on it."""
     _require_editor(by, "activate protocol versions")
     with transaction.atomic():
@@ -173,7 +175,7 @@ def protocol_activate(*, protocol: Protocol, by: Any) -> Protocol:
         return row
 
 
-def protocol_retire(*, protocol: Protocol, by: Any, now: dt.datetime | None = None) -> Protocol:
+def protocol_retire(*, protocol: Protocol, by: User, now: dt.datetime | None = None) -> Protocol:
     """Retire a version: no new courses on it; courses already on it carry on unchanged."""
     _require_editor(by, "retire protocol versions")
     now = now or timezone.now()
@@ -186,7 +188,7 @@ def protocol_retire(*, protocol: Protocol, by: Any, now: dt.datetime | None = No
         return row
 
 
-def protocol_retire_slug(*, slug: str, by: Any, now: dt.datetime | None = None) -> list[Protocol]:
+def protocol_retire_slug(*, slug: str, by: User, now: dt.datetime | None = None) -> list[Protocol]:
     """Retire every version of `slug` that is not retired yet; returns the versions retired."""
     _require_editor(by, "retire protocol versions")
     if not Protocol.objects.filter(slug=slug).exists():
@@ -209,7 +211,7 @@ def protocol_retire_slug(*, slug: str, by: Any, now: dt.datetime | None = None) 
 def protocol_update(
     *,
     protocol: Protocol,
-    by: Any,
+    by: User | None,
     name: str | None = None,
     indication: str | None = None,
     spec: Any = None,

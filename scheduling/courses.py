@@ -68,6 +68,6 @@ def course_discontinue(
         ResourceHold.objects.filter(session__in=[s.pk for s in sessions]).update(active=False)
         course.status = Course.Status.DISCONTINUED
         course.status_reason = reason
-        course._history_user = by
+        course._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
         course.save(update_fields=["status", "status_reason", "updated_at"])
     return DiscontinueResult(course=course, cancelled=sessions)

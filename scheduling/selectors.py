@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,7 +30,7 @@ MAX_SLOT_MINUTES = 720
 DEFAULT_STEP_MINUTES = 15
 
 
-def _site_for_user(user: Any, site_id: int, *, prefetch: tuple[Any, ...] = ()) -> Site:
+def _site_for_user(user: User, site_id: int, *, prefetch: tuple[Any, ...] = ()) -> Site:
     require_site(user, site_id)
     site = Site.objects.prefetch_related(*prefetch).filter(pk=site_id).first()
     if site is None:
@@ -57,7 +58,7 @@ class CourseFilters:
     start_to: dt.date | None = None
 
 
-def course_list(*, user: Any, filters: CourseFilters) -> QuerySet[Course]:
+def course_list(*, user: User, filters: CourseFilters) -> QuerySet[Course]:
     """Courses of the user's sites, newest start first, with session counts and first/last
     session start annotated (`sessions_total`, `sessions_done`, `first_start`, `last_start`).
     Cancelled and no-show sessions are left out of all but `sessions_done`: `sessions_total`
@@ -109,7 +110,7 @@ def _scalar(subquery: QuerySet[Any], default: Any = None) -> Any:
     return Coalesce(value, default) if default is not None else value
 
 
-def course_get(*, user: Any, course_id: int) -> Course:
+def course_get(*, user: User, course_id: int) -> Course:
     """A course with its sessions (by number) and their holds and resources: three queries."""
     course = (
         filter_sites(Course.objects.all(), user)
@@ -141,7 +142,7 @@ class Board:
     sessions: list[Session]
 
 
-def day_board(*, user: Any, site_id: int, day: dt.date, resource_id: int | None = None) -> Board:
+def day_board(*, user: User, site_id: int, day: dt.date, resource_id: int | None = None) -> Board:
     """The sessions starting on local `day` at the site (or holding one of its resources).
 
     The day runs from local midnight to the next local midnight, which is 23 or 25 hours on
@@ -198,7 +199,7 @@ def site_calendar(site: Site, first: dt.date, last: dt.date) -> SiteCalendar:
 
 def availability(
     *,
-    user: Any,
+    user: User,
     site_id: int,
     kind: str,
     first: dt.date,
@@ -284,7 +285,7 @@ def availability(
 # One row within the reader's sites -----------------------------------------------------------
 
 
-def session_for_reader(*, user: Any, session_id: int) -> Session:
+def session_for_reader(*, user: User, session_id: int) -> Session:
     """A session at one of the user's sites, with its course, protocol, site and patient;
     404 `session_not_found` for any other (existing or not)."""
     session = (
@@ -297,7 +298,7 @@ def session_for_reader(*, user: Any, session_id: int) -> Session:
     return session
 
 
-def course_for_reader(*, user: Any, course_id: int) -> Course:
+def course_for_reader(*, user: User, course_id: int) -> Course:
     """A course at one of the user's sites, with its protocol and site; 404
     `course_not_found` for any other (existing or not)."""
     course = (

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinic.errors import DomainError, Forbidden, NotFound
 from clinic.models import ROLE_ADMIN, Site
 from clinic.models import ROLES as READ_ROLES
-from clinic.permissions import filter_sites, require_role, user_roles
+from clinic.permissions import acting_user, filter_sites, require_role, user_roles
 from scheduling import selectors
 from scheduling.change_results import SessionChange
 from scheduling.models import Session
@@ -120,7 +120,7 @@ def _row(session: Session, zone: ZoneInfo, roles: frozenset[str]) -> Row:
     )
 
 
-def _require_reader(user: Any) -> frozenset[str]:
+def _require_reader(user: User) -> frozenset[str]:
     try:
         require_role(user, *READ_ROLES, action="see the schedule")
     except Forbidden as exc:
@@ -151,8 +151,9 @@ def _parse_id(value: str | None) -> int | None:
 def board(request: HttpRequest) -> HttpResponse:
     """The day board of one of the user's sites: `?site=<id>&date=YYYY-MM-DD`, defaulting to
     the first site and today in its time zone."""
-    roles = _require_reader(request.user)
-    sites = list(filter_sites(Site.objects.order_by("name", "id"), request.user, field="id"))
+    user = acting_user(request)
+    roles = _require_reader(user)
+    sites = list(filter_sites(Site.objects.order_by("name", "id"), user, field="id"))
     if not sites:
         return render(request, "scheduling/no_site.html", status=200)
     wanted = _parse_id(request.GET.get("site"))
@@ -161,7 +162,7 @@ def board(request: HttpRequest) -> HttpResponse:
         raise Http404("No such site.")
     day = _parse_day(request.GET.get("date"), site)
     try:
-        day_board = selectors.day_board(user=request.user, site_id=site.pk, day=day)
+        day_board = selectors.day_board(user=user, site_id=site.pk, day=day)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     zone = site.zone
@@ -184,9 +185,10 @@ def board(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def course_detail(request: HttpRequest, course_id: int) -> HttpResponse:
-    _require_reader(request.user)
+    user = acting_user(request)
+    _require_reader(user)
     try:
-        course = selectors.course_get(user=request.user, course_id=course_id)
+        course = selectors.course_get(user=user, course_id=course_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     zone = course.site.zone
@@ -221,7 +223,7 @@ def session_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
     if service is None:
         raise Http404("No such action.")
     try:
-        change = service(session_id=session_id, by=request.user)
+        change = service(session_id=session_id, by=acting_user(request))
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:

@@ -11,6 +11,7 @@ from charting.alerts import alert_acknowledge
 from charting.api.builders import alert_out
 from charting.api.schemas import ERRORS, AlertFilter, AlertOut, NoteIn
 from charting.selectors import alert_for_reader, alert_list
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -20,7 +21,7 @@ router = Router()
 )
 def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> list[dict[str, Any]]:
     rows = alert_list(
-        user=request.user,
+        user=acting_user(request),
         open_only=filters.open,
         session_id=filters.session_id,
         course_id=filters.course_id,
@@ -35,5 +36,6 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> list[dict[
 )
 def acknowledge_alert(request: HttpRequest, alert_id: int, payload: NoteIn) -> dict[str, Any]:
     """Clinician only. A safety alert (PHQ-9 item 9) needs a note of the assessment."""
-    alert = alert_for_reader(user=request.user, alert_id=alert_id)
-    return alert_out(alert_acknowledge(alert=alert, note=payload.note, by=request.user))
+    user = acting_user(request)
+    alert = alert_for_reader(user=user, alert_id=alert_id)
+    return alert_out(alert_acknowledge(alert=alert, note=payload.note, by=user))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from charting import scoring
@@ -20,7 +21,7 @@ from charting.models import (
 from charting.selectors import Gate, ObservationDetail, SessionChart
 
 
-def who(user: Any) -> str | None:
+def who(user: User | None) -> str | None:
     if user is None:
         return None
     return user.get_full_name() or user.get_username()

@@ -12,6 +12,7 @@ from charting.api.builders import monitoring_out
 from charting.api.schemas import ERRORS, MonitoringFilter, MonitoringFormOut, SubmitIn
 from charting.monitoring_forms import monitoring_form_submit
 from charting.selectors import monitoring_form_for_reader, monitoring_form_get, monitoring_form_list
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -28,7 +29,7 @@ def list_monitoring_forms(
     request: HttpRequest, filters: Query[MonitoringFilter]
 ) -> list[dict[str, Any]]:
     """REMS monitoring forms: open ones (default) with due_soon / overdue, oldest due first."""
-    rows = monitoring_form_list(user=request.user, status=filters.status)
+    rows = monitoring_form_list(user=acting_user(request), status=filters.status)
     now = timezone.now()
     return [monitoring_out(i, now, filters.soon_days) for i in rows]
 
@@ -39,7 +40,7 @@ def list_monitoring_forms(
     operation_id="charting_api_get_monitoring_form",
 )
 def get_monitoring_form(request: HttpRequest, item_id: int) -> dict[str, Any]:
-    item = monitoring_form_for_reader(user=request.user, item_id=item_id)
+    item = monitoring_form_for_reader(user=acting_user(request), item_id=item_id)
     return monitoring_out(item, timezone.now(), SOON_DAYS)
 
 
@@ -50,11 +51,12 @@ def get_monitoring_form(request: HttpRequest, item_id: int) -> dict[str, Any]:
 )
 def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn) -> dict[str, Any]:
     """Mark the form submitted to the REMS: who (the caller), when, how and a reference."""
+    user = acting_user(request)
     item = monitoring_form_submit(
-        item=monitoring_form_for_reader(user=request.user, item_id=item_id),
+        item=monitoring_form_for_reader(user=user, item_id=item_id),
         how=payload.how,
         reference=payload.reference,
         submitted_at=payload.submitted_at,
-        by=request.user,
+        by=user,
     )
     return monitoring_out(monitoring_form_get(item_id=item.pk), timezone.now(), SOON_DAYS)

@@ -21,6 +21,7 @@ from charting.selectors import (
     observation_record_for_reader,
     session_observation_get,
 )
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -31,7 +32,7 @@ router = Router()
     operation_id="charting_api_get_session_observation",
 )
 def get_session_observation(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = chart_session(user=request.user, session_id=session_id)
+    session = chart_session(user=acting_user(request), session_id=session_id)
     record = session_observation_get(session=session)
     return observation_out(observation_detail(record=record))
 
@@ -42,7 +43,7 @@ def get_session_observation(request: HttpRequest, session_id: int) -> dict[str, 
     operation_id="charting_api_get_observation",
 )
 def get_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
-    record = observation_record_for_reader(user=request.user, record_id=record_id)
+    record = observation_record_for_reader(user=acting_user(request), record_id=record_id)
     return observation_out(observation_detail(record=record))
 
 
@@ -53,10 +54,11 @@ def get_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
 )
 def set_anchor(request: HttpRequest, record_id: int, payload: AnchorIn) -> dict[str, Any]:
     """Record the actual dose/procedure time; checkpoint due times are recomputed from it."""
+    user = acting_user(request)
     record = observation_set_anchor(
-        record=observation_record_for_reader(user=request.user, record_id=record_id),
+        record=observation_record_for_reader(user=user, record_id=record_id),
         at=payload.at,
-        by=request.user,
+        by=user,
     )
     return observation_out(observation_detail(record=record))
 
@@ -68,13 +70,14 @@ def set_anchor(request: HttpRequest, record_id: int, payload: AnchorIn) -> dict[
 )
 def record_entries(request: HttpRequest, record_id: int, payload: EntriesIn) -> Status:
     """Record values taken at a checkpoint (some or all of its fields)."""
-    record = observation_record_for_reader(user=request.user, record_id=record_id)
+    user = acting_user(request)
+    record = observation_record_for_reader(user=user, record_id=record_id)
     observation_record_values(
         record=record,
         checkpoint=payload.checkpoint,
         values=payload.values,
         taken_at=payload.taken_at,
-        by=request.user,
+        by=user,
     )
     return Status(201, observation_out(observation_detail(record=record)))
 
@@ -86,9 +89,10 @@ def record_entries(request: HttpRequest, record_id: int, payload: EntriesIn) -> 
 )
 def sign_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
     """Sign the discharge: refused too early or with a required checkpoint value missing."""
+    user = acting_user(request)
     record = observation_sign(
-        record=observation_record_for_reader(user=request.user, record_id=record_id),
-        by=request.user,
+        record=observation_record_for_reader(user=user, record_id=record_id),
+        by=user,
     )
     return observation_out(observation_detail(record=record))
 
@@ -100,13 +104,14 @@ def sign_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
 )
 def amend_observation(request: HttpRequest, record_id: int, payload: AmendIn) -> Status:
     """Correct a value on a signed record, with a reason; the original stays visible."""
-    record = observation_record_for_reader(user=request.user, record_id=record_id)
+    user = acting_user(request)
+    record = observation_record_for_reader(user=user, record_id=record_id)
     observation_amend(
         record=record,
         checkpoint=payload.checkpoint,
         field=payload.field,
         value=payload.value,
         reason=payload.reason,
-        by=request.user,
+        by=user,
     )
     return Status(201, observation_out(observation_detail(record=record)))

@@ -11,6 +11,7 @@ from charting.api.builders import parameters_out
 from charting.api.schemas import ERRORS, ParametersIn, ParametersOut
 from charting.selectors import chart_session, session_parameters_get
 from charting.treatment import parameters_record
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -21,7 +22,7 @@ router = Router()
     operation_id="charting_api_get_parameters",
 )
 def get_parameters(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = chart_session(user=request.user, session_id=session_id)
+    session = chart_session(user=acting_user(request), session_id=session_id)
     return parameters_out(session_parameters_get(session=session))
 
 
@@ -32,6 +33,7 @@ def get_parameters(request: HttpRequest, session_id: int) -> dict[str, Any]:
 )
 def put_parameters(request: HttpRequest, session_id: int, payload: ParametersIn) -> dict[str, Any]:
     """Record what was delivered (shape by modality; see docs/api/charting.md)."""
-    session = chart_session(user=request.user, session_id=session_id)
-    row = parameters_record(session=session, values=payload.values, by=request.user)
+    user = acting_user(request)
+    session = chart_session(user=user, session_id=session_id)
+    row = parameters_record(session=session, values=payload.values, by=user)
     return parameters_out(row)

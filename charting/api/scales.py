@@ -9,10 +9,11 @@ from ninja import Router, Status
 
 from charting.api.builders import outcome_out, scale_def_out, scale_out
 from charting.api.schemas import ERRORS, OutcomeOut, ScaleDefOut, ScaleIn, ScaleOut
-from charting.outcomes import course_outcomes as course_outcomes_read
 from charting.outcomes import scale_record
 from charting.scoring import SCALES
 from charting.selectors import chart_course, chart_reader_require
+from charting.selectors import course_outcomes as course_outcomes_read
+from clinic.permissions import acting_user
 from scheduling.selectors import course_session_get
 
 router = Router()
@@ -22,7 +23,7 @@ router = Router()
     "/scales", response={200: list[ScaleDefOut], **ERRORS}, operation_id="charting_api_list_scales"
 )
 def list_scales(request: HttpRequest) -> list[dict[str, Any]]:
-    chart_reader_require(user=request.user)
+    chart_reader_require(user=acting_user(request))
     return [scale_def_out(s) for s in SCALES.values()]
 
 
@@ -32,7 +33,8 @@ def list_scales(request: HttpRequest) -> list[dict[str, Any]]:
     operation_id="charting_api_record_scale",
 )
 def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Status:
-    course = chart_course(user=request.user, course_id=course_id)
+    user = acting_user(request)
+    course = chart_course(user=user, course_id=course_id)
     session = None
     if payload.session_id is not None:
         session = course_session_get(course=course, session_id=payload.session_id)
@@ -42,7 +44,7 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Stat
         items=payload.items,
         administered_at=payload.administered_at,
         session=session,
-        by=request.user,
+        by=user,
     )
     return Status(201, scale_out(row))
 
@@ -54,5 +56,5 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Stat
 )
 def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
     """Per scale: baseline (first administration), trajectory, response and remission."""
-    course = chart_course(user=request.user, course_id=course_id)
-    return [outcome_out(o, rows) for o, rows in course_outcomes_read(course)]
+    course = chart_course(user=acting_user(request), course_id=course_id)
+    return [outcome_out(o, rows) for o, rows in course_outcomes_read(course=course)]

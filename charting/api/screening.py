@@ -22,6 +22,7 @@ from charting.selectors import (
     screening_for_reader,
     session_screening_get,
 )
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -32,8 +33,9 @@ router = Router()
     operation_id="charting_api_submit_course_screening",
 )
 def submit_course_screening(request: HttpRequest, course_id: int, payload: AnswersIn) -> Status:
-    course = chart_course(user=request.user, course_id=course_id)
-    row = course_screening_submit(course=course, answers=payload.answers, by=request.user)
+    user = acting_user(request)
+    course = chart_course(user=user, course_id=course_id)
+    row = course_screening_submit(course=course, answers=payload.answers, by=user)
     return Status(201, screening_out(row))
 
 
@@ -43,7 +45,7 @@ def submit_course_screening(request: HttpRequest, course_id: int, payload: Answe
     operation_id="charting_api_get_course_screening",
 )
 def get_course_screening(request: HttpRequest, course_id: int) -> dict[str, Any]:
-    course = chart_course(user=request.user, course_id=course_id)
+    course = chart_course(user=acting_user(request), course_id=course_id)
     return screening_out(course_screening_get(course=course))
 
 
@@ -53,8 +55,9 @@ def get_course_screening(request: HttpRequest, course_id: int) -> dict[str, Any]
     operation_id="charting_api_submit_session_screening",
 )
 def submit_session_screening(request: HttpRequest, session_id: int, payload: AnswersIn) -> Status:
-    session = chart_session(user=request.user, session_id=session_id)
-    row = session_screening_submit(session=session, answers=payload.answers, by=request.user)
+    user = acting_user(request)
+    session = chart_session(user=user, session_id=session_id)
+    row = session_screening_submit(session=session, answers=payload.answers, by=user)
     return Status(201, screening_out(row))
 
 
@@ -64,7 +67,7 @@ def submit_session_screening(request: HttpRequest, session_id: int, payload: Ans
     operation_id="charting_api_get_session_screening",
 )
 def get_session_screening(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = chart_session(user=request.user, session_id=session_id)
+    session = chart_session(user=acting_user(request), session_id=session_id)
     return screening_out(session_screening_get(session=session))
 
 
@@ -77,8 +80,9 @@ def override_screening(
     request: HttpRequest, screening_id: int, payload: OverrideIn
 ) -> dict[str, Any]:
     """Clinician only: clear a hard stop with a reason (who and when are recorded)."""
-    row = screening_for_reader(user=request.user, screening_id=screening_id)
-    return screening_out(screening_override(screening=row, reason=payload.reason, by=request.user))
+    user = acting_user(request)
+    row = screening_for_reader(user=user, screening_id=screening_id)
+    return screening_out(screening_override(screening=row, reason=payload.reason, by=user))
 
 
 @router.post(
@@ -88,5 +92,6 @@ def override_screening(
 )
 def review_screening(request: HttpRequest, screening_id: int, payload: NoteIn) -> dict[str, Any]:
     """Clinician only: mark the items flagged for review as reviewed."""
-    row = screening_for_reader(user=request.user, screening_id=screening_id)
-    return screening_out(screening_review(screening=row, note=payload.note, by=request.user))
+    user = acting_user(request)
+    row = screening_for_reader(user=user, screening_id=screening_id)
+    return screening_out(screening_review(screening=row, note=payload.note, by=user))

@@ -12,6 +12,7 @@ from charting.api.builders import session_chart_out
 from charting.api.schemas import ERRORS, SessionChartOut
 from charting.selectors import chart_session
 from charting.selectors import session_chart as session_chart_read
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -24,5 +25,5 @@ router = Router()
 def session_chart(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Charting status of a session: screenings, observation, parameters, open alerts, and
     whether check-in, start and completion are allowed (and if not, why)."""
-    session = chart_session(user=request.user, session_id=session_id)
+    session = chart_session(user=acting_user(request), session_id=session_id)
     return session_chart_out(session_chart_read(session=session))

@@ -10,6 +10,7 @@ from ninja import Path, Router
 from charting.api.builders import template_out, template_summary_out
 from charting.api.schemas import ERRORS, TemplateOut, TemplateSummaryOut
 from charting.selectors import template_get, template_list
+from clinic.permissions import acting_user
 
 router = Router()
 
@@ -23,7 +24,7 @@ TemplateSlug = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]+$", max_length=64)]
     operation_id="charting_api_list_templates",
 )
 def list_templates(request: HttpRequest) -> list[dict[str, Any]]:
-    return [template_summary_out(t) for t in template_list(user=request.user)]
+    return [template_summary_out(t) for t in template_list(user=acting_user(request))]
 
 
 @router.get(
@@ -35,4 +36,4 @@ def get_template(
     request: HttpRequest, slug: TemplateSlug, version: int | None = None
 ) -> dict[str, Any]:
     """The newest version of a template (or `?version=`), with its full spec."""
-    return template_out(template_get(user=request.user, slug=slug, version=version))
+    return template_out(template_get(user=acting_user(request), slug=slug, version=version))

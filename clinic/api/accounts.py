@@ -13,7 +13,7 @@ from ninja import Router, Status
 from clinic.api.auth import StaffSession
 from clinic.api.schemas import ErrorOut, MeOut, NewTokenOut, SiteRefOut, TokenIn, TokenOut
 from clinic.models import ApiToken
-from clinic.permissions import user_roles
+from clinic.permissions import acting_user, user_roles
 from clinic.selectors import api_token_get, api_token_list, site_list_for_user
 from clinic.services import api_token_create, api_token_revoke
 
@@ -38,7 +38,7 @@ def token_out(row: ApiToken) -> dict[str, Any]:
     operation_id="clinic_account_api_me",
 )
 def me(request: HttpRequest) -> MeOut:
-    user = request.auth
+    user = acting_user(request)
     return MeOut(
         username=user.get_username(),
         full_name=user.get_full_name(),
@@ -58,7 +58,7 @@ def me(request: HttpRequest) -> MeOut:
     operation_id="clinic_account_api_my_tokens",
 )
 def my_tokens(request: HttpRequest) -> list[dict[str, Any]]:
-    return [token_out(t) for t in api_token_list(user=request.auth)]
+    return [token_out(t) for t in api_token_list(user=acting_user(request))]
 
 
 # Session only: a leaked token must not be able to mint itself a successor that outlives its
@@ -71,7 +71,7 @@ def my_tokens(request: HttpRequest) -> list[dict[str, Any]]:
     operation_id="clinic_account_api_my_token_create",
 )
 def my_token_create(request: HttpRequest, payload: TokenIn) -> Status:
-    row, raw = api_token_create(user=request.auth, name=payload.name)
+    row, raw = api_token_create(user=acting_user(request), name=payload.name)
     return Status(201, {**token_out(row), "token": raw})
 
 
@@ -82,6 +82,7 @@ def my_token_create(request: HttpRequest, payload: TokenIn) -> Status:
     operation_id="clinic_account_api_my_token_revoke",
 )
 def my_token_revoke(request: HttpRequest, token_id: int) -> Status:
-    row = api_token_get(user=request.auth, token_id=token_id)
-    api_token_revoke(token=row, by=request.auth)
+    user = acting_user(request)
+    row = api_token_get(user=user, token_id=token_id)
+    api_token_revoke(token=row, by=user)
     return Status(204, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
@@ -16,7 +17,7 @@ from clinic.models import ApiToken
 from clinic.tokens import hash_token
 
 
-def token_user(token: str | None) -> Any:
+def token_user(token: str | None) -> User | None:
     """The active user owning the unrevoked API token `token`, or None."""
     if not token:
         return None
@@ -34,7 +35,7 @@ def token_user(token: str | None) -> Any:
     return row.user
 
 
-def token_authenticate(request: HttpRequest, token: str | None) -> Any:
+def token_authenticate(request: HttpRequest, token: str | None) -> User | None:
     """The token's user, set on the request; failures count towards the address's lockout."""
     if not token:
         return None
@@ -48,14 +49,14 @@ def token_authenticate(request: HttpRequest, token: str | None) -> Any:
 
 
 class BearerToken(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         return token_authenticate(request, token)
 
 
 class HeaderToken(APIKeyHeader):
     param_name = "X-API-Token"
 
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         return token_authenticate(request, key)
 
 

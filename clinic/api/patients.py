@@ -28,7 +28,7 @@ from clinic.models import (
     ROLE_SCHEDULER,
     Patient,
 )
-from clinic.permissions import require_role
+from clinic.permissions import acting_user, require_role
 from clinic.selectors import patient_get, patient_list, site_get_for_user
 from clinic.services import patient_create, patient_update
 
@@ -44,14 +44,15 @@ WRITE_ROLES = (ROLE_SCHEDULER, ROLE_CLINICIAN, ROLE_ADMIN)
 def list_patients(request: HttpRequest, filters: Query[PatientFilters]) -> QuerySet[Patient]:
     """Patients of your sites, by family name. To search by name or MRN, use
     POST /patients/search: search text in a URL would be written to every access log."""
-    require_role(request.user, *READ_ROLES, action="see patients")
+    user = acting_user(request)
+    require_role(user, *READ_ROLES, action="see patients")
     if "q" in request.GET:
         raise InvalidInput(
             "Search text does not go in the URL, where access logs would keep it: send "
             '{"q": ...} to POST /api/v1/patients/search.',
             code="search_in_body",
         )
-    return patient_list(user=request.user, site_id=filters.site_id)
+    return patient_list(user=user, site_id=filters.site_id)
 
 
 @router.post(
@@ -63,8 +64,9 @@ def search_patients(request: HttpRequest, payload: PatientSearchIn) -> dict[str,
     """Search patients of your sites. `q` is split on spaces; every word must match the start
     of the MRN or part of a name ("ann smi" finds Anne Smith). A POST so that names stay out
     of URLs, and so out of access and proxy logs (docs/deployment.md, "Logs")."""
-    require_role(request.user, *READ_ROLES, action="see patients")
-    found = patient_list(user=request.user, q=payload.q, site_id=payload.site_id)
+    user = acting_user(request)
+    require_role(user, *READ_ROLES, action="see patients")
+    found = patient_list(user=user, q=payload.q, site_id=payload.site_id)
     pagination = BoundedPagination.Input(page=payload.page, page_size=payload.page_size)
     return BoundedPagination().paginate_queryset(found, pagination, request)
 
@@ -76,10 +78,11 @@ def search_patients(request: HttpRequest, payload: PatientSearchIn) -> dict[str,
 )
 def create_patient(request: HttpRequest, payload: PatientCreateIn) -> Status[Patient]:
     """Register a patient at one of your sites. A duplicate MRN at the site is 409 mrn_taken."""
-    require_role(request.user, *WRITE_ROLES, action="register patients")
-    site = site_get_for_user(user=request.user, site_id=payload.site_id)
+    user = acting_user(request)
+    require_role(user, *WRITE_ROLES, action="register patients")
+    site = site_get_for_user(user=user, site_id=payload.site_id)
     data = payload.model_dump(exclude={"site_id"})
-    return Status(201, patient_create(site=site, by=request.user, **data))
+    return Status(201, patient_create(site=site, by=user, **data))
 
 
 @router.get(
@@ -88,8 +91,9 @@ def create_patient(request: HttpRequest, payload: PatientCreateIn) -> Status[Pat
     operation_id="clinic_patients_api_get_patient",
 )
 def get_patient(request: HttpRequest, patient_id: int) -> Patient:
-    require_role(request.user, *READ_ROLES, action="see patients")
-    return patient_get(user=request.user, patient_id=patient_id)
+    user = acting_user(request)
+    require_role(user, *READ_ROLES, action="see patients")
+    return patient_get(user=user, patient_id=patient_id)
 
 
 @router.patch(
@@ -99,7 +103,8 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 )
 def update_patient(request: HttpRequest, patient_id: int, payload: PatientUpdateIn) -> Patient:
     """Change only the fields sent. Sending null for a field is the same as leaving it out."""
-    require_role(request.user, *WRITE_ROLES, action="change patient records")
-    patient = patient_get(user=request.user, patient_id=patient_id)
+    user = acting_user(request)
+    require_role(user, *WRITE_ROLES, action="change patient records")
+    patient = patient_get(user=user, patient_id=patient_id)
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
-    return patient_update(patient=patient, changes=changes, by=request.user)
+    return patient_update(patient=patient, changes=changes, by=user)

@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from clinic.api.schemas import ErrorOut
-from clinic.errors import InvalidInput, NotFound
-from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
-from clinic.permissions import require_role, require_site
+from clinic.errors import NotFound
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
+from clinic.permissions import acting_user, require_role, require_site
 from protocols.api.schemas import (
     ActivateIn,
     PhaseSummaryOut,
@@ -31,8 +31,8 @@ from protocols.api.schemas import (
     ValidationOut,
     VersionIn,
 )
-from protocols.engine import PlannedSession, PlanningError, plan_course
-from protocols.selectors import protocol_list
+from protocols.engine import PlannedSession
+from protocols.selectors import protocol_list, protocol_preview
 from protocols.services import (
     PROTOCOL_NOT_FOUND,
     protocol_activate,
@@ -45,9 +45,6 @@ from protocols.services import (
 
 router = Router(tags=["protocols"])
 
-UNPLANNABLE = "unplannable"
-SITE_NOT_FOUND = "site_not_found"
-
 
 # --- Handlers ------------------------------------------------------------------------------
 
@@ -55,7 +52,9 @@ SITE_NOT_FOUND = "site_not_found"
 def _require_staff(request: HttpRequest) -> None:
     """Reading protocols needs a staff role (any); changing them needs admin or clinician,
     which the services check."""
-    require_role(request.user, ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN, action="see protocols")
+    require_role(
+        acting_user(request), ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN, action="see protocols"
+    )
 
 
 @router.get(
@@ -88,7 +87,7 @@ def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
         indication=payload.indication,
         spec=payload.spec,
         status=payload.status,
-        by=request.user,
+        by=acting_user(request),
     )
     return Status(201, row)
 
@@ -125,11 +124,12 @@ def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
 def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) -> Any:
     """Retire one version (`{"version": N}`) or every version not yet retired
     (`{"all_versions": true}`)."""
+    user = acting_user(request)
     if payload.version is None:
-        rows = protocol_retire_slug(slug=slug, by=request.user)
+        rows = protocol_retire_slug(slug=slug, by=user)
     else:
         target = protocol_get(slug=slug, version=payload.version)
-        rows = [protocol_retire(protocol=target, by=request.user)]
+        rows = [protocol_retire(protocol=target, by=user)]
     return RetiredOut(slug=slug, retired_versions=[r.version for r in rows])
 
 
@@ -141,7 +141,7 @@ def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) ->
 def activate_protocol(request: HttpRequest, slug: SlugPath, payload: ActivateIn) -> Any:
     """Make a draft or retired version active."""
     target = protocol_get(slug=slug, version=payload.version)
-    return protocol_activate(protocol=target, by=request.user)
+    return protocol_activate(protocol=target, by=acting_user(request))
 
 
 @router.post(
@@ -181,27 +181,14 @@ def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> 
     """Plan a course on a site's calendar and return the sessions, writing nothing."""
     _require_staff(request)
     protocol = protocol_get(slug=slug, version=payload.version)
-    require_site(request.user, payload.site_id)
-    site = (
-        Site.objects.prefetch_related("opening_hours", "closures")
-        .filter(pk=payload.site_id)
-        .first()
+    require_site(acting_user(request), payload.site_id)
+    preview = protocol_preview(
+        protocol=protocol,
+        site_id=payload.site_id,
+        start_date=payload.start_date,
+        preferred_time=payload.preferred_time,
     )
-    if site is None:
-        raise NotFound("No such site.", code=SITE_NOT_FOUND)
-    spec = protocol_spec_validate(spec=protocol.spec)
-    try:
-        planned = plan_course(
-            spec, payload.start_date, payload.preferred_time, site.calendar(payload.start_date)
-        )
-    except PlanningError as exc:
-        raise InvalidInput(
-            exc.message,
-            code=UNPLANNABLE,
-            rule=exc.rule,
-            day=exc.day.isoformat(),
-            phase=exc.phase,
-        ) from None
+    site, planned = preview.site, preview.sessions
     return PreviewOut(
         slug=protocol.slug,
         version=protocol.version,

@@ -9,7 +9,7 @@ from ninja import Query, Router
 
 from clinic.api.schemas import ErrorOut
 from clinic.models import ROLES
-from clinic.permissions import require_role
+from clinic.permissions import acting_user, require_role
 from scheduling.api.builders import availability_out
 from scheduling.api.schemas import AvailabilityOut, AvailabilityQuery
 from scheduling.selectors import availability
@@ -25,9 +25,10 @@ router = Router(tags=["availability"])
 def get_availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> dict[str, Any]:
     """Free slots of `minutes` per active resource of `kind`, local dates `start`..`end`
     (at most 31 days), inside opening hours, off closures and holidays, from now on."""
-    require_role(request.user, *ROLES, action="see the schedule")
+    user = acting_user(request)
+    require_role(user, *ROLES, action="see the schedule")
     result = availability(
-        user=request.user,
+        user=user,
         site_id=query.site_id,
         kind=query.kind,
         first=query.start,

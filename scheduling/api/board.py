@@ -9,7 +9,7 @@ from ninja import Query, Router
 
 from clinic.api.schemas import ErrorOut
 from clinic.models import ROLES
-from clinic.permissions import require_role
+from clinic.permissions import acting_user, require_role
 from scheduling.api.builders import board_out
 from scheduling.api.schemas import BoardOut, BoardQuery
 from scheduling.selectors import day_board as day_board_select
@@ -26,8 +26,9 @@ def day_board(request: HttpRequest, query: Query[BoardQuery]) -> dict[str, Any]:
     """The day board: every session starting on a local date at a site (or holding one
     resource), with patient, phase, status, local times and held resources. Not paginated: a
     day is bounded, and the board is read whole."""
-    require_role(request.user, *ROLES, action="see the schedule")
+    user = acting_user(request)
+    require_role(user, *ROLES, action="see the schedule")
     board = day_board_select(
-        user=request.user, site_id=query.site_id, day=query.date, resource_id=query.resource_id
+        user=user, site_id=query.site_id, day=query.date, resource_id=query.resource_id
     )
     return board_out(board)

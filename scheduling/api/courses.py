@@ -14,7 +14,7 @@ from clinic.api.fields import Id
 from clinic.api.pagination import BoundedPagination
 from clinic.api.schemas import ErrorOut
 from clinic.models import ROLES
-from clinic.permissions import require_role
+from clinic.permissions import acting_user, require_role
 from scheduling.api.builders import course_detail_out, moved_out
 from scheduling.api.schemas import (
     CourseDetailOut,
@@ -52,7 +52,7 @@ def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
         preferred_time=dt.time(hour, minute),
         prescriber_id=payload.prescriber_id,
         resource_ids=payload.resource_ids,
-        by=request.user,
+        by=acting_user(request),
         dry_run=payload.dry_run,
         exact=payload.exact,
     )
@@ -64,8 +64,9 @@ def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
 def list_courses(request: HttpRequest, filters: Query[CourseListFilters]) -> QuerySet[Course]:
     """Courses at your sites, newest start first, filtered by site, patient, status, modality
     and start-date range."""
-    require_role(request.user, *ROLES, action="see the schedule")
-    return course_list(user=request.user, filters=CourseFilters(**filters.model_dump()))
+    user = acting_user(request)
+    require_role(user, *ROLES, action="see the schedule")
+    return course_list(user=user, filters=CourseFilters(**filters.model_dump()))
 
 
 @router.get(
@@ -75,8 +76,9 @@ def list_courses(request: HttpRequest, filters: Query[CourseListFilters]) -> Que
 )
 def get_course(request: HttpRequest, course_id: int) -> dict[str, Any]:
     """One course with every session, its status, local times and the resources it holds."""
-    require_role(request.user, *ROLES, action="see the schedule")
-    return course_detail_out(course_get(user=request.user, course_id=course_id))
+    user = acting_user(request)
+    require_role(user, *ROLES, action="see the schedule")
+    return course_detail_out(course_get(user=user, course_id=course_id))
 
 
 @router.post(
@@ -87,7 +89,7 @@ def get_course(request: HttpRequest, course_id: int) -> dict[str, Any]:
 def discontinue(request: HttpRequest, course_id: Id, payload: DiscontinueIn) -> dict[str, Any]:
     """Stop a course (reason required): every scheduled session is cancelled and frees its
     resources; `cancelled` lists them (their `sequence` went up, so calendars update)."""
-    result = course_discontinue(course_id=course_id, reason=payload.reason, by=request.user)
+    result = course_discontinue(course_id=course_id, reason=payload.reason, by=acting_user(request))
     return {
         "course_id": result.course.pk,
         "status": result.course.status,

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from clinic.api.schemas import ErrorOut
+from clinic.permissions import acting_user
 from scheduling.api.builders import change_out
 from scheduling.api.schemas import CancelIn, ChangeOut, CheckInIn, NoShowIn, RescheduleIn
 from scheduling.session_cancellation import session_cancel, session_no_show
@@ -34,7 +35,7 @@ def reschedule(request: HttpRequest, session_id: int, payload: RescheduleIn) -> 
     """Move a session to `to`, or to the next valid day; later sessions are pushed when the
     protocol's spacing would break. `moved` lists every session whose time changed."""
     change = session_reschedule(
-        session_id=session_id, to=payload.to, next_valid=payload.next_valid, by=request.user
+        session_id=session_id, to=payload.to, next_valid=payload.next_valid, by=acting_user(request)
     )
     return change_out(change)
 
@@ -46,7 +47,7 @@ def reschedule(request: HttpRequest, session_id: int, payload: RescheduleIn) -> 
 )
 def cancel(request: HttpRequest, session_id: int, payload: CancelIn) -> dict[str, Any]:
     """Cancel (reason required). TMS: a make-up session is added at the end (in `moved`)."""
-    change = session_cancel(session_id=session_id, reason=payload.reason, by=request.user)
+    change = session_cancel(session_id=session_id, reason=payload.reason, by=acting_user(request))
     return change_out(change)
 
 
@@ -60,7 +61,7 @@ def no_show(
 ) -> dict[str, Any]:
     """Mark a no-show. TMS: a make-up session is added at the end (in `moved`)."""
     reason = payload.reason if payload is not None else ""
-    change = session_no_show(session_id=session_id, reason=reason, by=request.user)
+    change = session_no_show(session_id=session_id, reason=reason, by=acting_user(request))
     return change_out(change)
 
 
@@ -76,7 +77,9 @@ def check_in(
     on the session's day, until its end; outside that 409 `outside_check_in_window`, unless a
     clinician sends `override_reason`."""
     reason = payload.override_reason if payload is not None else ""
-    change = session_check_in(session_id=session_id, by=request.user, override_reason=reason)
+    change = session_check_in(
+        session_id=session_id, by=acting_user(request), override_reason=reason
+    )
     return change_out(change)
 
 
@@ -84,7 +87,7 @@ def check_in(
     "/{session_id}/start", response={200: ChangeOut, **ERRORS}, operation_id="scheduling_api_start"
 )
 def start(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return change_out(session_start(session_id=session_id, by=request.user))
+    return change_out(session_start(session_id=session_id, by=acting_user(request)))
 
 
 @router.post(
@@ -94,7 +97,7 @@ def start(request: HttpRequest, session_id: int) -> dict[str, Any]:
 )
 def observe(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """In progress -> observing (protocols with an observation period)."""
-    return change_out(session_observe(session_id=session_id, by=request.user))
+    return change_out(session_observe(session_id=session_id, by=acting_user(request)))
 
 
 @router.post(
@@ -103,4 +106,4 @@ def observe(request: HttpRequest, session_id: int) -> dict[str, Any]:
     operation_id="scheduling_api_complete",
 )
 def complete(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return change_out(session_complete(session_id=session_id, by=request.user))
+    return change_out(session_complete(session_id=session_id, by=acting_user(request)))

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from clinic.api.schemas import ErrorOut
+from clinic.permissions import acting_user
 from scheduling.api.builders import moved_out
 from scheduling.api.schemas import ClosureIn, ClosureOut
 from scheduling.closures import site_close_day
@@ -29,7 +30,7 @@ def close_day(request: HttpRequest, site_id: int, payload: ClosureIn) -> Status:
         reason=payload.reason,
         replan=payload.replan,
         dry_run=payload.dry_run,
-        by=request.user,
+        by=acting_user(request),
     )
     body = {
         "site_id": result.site.pk,

@@ -50,6 +50,7 @@ def test_screening_answers_with_an_unpaired_surrogate_are_422_and_not_saved(esk,
 def test_an_anchor_time_past_the_last_day_is_422_and_leaves_the_record(esk, nurse, api_as):
     _, session = esk
     record = observation_open(session=session, by=nurse, now=session.start)
+    assert record is not None  # the protocol has an observation form
     anchor_before = (record.anchor_at, record.anchor_recorded)
     response = api_as(nurse).post(
         f"charting/observations/{record.pk}/anchor", {"at": "9999-12-31T23:59:59-14:00"}

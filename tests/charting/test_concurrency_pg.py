@@ -53,6 +53,7 @@ def test_simultaneous_monitoring_form_submissions_one_wins(nurse, site, esk):
     session.save()
     observation_open(session=session, by=nurse, now=session.started_at)
     item = monitoring_form_queue(session=session, by=nurse, now=session.started_at)
+    assert item is not None  # the protocol has a monitoring form
     warm(nurse)
 
     def submit(i: int) -> str:

@@ -398,6 +398,7 @@ def test_bad_observation_input(api_as, nurse, scheduler, site, esk):
     from charting.observations import observation_open
 
     record = observation_open(session=session, by=nurse, now=session.started_at)
+    assert record is not None  # the protocol has an observation form
     url = f"charting/observations/{record.pk}/entries"
     taken = _iso(local(site, day, "09:01"))
     with _at(local(site, day, "09:02")):
@@ -479,6 +480,7 @@ def test_anchor_can_be_recorded_directly_and_not_in_the_future(api_as, nurse, si
     from charting.observations import observation_open
 
     record = observation_open(session=session, by=nurse, now=session.started_at)
+    assert record is not None  # the protocol has an observation form
     api = api_as(nurse)
     with _at(local(site, day, "09:20")):
         r = api.post(
@@ -502,7 +504,9 @@ def test_observation_record_is_opened_once_per_session(nurse, site, esk):
 
     _, session = esk
     first = observation_open(session=session, by=nurse, now=local(site, "2026-03-09", "09:00"))
+    assert first is not None  # the protocol has an observation form
     again = observation_open(session=session, by=nurse, now=local(site, "2026-03-09", "09:05"))
+    assert again is not None  # the protocol has an observation form
     assert first.pk == again.pk
     assert first.checkpoints.count() == 3
 
@@ -527,6 +531,7 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
     session.started_at = local(site, day, "09:00")
     session.save()
     record = observation_open(session=session, by=nurse, now=session.started_at)
+    assert record is not None  # the protocol has an observation form
     at = local(site, day, "09:45")
     vitals = {"bp": "150/90", "heart_rate": 96, "spo2": 90}
     observation_record_values(
@@ -569,6 +574,7 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
             now=at,
         )
         alert = Alert.objects.filter(acknowledged_at__isnull=True).first()
+        assert alert is not None
         alert_acknowledge(alert=alert, by=clinician, now=at)
 
     def queries() -> tuple[int, dict]:

@@ -125,6 +125,7 @@ def test_dose_time_in_parameters_is_checked_like_a_direct_anchor(
 
     session = _started(esk[1], site)
     record = observation_open(session=session, by=nurse, now=session.started_at)
+    assert record is not None  # the protocol has an observation form
     r = api_as(nurse).put(
         f"charting/sessions/{session.pk}/parameters",
         {"values": {**ESK, "first_device_at": first_device_at}},
@@ -143,6 +144,7 @@ def test_dose_time_before_check_in_is_refused(api_as, nurse, site, esk):
     session.checked_in_at = local(site, "2026-03-09", "08:50")
     session.save()
     record = observation_open(session=session, by=nurse, now=session.started_at)
+    assert record is not None  # the protocol has an observation form
 
     r = api_as(nurse).post(
         f"charting/observations/{record.pk}/anchor", {"at": "2026-03-09T08:30:00-04:00"}

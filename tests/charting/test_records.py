@@ -62,6 +62,7 @@ def test_minimum_observation_is_elapsed_time_across_the_dst_change(nurse, patien
     session.status = "in_progress"
     session.save()
     record = observation_open(session=session, by=nurse, now=dose)
+    assert record is not None  # the protocol has an observation form
     observation_set_anchor(record=record, at=dose, by=nurse, now=dose)
     with pytest.raises(Conflict) as info:
         observation_sign(record=record, by=nurse, now=dose + dt.timedelta(minutes=119))
@@ -97,6 +98,7 @@ def test_amendment_keeps_the_original_entry_and_its_history(nurse, site, tms):
     session.save()
     now = local(site, "2026-03-09", "09:45")
     record = observation_open(session=session, by=nurse, now=now)
+    assert record is not None  # the protocol has an observation form
     values = {
         "headache": False,
         "scalp_pain": 2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,12 +87,14 @@ def test_discharge_cannot_be_due_before_the_minimum():
 
 def test_flag_answers_must_be_valid_for_the_field():
     with pytest.raises(ValueError, match="is not one of the choices"):
-        FormField(
-            key="sedation",
-            label="Sedation",
-            type="choice",
-            choices=[{"value": "none", "label": "None"}],
-            alert_when=["severe"],
+        FormField.model_validate(
+            dict(
+                key="sedation",
+                label="Sedation",
+                type="choice",
+                choices=[{"value": "none", "label": "None"}],
+                alert_when=["severe"],
+            )
         )
 
 
@@ -102,12 +105,14 @@ def test_report_sources_must_name_real_checkpoint_fields():
         parse_template(data)
 
 
-BP = FormField(
-    key="bp",
-    label="Blood pressure",
-    type="blood_pressure",
-    systolic={"min": 50, "max": 260, "alert_above": 180},
-    diastolic={"min": 20, "max": 160, "alert_above": 110},
+BP = FormField.model_validate(
+    dict(
+        key="bp",
+        label="Blood pressure",
+        type="blood_pressure",
+        systolic={"min": 50, "max": 260, "alert_above": 180},
+        diastolic={"min": 20, "max": 160, "alert_above": 110},
+    )
 )
 
 
@@ -147,12 +152,14 @@ def test_alert_range_is_accepted_and_flagged():
 
 
 def test_number_type_and_integer_checks():
-    field = FormField(
-        key="spo2",
-        label="SpO2",
-        type="number",
-        integer=True,
-        limits={"min": 50, "max": 100, "alert_below": 93},
+    field = FormField.model_validate(
+        dict(
+            key="spo2",
+            label="SpO2",
+            type="number",
+            integer=True,
+            limits={"min": 50, "max": 100, "alert_below": 93},
+        )
     )
     assert clean_value(field, 97) == 97
     for bad in (True, "97", 97.5, float("nan"), float("inf")):
@@ -162,7 +169,9 @@ def test_number_type_and_integer_checks():
 
 
 def test_yes_no_hard_stop_and_review_flags():
-    stop = FormField(key="consent", label="Consent", type="yes_no", hard_stop_when=[False])
+    stop = FormField.model_validate(
+        dict(key="consent", label="Consent", type="yes_no", hard_stop_when=[False])
+    )
     assert [f.kind for f in flags_for(stop, False)] == ["hard_stop"]
     assert flags_for(stop, True) == []
     with pytest.raises(ValueProblem):
@@ -170,7 +179,7 @@ def test_yes_no_hard_stop_and_review_flags():
 
 
 def test_time_accepts_clock_time_or_aware_datetime():
-    field = FormField(key="last_meal", label="Last meal", type="time")
+    field = FormField.model_validate(dict(key="last_meal", label="Last meal", type="time"))
     assert clean_value(field, "06:30") == "06:30"
     assert clean_value(field, "2026-03-09T06:30:00-04:00") == "2026-03-09T10:30:00+00:00"
     for bad in ("25:00", "2026-03-09T06:30:00", 630):
@@ -180,7 +189,7 @@ def test_time_accepts_clock_time_or_aware_datetime():
 
 def test_clean_answers_reports_every_problem_unknown_first():
     spec = parse_template(_load("tms-session-check"))
-    answers = {f.key: False for f in spec.fields if f.type == "yes_no"}
+    answers: dict[str, Any] = {f.key: False for f in spec.fields if f.type == "yes_no"}
     answers["hearing_protection"] = "yes"
     answers["sleep_deprivd"] = True
     del answers["alcohol_or_drugs"]

@@ -130,7 +130,9 @@ def test_adding_a_closure_in_the_admin_warns_about_sessions_booked_that_day(
     from types import SimpleNamespace
 
     from django.contrib import admin as django_admin
+    from django.contrib.messages import get_messages
     from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
     from django.test import RequestFactory
 
     from clinic.models import Closure
@@ -144,8 +146,9 @@ def test_adding_a_closure_in_the_admin_warns_about_sessions_booked_that_day(
     other = Closure.objects.create(site=site, date=day + dt.timedelta(days=1), reason="boiler")
     request = RequestFactory().post("/admin/clinic/site/")
     request.user = admin_user
-    request.session = {}
-    request._messages = FallbackStorage(request)
+    request.session = SessionStore()
+    # MessageMiddleware sets this attribute; RequestFactory requests skip the middleware.
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
     formset = SimpleNamespace(model=Closure, new_objects=[closure, other], changed_objects=[])
     # The inline has saved already; only the warning is under test here.
     monkeypatch.setattr(django_admin.ModelAdmin, "save_formset", lambda *a, **k: None)
@@ -154,7 +157,7 @@ def test_adding_a_closure_in_the_admin_warns_about_sessions_booked_that_day(
         request, SimpleNamespace(instance=site), formset, change=True
     )
 
-    shown = [str(m) for m in request._messages]
+    shown = [str(m) for m in get_messages(request)]
     assert len(shown) == 1
     assert "1 session(s) are still booked on 2026-03-04" in shown[0]
     assert f"/api/v1/sites/{site.pk}/closures" in shown[0]

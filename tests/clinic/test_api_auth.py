@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -39,9 +40,11 @@ def _operations(schema: dict) -> list[tuple[str, str]]:
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             params = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "path"}
-            concrete = re.sub(
-                r"\{(\w+)\}", lambda m, params=params: _dummy(params[m.group(1)], components), path
-            )
+
+            def fill(m: re.Match[str], params: dict[str, Any] = params) -> str:
+                return _dummy(params[m.group(1)], components)
+
+            concrete = re.sub(r"\{(\w+)\}", fill, path)
             ops.append((method, concrete))
     return ops
 
@@ -81,7 +84,9 @@ def test_every_endpoint_answers_401_json_to_anonymous_callers(db, strict_client)
             or body.get("code") != "unauthenticated"
             or not body.get("message")
         ):
-            wrong.append(f"{method.upper()} {path}: {response.status_code} {response.content[:99]}")
+            wrong.append(
+                f"{method.upper()} {path}: {response.status_code} {response.content[:99]!r}"
+            )
     assert not wrong, "endpoints that do not answer 401 to anonymous callers:\n" + "\n".join(wrong)
 
 
@@ -107,7 +112,9 @@ def test_every_endpoint_accepts_a_token_and_none_fails_on_dummy_input(admin_user
                 path, data="{}", content_type="application/json", headers=auth
             )
         if response.status_code == 401 or response.status_code >= 500:
-            wrong.append(f"{method.upper()} {path}: {response.status_code} {response.content[:99]}")
+            wrong.append(
+                f"{method.upper()} {path}: {response.status_code} {response.content[:99]!r}"
+            )
     assert not wrong, "\n".join(wrong)
 
 

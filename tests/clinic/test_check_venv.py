@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("check_venv", ROOT / "scripts" / "check_venv.py")
+assert spec is not None and spec.loader is not None
 check_venv = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(check_venv)
 

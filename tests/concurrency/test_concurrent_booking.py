@@ -113,7 +113,8 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
             by=scheduler,
             now=NOW,
         )
-        sessions.append(course.planned_sessions[0].pk)
+        # planned_sessions is attached by course_enrol, not a model field.
+        sessions.append(course.planned_sessions[0].pk)  # type: ignore[attr-defined]
     target = local(MONDAY, 16)
 
     def move(i: int) -> int:
@@ -169,7 +170,8 @@ def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patien
         by=scheduler,
         now=NOW,
     )
-    session = course.planned_sessions[0]
+    # planned_sessions is attached by course_enrol, not a model field.
+    session = course.planned_sessions[0]  # type: ignore[attr-defined]
     with pytest.raises(IntegrityError), transaction.atomic():
         ResourceHold.objects.create(
             session=session,
@@ -205,7 +207,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    ).planned_sessions[0]
+    ).planned_sessions[0]  # type: ignore[attr-defined]  # attached by course_enrol
     real_load = BookingChange.load
 
     def stale(**kw):

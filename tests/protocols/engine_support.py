@@ -212,14 +212,14 @@ def check_plan(
     for day, sessions in by_day.items():
         if offset_changes(zone, day):
             continue
-        opens, closes = (minute_of(t) for t in cal.hours[day.weekday()])
+        open_minute, close_minute = (minute_of(t) for t in cal.hours[day.weekday()])
         phase = spec.phases[sessions[0].phase_index]
         span = (len(sessions) - 1) * phase.min_minutes_between_starts + (
             timing.procedure_minutes + timing.observation_minutes
         )
-        first = max(minute_of(preferred), opens)
-        if first + span > closes:
-            first = closes - span
+        first = max(minute_of(preferred), open_minute)
+        if first + span > close_minute:
+            first = close_minute - span
         assert minute_of(sessions[0].start_local) == first
 
     # Outcome scales.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ from scheduling.models import Course
 
 NOW = dt.datetime(2026, 3, 8, 7, 30, tzinfo=dt.UTC)  # the New York spring-forward morning
 
-SPEC = {
+SPEC: dict[str, Any] = {
     "modality": "tms",
     "phases": [{"name": "acute", "sessions": 20, "sessions_per_week": 5}],
     "timing": {"procedure_minutes": 40, "procedure_holds": ["tms_chair"]},

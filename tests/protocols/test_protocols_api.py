@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -19,7 +20,7 @@ from scheduling.models import Course
 MONDAY = dt.date(2026, 1, 12)  # Martin Luther King Jr. Day, Mon 2026-01-19, is in week 2
 MLK_DAY = dt.date(2026, 1, 19)
 
-SPEC = {
+SPEC: dict[str, Any] = {
     "modality": "tms",
     "phases": [{"name": "acute", "sessions": 20, "sessions_per_week": 5}],
     "timing": {"procedure_minutes": 40, "procedure_holds": ["tms_chair"]},

@@ -21,7 +21,9 @@ def prev(day: dt.date, hour: int = 9, number: int = 1) -> Previous:
     return Previous(number=number, start=at(day, hour), day=day)
 
 
-def rule(phase: Phase, p: Previous | None, start: dt.datetime, week: set[dt.date] = frozenset()):
+def rule(
+    phase: Phase, p: Previous | None, start: dt.datetime, week: frozenset[dt.date] = frozenset()
+):
     v = spacing_violation(phase, p, start, start.date(), set(week))
     return v.rule if v else None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from itertools import count
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
@@ -14,7 +15,7 @@ from clinic.models import Patient, Resource, Site
 from protocols.models import Protocol
 from scheduling.models import Course, ResourceHold, Session
 
-TMS_SPEC = {
+TMS_SPEC: dict[str, Any] = {
     "modality": "tms",
     "phases": [{"name": "acute", "sessions": 30, "sessions_per_week": 5}],
     "timing": {"procedure_minutes": 40, "procedure_holds": ["tms_chair"]},

@@ -94,6 +94,7 @@ def test_rescheduling_past_the_last_day_is_422_and_moves_nothing(site, scheduler
     client = api_as(scheduler)
     course_id = client.post("courses", enrol_body(patient)).json()["id"]
     first = Session.objects.filter(course_id=course_id).order_by("number").first()
+    assert first is not None
     response = client.post(f"sessions/{first.pk}/reschedule", {"to": "9999-12-31T23:00:00+00:00"})
     assert response.status_code == 422
     assert response.json()["message"] == "to: must be between 1900-01-01 and 2999-12-31"

@@ -160,6 +160,7 @@ def test_second_ect_patient_at_the_same_time_waits_for_the_suite_not_the_bay(
     enrol(patient, scheduler, slug="ect")
     course = enrol(other, scheduler, slug="ect")
     first = Session.objects.filter(course=course).order_by("number").first()
+    assert first is not None
     # One suite: the nearest free start is 30 minutes off (08:30 wins the tie with 09:30).
     assert local_of(first.start).time() == dt.time(8, 30)
 

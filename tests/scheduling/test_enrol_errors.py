@@ -216,6 +216,7 @@ def test_a_resource_of_another_site_or_kind_is_refused(
         resource = Resource.objects.filter(site=other_site, kind="tms_chair").first()
     else:
         resource = Resource.objects.filter(site=site, kind="ect_suite").first()
+    assert resource is not None
     response = api_as(scheduler).post("courses", body(patient, resource_ids=[resource.pk]))
     assert (response.status_code, response.json()["code"]) == (422, code)
     assert_nothing_written()

@@ -136,6 +136,7 @@ def test_a_nurse_checks_a_patient_in_from_the_board(site, nurse, todays_session,
     client = logged_in(nurse, strict=True)
     board = client.get("/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', board.content.decode())
+    assert token is not None
 
     response = client.post(
         f"/sessions/{todays_session.pk}/check_in/",

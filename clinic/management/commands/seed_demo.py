@@ -137,19 +137,21 @@ def seed_demo(*, today: dt.date) -> dict[str, Any]:
         # A demo token revoked while trying the API comes back on the next seed.
         ApiToken.objects.filter(token_hash=token_hash).update(revoked_at=None, user=user)
 
-    for spec in demo.PATIENTS:
+    for person in demo.PATIENTS:
         # get_or_create, not update_or_create: patients keep history, and a re-run must not
         # add a history entry per patient (nor undo what someone typed while trying the demo).
         _, was_created = Patient.objects.get_or_create(
             site=site,
-            mrn=spec.mrn,
+            mrn=person.mrn,
             defaults={
-                "given_name": spec.given_name,
-                "family_name": spec.family_name,
-                "date_of_birth": spec.date_of_birth,
-                "sex": spec.sex,
-                "rems_enrolled": spec.rems_enrolled,
-                "email": f"{spec.given_name.lower()}.{spec.family_name.lower()}@patient.example",
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "date_of_birth": person.date_of_birth,
+                "sex": person.sex,
+                "rems_enrolled": person.rems_enrolled,
+                "email": (
+                    f"{person.given_name.lower()}.{person.family_name.lower()}@patient.example"
+                ),
             },
         )
         created += was_created
