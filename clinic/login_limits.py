@@ -79,7 +79,9 @@ def client_ip(request: HttpRequest) -> str:
 def _token_credentials(request: HttpRequest) -> dict[str, str]:
     # A pseudo-username per address: API token failures lock the address they come from, never
     # a real account (a token names no user until it matches).
-    return {settings.AXES_USERNAME_FORM_FIELD: f"api-token@{client_ip(request)}"}
+    return {
+        getattr(settings, "AXES_USERNAME_FORM_FIELD", "username"): f"api-token@{client_ip(request)}"
+    }
 
 
 def api_token_locked(request: HttpRequest) -> None:

@@ -67,7 +67,9 @@ def _table_fingerprint() -> dict[str, tuple[int, str]]:
             if not model._meta.managed:
                 continue
             table = connection.ops.quote_name(model._meta.db_table)
-            pk = connection.ops.quote_name(model._meta.pk.column)
+            pk_column = model._meta.pk.column if model._meta.pk else None
+            assert pk_column is not None
+            pk = connection.ops.quote_name(pk_column)
             cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")
             rows = cursor.fetchall()
             out[model._meta.db_table] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())

@@ -22,9 +22,13 @@ def test_the_enrolment_example_books_on_the_demo_clinic(db):
     call_command("seed_demo", force=True, stdout=StringIO(), stderr=StringIO())
     text = (ROOT / "docs" / "scheduling.md").read_text()
     block = text.split("## Enrol a patient", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
-    token = re.search(r"TOKEN=(\S+)", block).group(1)
+    token_match = re.search(r"TOKEN=(\S+)", block)
+    assert token_match is not None
+    token = token_match.group(1)
     client = Client(headers={"Authorization": f"Bearer {token}"})
-    query = json.loads(re.search(r"-d '(\{\"q\": [^']+\})'", block).group(1))
+    query_match = re.search(r"-d '(\{\"q\": [^']+\})'", block)
+    assert query_match is not None
+    query = json.loads(query_match.group(1))
     found = client.post("/api/v1/patients/search", query, content_type="application/json")
     patient = found.json()["items"][0]["id"]
     site = client.get("/api/v1/me").json()["sites"][0]["id"]
