@@ -52,7 +52,8 @@ run: venv ## Migrate a SQLite database, load protocols and the demo clinic, star
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py load_protocols
 	DEBUG=1 $(PY) manage.py load_form_templates
-	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py setup_schedules
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) exec $(PY) scripts/run_dev.py
 
 test: venv browser-deps ## Lint and type-check, then the whole suite on SQLite and on a throwaway PostgreSQL 15
@@ -70,7 +71,8 @@ test-postgres: venv ## The whole suite on a throwaway PostgreSQL 15 started for 
 
 # The pure cores take plain data and are held to --strict; everything else to the project config.
 PURE_MODULES := protocols/engine.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \
-	clinic/calendar.py scheduling/placement.py charting/scoring.py charting/spec.py
+	charting/self_report_schedule.py charting/trajectory.py \
+	clinic/calendar.py scheduling/placement.py scheduling/feeds.py charting/scoring.py charting/spec.py
 
 typecheck: venv ## mypy with django-stubs over the whole project; --strict on the pure modules
 	ALLOW_INSECURE_KEY=1 $(VENV)/bin/mypy

@@ -3,8 +3,10 @@
 `manage.py seed_demo` (development only) calls `demo_courses_seed` after the clinic, staff and
 patients exist, so a newcomer's day board is never empty:
 
-- Jordan Lee: a TMS course (10 Hz standard) started about three weeks ago; every past session
-  screened, charted, signed and completed; today's and the rest still to come.
+- Morgan Patel: a TMS course (10 Hz standard) started about three weeks ago; every past
+  session screened, charted, signed and completed; today's and the rest still to come. (Jordan
+  Lee's TMS course, for measurement-based care between sessions, is
+  charting/demo_self_report.py's.)
 - Alex Morgan: esketamine, dosed this morning (08:30 session, first device at 08:35), with the
   post-dose observation form open and a raised blood pressure alert waiting for review.
 - Casey Nguyen: an ECT series (acute course) starting on the next clinic day, consented.
@@ -246,7 +248,7 @@ def _no_show(site: Site, patient: Patient, day: dt.date, staff: dict[str, User])
 
 # (patient MRN, protocol slug, builder), in the order they are seeded.
 PIECES: tuple[tuple[str, str, Callable[[Site, Patient, dt.date, dict[str, User]], None]], ...] = (
-    ("RIP-0002", "tms-10hz-standard", _tms_mid_way),
+    ("RIP-0006", "tms-10hz-standard", _tms_mid_way),
     ("RIP-0001", "esketamine-trd", _esketamine_this_morning),
     ("RIP-0003", "ect-acute", _ect_series),
     ("RIP-0004", "tms-itbs", _no_show),

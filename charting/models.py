@@ -254,6 +254,11 @@ class TreatmentParameters(models.Model):
         return f"{self.modality} parameters of {self.session}"
 
 
+class ScaleSource(models.TextChoices):
+    STAFF = "staff", "Entered by staff"
+    PATIENT = "patient", "Patient, own device"
+
+
 class ScaleAdministration(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="scales")
     session = models.ForeignKey(
@@ -267,7 +272,12 @@ class ScaleAdministration(models.Model):
     band = models.CharField(max_length=32)
     safety_positive = models.BooleanField(default=False)
     administered_at = models.DateTimeField()
-    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # Who entered it: staff in clinic, or the patient on their own device (charting/
+    # self_report.py; then recorded_by is empty). Labelled apart in trajectories.
+    source = models.CharField(max_length=8, choices=ScaleSource.choices, default=ScaleSource.STAFF)
+    recorded_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     recorded_at = models.DateTimeField()
     history = HistoricalRecords()
 
@@ -287,6 +297,7 @@ class Alert(models.Model):
         OUT_OF_RANGE = "out_of_range", "Out-of-range observation"
         PARAMETER = "parameter", "Treatment parameter"
         SAFETY = "safety", "Safety item (PHQ-9 item 9)"
+        SIDE_EFFECT = "side_effect", "Severe side effect (daily check-in)"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
@@ -304,6 +315,16 @@ class Alert(models.Model):
     scale = models.ForeignKey(
         ScaleAdministration, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
     )
+    # A patient's own report (charting/self_report.py, charting/daily_checkin.py) raised it.
+    self_report = models.ForeignKey(
+        "SelfReport", on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    checkin = models.ForeignKey(
+        "DailyCheckIn", on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
+    # What in the record raised it (a side-effect key): one alert per thing, however often
+    # the patient saves.
+    detail_key = models.CharField(max_length=64, blank=True)
     message = models.CharField(max_length=500)
     raised_at = models.DateTimeField()
     acknowledged_by = models.ForeignKey(
@@ -316,6 +337,19 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-raised_at", "-id"]
         indexes = [models.Index(fields=["site", "acknowledged_at"])]
+        constraints = [
+            # Raised once per self-report, even when the patient submits twice.
+            models.UniqueConstraint(
+                fields=["self_report"],
+                condition=models.Q(kind="safety", self_report__isnull=False),
+                name="one_safety_alert_per_self_report",
+            ),
+            models.UniqueConstraint(
+                fields=["checkin", "detail_key"],
+                condition=models.Q(checkin__isnull=False),
+                name="one_alert_per_checkin_detail",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.message}"
@@ -360,3 +394,244 @@ class MonitoringFormItem(models.Model):
 
     def __str__(self) -> str:
         return f"Monitoring form for {self.session} due {self.due_date}"
+
+
+class RunSheet(models.Model):
+    """A site's run sheet for one day as it stood when the evening job (or a person) stored it;
+    downloadable later from the API. Regenerating replaces it (one per site and day)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="run_sheets")
+    day = models.DateField()
+    pdf = models.BinaryField()
+    session_count = models.PositiveIntegerField()
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="one_run_sheet_per_site_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run sheet {self.site} {self.day}"
+
+
+class MonitoringDigest(models.Model):
+    """The daily list of REMS monitoring forms due within 2 days or overdue, sent to a site's
+    clinicians: one per site and local day, so a repeated run sends nothing twice."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    item_count = models.PositiveIntegerField()
+    recipients = models.JSONField(default=list)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "site"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day"], name="one_monitoring_digest_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Monitoring digest {self.site} {self.day} ({self.item_count})"
+
+
+# --- measurement-based care between sessions (CLINICAL.md §6) ------------------------------
+
+# United States default [SAMHSA 988]; each site sets its own.
+DEFAULT_CRISIS_RESOURCES = (
+    "If you are in immediate danger, call 911.\n"
+    "Call or text 988 (the Suicide & Crisis Lifeline), any time, day or night.\n"
+    "Or chat with the Lifeline at 988lifeline.org."
+)
+# Who calls back and how fast is CONFIG (CLINICAL.md §6, unsourced); item 9 above 0 needs a
+# same-day safety assessment (CLINICAL.md §4).
+DEFAULT_CALLBACK_PROMISE = (
+    "Someone from the clinic will call you today. If the clinic is closed now, we will call you "
+    "by noon on the next day we are open."
+)
+
+
+class SitePatientSettings(models.Model):
+    """What a site's patients see when an answer signals risk, and whether daily check-ins are
+    on for its courses unless a course says otherwise."""
+
+    site = models.OneToOneField(Site, on_delete=models.PROTECT, related_name="patient_settings")
+    crisis_resources = models.TextField(
+        default=DEFAULT_CRISIS_RESOURCES,
+        help_text="Shown at once when a patient's answer signals risk. One line each.",
+    )
+    callback_promise = models.CharField(
+        max_length=500,
+        default=DEFAULT_CALLBACK_PROMISE,
+        help_text="Tells the patient that the clinic will contact them, and by when.",
+    )
+    daily_checkin_default = models.BooleanField(
+        default=False, help_text="Daily check-ins on for new and existing courses by default."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "site patient settings"
+
+    def __str__(self) -> str:
+        return f"Patient settings of {self.site}"
+
+
+class CourseCheckinSetting(models.Model):
+    """A clinician turned the daily check-in on or off for one course (overrides the site)."""
+
+    course = models.OneToOneField(Course, on_delete=models.PROTECT, related_name="checkin_setting")
+    enabled = models.BooleanField()
+    changed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Daily check-in {'on' if self.enabled else 'off'} for course {self.course_id}"
+
+
+class SelfReport(models.Model):
+    """A patient's own PHQ-9 or GAD-7 for one due point of a course.
+
+    A draft keeps the answers given so far (the patient resumes where they stopped and may
+    change an answer); submitting scores it into a ScaleAdministration (source "patient") and
+    freezes it. Never deleted; every change is in the history.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="self_reports")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="self_reports")
+    scale = models.CharField(max_length=16)
+    session_number = models.PositiveIntegerField()
+    session = models.ForeignKey(
+        Session, on_delete=models.PROTECT, related_name="self_reports", null=True, blank=True
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Set for good the first time item 9 is answered above 0, even if the patient then
+    # changes the answer: it was said, and a clinician follows it up.
+    safety_positive = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    administration = models.OneToOneField(
+        ScaleAdministration,
+        on_delete=models.PROTECT,
+        related_name="self_report",
+        null=True,
+        blank=True,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["course", "started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "scale", "session_number"], name="one_self_report_per_point"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft", submitted_at__isnull=True)
+                | models.Q(status="submitted", submitted_at__isnull=False),
+                name="self_report_submitted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scale} self-report (session {self.session_number}) of {self.patient}"
+
+
+class DailyCheckIn(models.Model):
+    """A patient's short daily check-in (CLINICAL.md §6): one per course per local day; saving
+    again that day updates it and the history keeps the earlier answers."""
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="checkins")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checkins")
+    day = models.DateField(help_text="The site's local date.")
+    mood = models.PositiveSmallIntegerField(help_text="0 (worst) to 10 (best).")
+    sleep_hours = models.DecimalField(max_digits=3, decimal_places=1)
+    # {side-effect key from the protocol: "mild" | "moderate" | "severe"}; absent = none.
+    side_effects = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True, max_length=1000)
+    submitted_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["course", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "day"], name="one_checkin_per_course_day"),
+            models.CheckConstraint(condition=models.Q(mood__lte=10), name="checkin_mood_0_10"),
+            models.CheckConstraint(
+                condition=models.Q(sleep_hours__gte=0, sleep_hours__lte=24),
+                name="checkin_sleep_0_24",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.day} of {self.patient}"
+
+
+class EarlyReview(models.Model):
+    """The early-improvement review of a course (CLINICAL.md §6): evaluated once, when the
+    review session's score arrives. Kept when no review is needed too, so the course chart can
+    show the point; `open` until the prescriber records a decision."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Decision needed"
+        NOT_NEEDED = "not_needed", "No review needed"
+        DECIDED = "decided", "Decided"
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue the course"
+        CHANGE = "change_protocol_or_target", "Change protocol or target"
+        EXTEND = "extend", "Add sessions"
+        STOP = "stop", "Stop the course"
+
+    course = models.OneToOneField(Course, on_delete=models.PROTECT, related_name="early_review")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    scale = models.CharField(max_length=16)
+    at_session = models.PositiveIntegerField()
+    baseline = models.ForeignKey(ScaleAdministration, on_delete=models.PROTECT, related_name="+")
+    measured = models.ForeignKey(ScaleAdministration, on_delete=models.PROTECT, related_name="+")
+    baseline_total = models.PositiveSmallIntegerField()
+    measured_total = models.PositiveSmallIntegerField()
+    improvement_percent = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    threshold_percent = models.PositiveSmallIntegerField()
+    evidence = models.CharField(max_length=500)
+    citation = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    raised_at = models.DateTimeField()
+    decision = models.CharField(max_length=32, choices=Decision.choices, blank=True)
+    note = models.CharField(max_length=2000, blank=True)
+    decided_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["site", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="decided", decided_at__isnull=False)
+                | (~models.Q(status="decided") & models.Q(decided_at__isnull=True)),
+                name="early_review_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Early-improvement review of course {self.course_id} ({self.status})"

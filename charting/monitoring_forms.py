@@ -79,6 +79,11 @@ def _report_prefill(spec: TemplateSpec, record: ObservationRecord) -> list[dict[
     return out
 
 
+def monitoring_form_prefill(record: ObservationRecord) -> list[dict[str, Any]]:
+    """The report fields of a record's template, prefilled from the chart as it is now."""
+    return _report_prefill(record.template.parsed, record)
+
+
 def monitoring_form_queue(
     *, session: Session, by: User | None = None, now: dt.datetime | None = None
 ) -> MonitoringFormItem | None:

@@ -236,59 +236,82 @@ def observation_missing(record: ObservationRecord) -> dict[str, list[str]]:
     return missing
 
 
+def discharge_earliest(record: ObservationRecord) -> dt.datetime:
+    """The end of the minimum observation time: the anchor plus the form's minimum minutes."""
+    minutes = record.template.parsed.minimum_observation_minutes
+    return record.anchor_at + dt.timedelta(minutes=minutes)
+
+
+def observation_sign_problem(record: ObservationRecord, *, now: dt.datetime) -> Conflict | None:
+    """Why the discharge cannot be signed at `now` (the Conflict observation_sign raises), or
+    None when it can. Reads only: the nurse's page enables the sign-off button with it and
+    shows the reason while it is refused."""
+    spec = record.template.parsed
+    site = record.site
+    if record.status == ObservationRecord.Status.SIGNED and record.signed_at is not None:
+        return Conflict(
+            f"The record was signed at {local_text(record.signed_at, site)}; corrections are "
+            "amendments with a reason.",
+            code="record_signed",
+        )
+    if spec.anchor == "dose" and not record.anchor_recorded:
+        return Conflict(
+            "Record the dose time (first device) before signing the discharge.",
+            code="anchor_not_recorded",
+        )
+    earliest = discharge_earliest(record)
+    if now < earliest:
+        return Conflict(
+            f"Discharge cannot be signed before {local_text(earliest, site)}: "
+            f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
+            f"{local_text(record.anchor_at, site)} (now {local_text(now, site)}).",
+            code="too_early_to_sign",
+            earliest=earliest.isoformat(),
+        )
+    missing = observation_missing(record)
+    if missing:
+        lines = [
+            f"{key} ({spec.checkpoint(key).label}): {', '.join(fields)}"  # type: ignore[union-attr]
+            for key, fields in missing.items()
+        ]
+        return Conflict(
+            "Required checkpoint values are missing: " + "; ".join(lines) + ".",
+            code="checkpoints_missing",
+            missing=missing,
+        )
+    # The discharge assessment must describe the patient at discharge: vitals taken before
+    # the minimum observation time (e.g. 30 minutes into a 2-hour esketamine window) would
+    # let the sign-out rest on values from while the patient was still being monitored.
+    early: dict[str, list[str]] = {}
+    for (cp_key, field_key), entry in current_entries(record).items():
+        cp = spec.checkpoint(cp_key)
+        if cp is not None and cp.discharge and entry.taken_at < earliest:
+            early.setdefault(cp_key, []).append(field_key)
+    if early:
+        listed = "; ".join(f"{key}: {', '.join(fields)}" for key, fields in early.items())
+        return Conflict(
+            "Discharge values must be taken at or after "
+            f"{local_text(earliest, site)}, the end of the minimum observation time; "
+            f"record them again ({listed}).",
+            code="discharge_values_too_early",
+            early=early,
+        )
+    return None
+
+
 def observation_sign(
     *, record: ObservationRecord, by: User, now: dt.datetime | None = None
 ) -> ObservationRecord:
     """Sign the patient out. Refused before the minimum observation time (counted from the
-    recorded dose/procedure time) and while a required checkpoint value is missing."""
+    recorded dose/procedure time) and while a required checkpoint value is missing (see
+    observation_sign_problem)."""
     require_role(by, *CHARTING_ROLES, action="sign observation records")
     now = resolve_now(now)
     with transaction.atomic():
         record = _locked_open_record(record)
-        spec = record.template.parsed
-        site = record.site
-        if spec.anchor == "dose" and not record.anchor_recorded:
-            raise Conflict(
-                "Record the dose time (first device) before signing the discharge.",
-                code="anchor_not_recorded",
-            )
-        earliest = record.anchor_at + dt.timedelta(minutes=spec.minimum_observation_minutes)
-        if now < earliest:
-            raise Conflict(
-                f"Discharge cannot be signed before {local_text(earliest, site)}: "
-                f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
-                f"{local_text(record.anchor_at, site)} (now {local_text(now, site)}).",
-                code="too_early_to_sign",
-                earliest=earliest.isoformat(),
-            )
-        missing = observation_missing(record)
-        if missing:
-            lines = [
-                f"{key} ({spec.checkpoint(key).label}): {', '.join(fields)}"  # type: ignore[union-attr]
-                for key, fields in missing.items()
-            ]
-            raise Conflict(
-                "Required checkpoint values are missing: " + "; ".join(lines) + ".",
-                code="checkpoints_missing",
-                missing=missing,
-            )
-        # The discharge assessment must describe the patient at discharge: vitals taken before
-        # the minimum observation time (e.g. 30 minutes into a 2-hour esketamine window) would
-        # let the sign-out rest on values from while the patient was still being monitored.
-        early: dict[str, list[str]] = {}
-        for (cp_key, field_key), entry in current_entries(record).items():
-            cp = spec.checkpoint(cp_key)
-            if cp is not None and cp.discharge and entry.taken_at < earliest:
-                early.setdefault(cp_key, []).append(field_key)
-        if early:
-            listed = "; ".join(f"{key}: {', '.join(fields)}" for key, fields in early.items())
-            raise Conflict(
-                "Discharge values must be taken at or after "
-                f"{local_text(earliest, site)}, the end of the minimum observation time; "
-                f"record them again ({listed}).",
-                code="discharge_values_too_early",
-                early=early,
-            )
+        problem = observation_sign_problem(record, now=now)
+        if problem is not None:
+            raise problem
         record.status = ObservationRecord.Status.SIGNED
         record.signed_by = by
         record.signed_at = now

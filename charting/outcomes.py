@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting import scoring
+from charting.early_review import early_review_evaluate
 from charting.models import Alert, ScaleAdministration
 from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
 from clinic.clock import resolve_now
@@ -85,4 +86,5 @@ def scale_record(
                 ),
                 by,
             )
+        early_review_evaluate(course=course, now=now)
         return row

@@ -8,18 +8,22 @@ does not exist. Reading a chart needs a staff role (not the admin role alone).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from charting import scoring
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
     Amendment,
+    CourseCheckinSetting,
+    DailyCheckIn,
+    EarlyReview,
     FormTemplate,
     MonitoringFormItem,
     ObservationCheckpoint,
@@ -27,12 +31,24 @@ from charting.models import (
     ObservationRecord,
     ScaleAdministration,
     ScreeningResponse,
+    SelfReport,
+    SitePatientSettings,
     TreatmentParameters,
 )
 from charting.observations import observation_missing
+from charting.rems_due import monitoring_forms_due_now
+from charting.self_report_schedule import (
+    DuePoint,
+    PointStatus,
+    SessionPoint,
+    point_states,
+    self_report_points,
+)
+from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
 from clinic.errors import DomainError, NotFound
-from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
-from clinic.permissions import filter_sites, require_role
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
+from clinic.permissions import filter_sites, require_role, user_roles, user_site_ids
+from scheduling.availability import local_day_bounds
 from scheduling.models import Course, Session
 from scheduling.selectors import course_for_reader, session_for_reader
 
@@ -74,7 +90,7 @@ def observation_record_for_reader(*, user: User, record_id: int) -> ObservationR
 
 
 def screening_for_reader(*, user: User, screening_id: int) -> ScreeningResponse:
-    qs = ScreeningResponse.objects.select_related("template")
+    qs = ScreeningResponse.objects.select_related("template", "patient")
     return _one_within_sites(qs, user, screening_id, "screening_not_found", "screening")
 
 
@@ -85,6 +101,17 @@ def alert_for_reader(*, user: User, alert_id: int) -> Alert:
 def monitoring_form_for_reader(*, user: User, item_id: int) -> MonitoringFormItem:
     qs = MonitoringFormItem.objects.select_related("patient", "session", "site")
     return _one_within_sites(qs, user, item_id, "monitoring_form_not_found", "monitoring form")
+
+
+def chart_site(*, user: User, site_id: int | None) -> Site:
+    """A site of the user whose documents they read (404 `site_not_found` for another site);
+    `site_id=None`: the user's first site by name."""
+    chart_reader_require(user=user)
+    sites = filter_sites(Site.objects.order_by("name", "id"), user, field="id")
+    site = sites.filter(pk=site_id).first() if site_id is not None else sites.first()
+    if site is None:
+        raise NotFound(f"No site {site_id}." if site_id else "No site.", code="site_not_found")
+    return site
 
 
 def monitoring_form_get(*, item_id: int) -> MonitoringFormItem:
@@ -135,6 +162,9 @@ def alert_list(
     """Alerts at the user's sites (open ones only by default), at most ALERT_LIST_LIMIT."""
     chart_reader_require(user=user)
     qs = filter_sites(Alert.objects.select_related("acknowledged_by"), user)
+    if not user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)):
+        # A patient's own answers are for clinical staff (a scheduler sees what is due only).
+        qs = qs.filter(self_report__isnull=True, checkin__isnull=True)
     if open_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     if session_id is not None:
@@ -155,6 +185,14 @@ def monitoring_form_list(*, user: User, status: str) -> list[MonitoringFormItem]
     if status != "all":
         qs = qs.filter(status=status)
     return list(qs.order_by("due_date", "id"))
+
+
+def monitoring_forms_due_for_reader(*, user: User, now: dt.datetime) -> list[MonitoringFormItem]:
+    """Open REMS monitoring forms due within 2 days or overdue at the user's sites, each site
+    judged by its own local date: the list the daily job emails to each site's clinicians."""
+    chart_reader_require(user=user)
+    allowed = user_site_ids(user)
+    return monitoring_forms_due_now(site_ids=None if allowed is None else sorted(allowed), now=now)
 
 
 def template_list(*, user: User) -> list[FormTemplate]:
@@ -265,3 +303,316 @@ def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[Scale
         (scoring.outcome(name, [r.total for r in items]), items)
         for name, items in sorted(by_scale.items())
     ]
+
+
+# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
+
+# Who reads what a patient reported: clinical staff. Schedulers see only what is due.
+PATIENT_REPORT_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
+
+
+def patient_report_reader_require(*, user: Any) -> None:
+    """403 unless the user may read patients' own answers (nurses and clinicians)."""
+    require_role(user, *PATIENT_REPORT_READERS, action="read patients' self-reports")
+
+
+def site_patient_settings(*, site: Site) -> SitePatientSettings:
+    """The site's settings, or the unsaved defaults (United States crisis lines) when the site
+    has not set its own."""
+    row = SitePatientSettings.objects.filter(site=site).first()
+    return row if row is not None else SitePatientSettings(site=site)
+
+
+def checkin_enabled(*, course: Course) -> bool:
+    """Daily check-ins: the course's own setting, else the site's default."""
+    setting = CourseCheckinSetting.objects.filter(course=course).first()
+    if setting is not None:
+        return setting.enabled
+    return site_patient_settings(site=course.site).daily_checkin_default
+
+
+def local_today(*, course: Course, now: dt.datetime) -> dt.date:
+    return now.astimezone(course.site.zone).date()
+
+
+def self_report_points_of(*, course: Course) -> list[DuePoint]:
+    """The course's self-report points from its booked sessions (1 query)."""
+    spec = course.protocol.parsed
+    scales = {o.scale for o in spec.outcomes if o.self_report}
+    if not scales:
+        return []
+    zone = course.site.zone
+    sessions = [
+        SessionPoint(
+            number=number,
+            local_date=start.astimezone(zone).date(),
+            scales_due=tuple(due or ()),
+            active=active,
+        )
+        for number, start, due, active in Session.objects.filter(course=course).values_list(
+            "number", "start", "scales_due", "active"
+        )
+    ]
+    booked_on = course.created_at.astimezone(zone).date() if course.created_at else None
+    first = min((s.local_date for s in sessions), default=course.start_date)
+    return self_report_points(
+        sessions=sessions, self_report_scales=scales, booked_on=booked_on or first
+    )
+
+
+def self_report_due(*, course: Course, now: dt.datetime) -> list[PointStatus]:
+    """Each self-report point of the course and its state today (2 queries)."""
+    points = self_report_points_of(course=course)
+    if not points:
+        return []
+    rows = SelfReport.objects.filter(course=course).values_list("scale", "session_number", "status")
+    submitted = {(s, n) for s, n, status in rows if status == SelfReport.Status.SUBMITTED}
+    started = {(s, n) for s, n, status in rows if status == SelfReport.Status.DRAFT}
+    return point_states(
+        points, today=local_today(course=course, now=now), submitted=submitted, started=started
+    )
+
+
+def course_self_reports(*, course: Course) -> list[SelfReport]:
+    return list(
+        SelfReport.objects.filter(course=course)
+        .select_related("administration")
+        .order_by("started_at", "id")
+    )
+
+
+def course_checkins(*, course: Course) -> list[DailyCheckIn]:
+    return list(DailyCheckIn.objects.filter(course=course).order_by("day"))
+
+
+def course_scale_rows(*, course: Course) -> list[ScaleAdministration]:
+    """Every scale administration of the course in time order, with its session (1 query)."""
+    return list(
+        ScaleAdministration.objects.filter(course=course)
+        .select_related("session", "recorded_by")
+        .order_by("administered_at", "id")
+    )
+
+
+def course_early_review(*, course: Course) -> EarlyReview | None:
+    return EarlyReview.objects.filter(course=course).select_related("decided_by").first()
+
+
+def early_review_for_reader(*, user: Any, review_id: int) -> EarlyReview:
+    patient_report_reader_require(user=user)
+    row = (
+        filter_sites(EarlyReview.objects.select_related("decided_by", "course"), user)
+        .filter(pk=review_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No early-improvement review {review_id}.", code="review_not_found")
+    return row
+
+
+def early_review_list(*, user: Any, open_only: bool) -> list[EarlyReview]:
+    """Early-improvement reviews at the user's sites (those waiting for a decision by
+    default), oldest first."""
+    patient_report_reader_require(user=user)
+    qs = filter_sites(EarlyReview.objects.select_related("decided_by", "patient"), user)
+    if open_only:
+        qs = qs.filter(status=EarlyReview.Status.OPEN)
+    return list(qs.order_by("raised_at", "id")[:ALERT_LIST_LIMIT])
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    series: list[Series]
+    mood: list[MoodPoint]
+    review: ReviewMark | None
+    first: dt.date
+    last: dt.date
+
+
+def course_trajectory(*, course: Course) -> Trajectory:
+    """Scale series (self-report and clinician-rated apart), daily mood and the
+    early-improvement point of one course (3 queries)."""
+    zone = course.site.zone
+    scale_rows = course_scale_rows(course=course)
+    rows = [
+        (
+            r.scale,
+            ScorePoint(
+                day=r.administered_at.astimezone(zone).date(),
+                total=r.total,
+                source=r.source,
+                session_number=r.session.number if r.session is not None else None,
+            ),
+        )
+        for r in scale_rows
+    ]
+    mood = [
+        MoodPoint(day=day, mood=value)
+        for day, value in DailyCheckIn.objects.filter(course=course)
+        .order_by("day")
+        .values_list("day", "mood")
+    ]
+    review = EarlyReview.objects.filter(course=course).select_related("measured").first()
+    mark = None
+    if review is not None:
+        mark = ReviewMark(
+            at_session=review.at_session,
+            day=review.measured.administered_at.astimezone(zone).date(),
+            scale=review.scale,
+            total=review.measured_total,
+            improvement_percent=(
+                None if review.improvement_percent is None else float(review.improvement_percent)
+            ),
+            needs_review=review.status != EarlyReview.Status.NOT_NEEDED,
+        )
+    days = [p.day for _, p in rows] + [m.day for m in mood] + [course.start_date]
+    return Trajectory(build_series(rows), mood, mark, min(days), max(days))
+
+
+# Pages ---------------------------------------------------------------------------------------
+
+
+def session_for_chart(*, user: Any, session_id: int) -> Session:
+    """A session of the user's sites with its course, protocol, site and patient; else 404."""
+    session = (
+        filter_sites(Session.objects.all(), user)
+        .select_related("course__protocol", "site", "patient")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise NotFound(f"No session {session_id}.", code="session_not_found")
+    return session
+
+
+def course_for_chart(*, user: Any, course_id: int) -> Course:
+    course = (
+        filter_sites(Course.objects.all(), user)
+        .select_related("protocol", "site", "patient")
+        .filter(pk=course_id)
+        .first()
+    )
+    if course is None:
+        raise NotFound(f"No course {course_id}.", code="course_not_found")
+    return course
+
+
+@dataclass
+class NurseDay:
+    site: Site
+    day: dt.date
+    sessions: list[Session]
+    course_screenings: dict[int, ScreeningResponse]
+    session_screenings: dict[int, ScreeningResponse]
+    records: dict[int, ObservationRecord]
+
+
+def nurse_day(*, user: Any, site: Site, day: dt.date) -> NurseDay:
+    """The site's sessions starting on local `day` with their screenings and observation
+    records (checkpoints and current entries). Six queries."""
+    start, end = local_day_bounds(day, site.zone)
+    sessions = list(
+        filter_sites(Session.objects.all(), user)
+        .filter(site_id=site.pk, start__gte=start, start__lt=end)
+        .select_related("patient", "course__protocol")
+        .order_by("start", "id")
+    )
+    course_ids = {s.course_id for s in sessions}
+    session_ids = [s.pk for s in sessions]
+    screenings = ScreeningResponse.objects.filter(course_id__in=course_ids).filter(
+        level=ScreeningResponse.Level.COURSE
+    ) | ScreeningResponse.objects.filter(session_id__in=session_ids)
+    course_screenings: dict[int, ScreeningResponse] = {}
+    session_screenings: dict[int, ScreeningResponse] = {}
+    for s in screenings.defer("answers"):
+        if s.level == ScreeningResponse.Level.COURSE:
+            course_screenings[s.course_id] = s
+        elif s.session_id is not None:
+            session_screenings[s.session_id] = s
+    records = {
+        r.session_id: r
+        for r in ObservationRecord.objects.filter(session_id__in=session_ids)
+        .select_related("template")
+        .prefetch_related(
+            "checkpoints",
+            Prefetch(
+                "entries",
+                queryset=ObservationEntry.objects.filter(superseded_by__isnull=True).only(
+                    "id", "record_id", "checkpoint_id", "field_key"
+                ),
+            ),
+        )
+    }
+    return NurseDay(site, day, sessions, course_screenings, session_screenings, records)
+
+
+@dataclass
+class ChartView:
+    record: ObservationRecord
+    checkpoints: list[ObservationCheckpoint]
+    # Per checkpoint id: entries in time order, amended originals included.
+    entries: dict[int, list[ObservationEntry]] = field(default_factory=dict)
+    amendments: dict[int, Amendment] = field(default_factory=dict)  # by replacement entry id
+
+
+def observation_chart(record: ObservationRecord) -> ChartView:
+    """A record's checkpoints, every entry (current and superseded) and the amendments that
+    link them. Three queries."""
+    checkpoints = list(record.checkpoints.order_by("position"))
+    view = ChartView(record, checkpoints, {cp.pk: [] for cp in checkpoints})
+    for entry in record.entries.select_related("recorded_by").order_by("taken_at", "id"):
+        view.entries.setdefault(entry.checkpoint_id, []).append(entry)
+    for amendment in record.amendments.select_related("amended_by"):
+        view.amendments[amendment.replacement_id] = amendment
+    return view
+
+
+@dataclass
+class AlertQueue:
+    alerts: list[Alert]
+    screenings: list[ScreeningResponse]
+    overdue_checkpoints: list[ObservationCheckpoint]
+    overdue_forms: list[MonitoringFormItem]
+
+
+OVERDUE_GRACE = dt.timedelta(minutes=5)
+QUEUE_LIMIT = 200
+
+
+def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
+    """What a clinician must look at, across the user's sites: open alerts, screenings with a
+    hard stop or items to review, checkpoints of open records past due with nothing recorded,
+    and REMS monitoring forms past their due date. Four queries."""
+    alerts = list(
+        filter_sites(Alert.objects.all(), user)
+        .filter(acknowledged_at__isnull=True)
+        .select_related("patient", "site", "session")
+        .order_by("-raised_at", "-id")[:QUEUE_LIMIT]
+    )
+    screenings = [
+        s
+        for s in filter_sites(ScreeningResponse.objects.all(), user)
+        .exclude(hard_stops=[], review_items=[])
+        .filter(override_at__isnull=True, reviewed_at__isnull=True)
+        .select_related("patient", "site", "template", "session")
+        .order_by("completed_at")[:QUEUE_LIMIT]
+        if s.blocking
+    ]
+    overdue = list(
+        filter_sites(ObservationCheckpoint.objects.all(), user, field="record__site_id")
+        .filter(
+            record__status=ObservationRecord.Status.OPEN,
+            required=True,
+            due_at__lt=now - OVERDUE_GRACE,
+            entries__isnull=True,
+        )
+        .select_related("record__patient", "record__site", "record__session")
+        .order_by("due_at")[:QUEUE_LIMIT]
+    )
+    forms = list(
+        filter_sites(MonitoringFormItem.objects.all(), user)
+        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lt=now.date())
+        .select_related("patient", "site", "session")
+        .order_by("due_date")[:QUEUE_LIMIT]
+    )
+    return AlertQueue(alerts, screenings, overdue, forms)

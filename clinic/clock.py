@@ -27,3 +27,23 @@ def require_aware(value: dt.datetime, name: str) -> dt.datetime:
 
 def minute_of_day(t: dt.time) -> int:
     return t.hour * 60 + t.minute
+
+
+def now() -> dt.datetime:
+    """The current instant as the web pages see it (they pass it to the services as `now`).
+
+    Normally the real time. `settings.CLINIC_NOW` (an aware datetime or ISO 8601 string) pins
+    it: the browser tests move the clock past the 2-hour esketamine observation this way, and
+    the screenshot script photographs a fixed day. settings.py reads CLINIC_NOW from the
+    environment only when DEBUG is on, so a production server always runs on the real clock.
+    """
+    from django.conf import settings
+
+    pinned = getattr(settings, "CLINIC_NOW", None)
+    if pinned is None:
+        return timezone.now()
+    if isinstance(pinned, str):
+        pinned = dt.datetime.fromisoformat(pinned)
+    if pinned.tzinfo is None:
+        raise ValueError("CLINIC_NOW must carry its UTC offset")
+    return pinned

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays as holidays_lib
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -72,6 +73,32 @@ class Site(models.Model):
     patient_feed_shows_treatment = models.BooleanField(
         default=False,
         help_text="Show the treatment name in patients' calendar feeds (off protects privacy).",
+    )
+    # Calendar feeds (scheduling/feeds.py, docs/feeds.md).
+    feed_cancelled_days = models.PositiveSmallIntegerField(
+        "keep cancelled sessions in feeds (days)",
+        default=14,
+        validators=[MaxValueValidator(365)],
+        help_text="A cancelled session stays in calendar feeds, marked cancelled, this many days "
+        "after it was cancelled, then drops out.",
+    )
+    staff_feed_shows_full_names = models.BooleanField(
+        default=False,
+        help_text="Show patients' full names in staff, room and site calendar feeds (off: "
+        "initials and a short reference; a full name on a phone calendar is a privacy leak).",
+    )
+    feed_alarm_minutes = models.PositiveIntegerField(
+        "default feed reminder (minutes before)",
+        default=1440,
+        validators=[MaxValueValidator(10080)],
+        help_text="Reminder in patients' calendar feeds, in minutes before the arrival time; "
+        "0 for none. A patient can change it on their page.",
+    )
+    patient_location_text = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where patients go, as their calendar shows it (e.g. 'Riverside Clinic, "
+        "Suite 2'). Blank: the address. Name no treatment here.",
     )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="sites", blank=True)
 
@@ -241,3 +268,20 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class FormSubmission(models.Model):
+    """One submitted page form, by its idempotency key (a random hidden field).
+
+    A double tap or a resend from a flaky tablet connection carries the same key; the unique
+    constraint lets the first submission through and turns the repeat into "already recorded"
+    instead of a second record. The row is written in the same transaction as the change, so
+    a refused submission leaves its key unused and the form can be corrected and resent.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Form {self.key[:8]}… by {self.user_id}"

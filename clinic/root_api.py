@@ -16,9 +16,12 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from charting.api import (
     alerts,
+    documents,
     monitoring_forms,
     observations,
     parameters,
+    patient_link,
+    patient_reports,
     scales,
     screening,
     session_chart,
@@ -29,7 +32,7 @@ from clinic.api.auth import BearerToken, HeaderToken, StaffSession
 from clinic.api.openapi_statuses import declare_edge_statuses
 from clinic.errors import DomainError
 from protocols.api import protocols
-from scheduling.api import availability, board, courses, sessions, sites
+from scheduling.api import availability, board, courses, feeds, replan_offers, sessions, sites
 
 
 class ClinicNinjaAPI(NinjaAPI):
@@ -134,6 +137,8 @@ def _charting_router() -> Router:
         scales,
         alerts,
         monitoring_forms,
+        documents,
+        patient_reports,
     ):
         parent.add_router("", area.router)
     return parent
@@ -148,4 +153,8 @@ api.add_router("/sites", sites.router)
 api.add_router("/patients", patients.router)
 api.add_router("/board", board.router)
 api.add_router("/availability", availability.router)
+api.add_router("/feeds", feeds.router)
 api.add_router("/charting", _charting_router())
+api.add_router("/scheduling/replan-offers", replan_offers.router)
+# The patient's own reports: their link token only (charting/api/patient_link.py).
+api.add_router("/patient", patient_link.router)

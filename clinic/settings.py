@@ -51,13 +51,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # ninja's own copy of Swagger UI, so /api/v1/docs needs no CDN (the clinic may be offline).
+    "ninja",
     "django.contrib.postgres",
     "simple_history",
     "django_q",
     "axes",
-    # ninja's own static files: the API docs page loads Swagger UI from here, not from a CDN,
-    # so it works on a clinic network without internet access.
-    "ninja",
     "clinic",
     "protocols",
     "scheduling",
@@ -70,6 +69,9 @@ MIDDLEWARE = [
     # JSON 405/413/415 and body checks for /api/ before any handler runs.
     "clinic.api.http_errors.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the service itself in production (after collectstatic): no CDN, no
+    # separate web server needed on a clinic's network.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -113,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "clinic.context_processors.staff_nav",
             ],
         },
     },
@@ -168,11 +171,24 @@ LANGUAGE_CODE = "en-gb"
 # zone for new sites and for the admin's display.
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 DEFAULT_SITE_TIMEZONE = os.environ.get("DEFAULT_SITE_TIMEZONE", "America/New_York")
+# The right-hand side of calendar event UIDs (session-<id>@<domain>). Set it once per deployment
+# and never change it: calendars match events by UID, so a new domain duplicates every event.
+CALENDAR_UID_DOMAIN = os.environ.get("CALENDAR_UID_DOMAIN", "interventional-clinic.invalid")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Gzip/Brotli copies written by collectstatic; names stay unhashed so templates render
+    # the same with or without a collectstatic run.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Development only: pin "now" for the web pages (e.g. CLINIC_NOW=2027-01-11T14:00:00+00:00 for
+# screenshots of a fixed day). Ignored unless DEBUG; tests set the setting itself.
+CLINIC_NOW = (os.environ.get("CLINIC_NOW") or None) if DEBUG else None
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -209,10 +225,33 @@ Q_CLUSTER = {
     "orm": "default",
     "catch_up": False,
     "sync": env_bool("Q_SYNC", False),
+    # A failing task is retried (after `retry` seconds) at most this many times in all, then
+    # stays in the admin's "Failed tasks" list (django_q) for someone to look at.
+    "max_attempts": int(os.environ.get("Q_MAX_ATTEMPTS", "3")),
 }
 if os.environ.get("Q_REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.environ["Q_REDIS_URL"]
+
+# Email (patient reminders, the clinicians' monitoring-form list): printed to the console in
+# development; SMTP from these variables in production (docs/deployment.md).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@localhost")
+# Local hour (at each site) from which the day-before reminders, the morning list of REMS
+# monitoring forms and the evening run sheet go out.
+REMINDER_LOCAL_HOUR = int(os.environ.get("REMINDER_LOCAL_HOUR", "9"))
+MONITORING_DIGEST_LOCAL_HOUR = int(os.environ.get("MONITORING_DIGEST_LOCAL_HOUR", "8"))
+RUN_SHEET_LOCAL_HOUR = int(os.environ.get("RUN_SHEET_LOCAL_HOUR", "18"))
 
 # Pepper for API and feed token hashes: a leaked database alone cannot be used to derive tokens.
 TOKEN_HASH_KEY = os.environ.get("TOKEN_HASH_KEY", SECRET_KEY)

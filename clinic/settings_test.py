@@ -15,3 +15,8 @@ from clinic.settings import *  # noqa: F403
 SECURE_SSL_REDIRECT = False
 # The slow, strong hasher buys nothing in tests and costs ~0.2 s per created user.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests never run collectstatic: whitenoise finds files per request instead of warning at
+# start-up that STATIC_ROOT does not exist (warnings are errors in the suite).
+WHITENOISE_AUTOREFRESH = True
+# Background tasks run inline (django-q2 sync mode), so tests assert their effects directly.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405

@@ -392,9 +392,9 @@ def _fits_somewhere(
 
 class _ScaleSchedule:
     """Which rating scales are due at which session (see OutcomeSchedule): at session 1
-    (baseline), every N sessions, at the first session of each ISO week (weekly), at the first
-    session of named phases, at the last session of named phases, and at the last session of
-    the course (end)."""
+    (baseline), every N sessions, at the early-improvement review session, at the first
+    session of each ISO week (weekly), at the first session of named phases, at the last
+    session of named phases, and at the last session of the course (end)."""
 
     def __init__(self, spec: ProtocolSpec, final: int):
         outcomes = spec.outcomes
@@ -408,6 +408,11 @@ class _ScaleSchedule:
                 numbers.add(final)
             if outcome.every_sessions:
                 numbers.update(range(outcome.every_sessions, final + 1, outcome.every_sessions))
+            # The early-improvement review compares this scale at that session with baseline
+            # (CLINICAL.md §6), so the scale is due there whatever its cadence.
+            review = spec.early_review
+            if review is not None and review.scale == outcome.scale and review.at_session <= final:
+                numbers.add(review.at_session)
             # Phases are counted in sessions, so a phase's last session number is fixed by the
             # spec: "end of induction" (docs/clinical.md, MIMS HK Spravato) needs no calendar.
             last_of_phase = 0

@@ -34,6 +34,7 @@ ResourceKindName = Literal[
     "tms_chair", "tms_device", "ect_suite", "recovery_bay", "monitoring_chair"
 ]
 ScaleName = Literal["phq9", "gad7", "madrs", "qids_sr16"]
+SELF_REPORT_SCALES = frozenset({"phq9", "gad7"})
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 
 
@@ -139,6 +140,11 @@ class Timing(_Strict):
         return self
 
 
+class Source(_Strict):
+    citation: Annotated[str, Field(min_length=1)]
+    url: str = ""
+
+
 class Forms(_Strict):
     """Template slugs (the templates themselves live in charting)."""
 
@@ -158,6 +164,43 @@ class OutcomeSchedule(_Strict):
     phase_starts: list[str] = []
     phase_ends: list[str] = []
     end: bool = True
+    # The patient may complete it on their own device from their link page (CLINICAL.md §6:
+    # PHQ-9 and GAD-7 are self-report by design [Kroenke 2001; Spitzer 2006] and free to embed
+    # [Pfizer 2010]). Only those two: other scales stay staff-entered.
+    self_report: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> OutcomeSchedule:
+        if self.self_report and self.scale not in SELF_REPORT_SCALES:
+            raise ValueError(
+                "self_report: only "
+                + " and ".join(sorted(SELF_REPORT_SCALES))
+                + " may be completed by the patient (clinician-rated or unlicensed item text)"
+            )
+        return self
+
+
+class EarlyReview(_Strict):
+    """The early-improvement review point (CLINICAL.md §6).
+
+    At `at_session`, the scale is compared with its baseline; an improvement of less than
+    `min_improvement_percent` is a review item for the prescriber (never an automatic change).
+    [Iowa 2022]: failing to improve PHQ-9 by more than 20% at treatment 10 predicted
+    non-response with a negative predictive value of 74% (10 Hz) and 65% (iTBS).
+    """
+
+    at_session: Annotated[int, Field(ge=2, le=500)]
+    scale: ScaleName = "phq9"
+    min_improvement_percent: Annotated[int, Field(ge=1, le=100)] = 20
+    evidence: Annotated[str, Field(min_length=1, max_length=500)]
+    source: Source
+
+
+class SideEffect(_Strict):
+    """One side effect the patient's daily check-in asks about (CLINICAL.md §6)."""
+
+    key: Slug
+    label: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class MissedSession(StrEnum):
@@ -182,9 +225,27 @@ MODALITY_DEFAULTS: dict[Modality, dict[str, Any]] = {
 }
 
 
-class Source(_Strict):
-    citation: Annotated[str, Field(min_length=1)]
-    url: str = ""
+class PatientGuidance(_Strict):
+    """What the patient sees in their calendar feed and on their page, in the words they see it.
+
+    Per protocol (and so per site: a site runs its own protocol versions), because what a patient
+    must arrange follows the treatment: a ride home and no driving until the next day after
+    esketamine (Spravato HCP dosing) or ECT (Sharecare ECT), nothing to eat or drink from
+    midnight before ECT (Sharecare ECT). The wording must name no treatment, drug or diagnosis:
+    patient feeds are private by default (tests/scheduling/test_feed_builder.py checks every
+    built-in protocol against a list of clinical words).
+    """
+
+    arrive_minutes_before: Annotated[int, Field(ge=0, le=240)] = 10
+    arrange: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=300)]], Field(max_length=10)
+    ] = []
+    bring: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=300)]], Field(max_length=10)
+    ] = []
+    # After such a session the patient must be driven home: their companion's feed lists it.
+    no_driving_after: bool = False
+    pickup_note: Annotated[str, Field(max_length=300)] = ""
 
 
 class ProtocolSpec(_Strict):
@@ -193,8 +254,11 @@ class ProtocolSpec(_Strict):
     timing: Timing
     forms: Forms = Forms()
     outcomes: list[OutcomeSchedule] = []
+    early_review: EarlyReview | None = None
+    checkin_side_effects: Annotated[list[SideEffect], Field(max_length=20)] = []
     sources: list[Source] = []
     notes: str = ""
+    patient: PatientGuidance = PatientGuidance()
     missed_session: MissedSession = MissedSession.CONTINUE  # per modality: _modality_defaults
     requires_rems: bool = Field(
         False, description="Spravato REMS: patient enrolled and site certified before booking"
@@ -222,6 +286,21 @@ class ProtocolSpec(_Strict):
                 unknown = set(getattr(outcome, key)) - set(names)
                 if unknown:
                     raise ValueError(f"outcomes: unknown phase {sorted(unknown)[0]!r} in {key}")
+        if self.early_review is not None:
+            review = self.early_review
+            if review.at_session > self.total_sessions:
+                raise ValueError(
+                    f"early_review.at_session: must be at most {self.total_sessions} "
+                    "(the course's sessions)"
+                )
+            if not any(o.scale == review.scale and o.baseline for o in self.outcomes):
+                raise ValueError(
+                    f"early_review.scale: {review.scale} needs a baseline in outcomes "
+                    "(improvement is measured from it)"
+                )
+        keys = [effect.key for effect in self.checkin_side_effects]
+        if len(set(keys)) != len(keys):
+            raise ValueError("checkin_side_effects: each key may appear once")
         # A patient cannot be in two sessions at once: same-day sessions must not overlap,
         # observation included.
         length = self.timing.procedure_minutes + self.timing.observation_minutes

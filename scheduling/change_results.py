@@ -21,3 +21,11 @@ class SessionChange:
     session: Session
     moved: list[Moved] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+class ChangePreview(Exception):
+    """Raised inside a change's transaction to roll a dry run back, carrying what it did."""
+
+    def __init__(self, change: SessionChange):
+        super().__init__("dry run")
+        self.change = change

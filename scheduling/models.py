@@ -146,3 +146,187 @@ class ResourceHold(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M}Z"
+
+
+class ReminderDelivery(models.Model):
+    """The day-before reminder of one session: at most one per session (the unique session),
+    so a retried or repeated run never sends a second one. A session whose patient has no
+    address is recorded as skipped, so the office can phone instead."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (will be retried)"
+        SKIPPED = "skipped", "Skipped"
+
+    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="reminder")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices)
+    channel = models.CharField(max_length=16, default="email")
+    address = models.CharField(max_length=254, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return f"Reminder for session {self.session_id}: {self.status}"
+
+
+class ReplanOffer(models.Model):
+    """Re-planning the protocol's missed-session rule would do after a no-show the nightly job
+    marked, offered to staff instead of applied silently (a TMS make-up at the end of the
+    course, CLINICAL.md §1). Staff accept (the make-up is booked) or dismiss it."""
+
+    class Kind(models.TextChoices):
+        APPEND_MAKEUP = "append_makeup", "Add a make-up session at the end of the course"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    session = models.OneToOneField(Session, on_delete=models.PROTECT, related_name="replan_offer")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="replan_offers")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    result = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for session {self.session_id} ({self.status})"
+
+
+class SkippedTask(models.Model):
+    """A background task that found nothing to do with the object it was given (deleted,
+    cancelled, already done): recorded, never raised, so the worker carries on and the admin
+    shows why."""
+
+    task = models.CharField(max_length=100)
+    object_kind = models.CharField(max_length=50)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.task}({self.object_kind} {self.object_id}): {self.reason}"
+
+
+class CalendarFeed(models.Model):
+    """A calendar subscription (`/calendar/<token>.ics`), and for a patient also their page
+    (`/p/<token>/`). Only an HMAC of the token is stored (clinic/tokens.py); the token is shown
+    once, when the feed is created or rotated. Services: scheduling/feed_tokens.py.
+
+    Exactly the owner field its kind needs is set: patient and companion feeds a patient (the
+    companion feed lists only pick-up times, for the person who drives the patient home), staff
+    feeds a user, resource feeds a resource; site feeds none. `site` is always the site whose
+    sessions, time zone and feed settings the feed uses.
+    """
+
+    class Kind(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        COMPANION = "companion", "Companion (driver)"
+        STAFF = "staff", "Staff member"
+        RESOURCE = "resource", "Room or device"
+        SITE = "site", "Whole site"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="calendar_feeds")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="calendar_feeds", null=True, blank=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+        null=True,
+        blank=True,
+    )
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="calendar_feeds", null=True, blank=True
+    )
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. who the companion is.")
+    prefix = models.CharField(max_length=12, help_text="First characters, to tell feeds apart.")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # None: the site's default (Site.feed_alarm_minutes); 0: no reminder.
+    alarm_minutes = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when the patient made it from their page.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="calendar_feed_owner_matches_kind",
+                condition=(
+                    models.Q(
+                        kind__in=["patient", "companion"],
+                        patient__isnull=False,
+                        user__isnull=True,
+                        resource__isnull=True,
+                    )
+                    | models.Q(
+                        kind="staff",
+                        patient__isnull=True,
+                        user__isnull=False,
+                        resource__isnull=True,
+                    )
+                    | models.Q(
+                        kind="resource",
+                        patient__isnull=True,
+                        user__isnull=True,
+                        resource__isnull=False,
+                    )
+                    | models.Q(
+                        kind="site", patient__isnull=True, user__isnull=True, resource__isnull=True
+                    )
+                ),
+            ),
+            # One live link per patient and per staff member and site: rotate to replace it.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(kind="patient", revoked_at__isnull=True),
+                name="one_active_patient_feed",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "site"],
+                condition=models.Q(kind="staff", revoked_at__isnull=True),
+                name="one_active_staff_feed_per_site",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} feed {self.prefix}… ({self.site})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -19,15 +19,16 @@ from django.utils import timezone
 
 from clinic.calendar import SiteCalendar
 from clinic.errors import InvalidInput, NotFound
-from clinic.models import Closure, Resource, ResourceKind, Site
-from clinic.permissions import filter_sites, require_site
+from clinic.models import ROLES, Closure, OpeningHours, Resource, ResourceKind, Site
+from clinic.permissions import filter_sites, require_role, require_site
 from scheduling.availability import Slot, free_slots, local_day_bounds
-from scheduling.models import Course, ResourceHold, Session
+from scheduling.models import Course, ReplanOffer, ResourceHold, Session
 
 MAX_AVAILABILITY_DAYS = 31
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 720
 DEFAULT_STEP_MINUTES = 15
+REPLAN_OFFER_LIST_LIMIT = 500
 
 
 def _site_for_user(user: User, site_id: int, *, prefetch: tuple[Any, ...] = ()) -> Site:
@@ -317,3 +318,52 @@ def course_session_get(*, course: Course, session_id: int) -> Session:
     if session is None:
         raise NotFound(f"No session {session_id} in this course.", code="session_not_found")
     return session
+
+
+# Resource grid ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridDay:
+    board: Board
+    resources: list[Resource]
+    hours: tuple[dt.time, dt.time] | None  # opening hours that weekday, None when closed
+
+
+def resource_grid(*, user: Any, site_id: int, day: dt.date) -> GridDay:
+    """The day board plus the site's resources and that weekday's opening hours: the day
+    board's queries and two more, however many sessions and resources."""
+    board = day_board(user=user, site_id=site_id, day=day)
+    resources = list(
+        Resource.objects.filter(site_id=site_id, active=True).order_by("kind", "name", "id")
+    )
+    row = OpeningHours.objects.filter(site_id=site_id, weekday=day.weekday()).first()
+    return GridDay(board, resources, (row.opens, row.closes) if row else None)
+
+
+# Re-planning offers (the nightly no-show job) ------------------------------------------------
+
+
+def _replan_offers(user: User) -> QuerySet[ReplanOffer]:
+    require_role(user, *ROLES, action="read re-planning offers")
+    return filter_sites(ReplanOffer.objects.select_related("session__patient", "decided_by"), user)
+
+
+def replan_offer_list(*, user: User, status: str, site_id: int | None) -> list[ReplanOffer]:
+    """Offers at the user's sites with `status` ("all" for any), newest first, at most
+    REPLAN_OFFER_LIST_LIMIT."""
+    qs = _replan_offers(user)
+    if status != "all":
+        qs = qs.filter(status=status)
+    if site_id is not None:
+        qs = qs.filter(site_id=site_id)
+    return list(qs.order_by("-created_at", "-id")[:REPLAN_OFFER_LIST_LIMIT])
+
+
+def replan_offer_for_reader(*, user: User, offer_id: int) -> ReplanOffer:
+    """An offer at one of the user's sites, with what its Out shape reads; 404
+    `offer_not_found` for any other (existing or not)."""
+    offer = _replan_offers(user).filter(pk=offer_id).first()
+    if offer is None:
+        raise NotFound(f"No re-planning offer {offer_id}.", code="offer_not_found")
+    return offer

@@ -16,13 +16,19 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from clinic.clock import resolve_now
-from clinic.errors import InvalidInput
+from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
 from protocols.spec import MissedSession
 from scheduling.availability import local_day_bounds
-from scheduling.booking_change import BookingChange, BookingRace, load_site_calendar
-from scheduling.change_results import Moved, SessionChange
+from scheduling.booking_change import (
+    BookingChange,
+    BookingRace,
+    booking_transaction,
+    load_site_calendar,
+)
+from scheduling.change_results import ChangePreview, Moved, SessionChange
+from scheduling.error_codes import ERR_INVALID_TRANSITION
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.placement import WindowExceeded, place_course
 from scheduling.roles import BOOKERS
@@ -39,23 +45,115 @@ S = Session.Status
 
 
 def session_cancel(
-    *, session_id: int, reason: str, by: User, now: dt.datetime | None = None
+    *,
+    session_id: int,
+    reason: str,
+    by: User,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> SessionChange:
-    """Cancel a session (reason required); the protocol's missed-session rule then applies."""
+    """Cancel a session (reason required); the protocol's missed-session rule then applies.
+    `dry_run`: the same change, rolled back, to show what it would do (the staff page)."""
     if not (reason or "").strip():
         raise InvalidInput("Give a reason for the cancellation.", code="reason_required")
-    return _drop(session_id=session_id, status=S.CANCELLED, reason=reason.strip(), by=by, now=now)
+    return _drop(
+        session_id=session_id,
+        status=S.CANCELLED,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        dry_run=dry_run,
+    )
 
 
 def session_no_show(
-    *, session_id: int, by: User, reason: str = "", now: dt.datetime | None = None
+    *,
+    session_id: int,
+    by: User,
+    reason: str = "",
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    make_up: bool = True,
 ) -> SessionChange:
-    """Mark a no-show; the protocol's missed-session rule then applies."""
-    return _drop(session_id=session_id, status=S.NO_SHOW, reason=reason.strip(), by=by, now=now)
+    """Mark a no-show; the protocol's missed-session rule then applies, unless
+    `make_up=False` (the nightly job, which offers the make-up to staff instead:
+    scheduling/no_shows.py)."""
+    return _drop(
+        session_id=session_id,
+        status=S.NO_SHOW,
+        reason=reason.strip(),
+        by=by,
+        now=now,
+        dry_run=dry_run,
+        make_up=make_up,
+    )
+
+
+def missed_session_adds_makeup(course: Course) -> bool:
+    """Whether the course's protocol adds a make-up session for a missed one (TMS,
+    CLINICAL.md section 1 "Missed sessions"); the others keep their schedule."""
+    return course.protocol.parsed.missed_session is MissedSession.APPEND_MAKEUP
+
+
+def session_makeup_add(
+    *, session_id: int, by: User, now: dt.datetime | None = None
+) -> SessionChange:
+    """Add the make-up session for a missed or cancelled session at the end of its course:
+    what a no-show at the desk does at once, and what accepting the nightly job's re-planning
+    offer does later. A booking that took the make-up's slot meanwhile is a 409 `slot_taken`."""
+    now = resolve_now(now)
+    session = session_for_change(session_id, by)
+    require_role(by, *BOOKERS, action="add a make-up session")
+    with booking_transaction():
+        course_status = lock_course(session.course_id).status
+        lock_session(session)
+        if session.status not in (S.NO_SHOW, S.CANCELLED):
+            raise invalid_transition(session, "made up", "Only a missed session is made up.")
+        if course_status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
+            raise Conflict(
+                f"The course is {course_status}; no make-up session can be added.",
+                code=ERR_INVALID_TRANSITION,
+            )
+        change = SessionChange(session)
+        _append_makeup(session, change, by=by, now=now)
+    return change
 
 
 def _drop(
-    *, session_id: int, status: str, reason: str, by: User, now: dt.datetime | None
+    *,
+    session_id: int,
+    status: str,
+    reason: str,
+    by: User,
+    now: dt.datetime | None,
+    dry_run: bool = False,
+    make_up: bool = True,
+) -> SessionChange:
+    try:
+        with transaction.atomic():
+            change = _drop_now(
+                session_id=session_id,
+                status=status,
+                reason=reason,
+                by=by,
+                now=now,
+                make_up=make_up,
+            )
+            if dry_run:
+                raise ChangePreview(change)
+    except ChangePreview as preview:
+        return preview.change
+    return change
+
+
+def _drop_now(
+    *,
+    session_id: int,
+    status: str,
+    reason: str,
+    by: User,
+    now: dt.datetime | None,
+    make_up: bool = True,
 ) -> SessionChange:
     now = resolve_now(now)
     session = session_for_change(session_id, by)
@@ -73,8 +171,8 @@ def _drop(
         save_status(session, by, ["status_reason"])
         ResourceHold.objects.filter(session=session).update(active=False)
         change = SessionChange(session)
-        rule = session.course.protocol.parsed.missed_session
-        if rule is MissedSession.APPEND_MAKEUP:
+        # make_up=False: the caller offers the make-up to staff instead (scheduling/no_shows.py).
+        if make_up and missed_session_adds_makeup(session.course):
             apply_missed_session_rule(session, change, course_status=course_status, by=by, now=now)
     return change
 

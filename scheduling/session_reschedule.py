@@ -28,7 +28,7 @@ from scheduling.booking_change import (
     conflict_label,
     load_site_calendar,
 )
-from scheduling.change_results import SessionChange
+from scheduling.change_results import ChangePreview, SessionChange
 from scheduling.error_codes import ERR_PROTOCOL_RULE, ERR_SLOT_TAKEN, ERR_UNPLACEABLE
 from scheduling.models import Session
 from scheduling.placement import Slot, WindowExceeded, local_instant
@@ -47,9 +47,11 @@ def session_reschedule(
     by: User,
     to: dt.datetime | None = None,
     next_valid: bool = False,
+    dry_run: bool = False,
     now: dt.datetime | None = None,
 ) -> SessionChange:
     """Move a scheduled session to `to` (aware) or to the next valid day (`next_valid`).
+    `dry_run`: the same move, rolled back, listing what would move (the staff page).
 
     The protocol's rules hold: the move must keep spacing/quota/weekday rules with the session
     before it; later sessions that would then break their spacing are pushed, each to the first
@@ -63,8 +65,13 @@ def session_reschedule(
         require_aware(to, "to")
     session = session_for_change(session_id, by)
     require_role(by, *BOOKERS, action="reschedule a session")
-    with booking_transaction():
-        change = session_replan(session, to=to, by=by, now=now)
+    try:
+        with booking_transaction():
+            change = session_replan(session, to=to, by=by, now=now)
+            if dry_run:
+                raise ChangePreview(change)
+    except ChangePreview as preview:
+        return preview.change
     return change
 
 

@@ -21,10 +21,10 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic import clock
 from clinic.errors import DomainError, Forbidden, NotFound
 from clinic.models import ROLE_ADMIN, Site
 from clinic.models import ROLES as READ_ROLES
@@ -130,7 +130,7 @@ def _require_reader(user: User) -> frozenset[str]:
 
 def _parse_day(value: str | None, site: Site) -> dt.date:
     if not value:
-        return timezone.now().astimezone(site.zone).date()
+        return clock.now().astimezone(site.zone).date()
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
@@ -173,7 +173,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "site": site,
             "sites": sites,
             "day": day,
-            "today": timezone.now().astimezone(zone).date(),
+            "today": clock.now().astimezone(zone).date(),
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
             "rows": [_row(s, zone, roles) for s in day_board.sessions],
@@ -223,7 +223,7 @@ def session_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
     if service is None:
         raise Http404("No such action.")
     try:
-        change = service(session_id=session_id, by=acting_user(request))
+        change = service(session_id=session_id, by=acting_user(request), now=clock.now())
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:

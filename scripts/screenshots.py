@@ -69,15 +69,20 @@ def benign_answers(slug: str) -> dict[str, bool]:
     return answers
 
 
-def stage() -> int:
-    """Book the courses and move the day's sessions along; returns the course to photograph."""
+def stage() -> dict[str, int]:
+    """Book the courses and move the day's sessions along; returns the ids to photograph."""
     import django
 
     django.setup()
     from django.contrib.auth.models import User
 
     from charting.models import ObservationRecord
-    from charting.observations import observation_record_values, observation_sign
+    from charting.observations import (
+        observation_record_values,
+        observation_set_anchor,
+        observation_sign,
+    )
+    from charting.outcomes import scale_record
     from charting.screening import course_screening_submit, session_screening_submit
     from clinic.models import Patient
     from scheduling.enrolment import course_enrol
@@ -148,10 +153,71 @@ def stage() -> int:
     )
     session_start(session_id=casey.pk, by=nurse, now=at("09:00"))
 
-    # Alex Morgan (esketamine): checked in, pre-dose checklist still to do.
+    # Alex Morgan (esketamine): screened, dosed at 09:32, high pre-dose blood pressure
+    # (confirmed, clinician alerted), the 40-minute check done; discharge not before 11:32.
     alex = first_session("RIP-0001")
     session_check_in(session_id=alex.pk, by=nurse, now=at("09:20"))
-    return courses["RIP-0002"].pk
+    session_screening_submit(
+        session=alex, answers=benign_answers("esketamine-pre-dose"), by=nurse, now=at("09:25")
+    )
+    session_start(session_id=alex.pk, by=nurse, now=at("09:30"))
+    record = ObservationRecord.objects.get(session=alex)
+    observation_set_anchor(record=record, at=at("09:32"), by=nurse, now=at("09:33"))
+    observation_record_values(
+        record=record,
+        checkpoint="pre_dose",
+        values={"bp": "152/92", "spo2": 98, "vitals_acceptable": True},
+        taken_at=at("09:28"),
+        by=nurse,
+        now=at("09:33"),
+    )
+    observation_record_values(
+        record=record,
+        checkpoint="post_40",
+        values={
+            "bp": "138/86",
+            "spo2": 97,
+            "sedation": "mild",
+            "dissociation": "mild",
+            "respiratory_depression": False,
+        },
+        taken_at=at("10:12"),
+        by=nurse,
+        now=at("10:13"),
+    )
+
+    # Morgan Patel (deep TMS): a cochlear implant on the safety screen, a hard stop.
+    clinician = User.objects.get(username="clinician")
+    morgan = courses["RIP-0006"]
+    course_screening_submit(
+        course=morgan,
+        answers={**benign_answers("tms-safety-screen"), "cochlear_implant": True},
+        by=nurse,
+        now=at("08:30"),
+    )
+    # Jordan Lee's PHQ-9: baseline a week before, then falling; item 9 positive on the first.
+    for day, items in (
+        (dt.date(2027, 1, 4), [3, 3, 2, 3, 2, 2, 2, 1, 1]),
+        (dt.date(2027, 1, 8), [2, 2, 2, 2, 2, 2, 1, 1, 0]),
+        (DAY, [1, 2, 1, 2, 1, 1, 1, 0, 0]),
+    ):
+        when = dt.datetime.combine(day, dt.time(8, 20), tzinfo=ZONE)
+        scale_record(
+            course=courses["RIP-0002"],
+            scale="phq9",
+            items={f"item{i}": v for i, v in enumerate(items, start=1)},
+            administered_at=when,
+            by=clinician,
+            now=at("09:00"),
+        )
+    return {
+        "course": courses["RIP-0002"].pk,
+        "jordan_patient": courses["RIP-0002"].patient_id,
+        "alex": alex.pk,
+        "casey": casey.pk,
+        "taylor_course": courses["RIP-0005"].pk,
+        "riley": Patient.objects.get(mrn="RIP-0004").pk,
+    }
 
 
 def free_port() -> int:
@@ -173,32 +239,99 @@ def wait_for(url: str, proc: subprocess.Popen, seconds: float = 30) -> None:
     raise SystemExit(f"runserver did not answer at {url}")
 
 
-def photograph(base: str, course_id: int) -> list[Path]:
+def log_in(page, who: str) -> None:
+    page.goto("/accounts/login/?next=/")
+    page.get_by_label("Username").fill(who)
+    page.get_by_label("Password").fill(f"demo-{who}")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+
+
+def photograph(base: str, ids: dict[str, int]) -> list[Path]:
     from playwright.sync_api import expect, sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
-    board = OUT / "day-board.png"
-    course = OUT / "course.png"
+    shots: list[Path] = []
+    day = DAY.isoformat()
+
+    def shot(page, name: str, **kwargs) -> None:
+        path = OUT / f"{name}.png"
+        page.screenshot(path=path, full_page=True, **kwargs)
+        shots.append(path)
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(base_url=base, viewport={"width": 1180, "height": 820})
-        page.goto("/accounts/login/?next=/")
-        page.get_by_label("Username").fill("nurse")
-        page.get_by_label("Password").fill("demo-nurse")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/")
-        page.goto(f"/?date={DAY.isoformat()}")
+
+        def context(who: str, width: int = 1180, height: int = 820):
+            page = browser.new_page(base_url=base, viewport={"width": width, "height": height})
+            log_in(page, who)
+            return page
+
+        page = context("nurse")
+        page.goto(f"/?date={day}")
         # Taylor Schmidt has no TMS safety screen yet: the board says why check-in is refused.
         row = page.locator("tr", has_text="Taylor Schmidt")
         row.get_by_role("button", name="Check in").click()
         expect(page.get_by_role("alert")).to_be_visible()
-        page.screenshot(path=board, full_page=True)
-        page.goto(f"/courses/{course_id}/")
-        page.screenshot(
-            path=course, full_page=True, clip={"x": 0, "y": 0, "width": 1180, "height": 1150}
-        )
+        shot(page, "day-board")
+        page.goto(f"/courses/{ids['course']}/")
+        shot(page, "course", clip={"x": 0, "y": 0, "width": 1180, "height": 1150})
+        page.close()
+
+        # The nurse's pages, tablet-sized.
+        page = context("nurse", 768, 1024)
+        page.goto("/nurse/")
+        shot(page, "nurse-day")
+        page.goto(f"/courses/{ids['taylor_course']}/screening/")
+        page.locator("input[name=cochlear_implant][value=yes]").check()
+        shot(page, "screening", clip={"x": 0, "y": 0, "width": 768, "height": 1100})
+        page.goto(f"/sessions/{ids['alex']}/observation/")
+        page.locator("#id_discharge-bp__systolic").fill("171")
+        shot(page, "observation")
+        page.close()
+
+        page = context("nurse", 375, 740)
+        page.goto(f"/sessions/{ids['alex']}/observation/")
+        shot(page, "phone-observation", clip={"x": 0, "y": 0, "width": 375, "height": 1400})
+        page.close()
+
+        # The scheduler's pages.
+        page = context("scheduler")
+        page.goto(f"/grid/?date={day}")
+        shot(page, "resource-grid")
+        page.goto(f"/book/?patient={ids['riley']}")
+        page.get_by_label("Protocol").select_option(label="Standard 10 Hz rTMS (L-DLPFC) (v1)")
+        page.get_by_label("Start date").fill("2027-01-18")
+        page.get_by_label("Preferred time (site time)").fill("13:00")
+        page.get_by_role("button", name="Preview schedule").click()
+        shot(page, "booking", clip={"x": 0, "y": 0, "width": 1180, "height": 1600})
+        page.goto("/patients/?q=lee")
+        shot(page, "patient-search")
+        page.goto(f"/patients/{ids['jordan_patient']}/")
+        shot(page, "patient", clip={"x": 0, "y": 0, "width": 1180, "height": 1200})
+        page.goto(f"/courses/{ids['course']}/")
+        page.locator("tbody tr").nth(4).get_by_role("link").first.click()
+        page.get_by_label("Reason for cancelling").fill("Patient travelling")
+        page.locator("#cancel-h + form").get_by_role("button", name="Show what happens").click()
+        shot(page, "session-cancel")
+        page.goto("/site/")
+        page.get_by_label("Day to close").fill("2027-01-13")
+        page.get_by_label("Reason").fill("Power maintenance")
+        page.get_by_role("button", name="Show what moves").click()
+        shot(page, "site-close-day")
+        page.close()
+
+        # The clinician's pages.
+        page = context("clinician")
+        page.goto("/alerts/")
+        shot(page, "alerts")
+        page.goto(f"/courses/{ids['course']}/outcomes/")
+        shot(page, "outcomes", clip={"x": 0, "y": 0, "width": 1180, "height": 900})
+        page.goto(f"/sessions/{ids['casey']}/parameters/")
+        shot(page, "parameters")
+        page.close()
         browser.close()
-    return [board, course]
+    return shots
 
 
 def main() -> None:
@@ -208,6 +341,8 @@ def main() -> None:
             "DEBUG": "1",
             "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
             "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            # The pages' clock (DEBUG only): mid-morning of the photographed day.
+            "CLINIC_NOW": at("10:20").isoformat(),
         }
         for args in (
             ["migrate", "--noinput", "-v", "0"],
@@ -218,7 +353,7 @@ def main() -> None:
             manage(env, *args)
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
-        course_id = stage()
+        ids = stage()
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
@@ -230,7 +365,7 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for(f"{base}/accounts/login/", server)
-            for path in photograph(base, course_id):
+            for path in photograph(base, ids):
                 print(f"wrote {path.relative_to(ROOT)}")
         finally:
             server.terminate()

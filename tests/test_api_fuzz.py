@@ -45,13 +45,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from charting.form_templates import template_load_library
-from charting.models import Alert, MonitoringFormItem
+from charting.models import Alert, EarlyReview, MonitoringFormItem, ScaleAdministration
 from charting.observations import observation_open
 from charting.screening import session_screening_submit
 from clinic.api.fields import MAX_ID
 from clinic.models import ApiToken
 from clinic.root_api import api
 from clinic.tokens import hash_token, new_token
+from scheduling.models import CalendarFeed, ReplanOffer
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 
@@ -139,6 +140,17 @@ class World:
             prefill=[],
             created_at=earlier.start,
         )
+        # A re-planning offer the nightly job left for a missed session of the course.
+        missed = make_session(
+            course=course, start=start - dt.timedelta(days=3), number=99, status="no_show"
+        )
+        offer = ReplanOffer.objects.create(
+            session=missed,
+            course=course,
+            site=site,
+            kind=ReplanOffer.Kind.APPEND_MAKEUP,
+            created_at=start,
+        )
         raw = new_token("ict")
         ApiToken.objects.create(
             user=admin_user, name="fuzz", prefix=raw[:8], token_hash=hash_token(raw)
@@ -159,15 +171,61 @@ class World:
             "record_id": record.pk,
             "alert_id": alert.pk,
             "item_id": item.pk,
+            "offer_id": offer.pk,
+            "review_id": _early_review(course, admin_user, start).pk,
+            "session_number": 1,
+            "feed_id": CalendarFeed.objects.create(
+                kind="site", site=site, prefix="icf_fuzz", token_hash=hash_token("fuzz-feed")
+            ).pk,
         }
 
     def path_parameters(self, operation) -> dict[str, Any]:
         names = {p.name for p in operation.path_parameters}
         ids: dict[str, Any] = {name: value for name, value in self.ids.items() if name in names}
+        if "scale" in names:
+            ids["scale"] = "phq9"
+        if "item" in names:
+            ids["item"] = "item1"
         if "slug" in names:
             is_template = "/charting/templates/" in operation.path
             ids["slug"] = "esketamine-post-dose" if is_template else "esketamine-trd"
         return ids
+
+
+def _early_review(course, by, at) -> EarlyReview:
+    """An open early-improvement review (PHQ-9 20 then 18) for the decision endpoint."""
+    rows = [
+        ScaleAdministration.objects.create(
+            course=course,
+            site_id=course.site_id,
+            patient_id=course.patient_id,
+            scale="phq9",
+            items={},
+            total=total,
+            band="severe",
+            administered_at=at,
+            recorded_by=by,
+            recorded_at=at,
+        )
+        for total in (20, 18)
+    ]
+    return EarlyReview.objects.create(
+        course=course,
+        site_id=course.site_id,
+        patient_id=course.patient_id,
+        scale="phq9",
+        at_session=10,
+        baseline=rows[0],
+        measured=rows[1],
+        baseline_total=20,
+        measured_total=18,
+        improvement_percent=10,
+        threshold_percent=20,
+        evidence="fuzz",
+        citation="fuzz",
+        status=EarlyReview.Status.OPEN,
+        raised_at=at,
+    )
 
 
 @pytest.fixture

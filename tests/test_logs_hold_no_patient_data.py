@@ -105,7 +105,7 @@ def test_a_booking_and_charting_run_logs_no_patient_data(db, time_machine, captu
     assert again.status_code in (409, 422)
 
     # Chart today's TMS session of the course that is mid-way.
-    course = Course.objects.get(patient__mrn="RIP-0002")
+    course = Course.objects.get(patient__mrn="RIP-0006")
     session = course.sessions.get(start__date=dt.date(2026, 3, 11))
     assert (
         nurse.post(f"/api/v1/sessions/{session.pk}/check_in", content_type=json).status_code == 200

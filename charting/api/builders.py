@@ -10,15 +10,22 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from charting import scoring
+from charting.early_review import NEXT_STEP
 from charting.models import (
     Alert,
+    DailyCheckIn,
+    EarlyReview,
     FormTemplate,
     MonitoringFormItem,
+    RunSheet,
     ScaleAdministration,
     ScreeningResponse,
+    SelfReport,
     TreatmentParameters,
 )
 from charting.selectors import Gate, ObservationDetail, SessionChart
+from charting.self_report_schedule import PointStatus
+from charting.trajectory import MoodPoint, Series
 
 
 def who(user: User | None) -> str | None:
@@ -159,6 +166,7 @@ def scale_out(s: ScaleAdministration) -> dict[str, Any]:
         "band": s.band,
         "safety_positive": s.safety_positive,
         "administered_at": s.administered_at,
+        "source": s.source,
         "recorded_by": who(s.recorded_by),
     }
 
@@ -265,3 +273,115 @@ def session_chart_out(chart: SessionChart) -> dict[str, Any]:
         "start": gate_out(chart.start),
         "complete": gate_out(chart.complete),
     }
+
+
+def run_sheet_out(sheet: RunSheet, size_bytes: int) -> dict[str, Any]:
+    return {
+        "id": sheet.pk,
+        "site_id": sheet.site_id,
+        "day": sheet.day,
+        "session_count": sheet.session_count,
+        "generated_at": sheet.generated_at,
+        "size_bytes": size_bytes,
+        "download": (
+            f"/api/v1/charting/sites/{sheet.site_id}/stored-run-sheet.pdf?date={sheet.day}"
+        ),
+    }
+
+
+# --- measurement-based care between sessions ----------------------------------------------------
+
+
+def due_point_out(status: PointStatus) -> dict[str, Any]:
+    p = status.point
+    return {
+        "scale": p.scale,
+        "session_number": p.session_number,
+        "opens_on": p.opens_on,
+        "closes_on": p.closes_on,
+        "baseline": p.baseline,
+        "state": status.state.value,
+    }
+
+
+def self_report_out(r: SelfReport) -> dict[str, Any]:
+    a = r.administration
+    return {
+        "id": r.pk,
+        "course_id": r.course_id,
+        "scale": r.scale,
+        "session_number": r.session_number,
+        "status": r.status,
+        "answers": dict(r.answers),
+        "total": a.total if a is not None else None,
+        "band": a.band if a is not None else None,
+        "safety_positive": r.safety_positive,
+        "started_at": r.started_at,
+        "submitted_at": r.submitted_at,
+        "source": "patient",
+    }
+
+
+def checkin_out(c: DailyCheckIn) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "course_id": c.course_id,
+        "day": c.day,
+        "mood": c.mood,
+        "sleep_hours": float(c.sleep_hours),
+        "side_effects": dict(c.side_effects),
+        "note": c.note,
+        "submitted_at": c.submitted_at,
+        "updated_at": c.updated_at,
+    }
+
+
+def early_review_out(r: EarlyReview) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "course_id": r.course_id,
+        "patient_id": r.patient_id,
+        "scale": r.scale,
+        "at_session": r.at_session,
+        "baseline_total": r.baseline_total,
+        "measured_total": r.measured_total,
+        "improvement_percent": (
+            None if r.improvement_percent is None else float(r.improvement_percent)
+        ),
+        "threshold_percent": r.threshold_percent,
+        "evidence": r.evidence,
+        "citation": r.citation,
+        "url": r.url,
+        "status": r.status,
+        "raised_at": r.raised_at,
+        "decision": r.decision,
+        "note": r.note,
+        "decided_by": who(r.decided_by) if r.decided_by_id else None,
+        "decided_at": r.decided_at,
+        "next_step": NEXT_STEP.get(EarlyReview.Decision(r.decision), "") if r.decision else "",
+    }
+
+
+def series_out(s: Series) -> dict[str, Any]:
+    return {
+        "scale": s.scale,
+        "title": s.title,
+        "rater": s.rater,
+        "max_total": s.max_total,
+        "baseline": s.baseline,
+        "response_line": s.response_line,
+        "remission_max": s.remission_max,
+        "points": [
+            {
+                "date": p.day,
+                "total": p.total,
+                "source": p.source,
+                "session_number": p.session_number,
+            }
+            for p in s.points
+        ],
+    }
+
+
+def mood_out(points: list[MoodPoint]) -> list[dict[str, Any]]:
+    return [{"date": p.day, "mood": p.mood} for p in points]

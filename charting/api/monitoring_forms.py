@@ -11,7 +11,13 @@ from ninja import Query, Router
 from charting.api.builders import monitoring_out
 from charting.api.schemas import ERRORS, MonitoringFilter, MonitoringFormOut, SubmitIn
 from charting.monitoring_forms import monitoring_form_submit
-from charting.selectors import monitoring_form_for_reader, monitoring_form_get, monitoring_form_list
+from charting.rems_due import DUE_WITHIN_DAYS
+from charting.selectors import (
+    monitoring_form_for_reader,
+    monitoring_form_get,
+    monitoring_form_list,
+    monitoring_forms_due_for_reader,
+)
 from clinic.permissions import acting_user
 
 router = Router()
@@ -32,6 +38,19 @@ def list_monitoring_forms(
     rows = monitoring_form_list(user=acting_user(request), status=filters.status)
     now = timezone.now()
     return [monitoring_out(i, now, filters.soon_days) for i in rows]
+
+
+@router.get(
+    "/monitoring-forms/due",
+    response={200: list[MonitoringFormOut], **ERRORS},
+    operation_id="monitoring_forms_due",
+)
+def due_monitoring_forms(request: HttpRequest) -> list[dict[str, Any]]:
+    """Open forms due within 2 days or overdue at the caller's sites: the list the daily job
+    emails to each site's clinicians."""
+    now = timezone.now()
+    items = monitoring_forms_due_for_reader(user=acting_user(request), now=now)
+    return [monitoring_out(i, now, DUE_WITHIN_DAYS) for i in items]
 
 
 @router.get(

@@ -4,17 +4,19 @@ name would overwrite each other. Every Out schema lists its fields (never __all_
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from clinic.api.fields import AwareInstant, Id, InSchema
+from clinic.api.fields import AwareInstant, CalendarDay, Id, InSchema
 from clinic.api.schemas import ErrorOut
 
 # The errors any charting operation can return (403 role, 404 not at your sites, 409 state,
 # 422 input).
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# A document changes nothing, so it has no 409.
+DOCUMENT_ERRORS = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class StrictIn(InSchema):
@@ -198,7 +200,9 @@ class ScaleOut(Schema):
     band: str
     safety_positive: bool
     administered_at: dt.datetime
-    recorded_by: str
+    # "patient": the patient's own report from their link (recorded_by is then empty).
+    source: Literal["staff", "patient"]
+    recorded_by: str | None
 
 
 class OutcomeOut(Schema):
@@ -292,3 +296,217 @@ class AlertFilter(InSchema):
     open: bool = True
     session_id: Id | None = None
     course_id: Id | None = None
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+class DayQuery(Schema):
+    date: CalendarDay | None = None
+
+
+class BlankQuery(Schema):
+    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    site_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+
+
+class RunSheetOut(Schema):
+    id: int
+    site_id: int
+    day: dt.date
+    session_count: int
+    generated_at: dt.datetime
+    size_bytes: int
+    download: str
+
+
+# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
+
+
+class DuePointOut(Schema):
+    scale: str
+    session_number: int
+    opens_on: dt.date
+    closes_on: dt.date
+    baseline: bool
+    state: Literal["upcoming", "due", "in_progress", "submitted", "missed"]
+
+
+class SelfReportOut(Schema):
+    id: int
+    course_id: int
+    scale: str
+    session_number: int
+    status: Literal["draft", "submitted"]
+    answers: dict[str, int]
+    total: int | None
+    band: str | None
+    safety_positive: bool
+    started_at: dt.datetime
+    submitted_at: dt.datetime | None
+    source: Literal["patient"]
+
+
+class CheckinOut(Schema):
+    id: int
+    course_id: int
+    day: dt.date
+    mood: int
+    sleep_hours: float
+    side_effects: dict[str, str]
+    note: str
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CheckinSettingIn(StrictIn):
+    enabled: bool
+
+
+class CheckinSettingOut(Schema):
+    course_id: int
+    enabled: bool
+    source: Literal["course", "site"]
+
+
+class EarlyReviewOut(Schema):
+    id: int
+    course_id: int
+    patient_id: int
+    scale: str
+    at_session: int
+    baseline_total: int
+    measured_total: int
+    improvement_percent: float | None
+    threshold_percent: int
+    evidence: str
+    citation: str
+    url: str
+    status: Literal["open", "not_needed", "decided"]
+    raised_at: dt.datetime
+    decision: str
+    note: str
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    next_step: str
+
+
+class DecisionIn(StrictIn):
+    decision: Literal["continue", "change_protocol_or_target", "extend", "stop"]
+    note: str
+
+
+class ReviewFilter(InSchema):
+    open: bool = True
+
+
+class ScorePointOut(Schema):
+    date: dt.date
+    total: int
+    source: Literal["patient", "staff"]
+    session_number: int | None
+
+
+class SeriesOut(Schema):
+    scale: str
+    title: str
+    rater: Literal["self", "clinician"]
+    max_total: int
+    baseline: int | None
+    response_line: float | None
+    remission_max: int
+    points: list[ScorePointOut]
+
+
+class MoodPointOut(Schema):
+    date: dt.date
+    mood: int
+
+
+class TrajectoryOut(Schema):
+    course_id: int
+    series: list[SeriesOut]
+    mood: list[MoodPointOut]
+    early_review: EarlyReviewOut | None
+
+
+class SitePatientSettingsIn(StrictIn):
+    crisis_resources: str
+    callback_promise: str
+    daily_checkin_default: bool = False
+
+
+class SitePatientSettingsOut(Schema):
+    site_id: int
+    crisis_resources: list[str]
+    callback_promise: str
+    daily_checkin_default: bool
+
+
+# The patient's own view (authenticated by their link token only).
+
+
+class PatientItemOut(Schema):
+    key: str
+    text: str
+    max: int
+
+
+class PatientQuestionnaireOut(Schema):
+    scale: str
+    title: str
+    instructions: str
+    answer_labels: list[str]
+    items: list[PatientItemOut]
+    session_number: int
+    state: Literal["upcoming", "due", "in_progress", "submitted", "missed"]
+    opens_on: dt.date
+    closes_on: dt.date
+    answers: dict[str, int]
+
+
+class CrisisOut(Schema):
+    resources: list[str]
+    callback_promise: str
+
+
+class PatientCourseOut(Schema):
+    course_id: int
+    status: str
+    questionnaires: list[PatientQuestionnaireOut]
+    checkin_enabled: bool
+    checkin_side_effects: list[PatientItemOut]
+    today_checkin: CheckinOut | None
+
+
+class AnswerIn(StrictIn):
+    value: int
+
+
+class SelfReportSubmitIn(StrictIn):
+    answers: dict[str, Any] | None = None
+
+
+class PatientReportResultOut(Schema):
+    scale: str
+    session_number: int
+    status: Literal["draft", "submitted"]
+    answers: dict[str, int]
+    total: int | None
+    band: str | None
+    already_submitted: bool
+    # Shown at once when an answer signals risk (PHQ-9 item 9 above 0).
+    crisis: CrisisOut | None
+
+
+class CheckinIn(StrictIn):
+    mood: int
+    sleep_hours: float
+    side_effects: dict[str, str] = {}
+    note: str = ""
+
+
+class PatientTrajectoryOut(Schema):
+    course_id: int
+    series: list[SeriesOut]
+    mood: list[MoodPointOut]

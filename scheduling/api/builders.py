@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduling.change_results import Moved, SessionChange
-from scheduling.models import Course, ResourceHold, Session
+from scheduling.models import Course, ReplanOffer, ResourceHold, Session
 from scheduling.selectors import Availability, Board
 
 
@@ -147,4 +147,28 @@ def availability_out(result: Availability) -> dict[str, Any]:
             }
             for r in result.resources
         ],
+    }
+
+
+def replan_offer_out(offer: ReplanOffer) -> dict[str, Any]:
+    decided_by = offer.decided_by
+    return {
+        "id": offer.pk,
+        "kind": offer.kind,
+        "kind_label": offer.get_kind_display(),
+        "status": offer.status,
+        "session_id": offer.session_id,
+        "session_number": offer.session.number,
+        "session_start": offer.session.start,
+        "course_id": offer.course_id,
+        "patient_name": offer.session.patient.full_name,
+        "patient_mrn": offer.session.patient.mrn,
+        "site_id": offer.site_id,
+        "created_at": offer.created_at,
+        "decided_by": (decided_by.get_full_name() or decided_by.get_username())
+        if decided_by
+        else None,
+        "decided_at": offer.decided_at,
+        "note": offer.note,
+        "result": offer.result,
     }

@@ -15,10 +15,11 @@ import re
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from clinic.api.fields import CalendarDay, Id, InSchema, Instant, LocalTime
-from scheduling.models import Course
+from scheduling.feed_tokens import MAX_ALARM_MINUTES
+from scheduling.models import CalendarFeed, Course
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 CourseStatus = Literal["planned", "active", "completed", "discontinued"]
@@ -177,7 +178,7 @@ class NoShowIn(InSchema):
     reason: str = Field("", max_length=300)
 
 
-class CheckInIn(InSchema):
+class SessionCheckInIn(InSchema):
     # Recorded as the history entry's change reason (100 characters with its prefix).
     override_reason: str = Field(
         "",
@@ -359,3 +360,96 @@ class AvailabilityOut(Schema):
     step: int
     timezone: str
     resources: list[ResourceSlotsOut]
+
+
+# --- re-planning offers (the nightly no-show job) ---------------------------------------------
+
+
+class ReplanOfferOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    status: str
+    session_id: int
+    session_number: int
+    session_start: dt.datetime
+    course_id: int
+    patient_name: str
+    patient_mrn: str
+    site_id: int
+    created_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    note: str
+    result: str
+
+
+class ReplanDecisionOut(Schema):
+    offer: ReplanOfferOut
+    moved: list[MovedSessionOut] = []
+    notes: list[str] = []
+
+
+class OfferFilter(InSchema):
+    status: Literal["pending", "accepted", "dismissed", "all"] = "pending"
+    site_id: Id | None = None
+
+
+class DismissIn(InSchema):
+    note: str = Field("", max_length=500)
+
+
+# --- calendar feeds (scheduling/api/feeds.py) ---
+
+FeedKindName = Literal["patient", "companion", "staff", "resource", "site"]
+
+
+class FeedCreateIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FeedKindName
+    patient_id: Id | None = Field(None, description="patient and companion feeds")
+    site_id: Id | None = Field(None, description="staff and site feeds")
+    resource_id: Id | None = Field(None, description="room feeds")
+    staff_id: Id | None = Field(None, description="staff feeds of another person (admins only)")
+    label: str = Field("", max_length=100, description="e.g. who a companion feed is for")
+    alarm_minutes: int | None = Field(
+        None, ge=0, le=MAX_ALARM_MINUTES, description="reminder; null: the site's default"
+    )
+
+
+class FeedListIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: FeedKindName | None = None
+    patient_id: Id | None = None
+    active: bool | None = Field(None, description="true: live feeds only; false: revoked only")
+
+
+class FeedOut(Schema):
+    id: int
+    kind: str
+    site_id: int
+    patient_id: int | None
+    staff_id: int | None = Field(..., description="the staff member a staff feed belongs to")
+    resource_id: int | None
+    label: str
+    prefix: str = Field(..., description="first characters of the token, to tell feeds apart")
+    alarm_minutes: int | None
+    active: bool
+    created_at: dt.datetime
+    created_by_id: int | None
+    rotated_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_staff_id(obj: CalendarFeed) -> int | None:
+        return obj.user_id
+
+
+class FeedTokenOut(Schema):
+    feed: FeedOut
+    token: str = Field(..., description="shown once: store it now")
+    url: str = Field(..., description="the https feed link")
+    webcal_url: str
+    page_url: str | None = Field(None, description="the patient's page (patient feeds only)")

@@ -47,7 +47,7 @@ def test_the_demo_has_courses_at_every_stage_relative_to_today(library, time_mac
     today = WEDNESDAY.date()
     assert "Demo courses for Wednesday 11 March 2026: 4 created" in output
 
-    tms = course("RIP-0002")
+    tms = course("RIP-0006")
     assert tms.protocol.slug == "tms-10hz-standard"
     past = tms.sessions.filter(start__lt=WEDNESDAY.replace(hour=0, minute=0))
     assert past.count() >= 10

@@ -301,7 +301,7 @@ def test_preview_standard_tms_skips_the_holiday_and_weekends(api_as, library, si
         2026, 1, 12, 14, 0, tzinfo=dt.UTC
     )
     assert first["end_local"] == "2026-01-12T09:45:00-05:00"
-    assert first["scales_due"] == ["phq9"]
+    assert first["scales_due"] == ["phq9", "gad7"]
     assert [s["phase"] for s in sessions[-6:]] == ["taper-3"] * 3 + ["taper-2"] * 2 + ["taper-1"]
 
 

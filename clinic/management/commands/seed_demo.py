@@ -18,10 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from charting.demo_courses import demo_courses_seed
+from charting.demo_self_report import demo_self_report_course
 from clinic import demo
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
+from scheduling.demo_feeds import demo_feed_links
 
 
 def site_today(site: Site) -> dt.date:
@@ -74,6 +76,8 @@ class Command(BaseCommand):
                 f"{len(courses['created'])} created, {len(courses['skipped'])} already there."
             )
         self.stdout.write(demo.logins_text())
+        self.stdout.write(demo_feed_links())
+        self.stdout.write(demo_self_report_course(today=timezone.localdate()))
 
 
 def _upcoming_closure_date(today: dt.date) -> dt.date:

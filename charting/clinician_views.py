@@ -1,0 +1,243 @@
+"""Clinician pages: the alerts queue (acknowledge with a note), screening hard-stop overrides
+and reviews, treatment parameters, and outcome scales with the course's outcome chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from charting import parameters as params_mod
+from charting import scoring, selectors
+from charting.alerts import alert_acknowledge
+from charting.forms import NoteForm, ReasonForm, as_aware, local_input, scale_form
+from charting.models import Alert, ScreeningResponse, TreatmentParameters
+from charting.outcome_chart import outcome_chart
+from charting.outcomes import scale_record
+from charting.parameter_form import parameters_form, parameters_values
+from charting.review_views import between_sessions
+from charting.screening import screening_override, screening_review
+from charting.selectors import course_outcomes
+from charting.treatment import parameters_record
+from clinic import clock
+from clinic.errors import DomainError
+from clinic.models import ROLE_CLINICIAN
+from clinic.pages import CLINICAL, page_errors, require, safe_next
+from clinic.permissions import acting_user, filter_sites, user_roles
+from clinic.submissions import KEY_FIELD, submit_once
+
+
+def _once(request: HttpRequest, change: Callable[[], Any], done: str) -> bool:
+    """Run a change once per form key; a refusal becomes an error message."""
+    try:
+        ran, _ = submit_once(
+            key=request.POST.get(KEY_FIELD), user=acting_user(request), change=change
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, done if ran else "Already recorded: the form was sent twice.")
+    return True
+
+
+@login_required
+@require_GET
+@page_errors
+def alerts(request: HttpRequest) -> HttpResponse:
+    require(request.user, ROLE_CLINICIAN, action="see the alerts queue")
+    now = clock.now()
+    queue = selectors.alert_queue(user=acting_user(request), now=now)
+    reviews = selectors.early_review_list(user=acting_user(request), open_only=True)
+    return render(request, "charting/alerts.html", {"queue": queue, "now": now, "reviews": reviews})
+
+
+@login_required
+@require_POST
+@page_errors
+def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
+    require(request.user, ROLE_CLINICIAN, action="acknowledge alerts")
+    alert = filter_sites(Alert.objects.all(), acting_user(request)).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404("No such alert.")
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    now = clock.now()
+    _once(
+        request,
+        lambda: alert_acknowledge(alert=alert, note=note, by=acting_user(request), now=now),
+        f"Alert acknowledged: {alert.message}",
+    )
+    return HttpResponseRedirect(safe_next(request, reverse("alerts")))
+
+
+def _screening(request: HttpRequest, screening_id: int) -> ScreeningResponse:
+    require(request.user, ROLE_CLINICIAN, action="clear screenings")
+    row = (
+        filter_sites(ScreeningResponse.objects.all(), acting_user(request))
+        .filter(pk=screening_id)
+        .first()
+    )
+    if row is None:
+        raise Http404("No such screening.")
+    return row
+
+
+@login_required
+@require_POST
+@page_errors
+def screening_override_view(request: HttpRequest, screening_id: int) -> HttpResponse:
+    screening = _screening(request, screening_id)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else request.POST.get("reason", "")
+    now = clock.now()
+    _once(
+        request,
+        lambda: screening_override(
+            screening=screening, reason=reason, by=acting_user(request), now=now
+        ),
+        "Hard stop overridden; the reason is on the record.",
+    )
+    return HttpResponseRedirect(safe_next(request, reverse("alerts")))
+
+
+@login_required
+@require_POST
+@page_errors
+def screening_review_view(request: HttpRequest, screening_id: int) -> HttpResponse:
+    screening = _screening(request, screening_id)
+    form = NoteForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    now = clock.now()
+    _once(
+        request,
+        lambda: screening_review(screening=screening, note=note, by=acting_user(request), now=now),
+        "Screening reviewed.",
+    )
+    return HttpResponseRedirect(safe_next(request, reverse("alerts")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def parameters(request: HttpRequest, session_id: int) -> HttpResponse:
+    require(request.user, *CLINICAL, action="record treatment parameters")
+    session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
+    modality = session.course.modality or session.course.protocol.modality
+    model = params_mod.MODELS[modality]
+    zone = session.site.zone
+    existing = TreatmentParameters.objects.filter(session=session).first()
+    initial: dict[str, Any] = dict(existing.values) if existing else {}
+    for name, value in list(initial.items()):
+        if isinstance(value, str) and name.endswith("_at"):
+            initial[name] = local_input(dt.datetime.fromisoformat(value), zone)
+    form = parameters_form(model, data=request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            values = parameters_values(model, form, zone)
+            now = clock.now()
+            if _once(
+                request,
+                lambda: parameters_record(
+                    session=session, values=values, by=acting_user(request), now=now
+                ),
+                "Treatment parameters recorded.",
+            ):
+                return HttpResponseRedirect(request.path)
+            status = 409
+        else:
+            status = 422
+    return render(
+        request,
+        "charting/parameters.html",
+        {
+            "session": session,
+            "site": session.site,
+            "patient": session.patient,
+            "modality": modality,
+            "form": form,
+            "existing": existing,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@page_errors
+def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Record a rating scale and see the course's outcome chart, one per scale used."""
+    require(request.user, *CLINICAL, action="see outcome scales")
+    course = selectors.course_for_chart(user=acting_user(request), course_id=course_id)
+    zone = course.site.zone
+    name = request.GET.get("scale") or request.POST.get("scale") or "phq9"
+    try:
+        scale = scoring.get_scale(name)
+    except scoring.ScoreError as exc:
+        raise Http404(str(exc)) from exc
+    now = clock.now()
+    form = scale_form(
+        scale,
+        data=request.POST if request.method == "POST" else None,
+    )
+    form.initial = {"administered_at": local_input(now, zone)}
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            items = {i.key: form.cleaned_data[i.key] for i in scale.items}
+            at = as_aware(form.cleaned_data["administered_at"], zone)
+            if _once(
+                request,
+                lambda: scale_record(
+                    course=course,
+                    scale=scale.name,
+                    items=items,
+                    administered_at=at,
+                    by=acting_user(request),
+                    now=now,
+                ),
+                f"{scale.title}: recorded.",
+            ):
+                return HttpResponseRedirect(f"{request.path}?scale={scale.name}")
+            status = 409
+        else:
+            status = 422
+    charts = []
+    for result, rows in course_outcomes(course=course):
+        definition = scoring.get_scale(result.scale)
+        charts.append(
+            {
+                "outcome": result,
+                "scale": definition,
+                "rows": rows,
+                "chart": outcome_chart(
+                    max_total=definition.max_total,
+                    remission_max=definition.remission_max,
+                    taken=[(r.administered_at, r.total) for r in rows],
+                    zone=zone,
+                ),
+            }
+        )
+    return render(
+        request,
+        "charting/outcomes.html",
+        {
+            "course": course,
+            "site": course.site,
+            "patient": course.patient,
+            "scale": scale,
+            "scales": sorted(scoring.SCALES.values(), key=lambda s: s.name),
+            "form": form,
+            "charts": charts,
+            "between": between_sessions(course=course),
+            "can_decide": ROLE_CLINICIAN in user_roles(acting_user(request)),
+        },
+        status=status,
+    )

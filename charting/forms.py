@@ -1,0 +1,201 @@
+"""Page forms for charting, built from the form template's fields (data, not code): a
+checklist or a checkpoint becomes a Django form whose inputs carry labels, the required mark
+and, for the browser's highlighting, the template's alert ranges.
+
+Django checks only the shape of each input (a number, a choice); the services check the values
+against the template (impossible values refused, out-of-range ones flagged), as for the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from charting.scoring import ScaleDef
+from charting.spec import FieldType, FormField, Limits
+
+YES, NO = "yes", "no"
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+
+def _alert_attrs(limits: Limits | None) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    if limits is not None and limits.alert_above is not None:
+        attrs["data-alert-above"] = f"{limits.alert_above:g}"
+    if limits is not None and limits.alert_below is not None:
+        attrs["data-alert-below"] = f"{limits.alert_below:g}"
+    return attrs
+
+
+def _answers_attr(f: FormField) -> dict[str, str]:
+    """The answers that stop, need review or alert, for the page to explain on the spot."""
+    attrs = {}
+    for name, answers in (
+        ("data-hard-stop", f.hard_stop_when),
+        ("data-review", f.review_when),
+        ("data-alert-values", f.alert_when),
+    ):
+        if answers:
+            shown = [(YES if a else NO) if isinstance(a, bool) else str(a) for a in answers]
+            attrs[name] = " ".join(shown)
+    return attrs
+
+
+def _label(field: FormField, suffix: str = "") -> str:
+    unit = f" ({field.unit})" if field.unit and field.type == FieldType.NUMBER else ""
+    return f"{field.label}{suffix}{unit}"
+
+
+def form_fields(spec_fields: list[FormField], *, require: bool) -> dict[str, forms.Field]:
+    """Django fields for template fields; `require`: enforce the template's required marks
+    (a checklist is submitted whole; a checkpoint may be recorded in parts)."""
+    out: dict[str, forms.Field] = {}
+    for f in spec_fields:
+        required = require and f.required
+        mark = {"data-required": "1"} if f.required else {}
+        if f.type == FieldType.YES_NO:
+            out[f.key] = forms.ChoiceField(
+                label=f.label,
+                choices=[(YES, "Yes"), (NO, "No")],
+                widget=forms.RadioSelect(attrs={**mark, **_answers_attr(f)}),
+                required=required,
+                help_text=f.help,
+            )
+        elif f.type == FieldType.NUMBER:
+            attrs = {
+                **mark,
+                **_alert_attrs(f.limits),
+                "inputmode": "numeric" if f.integer else "decimal",
+                "step": "1" if f.integer else "any",
+            }
+            out[f.key] = forms.FloatField(
+                label=_label(f), required=required, widget=forms.NumberInput(attrs=attrs)
+            )
+        elif f.type == FieldType.BLOOD_PRESSURE:
+            for part, limits in (("systolic", f.systolic), ("diastolic", f.diastolic)):
+                attrs = {**mark, **_alert_attrs(limits), "inputmode": "numeric", "step": "1"}
+                out[f"{f.key}__{part}"] = forms.IntegerField(
+                    label=f"{f.label} {part} (mmHg)",
+                    required=required,
+                    widget=forms.NumberInput(attrs=attrs),
+                )
+        elif f.type == FieldType.CHOICE:
+            out[f.key] = forms.ChoiceField(
+                label=f.label,
+                choices=[("", "—"), *((c.value, c.label) for c in f.choices)],
+                required=required,
+                widget=forms.Select(attrs={**mark, **_answers_attr(f)}),
+            )
+        elif f.type == FieldType.TIME:
+            out[f.key] = forms.CharField(
+                label=f.label,
+                required=required,
+                widget=forms.TimeInput(attrs={**mark, "type": "time"}),
+            )
+        else:
+            out[f.key] = forms.CharField(
+                label=f.label,
+                required=required,
+                max_length=f.max_length,
+                widget=forms.Textarea(attrs={**mark, "rows": 2}),
+            )
+    return out
+
+
+def answers_form(
+    spec_fields: list[FormField], *, require: bool, data: Any = None, prefix: str | None = None
+) -> forms.Form:
+    form = forms.Form(data=data, prefix=prefix)
+    form.fields.update(form_fields(spec_fields, require=require))
+    return form
+
+
+def answers_from(form: forms.Form, spec_fields: list[FormField]) -> dict[str, Any]:
+    """The answers dict the services take, from a valid form (blank inputs left out)."""
+    data = form.cleaned_data
+    answers: dict[str, Any] = {}
+    for f in spec_fields:
+        if f.type == FieldType.BLOOD_PRESSURE:
+            sys_v, dia_v = data.get(f"{f.key}__systolic"), data.get(f"{f.key}__diastolic")
+            if sys_v is not None or dia_v is not None:
+                answers[f.key] = {"systolic": sys_v, "diastolic": dia_v}
+            continue
+        value = data.get(f.key)
+        if value in (None, ""):
+            continue
+        if f.type == FieldType.YES_NO:
+            answers[f.key] = value == YES
+        elif f.type == FieldType.NUMBER:
+            answers[f.key] = int(value) if f.integer and float(value).is_integer() else value
+        else:
+            answers[f.key] = value
+    return answers
+
+
+class TakenAtForm(forms.Form):
+    """When the values were taken, in the site's wall-clock time (defaults to now)."""
+
+    taken_at = forms.DateTimeField(
+        label="Taken at",
+        input_formats=[LOCAL_INPUT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+    confirm = forms.BooleanField(
+        label="I have checked the out-of-range values and they are correct", required=False
+    )
+
+
+class AnchorForm(forms.Form):
+    at = forms.DateTimeField(
+        label="Dose / procedure time",
+        input_formats=[LOCAL_INPUT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", min_length=3, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label="Review note",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def as_aware(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """A wall-clock value from a datetime-local input, in the site's zone."""
+    if value.tzinfo is not None:
+        value = value.replace(tzinfo=None)
+    return value.replace(tzinfo=zone)
+
+
+def local_input(value: dt.datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime(LOCAL_INPUT)
+
+
+def scale_form(scale: ScaleDef, data: Any = None) -> forms.Form:
+    """One select per item (0..max), labelled with the item text where it may be embedded."""
+    form = forms.Form(data=data)
+    for item in scale.items:
+        labels = scale.answer_labels if len(scale.answer_labels) == item.max + 1 else ()
+        choices = [("", "—")] + [
+            (str(v), f"{v}: {labels[v]}" if labels else str(v)) for v in range(item.max + 1)
+        ]
+        form.fields[item.key] = forms.TypedChoiceField(
+            label=item.text or item.key, choices=choices, coerce=int
+        )
+    form.fields["administered_at"] = forms.DateTimeField(
+        label="Administered at",
+        input_formats=[LOCAL_INPUT],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+    )
+    return form

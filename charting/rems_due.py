@@ -1,0 +1,101 @@
+"""The daily list of esketamine REMS monitoring forms due within 2 days or overdue (they are
+due 7 days after the session, CLINICAL.md §3), sent to each site's clinicians by email. The
+same list is in the API (GET /charting/monitoring-forms/due). One email per site and local
+day: a `MonitoringDigest` row (unique per site and day) makes a repeated run a no-op."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from charting.models import MonitoringDigest, MonitoringFormItem
+from clinic.models import ROLE_CLINICIAN, Site
+
+DUE_WITHIN_DAYS = 2
+
+
+def monitoring_forms_due(
+    *, site_ids: list[int] | None, today: dt.date
+) -> QuerySet[MonitoringFormItem]:
+    """Open forms due on or before `today + 2 days` (overdue ones included), oldest first.
+    `site_ids=None` means every site."""
+    qs = MonitoringFormItem.objects.filter(
+        status=MonitoringFormItem.Status.OPEN,
+        due_date__lte=today + dt.timedelta(days=DUE_WITHIN_DAYS),
+    ).select_related("patient", "session", "site")
+    if site_ids is not None:
+        qs = qs.filter(site_id__in=site_ids)
+    return qs.order_by("due_date", "id")
+
+
+def monitoring_forms_due_now(
+    *, site_ids: list[int] | None, now: dt.datetime
+) -> list[MonitoringFormItem]:
+    """The same list across several sites, each judged by its own local date."""
+    widest = now.date() + dt.timedelta(days=1)  # no zone is more than a day ahead of UTC
+    return [
+        item
+        for item in monitoring_forms_due(site_ids=site_ids, today=widest)
+        if item.due_date
+        <= now.astimezone(item.site.zone).date() + dt.timedelta(days=DUE_WITHIN_DAYS)
+    ]
+
+
+def _clinician_addresses(site: Site) -> list[str]:
+    return sorted(
+        {u.email for u in site.staff.filter(is_active=True, groups__name=ROLE_CLINICIAN) if u.email}
+    )
+
+
+def monitoring_digest_send(
+    *, site_id: int, now: dt.datetime | None = None
+) -> MonitoringDigest | None:
+    """Email the site's clinicians today's list (nothing when no form is due or none of them
+    has an address). Returns the digest row, or None when the site is gone."""
+    now = now or timezone.now()
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        return None
+    today = now.astimezone(site.zone).date()
+    existing = MonitoringDigest.objects.filter(site=site, day=today).first()
+    if existing is not None:
+        return existing
+    items = list(monitoring_forms_due(site_ids=[site.pk], today=today))
+    recipients = _clinician_addresses(site) if items else []
+    try:
+        with transaction.atomic():
+            digest = MonitoringDigest.objects.create(
+                site=site, day=today, item_count=len(items), recipients=recipients, sent_at=now
+            )
+            if items and recipients:
+                lines = []
+                for item in items:
+                    state = "OVERDUE" if item.due_date < today else "due"
+                    session_day = item.session.start.astimezone(site.zone)
+                    lines.append(
+                        f"- {state} {item.due_date:%a %d %b}: {item.patient.full_name} "
+                        f"(MRN {item.patient.mrn}), session of {session_day:%d %b %Y}"
+                    )
+                body = (
+                    f"REMS patient monitoring forms to submit for {site.name} "
+                    f"(due within {DUE_WITHIN_DAYS} days or overdue):\n\n"
+                    + "\n".join(lines)
+                    + "\n\nOpen each in the clinic service to print the prefilled draft "
+                    "and mark it submitted."
+                )
+                # Sent inside the transaction: if sending fails, no digest row is kept and the
+                # retry sends it.
+                EmailMessage(
+                    subject=f"{len(items)} REMS monitoring form(s) due: {site.name}",
+                    body=body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=recipients,
+                ).send()
+    except IntegrityError:
+        return MonitoringDigest.objects.get(site=site, day=today)
+    return digest

@@ -1,0 +1,276 @@
+"""The calendar feed (`/calendar/<token>.ics`) and the patient's page (`/p/<token>/`).
+
+No login: the token is the authority. The same token opens the patient's page and their feed
+(docs/feeds.md says why: the page shows nothing the feed does not, so one secret to keep, revoke
+and rotate is simpler for a patient than two). An unknown, malformed or revoked token, or a staff
+feed whose owner left the site, is the same plain 404, so a guess learns nothing.
+
+The views are thin: selectors read (scheduling/feed_selectors.py), the pure builder writes the
+iCalendar (scheduling/feeds.py), services change tokens (scheduling/feed_tokens.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import segno
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.errors import DomainError
+from scheduling.feed_selectors import (
+    feed_by_token,
+    feed_options,
+    feed_sessions,
+    feed_state,
+    patient_page,
+    patient_session,
+)
+from scheduling.feed_tokens import (
+    companion_feed_create,
+    companion_feed_revoke,
+    patient_feed_set_alarm,
+)
+from scheduling.feeds import FeedOptions, FeedSession, event_text, feed_bytes
+from scheduling.models import CalendarFeed
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+# Feeds and the page carry personal data: browsers and proxies must not share or keep them,
+# search engines must not index them, and the token in the URL must not leak as a Referer.
+PRIVATE_HEADERS = {
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+}
+# The page itself is "same-origin", not "no-referrer": under no-referrer chromium sends
+# `Origin: null` with the page's POST forms (driver links, reminder) and Django's CSRF check
+# refuses them. same-origin leaks nothing here: the page makes no third-party request (its CSP
+# is default-src 'none', the QR code is inline) and any link away from it carries no Referer;
+# only our own origin sees the token-bearing URL, which it already has.
+PAGE_REFERRER_POLICY = "same-origin"
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+ALARM_CHOICES = (
+    (0, "No reminder"),
+    (30, "30 minutes before"),
+    (60, "1 hour before"),
+    (120, "2 hours before"),
+    (1440, "The day before"),
+)
+
+
+def _not_found() -> HttpResponse:
+    response = HttpResponseNotFound(b"Not found.\n", content_type="text/plain; charset=utf-8")
+    for name, value in PRIVATE_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def _private(response: HttpResponse, cache: str = "private") -> HttpResponse:
+    response["Cache-Control"] = cache
+    for name, value in PRIVATE_HEADERS.items():
+        response[name] = value
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed. Answers If-None-Match / If-Modified-Since with 304 after 2 queries."""
+    now = timezone.now()
+    feed = feed_by_token(token)
+    if feed is None:
+        return _not_found()
+    state = feed_state(feed, now)
+    not_modified = get_conditional_response(
+        request, etag=state.etag, last_modified=int(state.last_modified.timestamp())
+    )
+    if not_modified is None:
+        response = HttpResponse(
+            feed_bytes(feed_options(feed), feed_sessions(feed, now)), content_type=CONTENT_TYPE
+        )
+        response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    else:
+        response = not_modified
+    response["ETag"] = state.etag
+    response["Last-Modified"] = http_date(state.last_modified.timestamp())
+    return _private(response)
+
+
+def _patient_feed(token: str) -> CalendarFeed:
+    feed = feed_by_token(token)
+    if feed is None or feed.kind != CalendarFeed.Kind.PATIENT:
+        raise Http404
+    return feed
+
+
+def _links(request: HttpRequest, token: str) -> dict[str, str]:
+    https = request.build_absolute_uri(reverse("calendar-feed", args=[token]))
+    webcal = "webcal://" + https.split("://", 1)[1]
+    return {"https": https, "webcal": webcal}
+
+
+def _qr_svg(data: str) -> str:
+    # Generated here, inline: the page makes no request to anyone else (no QR web service).
+    svg: str = segno.make(data, error="m").svg_inline(scale=5, title="QR code of the link")
+    # Safe: segno escapes the data it embeds (the title) and writes the rest itself.
+    return mark_safe(svg)
+
+
+def _when(options: FeedOptions, session: FeedSession) -> dict[str, object]:
+    local = session.start.astimezone(options.zone)
+    return {
+        "session": session,
+        "text": event_text(options, session),
+        "day": local.strftime("%A %-d %B %Y"),
+        "time": local.strftime("%H:%M"),
+        "until": session.observation_end.astimezone(options.zone).strftime("%H:%M"),
+        "arrive": (session.start - dt.timedelta(minutes=session.guidance.arrive_minutes_before))
+        .astimezone(options.zone)
+        .strftime("%H:%M"),
+    }
+
+
+def _upcoming(options: FeedOptions, sessions: list[FeedSession]) -> list[dict[str, object]]:
+    # A course repeats the same arrangements for every session: say them in full once, then
+    # only where they change, so the list stays readable on a phone.
+    items: list[dict[str, object]] = []
+    previous = None
+    for session in sessions:
+        item = _when(options, session)
+        text = event_text(options, session)
+        said = (text.arrange, text.bring)
+        item["same_as_before"] = said == previous and any(said)
+        if any(said):
+            previous = said
+        items.append(item)
+    return items
+
+
+PAST_LABELS = {
+    "completed": "Attended",
+    "no_show": "Missed",
+    "cancelled": "Cancelled",
+}
+
+
+def _page(
+    request: HttpRequest,
+    feed: CalendarFeed,
+    token: str,
+    *,
+    new_companion: tuple[CalendarFeed, str] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
+    options = feed_options(feed)
+    data = patient_page(feed, now)
+    links = _links(request, token)
+    companion_links = None
+    if new_companion is not None:
+        companion_links = _links(request, new_companion[1])
+        companion_links["qr"] = _qr_svg(companion_links["webcal"])
+    alarm = feed.alarm_minutes if feed.alarm_minutes is not None else feed.site.feed_alarm_minutes
+    context = {
+        "feed": feed,
+        "token": token,
+        "site_place": options.location,
+        "upcoming": _upcoming(options, data.upcoming),
+        "past": [
+            {**_when(options, s), "outcome": PAST_LABELS.get(s.status, "Not recorded yet")}
+            for s in data.past
+        ],
+        "links": links,
+        "qr": _qr_svg(links["webcal"]),
+        "companions": data.companions,
+        "new_companion": new_companion[0] if new_companion else None,
+        "companion_links": companion_links,
+        "alarm": alarm,
+        "alarm_choices": ALARM_CHOICES,
+        "uses_site_default": feed.alarm_minutes is None,
+        "zone": options.zone.key,
+        "error": error,
+    }
+    response = render(request, "patient/page.html", context, status=status)
+    response["Content-Security-Policy"] = PAGE_CSP
+    response = _private(response, "private, no-store")
+    response["Referrer-Policy"] = PAGE_REFERRER_POLICY
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def patient_home(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        feed = _patient_feed(token)
+    except Http404:
+        return _not_found()
+    return _page(request, feed, token)
+
+
+@require_POST
+def patient_companion_create(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        feed = _patient_feed(token)
+    except Http404:
+        return _not_found()
+    try:
+        created = companion_feed_create(patient_feed=feed, label=request.POST.get("label", ""))
+    except DomainError as exc:
+        return _page(request, feed, token, error=exc.message, status=exc.status)
+    # Rendered, not redirected: the companion's link is shown this once and never again.
+    return _page(request, feed, token, new_companion=created)
+
+
+@require_POST
+def patient_companion_revoke(request: HttpRequest, token: str, feed_id: int) -> HttpResponse:
+    try:
+        feed = _patient_feed(token)
+        companion_feed_revoke(patient_feed=feed, feed_id=feed_id)
+    except (Http404, DomainError):
+        return _not_found()
+    return HttpResponseRedirect(reverse("patient-home", args=[token]) + "#companions")
+
+
+@require_POST
+def patient_reminder(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        feed = _patient_feed(token)
+    except Http404:
+        return _not_found()
+    raw = request.POST.get("alarm_minutes", "")
+    try:
+        minutes = None if raw == "default" else int(raw)
+        patient_feed_set_alarm(patient_feed=feed, alarm_minutes=minutes)
+    except (ValueError, DomainError):
+        return _page(request, feed, token, error="Choose one of the reminder options.", status=422)
+    return HttpResponseRedirect(reverse("patient-home", args=[token]) + "#reminder")
+
+
+@require_http_methods(["GET", "HEAD"])
+def patient_session_ics(request: HttpRequest, token: str, session_id: int) -> HttpResponse:
+    """One session as a .ics download (same UID as in the feed, so no duplicate appears)."""
+    try:
+        feed = _patient_feed(token)
+    except Http404:
+        return _not_found()
+    session = patient_session(feed, session_id)
+    if session is None:
+        return _not_found()
+    body = feed_bytes(feed_options(feed), [session])
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    day = session.start.astimezone(feed.site.zone).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="appointment-{day}.ics"'
+    return _private(response, "private, no-store")

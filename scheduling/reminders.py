@@ -1,0 +1,126 @@
+"""Day-before reminders to patients, by email through Django's email backend (console in
+development, SMTP in production: docs/deployment.md).
+
+Privacy: a reminder says when and where, never what. Subject and body carry no treatment,
+protocol, modality or diagnosis (an email preview is read over shoulders and on lock screens).
+
+At most one reminder per session: a `ReminderDelivery` row (unique per session) is claimed
+before sending, so a retried or repeated run finds it and sends nothing. A failed send marks
+the row failed and raises, so django-q2 retries it (bounded by Q_CLUSTER max_attempts); only a
+failed row may be claimed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clinic.models import Site
+from scheduling.availability import local_day_bounds
+from scheduling.models import ReminderDelivery, Session
+
+TASK = "send_session_reminder"
+
+
+@dataclass(frozen=True)
+class Reminder:
+    subject: str
+    body: str
+
+
+def reminder_message(
+    *, given_name: str, site_name: str, site_address: str, start_local: dt.datetime
+) -> Reminder:
+    """The reminder text. Pure: when and where only."""
+    when = f"{start_local:%A %d %B} at {start_local:%H:%M}"
+    where = site_name + (f", {site_address}" if site_address else "")
+    body = (
+        f"Hello {given_name},\n\n"
+        f"This is a reminder of your appointment tomorrow, {when}, at {where}.\n\n"
+        "If you cannot come, please call us as soon as you can so that we can offer the time "
+        "to someone else.\n\n"
+        "This is an automatic message; replies are not read."
+    )
+    return Reminder(subject="Your appointment tomorrow", body=body)
+
+
+def reminders_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Sessions starting tomorrow (each site's local date) still scheduled and not yet
+    reminded, at sites where the local time has reached REMINDER_LOCAL_HOUR."""
+    now = now or timezone.now()
+    ids: list[int] = []
+    for site in Site.objects.all():
+        local_now = now.astimezone(site.zone)
+        if local_now.hour < settings.REMINDER_LOCAL_HOUR:
+            continue
+        start, end = local_day_bounds(local_now.date() + dt.timedelta(days=1), site.zone)
+        ids += list(
+            Session.objects.filter(
+                site=site,
+                start__gte=start,
+                start__lt=end,
+                status=Session.Status.SCHEDULED,
+                reminder__isnull=True,
+            ).values_list("id", flat=True)
+        )
+    return ids
+
+
+def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> ReminderDelivery | None:
+    """Send the reminder of one session unless it was sent (or skipped) already.
+
+    Returns the delivery row, or None when the session is gone or no longer scheduled (the
+    task records the skip).
+    """
+    now = now or timezone.now()
+    session = Session.objects.select_related("patient", "site").filter(pk=session_id).first()
+    if session is None or session.status != Session.Status.SCHEDULED:
+        return None
+    address = session.patient.email.strip()
+    with transaction.atomic():
+        existing = ReminderDelivery.objects.select_for_update().filter(session=session).first()
+        if existing is not None and existing.status != ReminderDelivery.Status.FAILED:
+            return existing
+        if not address:
+            row = existing or ReminderDelivery(session=session, site=session.site, created_at=now)
+            row.status = ReminderDelivery.Status.SKIPPED
+            row.reason = "no email address on file"
+            row.save()
+            return row
+        row = existing or ReminderDelivery(session=session, site=session.site, created_at=now)
+        row.status = ReminderDelivery.Status.SENDING
+        row.address = address
+        row.attempts += 1
+        try:
+            row.save()
+        except IntegrityError:
+            # Another worker claimed it between our read and write: theirs is the one.
+            return ReminderDelivery.objects.get(session=session)
+    message = reminder_message(
+        given_name=session.patient.given_name,
+        site_name=session.site.name,
+        site_address=session.site.address,
+        start_local=session.start.astimezone(session.site.zone),
+    )
+    try:
+        EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
+        ).send()
+    except Exception as exc:
+        ReminderDelivery.objects.filter(pk=row.pk).update(
+            status=ReminderDelivery.Status.FAILED, reason=str(exc)[:300]
+        )
+        raise
+    ReminderDelivery.objects.filter(pk=row.pk).update(
+        status=ReminderDelivery.Status.SENT, sent_at=timezone.now(), reason=""
+    )
+    row.refresh_from_db()
+    return row

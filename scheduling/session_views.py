@@ -1,0 +1,199 @@
+"""A session's page: its details and, for the booking roles, reschedule (a free time from the
+availability search), cancel with a reason, and no-show. Each change is first run as a dry run
+of the same service, listing the later sessions it would move, and only then confirmed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic import clock
+from clinic.errors import DomainError
+from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, require
+from clinic.permissions import acting_user, filter_sites
+from clinic.submissions import KEY_FIELD, submit_once
+from scheduling import selectors
+from scheduling.change_results import SessionChange
+from scheduling.forms import CancelForm, NoShowForm
+from scheduling.models import ResourceHold, Session
+from scheduling.session_cancellation import session_cancel, session_no_show
+from scheduling.session_reschedule import session_reschedule
+
+S = Session.Status
+AVAILABILITY_DAYS = 14
+MAX_SLOTS = 48
+
+
+def _session(request: HttpRequest, session_id: int) -> Session:
+    session = (
+        filter_sites(Session.objects.all(), acting_user(request))
+        .select_related("patient", "course__protocol", "site")
+        .prefetch_related("holds__resource")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise Http404("No such session.")
+    return session
+
+
+def _free_times(request: HttpRequest, session: Session) -> list[tuple[str, dt.datetime]]:
+    """Start times on the next days when a resource of the session's main kind is free for
+    as long as the session holds it (the reschedule service re-checks every resource)."""
+    holds = [h for h in session.holds.all() if h.part == ResourceHold.Part.PROCEDURE]
+    if not holds:
+        return []
+    kind = holds[0].resource.kind
+    spans = [h for h in session.holds.all() if h.resource_id == holds[0].resource_id]
+    minutes = int((max(h.end for h in spans) - min(h.start for h in spans)).total_seconds() // 60)
+    zone = session.site.zone
+    now = clock.now()
+    first = max(now.astimezone(zone).date(), session.start.astimezone(zone).date())
+    try:
+        found = selectors.availability(
+            user=acting_user(request),
+            site_id=session.site_id,
+            kind=kind,
+            first=first,
+            last=first + dt.timedelta(days=AVAILABILITY_DAYS - 1),
+            minutes=max(minutes, 5),
+            now=now,
+        )
+    except DomainError:
+        return []
+    starts = sorted({slot.start for slots in found.slots.values() for slot in slots})
+    return [(s.isoformat(), s.astimezone(zone)) for s in starts if s != session.start][:MAX_SLOTS]
+
+
+def _moves(change: SessionChange, zone: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": m.session.number,
+            "added": m.added,
+            "old": m.old_start.astimezone(zone) if m.old_start else None,
+            "new": m.session.start.astimezone(zone),
+        }
+        for m in change.moved
+    ]
+
+
+def _render(
+    request: HttpRequest, session: Session, status: int = 200, **extra: Any
+) -> HttpResponse:
+    booking = can(request.user, *BOOKING)
+    context: dict[str, Any] = {
+        "session": session,
+        "site": session.site,
+        "patient": session.patient,
+        "resources": sorted({h.resource.name for h in session.holds.all()}),
+        "can_book": booking,
+        "can_chart": can(request.user, *CLINICAL),
+        "open": session.status in (S.SCHEDULED, S.CHECKED_IN),
+        "movable": session.status == S.SCHEDULED,
+        "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
+        "no_show_form": extra.pop("no_show_form", None) or NoShowForm(),
+        **extra,
+    }
+    if booking and context["movable"] and "slots" not in context:
+        context["slots"] = _free_times(request, session)
+    return render(request, "scheduling/session.html", context, status=status)
+
+
+@login_required
+@require_GET
+@page_errors
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    require(request.user, *STAFF, action="see the schedule")
+    return _render(request, _session(request, session_id))
+
+
+@login_required
+@require_POST
+@page_errors
+def session_change(request: HttpRequest, session_id: int, action: str) -> HttpResponse:
+    """POST reschedule|cancel|no_show: without `confirm`, a dry run listing what would move;
+    with it, the change itself (once per form key)."""
+    require(request.user, *BOOKING, action="change bookings")
+    session = _session(request, session_id)
+    zone = session.site.zone
+    now = clock.now()
+    by = acting_user(request)
+    extra: dict[str, Any] = {}
+    if action == "reschedule":
+        raw = request.POST.get("to", "")
+        try:
+            to = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return _render(request, session, 422, error="Choose a free time.")
+        if to.tzinfo is None:
+            return _render(request, session, 422, error="Choose a free time.")
+        extra["chosen"] = raw
+
+        def change(dry_run: bool) -> SessionChange:
+            return session_reschedule(session_id=session.pk, to=to, by=by, dry_run=dry_run, now=now)
+
+        done = f"Session {session.number} moved to {to.astimezone(zone):%a %d %b %H:%M}."
+    elif action == "cancel":
+        form = CancelForm(request.POST)
+        extra["cancel_form"] = form
+        if not form.is_valid():
+            return _render(request, session, 422, **extra)
+        reason = form.cleaned_data["reason"]
+
+        def change(dry_run: bool) -> SessionChange:
+            return session_cancel(
+                session_id=session.pk, reason=reason, by=by, dry_run=dry_run, now=now
+            )
+
+        done = f"Session {session.number} cancelled."
+    elif action == "no_show":
+        no_show = NoShowForm(request.POST)
+        extra["no_show_form"] = no_show
+        if not no_show.is_valid():
+            return _render(request, session, 422, **extra)
+        note = no_show.cleaned_data["reason"]
+
+        def change(dry_run: bool) -> SessionChange:
+            return session_no_show(
+                session_id=session.pk, reason=note, by=by, dry_run=dry_run, now=now
+            )
+
+        done = f"Session {session.number} marked as a no-show."
+    else:
+        raise Http404("No such change.")
+    try:
+        if not request.POST.get("confirm"):
+            preview = change(True)
+            return _render(
+                request,
+                session,
+                action=action,
+                moves=_moves(preview, zone),
+                notes=preview.notes,
+                **extra,
+            )
+        ran, result = submit_once(
+            key=request.POST.get(KEY_FIELD), user=by, change=lambda: change(False)
+        )
+    except DomainError as exc:
+        return _render(request, session, exc.status, error=exc.message, action=action, **extra)
+    if not ran:
+        messages.info(request, "Already done: the form was sent twice.")
+    else:
+        assert result is not None
+        moved = [m for m in _moves(result, zone) if m["number"] != session.number or m["added"]]
+        if moved:
+            done += " Also: " + "; ".join(
+                f"session {m['number']} {'added' if m['added'] else 'moved'} to "
+                f"{m['new']:%a %d %b %H:%M}"
+                for m in moved
+            )
+        messages.success(request, " ".join([done, *result.notes]))
+    return HttpResponseRedirect(reverse("session-detail", args=[session.pk]))

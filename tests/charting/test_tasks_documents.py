@@ -1,0 +1,86 @@
+"""Evening run sheets and the daily REMS monitoring-form list: stored / sent once per site and
+day, only after the site's local hour, with a skip recorded for a missing site."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from django.core import mail
+
+from charting.models import MonitoringDigest, MonitoringFormItem, RunSheet
+from charting.tasks import (
+    send_monitoring_digest,
+    send_monitoring_digests,
+    store_evening_run_sheets,
+    store_run_sheet,
+)
+from scheduling.models import SkippedTask
+from tests.charting.documents_support import pdf_text, run_esketamine_session
+from tests.charting.factories import local, make_session
+
+
+def test_evening_run_sheet_is_stored_once_for_tomorrow(
+    site, tms, django_capture_on_commit_callbacks
+):
+    course, _ = tms
+    make_session(course=course, start=local(site, "2026-03-10", "09:00"))
+    with (
+        time_machine.travel(local(site, "2026-03-09", "17:00"), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert store_evening_run_sheets() == 0  # before 18:00 local
+    with time_machine.travel(local(site, "2026-03-09", "18:05"), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert store_evening_run_sheets() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert store_evening_run_sheets() == 0
+    sheet = RunSheet.objects.get()
+    assert sheet.day == dt.date(2026, 3, 10) and sheet.session_count == 1
+    assert "Pat Example" in pdf_text(bytes(sheet.pdf))[0]
+
+
+def test_run_sheet_for_a_deleted_site_records_a_skip(db):
+    assert store_run_sheet(99999, "2026-03-10") == "skipped"
+    assert SkippedTask.objects.get().task == "store_run_sheet"
+
+
+def test_monitoring_forms_due_are_emailed_once_to_the_sites_clinicians(
+    api_as, site, nurse, clinician, esk, django_capture_on_commit_callbacks
+):
+    clinician.email = "carl@example.org"
+    clinician.save()
+    _, session = esk
+    run_esketamine_session(session, nurse, local(site, "2026-03-09", "09:00"))
+    item = MonitoringFormItem.objects.get()
+    assert item.due_date == dt.date(2026, 3, 16)
+    # 13 March: due in 3 days, not listed yet.
+    with time_machine.travel(local(site, "2026-03-13", "09:00"), tick=False):
+        assert send_monitoring_digest(site.pk) == "0 form(s), 0 recipient(s)"
+        assert api_as(clinician).get("charting/monitoring-forms/due").json() == []
+    assert mail.outbox == []
+    with (
+        time_machine.travel(local(site, "2026-03-14", "07:00"), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert send_monitoring_digests() == 0  # before 08:00 local
+    with time_machine.travel(local(site, "2026-03-14", "08:30"), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert send_monitoring_digests() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            send_monitoring_digests()
+        due = api_as(clinician).get("charting/monitoring-forms/due")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["carl@example.org"]
+    assert "Pat Example" in mail.outbox[0].body and "Mon 16 Mar" in mail.outbox[0].body
+    assert MonitoringDigest.objects.filter(day=dt.date(2026, 3, 14)).count() == 1
+    assert due.status_code == 200 and [x["id"] for x in due.json()] == [item.pk]
+    with time_machine.travel(local(site, "2026-03-18", "09:00"), tick=False):
+        body = send_monitoring_digest(site.pk)
+    assert body == "1 form(s), 1 recipient(s)"
+    assert "OVERDUE" in mail.outbox[-1].body
+
+
+def test_digest_for_a_deleted_site_records_a_skip(db):
+    assert send_monitoring_digest(99999) == "skipped"
+    assert SkippedTask.objects.get().task == "send_monitoring_digest"
