@@ -11,7 +11,7 @@ from ninja import Router
 from clinic.api.schemas import ErrorOut
 from clinic.permissions import acting_user
 from scheduling.api.builders import change_out
-from scheduling.api.schemas import CancelIn, ChangeOut, SessionCheckInIn, NoShowIn, RescheduleIn
+from scheduling.api.schemas import CancelIn, ChangeOut, NoShowIn, RescheduleIn, SessionCheckInIn
 from scheduling.session_cancellation import session_cancel, session_no_show
 from scheduling.session_lifecycle import (
     session_check_in,
