@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from django.test import Client
 
 from clinic.api.fields import MAX_ID
 from clinic.root_api import api
+from tests.charting.self_report_support import patient_token
 from tests.test_api_fuzz import World
 
 WRITES = {"post", "put", "patch", "delete"}
@@ -77,19 +79,19 @@ def _table_fingerprint() -> dict[str, tuple[int, str]]:
 
 
 def _path(world: World, method: str, path: str) -> str:
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "slug":
-            return "esketamine-post-dose" if "/charting/templates/" in path else "esketamine-trd"
-        return str(world.ids[name])
-
-    return re.sub(r"\{(\w+)\}", value, path)
+    names = re.findall(r"\{(\w+)\}", path)
+    # The fuzz World fills path parameters from an operation's names and path.
+    operation = SimpleNamespace(path=path, path_parameters=[SimpleNamespace(name=n) for n in names])
+    values = world.path_parameters(operation)
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
 @pytest.fixture
 def world_client(site, admin_user, patient) -> tuple[World, Client]:
     world = World(site, admin_user, patient)
-    client = Client(headers=world.headers)
+    # Staff operations take the admin's token; the patient's own ones (/patient/...) their
+    # link token.
+    client = Client(headers={**world.headers, "X-Patient-Token": patient_token(patient)})
     # Token management takes the session login only (a token cannot mint tokens).
     client.force_login(admin_user)
     # The token's last-use time is written at most once a minute: write it now, not mid-test.
