@@ -43,7 +43,7 @@ PREFERRED = dt.time(9, 0)
 STANDARD_SLUG = "tms-10hz-standard"
 
 # Used when protocols/library/ has no standard 10 Hz TMS file yet, so the bench always runs.
-# 30 acute sessions at 5 a week, then a 3-week taper of 3, 2, 1 (CLINICAL.md section 1).
+# 30 acute sessions at 5 a week, then a 3-week taper of 3, 2, 1 (docs/clinical.md section 1).
 FALLBACK_STANDARD_TMS: dict[str, Any] = {
     "modality": "tms",
     "phases": [

@@ -29,7 +29,7 @@ def observation_window_problem(
     be signed at the earliest; the protocol's `timing.observation_minutes` is how long the
     patient's chair or bay is held after the procedure. A minimum longer than the hold would
     book the chair for someone else while the patient may not yet leave (esketamine: at least
-    2 hours, CLINICAL.md section 3).
+    2 hours, docs/clinical.md section 3).
     """
     window = spec.timing.observation_minutes
     if template.minimum_observation_minutes <= window:

@@ -357,7 +357,7 @@ class Alert(models.Model):
 
 class MonitoringFormItem(models.Model):
     """A REMS Patient Monitoring Form to submit for an outpatient esketamine session (within 7
-    days, CLINICAL.md §3), prefilled from the chart."""
+    days, docs/clinical.md §3), prefilled from the chart."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Due"

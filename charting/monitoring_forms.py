@@ -88,7 +88,7 @@ def monitoring_form_queue(
     *, session: Session, by: User | None = None, now: dt.datetime | None = None
 ) -> MonitoringFormItem | None:
     """Queue the REMS monitoring form of a completed outpatient esketamine session, due
-    `report_due_days` (7) calendar days after the session's local date (CLINICAL.md §3)."""
+    `report_due_days` (7) calendar days after the session's local date (docs/clinical.md §3)."""
     now = resolve_now(now)
     record = ObservationRecord.objects.filter(session=session).select_related("template").first()
     if record is None or not record.template.parsed.report:

@@ -1,8 +1,8 @@
 """Treatment parameters per session, one typed shape per modality. Pure.
 
-Fields follow CLINICAL.md: TMS §1 (motor threshold, % MT, pulses, coil), ECT §2 procedure record
-[Luccarelli 2020] and esketamine §3 devices (28 mg per device, so 56 mg is 2 devices, 84 mg 3)
-[J&J missed-dose 2025].
+Fields follow docs/clinical.md: TMS §1 (motor threshold, % MT, pulses, coil), ECT §2 procedure
+record [Luccarelli 2020] and esketamine §3 devices (28 mg per device, so 56 mg is 2 devices,
+84 mg 3) [J&J missed-dose 2025].
 
 Who records what (decided here; see docs/charting.md): TMS and ECT parameters are a clinician's
 (the prescribed dose and the seizure adequacy are medical decisions); esketamine dose

@@ -1,6 +1,6 @@
 """Outcome scales: item validation, totals, severity bands and course-level outcome. Pure.
 
-Bands and thresholds are from CLINICAL.md §4:
+Bands and thresholds are from docs/clinical.md §4:
 
 * PHQ-9: 9 items 0-3, total 0-27; 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately
   severe, 20-27 severe [Kroenke 2001]. Item 9 above 0 needs a same-day safety assessment
@@ -13,7 +13,7 @@ Bands and thresholds are from CLINICAL.md §4:
   appetite/weight items and of the psychomotor items), total 0-27; 0-5 none, 6-10 mild,
   11-15 moderate, 16-20 severe, 21-27 very severe; remission 5 or less [Rush 2003; Trivedi 2006].
 
-Response is a drop of at least 50% from baseline (CLINICAL.md: universal convention); the
+Response is a drop of at least 50% from baseline (docs/clinical.md: universal convention); the
 same scale is used from baseline to the end [Aetna CPB 0469].
 
 Worked example (PHQ-9): items 2,2,1,3,1,2,1,0,1 total 13, band "moderate", item 9 positive.
@@ -105,7 +105,7 @@ PHQ9 = ScaleDef(
         Band(15, 19, "moderately severe"),
         Band(20, 27, "severe"),
     ),
-    # CLINICAL.md gives no PHQ-9 remission cut-off; below 5 (the minimal band) is the usual one
+    # docs/clinical.md gives no PHQ-9 remission cut-off; below 5 (the minimal band) is the usual one
     # (unsourced; CONFIG).
     remission_max=4,
     safety_item="item9",

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import AbstractUser, Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from clinic.admin_fields import BoundedIdsAdminMixin
 from clinic.errors import DomainError
 from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, Site
 from clinic.permissions import acting_user
@@ -31,10 +32,16 @@ class SiteMembershipInline(admin.TabularInline):
 
 User = get_user_model()
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(BoundedIdsAdminMixin, GroupAdmin):
+    pass
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(BoundedIdsAdminMixin, UserAdmin):
     inlines = (*UserAdmin.inlines, SiteMembershipInline)
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "roles")
     list_filter = ("groups", "sites", "is_active", "is_staff", "is_superuser")
@@ -68,7 +75,7 @@ class ResourceInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(BoundedIdsAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "timezone",

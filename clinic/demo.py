@@ -46,6 +46,7 @@ RESOURCES: tuple[tuple[str, str], ...] = (
     ("tms_chair", "TMS chair 2"),
     ("tms_chair", "TMS chair 3"),
     ("tms_device", "TMS device A"),
+    ("tms_device", "TMS device B"),
     ("ect_suite", "ECT suite"),
     ("recovery_bay", "Recovery bay 1"),
     ("recovery_bay", "Recovery bay 2"),

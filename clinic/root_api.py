@@ -29,11 +29,23 @@ from charting.api import (
 )
 from clinic.api import accounts, patients
 from clinic.api.auth import BearerToken, HeaderToken, StaffSession
+from clinic.api.openapi_statuses import declare_edge_statuses
 from clinic.errors import DomainError
 from protocols.api import protocols
 from scheduling.api import availability, board, courses, feeds, replan_offers, sessions, sites
 
-api = NinjaAPI(
+
+class ClinicNinjaAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document lists every status an operation can return, including
+    those answered around its handler (clinic/api/openapi_statuses.py)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        document = super().get_openapi_schema(*args, **kwargs)
+        declare_edge_statuses(document)
+        return document
+
+
+api = ClinicNinjaAPI(
     title="Interventional clinic API",
     version="1",
     urls_namespace="api-v1",
@@ -51,7 +63,11 @@ def _error(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.payload(), status=exc.status)
+    response = api.create_response(request, exc.payload(), status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -7,6 +7,7 @@ DEBUG=1 for local development; `DATABASE_URL` switches from the embedded SQLite 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "simple_history",
     "django_q",
+    "axes",
     "clinic",
     "protocols",
     "scheduling",
@@ -62,6 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it answers for every failure below it (503 database_unavailable, 500 with id).
+    "clinic.request_failures.RequestFailureMiddleware",
+    # JSON 405/413/415 and body checks for /api/ before any handler runs.
+    "clinic.api.http_errors.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the service itself in production (after collectstatic): no CDN, no
     # separate web server needed on a clinic's network.
@@ -73,7 +79,28 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it answers locked-out login attempts.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login lockout (django-axes; clinic/login_limits.py, docs/deployment.md "Logins"): after
+# LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are
+# refused for LOGIN_COOLOFF_MINUTES, on the login page, the admin and for API tokens.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Lockouts are still logged (at WARNING); this only drops axes' per-attempt chatter.
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "clinic.login_limits.lockout_response"
+# Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets to the client's address
+# (e.g. X-Real-IP), or every user shares one address lock (docs/deployment.md, "Logins").
+LOGIN_CLIENT_IP_HEADER = os.environ.get("LOGIN_CLIENT_IP_HEADER", "")
+AXES_CLIENT_IP_CALLABLE = "clinic.login_limits.client_ip"
 
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
@@ -100,6 +127,27 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# Bounded waits (docs/deployment.md, "Database timeouts"): a frozen or overloaded database
+# answers 503 database_unavailable after these, instead of holding a worker for minutes.
+DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))  # seconds
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "15000"))
+# A booking waiting behind another transaction's row lock gives up after this.
+DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000"))
+# What a 503 tells the client to wait before trying again.
+DB_RETRY_AFTER_SECONDS = int(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))
+# A connection kept between requests (CONN_MAX_AGE) is checked before reuse, so one that died
+# with a database restart is replaced instead of failing the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DB_CONNECT_TIMEOUT,
+            "options": (
+                f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} "
+                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+            ),
+        }
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many short writes (booking, charting) from web and worker processes at once: wait for the
     # lock instead of failing with "database is locked", and take the write lock at BEGIN so a
@@ -163,6 +211,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A session's check-in opens this long before its start (on its own day) and closes at its end
+# (scheduling/check_in_window.py); a clinician may override with a reason.
+CHECK_IN_OPENS_MINUTES_BEFORE = int(os.environ.get("CHECK_IN_OPENS_MINUTES_BEFORE", "120"))
 
 # django-q2: the ORM broker needs nothing else installed; set Q_REDIS_URL to scale out.
 Q_CLUSTER = {

@@ -169,4 +169,4 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
-handler500 = "clinic.api.http_errors.server_error"
+handler500 = "clinic.request_failures.server_error"

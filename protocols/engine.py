@@ -414,7 +414,7 @@ class _ScaleSchedule:
             if review is not None and review.scale == outcome.scale and review.at_session <= final:
                 numbers.add(review.at_session)
             # Phases are counted in sessions, so a phase's last session number is fixed by the
-            # spec: "end of induction" (CLINICAL.md, MIMS HK Spravato) needs no calendar.
+            # spec: "end of induction" (docs/clinical.md, MIMS HK Spravato) needs no calendar.
             last_of_phase = 0
             for phase in spec.phases:
                 last_of_phase += phase.total_sessions

@@ -14,10 +14,10 @@ The rules, in the order they are checked:
 * ORDER: a session never starts at or before the one before it;
 * SAME_DAY / SAME_DAY_GAP: one session a day, unless the phase has `sessions_per_day` above 1,
   whose same-day sessions start `min_minutes_between_starts` apart (SAINT: 50 minutes,
-  CLINICAL.md section 1);
+  docs/clinical.md section 1);
 * MIN_DAYS: at least `effective_min_days_between` days after the previous treatment day (ECT:
   one calendar day between treatments; twice-weekly esketamine: not on consecutive days,
-  CLINICAL.md section 5);
+  docs/clinical.md section 5);
 * MAX_DAYS: at most `max_days_between` days after it. Days only move forward, so once this
   rule breaks every later day breaks it too: callers stop searching.
 """

@@ -110,7 +110,7 @@ class Phase(_Strict):
         """Days between consecutive treatment days.
 
         When not given, a cadence of N a week is spread out: 5+/wk daily, 3/wk every other day
-        (Mon/Wed/Fri), 2/wk three days apart (Mon/Thu, not consecutive days: CLINICAL.md §5),
+        (Mon/Wed/Fri), 2/wk three days apart (Mon/Thu, not consecutive days: docs/clinical.md §5),
         1/wk a week apart.
         """
         if self.min_days_between is not None:
@@ -206,10 +206,10 @@ class SideEffect(_Strict):
 class MissedSession(StrEnum):
     """What happens to the rest of a course when a session is cancelled or missed."""
 
-    # TMS: add the session at the end of the course; never double up (CLINICAL.md section 1).
+    # TMS: add the session at the end of the course; never double up (docs/clinical.md section 1).
     APPEND_MAKEUP = "append_makeup"
     # ECT: the course continues; the next treatment is rescheduled by staff, and the spacing
-    # rules push later ones (keep the >=1 day gap, CLINICAL.md section 5).
+    # rules push later ones (keep the >=1 day gap, docs/clinical.md section 5).
     KEEP_SPACING = "keep_spacing"
     # Esketamine in induction: continue the current schedule (J&J missed-dose 2025).
     CONTINUE = "continue"

@@ -188,7 +188,7 @@ def _lock_patient(patient: Patient | int, site: Site | int, by: User) -> Patient
 
 
 def check_rems(spec: ProtocolSpec, patient: Patient, site: Site) -> None:
-    """The protocol's REMS requirement (`requires_rems`; Spravato: CLINICAL.md section 3)."""
+    """The protocol's REMS requirement (`requires_rems`; Spravato: docs/clinical.md section 3)."""
     if not spec.requires_rems:
         return
     if not patient.rems_enrolled:

@@ -183,7 +183,7 @@ def apply_missed_session_rule(
     if course_status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
         change.notes.append(f"No make-up session was added: the course is {course_status}.")
         return
-    # CLINICAL.md section 1 "Missed sessions": add the session at the end of the course. In a
+    # docs/clinical.md section 1 "Missed sessions": add the session at the end of the course. In a
     # savepoint: if another booking took the make-up's slot a moment ago (PostgreSQL
     # constraint), the cancellation stands and the note says so.
     try:

@@ -4,7 +4,8 @@ For each operation schemathesis draws requests from the published schema, both v
 (positive) and ones that break it (negative: wrong types, out-of-range numbers, missing fields,
 odd strings), and sends them through Django's WSGI application. Every answer must:
 
-- never be a 5xx, and match the response schema the document declares for its status;
+- never be a 5xx, have a status the document declares for the operation, and match the
+  response schema the document declares for that status;
 - when it is a 4xx, be JSON `{"code", "message"}` (strings);
 - when it is a 4xx to a write, leave the database as it was (no partial write): the row count of
   every table, history tables included (which grow on every update of a tracked row), is compared
@@ -38,7 +39,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.errors import InvalidSchema
 from schemathesis.core.result import Err, Ok
 from schemathesis.schemas import APIOperation
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from charting.form_templates import template_load_library
 from charting.models import Alert, EarlyReview, MonitoringFormItem, ScaleAdministration
@@ -78,7 +82,9 @@ def _operation(result: Ok[APIOperation] | Err[InvalidSchema]) -> APIOperation:
 
 
 OPERATIONS = [_operation(result) for result in SCHEMA.get_all_operations()]
-CHECKS = (not_a_server_error, response_schema_conformance)
+# status_code_conformance: a status the document does not declare for the operation fails, so
+# a client generator sees every answer it can get.
+CHECKS = (not_a_server_error, status_code_conformance, response_schema_conformance)
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -12,6 +12,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from clinic.errors import Forbidden
+from clinic.login_limits import api_token_failed, api_token_locked
 from clinic.models import ApiToken
 from clinic.tokens import hash_token
 
@@ -34,22 +35,29 @@ def token_user(token: str | None) -> User | None:
     return row.user
 
 
+def token_authenticate(request: HttpRequest, token: str | None) -> User | None:
+    """The token's user, set on the request; failures count towards the address's lockout."""
+    if not token:
+        return None
+    api_token_locked(request)
+    user = token_user(token)
+    if user is None:
+        api_token_failed(request)
+        return None
+    request.user = user
+    return user
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        return token_authenticate(request, token)
 
 
 class HeaderToken(APIKeyHeader):
     param_name = "X-API-Token"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
-        user = token_user(key)
-        if user is not None:
-            request.user = user
-        return user
+        return token_authenticate(request, key)
 
 
 class StaffSession(SessionAuth):

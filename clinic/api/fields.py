@@ -15,7 +15,14 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 from ninja.schema import DjangoGetter
-from pydantic import AfterValidator, AwareDatetime, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    WithJsonSchema,
+    model_validator,
+)
 
 # Largest value a 64-bit signed id column holds (SQLite INTEGER, PostgreSQL bigint).
 MAX_ID = 2**63 - 1
@@ -25,7 +32,19 @@ MAX_ID = 2**63 - 1
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2999, 12, 31)
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+def _integer_not_bool(value: Any) -> Any:
+    # pydantic's lax mode takes `true` as 1 and `2.0` as 2: `{"site_id": true}` must not name
+    # site 1. Digit strings stay valid because path and query parameters arrive as text.
+    if isinstance(value, bool | float):
+        raise ValueError("must be an integer (not true/false or a decimal)")
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be an integer")
+    return value
+
+
+# A row id: an integer from 1 to 2**63-1 (outside that range: 422, never a database error).
+Id = Annotated[int, BeforeValidator(_integer_not_bool), Field(ge=1, le=MAX_ID)]
 CalendarDay = Annotated[
     dt.date,
     Field(ge=FIRST_DAY, le=LAST_DAY, description="a local date between 1900-01-01 and 2999-12-31"),
@@ -84,7 +103,11 @@ def unstorable_text(value: Any, where: str = "") -> str | None:
 
 
 class InSchema(Schema):
-    """Base for request bodies and query schemas: every string in them can be stored."""
+    """Base for request bodies and query schemas: every string in them can be stored, and a
+    field the schema does not have is an error (422 naming it), never silently dropped: a typo
+    such as `{"versoin": 1}` must not turn into "no version given"."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

@@ -1,16 +1,27 @@
 """JSON errors for /api/ paths that never reach a ninja handler.
 
-Unknown API paths and unhandled exceptions would otherwise get Django's HTML pages; API clients
-are promised `{"code", "message"}` for every error (docs/api/README.md).
+Unknown API paths, wrong methods, oversized or non-JSON bodies would otherwise get Django's
+HTML pages (or reach a handler); API clients are promised `{"code", "message"}` for every
+error (docs/api/README.md).
 """
 
 from __future__ import annotations
 
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
-from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 
+# CSRF-exempt: a POST to an unknown path with a session cookie must get this 404, not Django's
+# HTML CSRF page (nothing is changed here either way).
+@csrf_exempt
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     message = f"No API endpoint at {request.path}."
     if request.path.endswith("/"):
@@ -25,12 +36,114 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     return JsonResponse({"code": "not_found", "message": message}, status=404)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: JSON under /api/, Django's plain page elsewhere. The error is logged by
-    Django's request logger before this runs; nothing about it is shown to the caller."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "server_error", "message": "Internal server error. It has been logged."},
-            status=500,
+# --- The edge of /api/v1/: bodies, methods and sizes -----------------------------------------
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def api_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"code": code, "message": message}, status=status)
+
+
+def _is_json_type(content_type: str) -> bool:
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
+def ninja_operation_takes_body(view_func: Any, method: str) -> bool | None:
+    """Whether the ninja operation behind `view_func` declares a body for `method`; None when
+    the view is not a ninja one. ninja's view is a closure over its PathView."""
+    try:
+        path_view = inspect.getclosurevars(view_func).nonlocals.get("self")
+    except TypeError:
+        return None
+    operations = getattr(path_view, "operations", None)
+    if operations is None:
+        return None
+    for operation in operations:
+        if method in operation.methods:
+            return any(
+                getattr(model, "__ninja_param_source__", None) == "body"
+                for model in operation.models
+            )
+    return None
+
+
+def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
+    """Why this write's body is refused before any handler runs, or None.
+
+    A body is JSON (415 otherwise), UTF-8 (400), parseable (400) and an object (422); an
+    operation without a body accepts none but an empty one or `{}`. Nothing has been read or
+    written when these answers go out.
+    """
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return api_error(
+            413, "body_too_large", f"The request body is larger than the limit of {limit} bytes."
         )
-    return defaults.server_error(request)
+    if not raw:
+        return None
+    content_type = request.content_type or ""
+    if not _is_json_type(content_type):
+        return api_error(
+            415,
+            "unsupported_media_type",
+            f"Send the body as JSON with 'Content-Type: application/json' "
+            f"(got {content_type or 'no content type'!r}).",
+        )
+    charset = (request.content_params or {}).get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        return api_error(415, "unsupported_media_type", "JSON bodies must be UTF-8.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return api_error(400, "invalid_encoding", "The request body is not valid UTF-8.")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return api_error(400, "invalid_json", f"The request body is not valid JSON: {exc}.")
+    if not isinstance(data, dict):
+        return api_error(422, "body_not_object", "The request body must be a JSON object ({...}).")
+    if data and ninja_operation_takes_body(view_func, request.method or "") is False:
+        names = ", ".join(sorted(map(str, data)))
+        return api_error(
+            422, "invalid", f"This operation takes no body; unexpected field(s): {names}."
+        )
+    return None
+
+
+class ApiEdgeMiddleware:
+    """One error shape at the edge of /api/v1/: bodies are checked before a handler runs, and
+    the answers Django or ninja give outside any handler (405) are JSON like every other."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code == 405
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allowed = response.get("Allow", "")
+            json_response = api_error(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed on {request.path}; allowed: {allowed}.",
+            )
+            json_response["Allow"] = allowed
+            return json_response
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        if not request.path.startswith("/api/") or request.method not in WRITE_METHODS:
+            return None
+        if view_func is api_not_found:
+            return None
+        return body_problem(request, view_func)

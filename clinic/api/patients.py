@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations`: ninja's @paginate resolves the handler's string
 # annotations in its own module and cannot see Query or the filter schemas.
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router
@@ -14,8 +16,11 @@ from clinic.api.schemas import (
     PatientCreateIn,
     PatientFilters,
     PatientOut,
+    PatientPageOut,
+    PatientSearchIn,
     PatientUpdateIn,
 )
+from clinic.errors import InvalidInput
 from clinic.models import (
     ROLE_ADMIN,
     ROLE_CLINICIAN,
@@ -37,10 +42,33 @@ WRITE_ROLES = (ROLE_SCHEDULER, ROLE_CLINICIAN, ROLE_ADMIN)
 @router.get("", response=list[PatientOut], operation_id="clinic_patients_api_list_patients")
 @paginate(BoundedPagination)
 def list_patients(request: HttpRequest, filters: Query[PatientFilters]) -> QuerySet[Patient]:
-    """Patients of your sites; `q` matches the start of the MRN or part of either name."""
+    """Patients of your sites, by family name. To search by name or MRN, use
+    POST /patients/search: search text in a URL would be written to every access log."""
     user = acting_user(request)
     require_role(user, *READ_ROLES, action="see patients")
-    return patient_list(user=user, q=filters.q, site_id=filters.site_id)
+    if "q" in request.GET:
+        raise InvalidInput(
+            "Search text does not go in the URL, where access logs would keep it: send "
+            '{"q": ...} to POST /api/v1/patients/search.',
+            code="search_in_body",
+        )
+    return patient_list(user=user, site_id=filters.site_id)
+
+
+@router.post(
+    "/search",
+    response={200: PatientPageOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    operation_id="clinic_patients_api_search_patients",
+)
+def search_patients(request: HttpRequest, payload: PatientSearchIn) -> dict[str, Any]:
+    """Search patients of your sites. `q` is split on spaces; every word must match the start
+    of the MRN or part of a name ("ann smi" finds Anne Smith). A POST so that names stay out
+    of URLs, and so out of access and proxy logs (docs/deployment.md, "Logs")."""
+    user = acting_user(request)
+    require_role(user, *READ_ROLES, action="see patients")
+    found = patient_list(user=user, q=payload.q, site_id=payload.site_id)
+    pagination = BoundedPagination.Input(page=payload.page, page_size=payload.page_size)
+    return BoundedPagination().paginate_queryset(found, pagination, request)
 
 
 @router.post(

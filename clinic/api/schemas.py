@@ -11,6 +11,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, StringConstraints
 
 from clinic.api.fields import Id, InSchema
+from clinic.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from clinic.selectors import MAX_QUERY_LENGTH
 
 
@@ -112,5 +113,25 @@ class PatientUpdateIn(InSchema):
 
 
 class PatientFilters(InSchema):
-    q: Annotated[str, Field(max_length=MAX_QUERY_LENGTH)] = ""
+    # No search text here: a name in a URL ends up in every access and proxy log. Searches go
+    # in the body of POST /patients/search (PatientSearchIn).
     site_id: Id | None = None
+
+
+class PatientSearchIn(InSchema):
+    model_config = ConfigDict(extra="forbid")
+
+    q: Annotated[str, Field(max_length=MAX_QUERY_LENGTH)] = Field(
+        "", description="words that each match the start of the MRN or part of either name"
+    )
+    site_id: Id | None = None
+    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE
+
+
+class PatientPageOut(Schema):
+    items: list[PatientOut]
+    count: int
+    page: int
+    page_size: int
+    pages: int

@@ -118,11 +118,12 @@ def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
 
 @router.post(
     "/{slug}/retire",
-    response={200: RetiredOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: RetiredOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     operation_id="protocols_api_retire_protocol",
 )
 def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) -> Any:
-    """Retire one version (`{"version": N}`) or, with `{}`, every version not yet retired."""
+    """Retire one version (`{"version": N}`) or every version not yet retired
+    (`{"all_versions": true}`)."""
     user = acting_user(request)
     if payload.version is None:
         rows = protocol_retire_slug(slug=slug, by=user)

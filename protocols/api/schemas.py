@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Path, Schema
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from clinic.api.fields import SLUG_PATTERN, CalendarDay, Id, InSchema, LocalTime
 from protocols.models import Protocol
@@ -119,7 +119,18 @@ class SpecIn(InSchema):
 
 
 class VersionIn(InSchema):
-    version: int | None = Field(None, ge=1)
+    version: int | None = Field(None, ge=1, description="the version to retire")
+    all_versions: bool = Field(
+        False, description="true to retire every version not yet retired (instead of `version`)"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> VersionIn:
+        # Retiring everything must be asked for in so many words: an empty or mistyped body
+        # used to retire every version.
+        if (self.version is None) == (not self.all_versions):
+            raise ValueError('send either {"version": N} or {"all_versions": true}')
+        return self
 
 
 class ActivateIn(InSchema):

@@ -178,6 +178,15 @@ class NoShowIn(InSchema):
     reason: str = Field("", max_length=300)
 
 
+class SessionCheckInIn(InSchema):
+    # Recorded as the history entry's change reason (100 characters with its prefix).
+    override_reason: str = Field(
+        "",
+        max_length=80,
+        description="clinicians only: check in outside the session's check-in window, and why",
+    )
+
+
 class ClosureIn(InSchema):
     date: CalendarDay
     reason: str = Field(..., max_length=200)

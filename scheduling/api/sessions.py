@@ -11,7 +11,7 @@ from ninja import Router
 from clinic.api.schemas import ErrorOut
 from clinic.permissions import acting_user
 from scheduling.api.builders import change_out
-from scheduling.api.schemas import CancelIn, ChangeOut, NoShowIn, RescheduleIn
+from scheduling.api.schemas import CancelIn, ChangeOut, NoShowIn, RescheduleIn, SessionCheckInIn
 from scheduling.session_cancellation import session_cancel, session_no_show
 from scheduling.session_lifecycle import (
     session_check_in,
@@ -70,8 +70,17 @@ def no_show(
     response={200: ChangeOut, **ERRORS},
     operation_id="scheduling_api_check_in",
 )
-def check_in(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    return change_out(session_check_in(session_id=session_id, by=acting_user(request)))
+def check_in(
+    request: HttpRequest, session_id: int, payload: SessionCheckInIn | None = None
+) -> dict[str, Any]:
+    """Check the patient in: from CHECK_IN_OPENS_MINUTES_BEFORE (120) minutes before the start,
+    on the session's day, until its end; outside that 409 `outside_check_in_window`, unless a
+    clinician sends `override_reason`."""
+    reason = payload.override_reason if payload is not None else ""
+    change = session_check_in(
+        session_id=session_id, by=acting_user(request), override_reason=reason
+    )
+    return change_out(change)
 
 
 @router.post(

@@ -3,6 +3,7 @@ other sites' users and anonymous visitors get."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -31,7 +32,9 @@ def todays_session(site, scheduler, patient) -> Session:
     return make_session(course=course, start=local(site, today, "10:00"), resources=[chair])
 
 
-def test_a_nurse_logs_in_and_checks_a_patient_in(nurse, todays_session, page: Page):
+def test_a_nurse_logs_in_and_checks_a_patient_in(nurse, todays_session, page: Page, time_machine):
+    # 15 minutes before the session, inside its check-in window; the clock keeps running.
+    time_machine.move_to(todays_session.start - dt.timedelta(minutes=15), tick=True)
     log_in(page, nurse.username)
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("(today)")

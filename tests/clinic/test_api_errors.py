@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import logging
 
-from django.test import RequestFactory
+import pytest
+from django.test import Client, RequestFactory
 
-from clinic.api.http_errors import server_error
+from clinic.request_failures import server_error
 
 
 def test_an_unknown_api_path_is_a_json_404(db, client):
@@ -28,16 +29,73 @@ def test_other_unknown_paths_keep_djangos_404(db, client):
     assert not response.get("Content-Type", "").startswith("application/json")
 
 
-def test_server_errors_under_api_are_json_and_say_nothing_of_the_cause():
-    response = server_error(RequestFactory().get("/api/v1/courses"))
+def test_an_unhandled_error_under_api_is_json_500_with_a_request_id_that_is_logged(
+    scheduler, api_as, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("clinic.api.accounts.site_list_for_user", broken)
+    client = api_as(scheduler)
+    client.client.raise_request_exception = False
+    with caplog.at_level(logging.ERROR, logger="clinic.requests"):
+        response = client.get("/api/v1/me")
     assert response.status_code == 500
-    assert json.loads(response.content) == {
-        "code": "server_error",
-        "message": "Internal server error. It has been logged.",
-    }
+    body = response.json()
+    assert body["code"] == "server_error"
+    assert "a bug" not in body["message"]
+    assert body["request_id"] in body["message"]
+    assert response["X-Request-ID"] == body["request_id"]
+    logged = [r for r in caplog.records if body["request_id"] in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
 
 
 def test_server_errors_elsewhere_use_djangos_page():
     response = server_error(RequestFactory().get("/admin/"))
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_wrong_method_is_json_405_naming_the_allowed_methods(scheduler, api_as):
+    response = api_as(scheduler).client.put(
+        "/api/v1/me", "{}", content_type="application/json", headers=api_as(scheduler).headers
+    )
+    assert response.status_code == 405
+    body = response.json()
+    assert body["code"] == "method_not_allowed"
+    assert "GET" in body["message"]
+    assert "GET" in response["Allow"]
+
+
+def test_a_body_over_the_limit_is_json_413_and_logs_no_traceback(
+    scheduler, api_as, settings, caplog
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = api_as(scheduler)
+    with caplog.at_level(logging.INFO):
+        response = client.post("patients/search", {"q": "x" * 5000})
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_an_unknown_api_path_is_json_404_for_every_method_and_session(method, logged_in, scheduler):
+    client = Client(enforce_csrf_checks=True)
+    if logged_in:
+        client.force_login(scheduler)
+    response = getattr(client, method)("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_the_openapi_document_declares_the_statuses_around_each_handler():
+    from clinic.root_api import api
+
+    document = api.get_openapi_schema()
+    retire = document["paths"]["/api/v1/protocols/{slug}/retire"]["post"]["responses"]
+    assert {400, 401, 403, 404, 413, 415, 422, 429, 503} <= {int(s) for s in retire}
+    assert retire[415]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
+    me = document["paths"]["/api/v1/me"]["get"]["responses"]
+    assert {200, 401, 503} <= {int(s) for s in me}

@@ -63,7 +63,7 @@ def test_update_with_nul_is_422_and_leaves_the_record(api_as, scheduler, patient
 
 
 def test_search_with_nul_is_422(api_as, scheduler, patient):
-    response = api_as(scheduler).get("patients", q="Ex\x00")
+    response = api_as(scheduler).post("patients/search", {"q": "Ex\x00"})
     assert response.status_code == 422
     assert "NUL" in response.json()["message"]
 

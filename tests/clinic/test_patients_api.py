@@ -131,7 +131,7 @@ def test_outsider_cannot_see_our_patient(patient, outsider, api_as):
     assert response.status_code == 404
     assert response.json()["code"] == "patient_not_found"
     assert client.get("patients").json()["count"] == 0
-    assert client.get("patients", q="Example").json()["count"] == 0
+    assert client.post("patients/search", {"q": "Example"}).json()["count"] == 0
 
 
 def test_unknown_patient_is_404(site, scheduler, api_as):
@@ -175,7 +175,7 @@ def test_search_matches_names_and_mrn_prefix(site, other_site, nurse, api_as):
     client = api_as(nurse)
 
     def found(**params):
-        response = client.get("patients", **params)
+        response = client.post("patients/search", params)
         assert response.status_code == 200, response.content
         return [p["id"] for p in response.json()["items"]]
 
@@ -213,9 +213,29 @@ def test_patients_are_paginated_with_a_bounded_page_size(site, scheduler, api_as
 
 
 def test_overlong_search_is_422(site, scheduler, api_as):
-    response = api_as(scheduler).get("patients", q="x" * 101)
+    response = api_as(scheduler).post("patients/search", {"q": "x" * 101})
     assert response.status_code == 422
     assert "q" in response.json()["message"]
+
+
+def test_search_text_in_the_url_is_refused_so_names_stay_out_of_access_logs(
+    site, patient, scheduler, api_as
+):
+    response = api_as(scheduler).get("patients", q="Example")
+    assert response.status_code == 422
+    assert response.json()["code"] == "search_in_body"
+    assert "POST /api/v1/patients/search" in response.json()["message"]
+
+
+def test_search_pages_are_bounded(site, scheduler, api_as):
+    for i in range(5):
+        add_patient(site, f"P-{i}", "Pat", f"Family{i}")
+    client = api_as(scheduler)
+    page2 = client.post("patients/search", {"q": "pat", "page": 2, "page_size": 3}).json()
+    assert [p["family_name"] for p in page2["items"]] == ["Family3", "Family4"]
+    assert (page2["count"], page2["pages"]) == (5, 2)
+    too_far = client.post("patients/search", {"q": "pat", "page": 3, "page_size": 3})
+    assert too_far.json()["code"] == "page_out_of_range"
 
 
 # Update ---------------------------------------------------------------------------------------

@@ -127,3 +127,25 @@ def test_without_database_url_the_embedded_sqlite_is_used():
     values = settings_in(production_env())
     assert values["ENGINE"] == "django.db.backends.sqlite3"
     assert values["NAME"].endswith("db.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"TOKEN_HASH_KEY": "x"}, "clinic.E002"),
+        ({"TOKEN_HASH_KEY": "django-insecure-" + secrets.token_urlsafe(50)}, "clinic.E002"),
+        ({"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(50)}, "clinic.E001"),
+        ({"SECRET_KEY": "a" * 80}, "clinic.E001"),
+        ({"SECRET_KEY_FALLBACKS": "short-old-key"}, "clinic.E001"),
+        ({"DEBUG": "1", "ALLOWED_HOSTS": "clinic.example.org"}, "clinic.E003"),
+    ],
+)
+def test_check_deploy_fails_on_weak_secrets_and_public_debug(overrides, expected):
+    result = check_deploy(production_env(**overrides))
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr
+
+
+def test_debug_on_localhost_only_is_not_a_public_debug_error():
+    result = check_deploy(production_env(DEBUG="1", ALLOWED_HOSTS="localhost,127.0.0.1"))
+    assert "clinic.E003" not in result.stdout + result.stderr

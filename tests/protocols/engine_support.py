@@ -57,7 +57,7 @@ def spec(
 
 
 def standard_tms(**kwargs: Any) -> ProtocolSpec:
-    """30 acute sessions at 5 a week, then a taper of 3, 2, 1 (CLINICAL.md section 1)."""
+    """30 acute sessions at 5 a week, then a taper of 3, 2, 1 (docs/clinical.md section 1)."""
     return spec(
         {"name": "acute", "sessions": 30, "sessions_per_week": 5},
         {"name": "taper-3", "sessions": 3, "sessions_per_week": 3},

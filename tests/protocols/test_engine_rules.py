@@ -1,4 +1,4 @@
-"""The planning engine's rules on hand-made specs and calendars (CLINICAL.md examples)."""
+"""The planning engine's rules on hand-made specs and calendars (docs/clinical.md examples)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The built-in library: every file is valid and sourced, and each protocol, planned by the
-engine on a US clinic's calendar, matches CLINICAL.md."""
+engine on a US clinic's calendar, matches docs/clinical.md."""
 
 from __future__ import annotations
 

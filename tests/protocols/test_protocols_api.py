@@ -225,8 +225,10 @@ def test_admin_retires_one_version_or_the_whole_protocol(api_as, library, admin_
     assert one.status_code == 200 and one.json()["retired_versions"] == [2]
     assert client.get("protocols/tms-itbs").json()["version"] == 1
 
-    assert api_as(nurse).post("protocols/tms-itbs/retire", {}).status_code == 403
-    everything = client.post("protocols/tms-itbs/retire", {})
+    assert (
+        api_as(nurse).post("protocols/tms-itbs/retire", {"all_versions": True}).status_code == 403
+    )
+    everything = client.post("protocols/tms-itbs/retire", {"all_versions": True})
     assert everything.json()["retired_versions"] == [1]
     gone = client.get("protocols/tms-itbs")
     assert gone.status_code == 404 and "no active version" in gone.json()["message"]

@@ -138,7 +138,7 @@ def test_esketamine_holds_one_monitoring_chair_for_dose_and_observation(site, cl
         assert (holds[0].start, holds[0].end, holds[1].end) == (s.start, s.end, s.observation_end)
         assert s.observation_end - s.start == dt.timedelta(minutes=135)
     days = [local_of(s.start).date() for s in sessions[:8]]
-    # Twice weekly, never on consecutive days (CLINICAL.md §5).
+    # Twice weekly, never on consecutive days (docs/clinical.md §5).
     assert all((b - a).days >= 3 for a, b in itertools.pairwise(days))
 
 

@@ -130,7 +130,9 @@ def test_users_without_a_role_or_a_site(site, db):
     assert "does not belong to any site" in text(response)
 
 
-def test_a_nurse_checks_a_patient_in_from_the_board(site, nurse, todays_session):
+def test_a_nurse_checks_a_patient_in_from_the_board(site, nurse, todays_session, time_machine):
+    # Within the check-in window: 20 minutes before the session.
+    time_machine.move_to(todays_session.start - dt.timedelta(minutes=20), tick=False)
     client = logged_in(nurse, strict=True)
     board = client.get("/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', board.content.decode())
@@ -162,13 +164,16 @@ def test_actions_need_post_and_a_csrf_token(site, nurse, todays_session):
     assert todays_session.status == Session.Status.SCHEDULED
 
 
-def test_a_refused_check_in_shows_the_services_reason(site, nurse, scheduler, patient):
+def test_a_refused_check_in_shows_the_services_reason(
+    site, nurse, scheduler, patient, time_machine
+):
     course = make_course(
         patient=patient, booked_by=scheduler, protocol=make_protocol(SCREENED_TMS, "screened")
     )
     session = make_session(
         course=course, start=local(site, today(site).isoformat(), "09:00"), resources=[chair(site)]
     )
+    time_machine.move_to(session.start - dt.timedelta(minutes=20), tick=False)
 
     response = logged_in(nurse).post(f"/sessions/{session.pk}/check_in/", follow=True)
 

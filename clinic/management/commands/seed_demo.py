@@ -1,4 +1,5 @@
-"""Load the demo clinic (one site, its resources, a user per role, a few patients).
+"""Load the demo clinic (one site, its resources, a user per role, a few patients) and its
+living courses (charting/demo_courses.py), relative to today.
 
 Idempotent: running it again brings the demo rows back to their published state (passwords,
 opening hours) without duplicating anything. Refuses to run unless DEBUG is on or --force is
@@ -16,12 +17,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from charting.demo_courses import demo_courses_seed
 from charting.demo_self_report import demo_self_report_course
 from clinic import demo
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
 from scheduling.demo_feeds import demo_feed_links
+
+
+def site_today(site: Site) -> dt.date:
+    """Today at the site (the demo's "this morning" is the site's morning)."""
+    return timezone.now().astimezone(site.zone).date()
 
 
 class Command(BaseCommand):
@@ -44,6 +51,11 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             self.stderr.write(self.style.WARNING("DEBUG is off: seeding demo users anyway."))
         summary = seed_demo(today=timezone.localdate())
+        # The living part (courses at every stage) lives in charting, the top layer: it uses
+        # the scheduling and charting services. Management commands may import any layer.
+        site = Site.objects.get(slug=demo.SITE_SLUG)
+        staff = {spec.role: User.objects.get(username=spec.username) for spec in demo.USERS}
+        courses = demo_courses_seed(site=site, today=site_today(site), staff=staff)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready: {summary['site']} with {summary['resources']} resources, "
@@ -51,6 +63,18 @@ class Command(BaseCommand):
                 f"({summary['created']} rows created)."
             )
         )
+        if courses["missing_protocols"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    "No demo courses: run load_protocols and load_form_templates first (missing "
+                    f"{', '.join(courses['missing_protocols'])})."
+                )
+            )
+        else:
+            self.stdout.write(
+                f"Demo courses for {courses['day']:%A %d %B %Y}: "
+                f"{len(courses['created'])} created, {len(courses['skipped'])} already there."
+            )
         self.stdout.write(demo.logins_text())
         self.stdout.write(demo_feed_links())
         self.stdout.write(demo_self_report_course(today=timezone.localdate()))
