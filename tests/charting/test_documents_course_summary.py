@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from charting.document_selectors import course_summary_data
 from charting.documents.course_summary import CourseSummaryRenderer
 from charting.models import Alert
+from clinic.models import Patient
 from scheduling.models import Session
 from tests.charting.documents_support import make_rich_course, page_ink, pdf_text
 from tests.charting.factories import make_course
@@ -291,7 +292,25 @@ def test_an_open_review_says_not_yet_decided(patient, scheduler):
     assert "Status Decision needed" in flat and "Decision NOT YET DECIDED" in flat
 
 
-def test_queries_stay_constant_with_a_review_and_self_reports(reviewed_course, course):
+def test_queries_stay_constant_with_a_review_and_self_reports(
+    reviewed_course, scheduler, clinician, nurse, t0
+):
+    # Another patient's plain course, three hours later each day: PostgreSQL's exclusion
+    # constraints refuse one patient's overlapping sessions and one chair's overlapping holds.
+    other = Patient.objects.create(
+        site=reviewed_course.site,
+        mrn="MRN-PLAIN",
+        given_name="Plain",
+        family_name="Course",
+        date_of_birth=dt.date(1975, 1, 1),
+    )
+    course = make_rich_course(
+        patient=other,
+        booked_by=scheduler,
+        clinician=clinician,
+        nurse=nurse,
+        first=t0 + dt.timedelta(hours=3),
+    )
     counts = []
     for c in (course, reviewed_course):
         with CaptureQueriesContext(connection) as queries:
