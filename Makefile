@@ -70,7 +70,7 @@ test-postgres: venv ## The whole suite on a throwaway PostgreSQL 15 started for 
 	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh $(PY) scripts/run_pytest.py
 
 # The pure cores take plain data and are held to --strict; everything else to the project config.
-PURE_MODULES := protocols/engine.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \
+PURE_MODULES := protocols/engine.py protocols/adjustments.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \
 	charting/self_report_schedule.py charting/trajectory.py \
 	clinic/calendar.py scheduling/placement.py scheduling/feeds.py charting/scoring.py charting/spec.py
 

@@ -48,6 +48,10 @@ from protocols.spec import Phase, ProtocolSpec
 UTC = dt.UTC
 # How far ahead the engine looks before declaring a course unplannable.
 HORIZON_DAYS = 3 * 366
+# Why a day was passed over (besides the calendar's own closure reasons); protocols/adjustments.py
+# reads these to tell a booker why the course did not start on the day asked.
+SKIP_CLOSED = "closed"
+SKIP_SHORT_HOURS = "opening hours too short"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +126,12 @@ def plan_course(
     calendar: SiteCalendar,
     *,
     resume: ResumePoint | None = None,
+    skips: dict[dt.date, str] | None = None,
 ) -> list[PlannedSession]:
     """Plan every session of `spec` from `start` (the earliest possible day).
+
+    With `skips`, every day passed over for a calendar or quota reason is recorded in it with
+    that reason (a holiday's name, SKIP_CLOSED, SKIP_SHORT_HOURS, the weekly quota).
 
     Raises PlanningError when a rule cannot be kept. With `resume`, plans only the sessions after
     that point (used to re-plan a course after a missed or moved session); outcome scales are
@@ -219,6 +227,8 @@ def plan_course(
                 if violation.rule is SpacingRule.WEEKLY_QUOTA:
                     # Quota for this ISO week is used up: jump to next Monday.
                     skipped.append((day, quota_used))
+                    if skips is not None:
+                        skips[day] = quota_used
                     day = dt.date.fromordinal(monday + 7)
                 else:
                     day += _ONE_DAY
@@ -226,7 +236,9 @@ def plan_course(
             reason = closed.get(day)
             opening = hours[weekday]
             if reason is not None or opening is None:
-                skipped.append((day, reason or "closed"))
+                skipped.append((day, reason or SKIP_CLOSED))
+                if skips is not None:
+                    skips[day] = reason or SKIP_CLOSED
                 day += _ONE_DAY
                 continue
             count = min(per_day, total - done)
@@ -261,7 +273,9 @@ def plan_course(
                         + f" need {span} min but {day.isoformat()} is open only "
                         f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
                     )
-                skipped.append((day, "opening hours too short"))
+                skipped.append((day, SKIP_SHORT_HOURS))
+                if skips is not None:
+                    skips[day] = SKIP_SHORT_HOURS
                 day += _ONE_DAY
                 continue
 

@@ -92,6 +92,13 @@ def book(request: HttpRequest) -> HttpResponse:
                     f"Booked {course.protocol.name} for {course.patient.full_name}: "
                     f"{len(getattr(course, 'planned_sessions', []))} sessions.",
                 )
+                for change in getattr(course, "adjustments", []):
+                    messages.info(
+                        request,
+                        f"Session {change.number} is on {change.placed_day:%a %d %b} at "
+                        f"{change.placed_time:%H:%M}, not {change.requested_day:%a %d %b} at "
+                        f"{change.requested_time:%H:%M}: {change.reason}.",
+                    )
                 return HttpResponseRedirect(reverse("course-detail", args=[course.pk]))
         else:
             try:
@@ -113,4 +120,5 @@ def book(request: HttpRequest) -> HttpResponse:
                     }
                     for s in getattr(preview, "planned_sessions", [])
                 ]
+                context["adjustments"] = getattr(preview, "adjustments", [])
     return render(request, "scheduling/book.html", context, status=status)

@@ -17,8 +17,10 @@ from clinic.clock import minute_of_day, resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN, Patient, Resource, Site
 from clinic.permissions import can_see_site, require_role
+from protocols.adjustments import Adjustment, adjustments
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
 from protocols.models import Protocol
+from protocols.selectors import unplannable
 from protocols.spec import ProtocolSpec
 from scheduling.booking_change import (
     BookingChange,
@@ -97,7 +99,9 @@ def course_enrol(
     resource_ids: book only on these resources for their kinds (e.g. the chair with the H7
     coil); each must be an active resource of the site of a kind the protocol holds.
     dry_run: the same booking, returned unsaved (ids are None); nothing is written.
-    Returns the course with `planned_sessions` (each with `planned_holds`) attached.
+    Returns the course with `planned_sessions` (each with `planned_holds`) and `adjustments`
+    (each session placed away from the asked day or time, with why) attached; its start_date is
+    its first session's local date.
     """
     now = resolve_now(now)
     require_role(by, *BOOKERS, action="book a course")
@@ -123,7 +127,7 @@ def course_enrol(
             preferred_time,
             spec.timing.procedure_minutes + spec.timing.observation_minutes,
         )
-        booking, result = _place(
+        booking, result, changes = _place(
             patient, site, spec, calendar, start_date, preferred_time, resource_ids, exact, now
         )
         course = Course(
@@ -131,7 +135,7 @@ def course_enrol(
             protocol=protocol,
             site=site,
             modality=spec.modality.value,
-            start_date=start_date,
+            start_date=min(p.start for p in result.placements).astimezone(site.zone).date(),
             preferred_time=preferred_time,
             status=Course.Status.PLANNED,
             prescriber_id=prescriber_id,
@@ -157,6 +161,7 @@ def course_enrol(
         ]
         holds = booking.hold_rows(result.placements, sessions)
         course.planned_sessions = sessions  # type: ignore[attr-defined]
+        course.adjustments = changes  # type: ignore[attr-defined]
         if dry_run:
             return course
         course._history_user = by  # type: ignore[attr-defined]
@@ -213,17 +218,19 @@ def _place(
     resource_ids: Sequence[int],
     exact: bool,
     now: dt.datetime,
-) -> tuple[BookingChange, BookingResult]:
+) -> tuple[BookingChange, BookingResult, list[Adjustment]]:
     """Plan, load the bookings around the plan, place; widen the loaded window when placement
-    wanders past it. Refuses (nothing written) when any session cannot be placed."""
+    wanders past it. Refuses (nothing written) when any session cannot be placed. Also returns
+    what placement changed from what was asked (protocols/adjustments.py)."""
 
     def planner(start: dt.date, resume: ResumePoint | None) -> list[PlannedSession]:
         return plan_course(spec, start, preferred_time, calendar, resume=resume)
 
+    skips: dict[dt.date, str] = {}
     try:
-        first_plan = planner(start_date, None)
+        first_plan = plan_course(spec, start_date, preferred_time, calendar, skips=skips)
     except PlanningError as exc:
-        raise InvalidInput(exc.message, code="unplannable", rule=exc.rule) from exc
+        raise unplannable(exc) from exc
     first, last = first_plan[0], first_plan[-1]
     buffer = dt.timedelta(days=max(30, (last.day - first.day).days // 2))
     lo = first.start_utc - dt.timedelta(days=1)
@@ -254,10 +261,18 @@ def _place(
             hi = hi + buffer * 2
             continue
         except PlanningError as exc:
-            raise InvalidInput(exc.message, code="unplannable", rule=exc.rule) from exc
+            raise unplannable(exc) from exc
         if result.unplaced:
             _raise_unplaced(result.unplaced, exact)
-        return booking, result
+        changes = adjustments(
+            start=start_date,
+            preferred=preferred_time,
+            planned=first_plan,
+            skips=skips,
+            placed=[(p.number, p.start.astimezone(calendar.zone)) for p in result.placements],
+            placer_reasons=result.reasons,
+        )
+        return booking, result, changes
     # Four widenings cover any course the engine can plan.
     raise Conflict("The course runs too far ahead to book.", code=ERR_UNPLACEABLE)
 

@@ -30,6 +30,15 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from clinic.calendar import SiteCalendar
+from protocols.adjustments import (
+    CLOSED_DAY,
+    OPENING_HOURS,
+    PATIENT_BUSY,
+    RESOURCE_BUSY,
+    SPACING_RULE,
+    TIME_PASSED,
+    Reason,
+)
 from protocols.engine import PlannedSession, PlanningError, ResumePoint
 from protocols.spec import Phase, Timing
 
@@ -40,6 +49,11 @@ OBSERVATION = "observation"
 STEP_MINUTES = 5
 # How far one session may slide past its planned day before we call it unplaceable.
 MAX_SHIFT_DAYS = 28
+# Why a time was refused (Placer.try_at / find_on_day); `why_reason` gives each its code.
+WHY_PAST = "in the past"
+WHY_PATIENT = "the patient has another session then"
+WHY_TOO_CLOSE = "too close to the previous session"
+WHY_HOURS = "outside the opening hours"
 
 
 class Timeline:
@@ -118,6 +132,8 @@ class Unplaced:
 class BookingResult:
     placements: list[Placement] = field(default_factory=list)
     unplaced: list[Unplaced] = field(default_factory=list)
+    # number -> why the session is not at its planned time (the first refusal it met)
+    reasons: dict[int, Reason] = field(default_factory=dict)
 
 
 class WindowExceeded(Exception):
@@ -204,10 +220,10 @@ class Placer:
         end = start + self.procedure
         obs_end = end + self.observation
         if start < self.not_before:
-            return None, "in the past", None
+            return None, WHY_PAST, None
         who = self.patient_busy.conflict(start, obs_end, self.ignore)
         if who is not None:
-            return None, "the patient has another session then", who
+            return None, WHY_PATIENT, who
         holds: list[HoldPlan] = []
         for kind, parts in self.needs:
             a, b = self._span(parts, start, end, obs_end)
@@ -244,7 +260,8 @@ class Placer:
     def find_on_day(
         self, day: dt.date, preferred_minute: int, *, earliest: dt.datetime | None = None
     ) -> tuple[Slot | None, str, Hashable | None]:
-        """The free start nearest `preferred_minute` on `day` (ties go earlier)."""
+        """The free start nearest `preferred_minute` on `day` (ties go earlier); with a slot away
+        from `preferred_minute`, `why` says what refused that minute."""
         if day > self.window_end:
             raise WindowExceeded(day)
         hours = self.opening(day)
@@ -267,7 +284,12 @@ class Placer:
                 continue
             slot, why, conflict = self.try_at(start)
             if slot is not None:
-                return slot, "", None
+                if m == preferred_minute:
+                    return slot, "", None
+                if not first_why:
+                    in_hours = opens <= preferred_minute <= last
+                    first_why = WHY_TOO_CLOSE if in_hours else WHY_HOURS
+                return slot, first_why, first_conflict
             if not first_why:
                 first_why, first_conflict = why, conflict
         return None, first_why or f"no time on {day} keeps the spacing rules", first_conflict
@@ -285,6 +307,22 @@ class Placer:
         for rid in resource_ids:
             if rid in self.resource_busy:
                 self.resource_busy[rid].discard(label)
+
+
+def why_reason(why: str, day: dt.date, minute: int) -> Reason:
+    """A placer refusal (`why` at local `minute` on `day`) as an adjustment reason."""
+    at = f"{minute // 60:02d}:{minute % 60:02d} on {day}"
+    if why == WHY_PAST:
+        return Reason(TIME_PASSED, f"{at} had already passed")
+    if why == WHY_PATIENT:
+        return Reason(PATIENT_BUSY, f"the patient has another session at {at}")
+    if why.startswith(("no free ", "the site has no active ")):
+        return Reason(RESOURCE_BUSY, f"{why} at {at}")
+    if why == WHY_HOURS or why.startswith("opening hours"):
+        return Reason(OPENING_HOURS, f"{at} is {WHY_HOURS}")
+    if why.startswith("the site is closed"):
+        return Reason(CLOSED_DAY, why)
+    return Reason(SPACING_RULE, f"{why} ({at})")
 
 
 Planner = Callable[[dt.date, ResumePoint | None], list[PlannedSession]]
@@ -326,11 +364,13 @@ def place_course(
         if exact:
             slot, why, conflict = placer.try_at(ps.start_utc)
             if slot is None and earliest is not None and ps.start_utc < earliest:
-                why = "too close to the previous session"
+                why = WHY_TOO_CLOSE
         else:
             slot, why, conflict = placer.find_on_day(
                 ps.day, _minute(ps.start_local), earliest=earliest
             )
+        if why and ps.number not in result.reasons:
+            result.reasons[ps.number] = why_reason(why, ps.day, _minute(ps.start_local))
         if slot is not None:
             placer.take(slot, label(ps.number))
             placement = Placement(

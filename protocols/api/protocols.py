@@ -198,6 +198,7 @@ def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> 
         preferred_time=payload.preferred_time,
         total_sessions=len(planned),
         sessions=[_session_out(s) for s in planned],
+        adjustments=list(preview.adjustments),  # type: ignore[arg-type]
     )
 
 

@@ -86,6 +86,42 @@ class PlannedSessionOut(Schema):
     scales_due: list[str]
 
 
+ReasonCode = Literal[
+    "holiday",
+    "closed_day",
+    "opening_hours",
+    "time_passed",
+    "resource_busy",
+    "patient_busy",
+    "spacing_rule",
+]
+
+
+class AdjustmentOut(Schema):
+    """A session placed away from the day or local time asked for, and why (also in the
+    booking's answer)."""
+
+    number: int = Field(..., description="session number in the course")
+    requested_date: dt.date = Field(..., description="local date asked for")
+    requested_time: LocalTime
+    date: dt.date = Field(..., description="local date placed on")
+    time: LocalTime
+    reason_code: ReasonCode
+    reason: str = Field(..., description="why, naming e.g. the public holiday")
+
+    @staticmethod
+    def resolve_requested_date(obj: Any) -> dt.date:
+        return obj.requested_day
+
+    @staticmethod
+    def resolve_date(obj: Any) -> dt.date:
+        return obj.placed_day
+
+    @staticmethod
+    def resolve_time(obj: Any) -> dt.time:
+        return obj.placed_time
+
+
 class PreviewOut(Schema):
     slug: str
     version: int
@@ -95,6 +131,10 @@ class PreviewOut(Schema):
     preferred_time: LocalTime
     total_sessions: int
     sessions: list[PlannedSessionOut]
+    adjustments: list[AdjustmentOut] = Field(
+        default_factory=list,
+        description="sessions planned away from the asked day or time, with why",
+    )
 
 
 # --- In schemas ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
 from clinic.api.fields import CalendarDay, Id, InSchema, Instant, LocalTime
+from protocols.api.schemas import AdjustmentOut
 from scheduling.feed_tokens import MAX_ALARM_MINUTES
 from scheduling.models import CalendarFeed, Course
 
@@ -88,6 +89,14 @@ class CourseOut(Schema):
     prescriber_id: int | None = None
     booked_by_id: int | None = None
     sessions: list[SessionOut]
+    adjustments: list[AdjustmentOut] = Field(
+        default_factory=list,
+        description="sessions booked away from the asked day or time, with why (at booking)",
+    )
+
+    @staticmethod
+    def resolve_adjustments(obj: Any) -> list[Any]:
+        return list(getattr(obj, "adjustments", None) or [])
 
     @staticmethod
     def resolve_protocol_slug(obj: Any) -> str:

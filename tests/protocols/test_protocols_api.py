@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -19,6 +20,8 @@ from scheduling.models import Course
 
 MONDAY = dt.date(2026, 1, 12)  # Martin Luther King Jr. Day, Mon 2026-01-19, is in week 2
 MLK_DAY = dt.date(2026, 1, 19)
+# The preview refuses a start before the site's today: preview as of the Friday before MONDAY.
+PREVIEW_NOW = dt.datetime(2026, 1, 9, 15, 0, tzinfo=dt.UTC)
 
 SPEC: dict[str, Any] = {
     "modality": "tms",
@@ -281,7 +284,8 @@ def test_validate_refuses_a_modality_change_for_an_existing_slug(api_as, library
 def preview(client, slug, site, start=MONDAY, time="09:00", **extra):
     body = {"site_id": site.pk, "start_date": start.isoformat(), "preferred_time": time}
     body.update(extra)
-    return client.post(f"protocols/{slug}/preview", body)
+    with time_machine.travel(PREVIEW_NOW, tick=False):
+        return client.post(f"protocols/{slug}/preview", body)
 
 
 def test_preview_standard_tms_skips_the_holiday_and_weekends(api_as, library, site, scheduler):
