@@ -29,6 +29,16 @@ def decoded(payload: Any) -> str:
     return "" if payload is None else str(payload)
 
 
+def answer_text(response: dict[str, Any]) -> str:
+    """The answer's body, or its size and type when it is not text (a PDF, a calendar)."""
+    headers = {name.lower(): values for name, values in (response.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or [""])[0]
+    body = decoded(response.get("content"))
+    if "json" in content_type or content_type.startswith("text/"):
+        return body[:600]
+    return f"<{len(body)} characters of {content_type or 'unknown type'}>"
+
+
 def summarise(role: str, events_path: str) -> int:
     requests = 0
     statuses: Counter[int] = Counter()
@@ -69,7 +79,7 @@ def summarise(role: str, events_path: str) -> int:
                                 "message": failure.get("message", ""),
                                 "request": f"{request.get('method')} {request.get('uri')}",
                                 "body": decoded(request.get("body"))[:600],
-                                "answer": decoded(response.get("content"))[:600],
+                                "answer": answer_text(response),
                                 "curl": info.get("code_sample", ""),
                             },
                         )
