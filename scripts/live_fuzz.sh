@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Fuzz the API of a live server: a throwaway PostgreSQL 15 (scripts/with_postgres.sh), the demo
+# clinic, gunicorn with production settings (DEBUG off), then schemathesis once per demo role's
+# token. Prints, per role, the requests made, 5xx answers, undocumented statuses and accepted
+# invalid requests, and exits non-zero if any of them is not 0 (or a run broke).
+#
+# The in-process fuzz test (tests/test_api_fuzz.py) runs in CI; this one catches what only a real
+# server shows (gunicorn, connection handling, PostgreSQL under concurrent requests).
+#
+# Environment (all optional):
+#   FUZZ_MAX_EXAMPLES  test cases per operation and phase (default 20)
+#   FUZZ_MAX_TIME      seconds per role, a hard cap on each run (default 150)
+#   FUZZ_PHASES        schemathesis phases (default examples,coverage,fuzzing)
+#   FUZZ_WORKERS       concurrent schemathesis workers (default 1: with more, hypothesis 6 has
+#                      hit an internal race, "AST constructor recursion depth mismatch")
+#   FUZZ_ROLES         roles to run, in order (default "scheduler nurse clinician admin")
+#   FUZZ_SEED          schemathesis seed (default 1, so a run can be repeated)
+#   FUZZ_REPORT_DIR    where reports and the server log go (default: a new temporary directory)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${LIVE_FUZZ_INNER:-}" ]; then
+  # Outer call: start the throwaway PostgreSQL and come back in here with DATABASE_URL set.
+  export LIVE_FUZZ_INNER=1
+  exec bash scripts/with_postgres.sh bash "$0" "$@"
+fi
+
+PY=.venv/bin/python
+ST=.venv/bin/st
+GUNICORN=.venv/bin/gunicorn
+MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-20}
+MAX_TIME=${FUZZ_MAX_TIME:-150}
+PHASES=${FUZZ_PHASES:-examples,coverage,fuzzing}
+WORKERS=${FUZZ_WORKERS:-1}
+ROLES=${FUZZ_ROLES:-scheduler nurse clinician admin}
+SEED=${FUZZ_SEED:-1}
+REPORT_DIR=${FUZZ_REPORT_DIR:-$(mktemp -d /tmp/live-fuzz.XXXXXX)}
+mkdir -p "$REPORT_DIR"
+
+random_key() { "$PY" -c 'import secrets; print(secrets.token_urlsafe(48))'; }
+
+# Production-like: DEBUG off, long random secrets. The demo tokens are stored HMAC'd with
+# TOKEN_HASH_KEY, so seeding and serving share it. Plain HTTP on the loopback, hence no SSL
+# redirect (a TLS proxy does that in production).
+export DEBUG=0
+export SECRET_KEY=$(random_key)
+export TOKEN_HASH_KEY=$(random_key)
+export ALLOWED_HOSTS=127.0.0.1
+export SECURE_SSL_REDIRECT=0
+export LOG_LEVEL=${LOG_LEVEL:-WARNING}
+# The fuzzer sends requests without valid credentials by design (the patient-token endpoints,
+# mutated Authorization headers); with the production limit the address would be locked out
+# after 10 of them and every later answer would be a 429.
+export LOGIN_FAILURE_LIMIT=1000000
+unset ALLOW_INSECURE_KEY CLINIC_NOW
+
+echo "live_fuzz: preparing the database" >&2
+# with_postgres.sh starts an empty server; the application's database is ours to create.
+"$PY" -c '
+import os, psycopg2
+conn = psycopg2.connect(host="127.0.0.1", port=os.environ["PGTEST_PORT"], user="postgres", dbname="postgres")
+conn.autocommit = True
+conn.cursor().execute("CREATE DATABASE clinic")
+'
+"$PY" manage.py migrate --noinput >/dev/null
+"$PY" manage.py load_protocols >/dev/null
+"$PY" manage.py load_form_templates >/dev/null
+"$PY" manage.py seed_demo --force >/dev/null 2>&1
+
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+BASE="http://127.0.0.1:$PORT"
+SERVER_LOG="$REPORT_DIR/gunicorn.log"
+"$GUNICORN" clinic.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
+  --access-logfile "$REPORT_DIR/access.log" \
+  --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)s' \
+  --error-logfile "$SERVER_LOG" 2>>"$SERVER_LOG" &
+GUNICORN_PID=$!
+stop_server() { kill "$GUNICORN_PID" 2>/dev/null && wait "$GUNICORN_PID" 2>/dev/null || true; }
+trap stop_server EXIT INT TERM
+
+for _ in $(seq 1 60); do
+  curl -fsS -o /dev/null "$BASE/api/v1/openapi.json" 2>/dev/null && break
+  kill -0 "$GUNICORN_PID" 2>/dev/null || { echo "live_fuzz: gunicorn died" >&2; cat "$SERVER_LOG" >&2; exit 1; }
+  sleep 0.5
+done
+echo "live_fuzz: gunicorn (2 workers) on $BASE, reports in $REPORT_DIR" >&2
+
+status=0
+for role in $ROLES; do
+  echo "live_fuzz: fuzzing as $role (at most ${MAX_TIME}s)" >&2
+  # Exit 1 just means failures were found; the summary below counts them.
+  "$ST" run "$BASE/api/v1/openapi.json" \
+    --header "Authorization: Bearer ict_demo-$role" \
+    --checks not_a_server_error,status_code_conformance,negative_data_rejection \
+    --phases "$PHASES" --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" \
+    --workers "$WORKERS" --seed "$SEED" --request-timeout 30 \
+    --generation-database none --no-color --output-truncate false \
+    --report ndjson --report-ndjson-path "$REPORT_DIR/$role.ndjson" \
+    >"$REPORT_DIR/$role.txt" 2>&1 || true
+  "$PY" scripts/live_fuzz_summary.py "$role" "$REPORT_DIR/$role.ndjson" || status=1
+done
+
+fives=$(awk '$(NF-2) ~ /^5/' "$REPORT_DIR/access.log" | wc -l)
+echo "== server: $(wc -l <"$REPORT_DIR/access.log") requests in the access log, $fives answered 5xx"
+[ "$fives" = 0 ] || status=1
+exit $status
