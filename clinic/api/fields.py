@@ -11,6 +11,7 @@ the last date Python has.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 from ninja import Field, Schema
@@ -45,8 +46,23 @@ def _integer_not_bool(value: Any) -> Any:
 
 # A row id: an integer from 1 to 2**63-1 (outside that range: 422, never a database error).
 Id = Annotated[int, BeforeValidator(_integer_not_bool), Field(ge=1, le=MAX_ID)]
+
+
+def _iso_day(value: Any) -> Any:
+    # pydantic reads a number (or a string of digits) as a Unix timestamp: `?date=0` was
+    # 1970-01-01 and answered 200. A calendar day is written YYYY-MM-DD, nothing else.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 CalendarDay = Annotated[
     dt.date,
+    BeforeValidator(_iso_day),
     Field(ge=FIRST_DAY, le=LAST_DAY, description="a local date between 1900-01-01 and 2999-12-31"),
 ]
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
