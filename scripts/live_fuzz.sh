@@ -96,7 +96,8 @@ for role in $ROLES; do
     --checks not_a_server_error,status_code_conformance,negative_data_rejection \
     --phases "$PHASES" --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" \
     --workers "$WORKERS" --seed "$SEED" --request-timeout 30 \
-    --generation-database none --no-color --output-truncate false \
+    --generation-database none --generation-with-security-parameters false \
+    --no-color --output-truncate false \
     --report ndjson --report-ndjson-path "$REPORT_DIR/$role.ndjson" \
     >"$REPORT_DIR/$role.txt" 2>&1 || true
   "$PY" scripts/live_fuzz_summary.py "$role" "$REPORT_DIR/$role.ndjson" || status=1
