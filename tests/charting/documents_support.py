@@ -162,9 +162,11 @@ def page_ink(content: bytes, page: int = 0, scale: float = 1.0) -> tuple[float, 
     return dark / (image.width * image.height), image
 
 
-def run_esketamine_session(session: Session, nurse: User, start: dt.datetime) -> dt.datetime:
-    """Screen, start, dose, observe, sign and complete an esketamine session via the services
-    (as tests/charting/test_monitoring_forms.py does); returns the discharge time."""
+def run_esketamine_session(
+    session: Session, nurse: User, start: dt.datetime, *, inpatient: bool = False
+) -> dt.datetime:
+    """Screen, start, dose, observe, sign and complete an esketamine session via the services;
+    returns the discharge time."""
     from charting.gates import ChartingGates
     from charting.observations import observation_record_values, observation_sign
     from charting.screening import session_screening_submit
@@ -173,7 +175,7 @@ def run_esketamine_session(session: Session, nurse: User, start: dt.datetime) ->
 
     session_screening_submit(
         session=session,
-        answers={**safe_answers("esketamine-pre-dose"), "inpatient": False},
+        answers={**safe_answers("esketamine-pre-dose"), "inpatient": inpatient},
         by=nurse,
         now=start - dt.timedelta(minutes=10),
     )

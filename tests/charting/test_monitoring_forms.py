@@ -9,92 +9,16 @@ import time_machine
 
 from charting import gates
 from charting.models import MonitoringFormItem
-from charting.observations import observation_amend, observation_record_values, observation_sign
-from charting.screening import session_screening_submit
-from charting.treatment import parameters_record
+from charting.observations import observation_amend
+from tests.charting.documents_support import run_esketamine_session
 from tests.charting.factories import local, make_course, make_session
-from tests.charting.helpers import safe_answers
-
-
-def _run_session(session, nurse, start: dt.datetime, *, inpatient: bool = False):
-    """Screen, start, dose, observe, sign and complete an esketamine session via the services."""
-    session_screening_submit(
-        session=session,
-        answers={**safe_answers("esketamine-pre-dose"), "inpatient": inpatient},
-        by=nurse,
-        now=start - dt.timedelta(minutes=10),
-    )
-    session.status = "in_progress"
-    session.started_at = start
-    session.save()
-    gates.ChartingGates().after_start(session, by=nurse, now=start)
-    record = session.observation
-    dose = start + dt.timedelta(minutes=10)
-    observation_record_values(
-        record=record,
-        checkpoint="pre_dose",
-        values={"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
-        taken_at=start + dt.timedelta(minutes=5),
-        by=nurse,
-        now=start + dt.timedelta(minutes=5),
-    )
-    parameters_record(
-        session=session,
-        values={
-            "dose_mg": 56,
-            "devices": 2,
-            "device_lot": "LOT-77",
-            "first_device_at": dose.isoformat(),
-        },
-        by=nurse,
-        now=dose,
-    )
-    at40 = dose + dt.timedelta(minutes=40)
-    observation_record_values(
-        record=record,
-        checkpoint="post_40",
-        values={
-            "bp": "150/95",
-            "spo2": 97,
-            "sedation": "moderate",
-            "dissociation": "mild",
-            "respiratory_depression": False,
-        },
-        taken_at=at40,
-        by=nurse,
-        now=at40,
-    )
-    end = dose + dt.timedelta(minutes=125)
-    observation_record_values(
-        record=record,
-        checkpoint="discharge",
-        values={
-            "bp": "128/80",
-            "spo2": 98,
-            "sedation_resolved": True,
-            "dissociation_resolved": True,
-            "respiratory_depression": False,
-            "vitals_acceptable": True,
-            "ready_to_leave_minutes": 95,
-            "ride_confirmed": True,
-        },
-        taken_at=end,
-        by=nurse,
-        now=end,
-    )
-    observation_sign(record=record, by=nurse, now=end)
-    session.status = "completed"
-    session.completed_at = end
-    session.save()
-    gates.ChartingGates().after_complete(session, by=nurse, now=end)
-    return end
 
 
 def test_completed_session_queues_a_prefilled_form_due_in_7_days(nurse, site, patient, esk):
     _, session = esk
     nurse.first_name, nurse.last_name, nurse.email = "Nina", "Ng", "nina@example.org"
     nurse.save()
-    _run_session(session, nurse, local(site, "2026-03-09", "09:00"))
+    run_esketamine_session(session, nurse, local(site, "2026-03-09", "09:00"))
     item = MonitoringFormItem.objects.get(session=session)
     assert item.due_date == dt.date(2026, 3, 16)
     assert item.status == "open"
@@ -129,13 +53,13 @@ def test_due_date_counts_from_the_local_session_day(nurse, site, patient, schedu
     # 7 days after the *local* day, on 12 March (after the spring-forward, in EDT).
     course = make_course(patient=patient, modality="esketamine", booked_by=scheduler)
     session = make_session(course=course, start=local(site, "2026-03-05", "19:30"))
-    _run_session(session, nurse, local(site, "2026-03-05", "19:30"))
+    run_esketamine_session(session, nurse, local(site, "2026-03-05", "19:30"))
     assert MonitoringFormItem.objects.get(session=session).due_date == dt.date(2026, 3, 12)
 
 
 def test_inpatient_sessions_need_no_form(nurse, site, esk):
     _, session = esk
-    _run_session(session, nurse, local(site, "2026-03-09", "09:00"), inpatient=True)
+    run_esketamine_session(session, nurse, local(site, "2026-03-09", "09:00"), inpatient=True)
     assert not MonitoringFormItem.objects.exists()
 
 
@@ -143,9 +67,9 @@ def test_queue_lists_due_soon_and_overdue_and_submission_records_who_when_how(
     api_as, nurse, scheduler, site, patient, esk
 ):
     _, first = esk
-    _run_session(first, nurse, local(site, "2026-03-09", "09:00"))
+    run_esketamine_session(first, nurse, local(site, "2026-03-09", "09:00"))
     second = make_session(course=first.course, start=local(site, "2026-03-12", "09:00"))
-    _run_session(second, nurse, local(site, "2026-03-12", "09:00"))
+    run_esketamine_session(second, nurse, local(site, "2026-03-12", "09:00"))
 
     # On 17 March (local): the 9 March form (due 16th) is overdue; the 12 March one (due 19th)
     # is due soon (2 days left).
@@ -187,7 +111,7 @@ def test_queue_lists_due_soon_and_overdue_and_submission_records_who_when_how(
 
 def test_evening_is_not_yet_overdue_in_the_site_zone(api_as, nurse, scheduler, site, esk):
     _, session = esk
-    _run_session(session, nurse, local(site, "2026-03-09", "09:00"))
+    run_esketamine_session(session, nurse, local(site, "2026-03-09", "09:00"))
     # 21:00 on 16 March in New York is 01:00 on the 17th in UTC: still due today, not overdue.
     with time_machine.travel(local(site, "2026-03-16", "21:00"), tick=False):
         row = api_as(scheduler).get("charting/monitoring-forms").json()[0]
@@ -196,7 +120,7 @@ def test_evening_is_not_yet_overdue_in_the_site_zone(api_as, nurse, scheduler, s
 
 def test_other_sites_do_not_see_the_queue(api_as, outsider, nurse, site, esk):
     _, session = esk
-    _run_session(session, nurse, local(site, "2026-03-09", "09:00"))
+    run_esketamine_session(session, nurse, local(site, "2026-03-09", "09:00"))
     item = MonitoringFormItem.objects.get()
     assert api_as(outsider).get("charting/monitoring-forms").json() == []
     r = api_as(outsider).get(f"charting/monitoring-forms/{item.pk}")
@@ -213,7 +137,7 @@ def test_tms_sessions_queue_nothing(nurse, site, tms):
 
 def test_an_amendment_refreshes_an_unsubmitted_form(nurse, site, esk):
     _, session = esk
-    end = _run_session(session, nurse, local(site, "2026-03-09", "09:00"))
+    end = run_esketamine_session(session, nurse, local(site, "2026-03-09", "09:00"))
     observation_amend(
         record=session.observation,
         checkpoint="post_40",
