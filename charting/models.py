@@ -149,6 +149,11 @@ class ObservationRecord(models.Model):
         USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    # A clinician who signed the discharge over an unacknowledged severe alert, and why.
+    cosigned_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    cosign_reason = models.CharField(max_length=1000, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -298,8 +303,18 @@ class Alert(models.Model):
         PARAMETER = "parameter", "Treatment parameter"
         SAFETY = "safety", "Safety item (PHQ-9 item 9)"
         SIDE_EFFECT = "side_effect", "Severe side effect (daily check-in)"
+        TIMING = "timing", "Checkpoint taken outside its window"
+
+    class Severity(models.TextChoices):
+        # review: for the record (a late checkpoint); alert: out of range; severe: in the
+        # template's severe range - blocks the discharge sign-off until acknowledged with a
+        # note (charting/observations.py observation_sign_problem).
+        REVIEW = "review", "Review"
+        ALERT = "alert", "Alert"
+        SEVERE = "severe", "Severe"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ALERT)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="alerts")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from charting.models import ObservationRecord, ScreeningResponse
-from charting.observations import discharge_earliest
+from charting.observations import discharge_earliest, observation_sign_problem
 from charting.selectors import NurseDay
 from scheduling.models import Session
 
@@ -69,13 +69,18 @@ def _observing(record: ObservationRecord, now: dt.datetime, zone: dt.tzinfo) -> 
             late = _minutes(now - cp.due_at)
             steps.append(Step(f"{cp.label}: overdue by {late} min", "late", "observation"))
         break
-    earliest = discharge_earliest(record)
-    if now < earliest:
+    # The sign-off service's own predicate: this list never says "can be signed" while the
+    # service would refuse (no post-dose values yet, a severe alert open, ...).
+    problem = observation_sign_problem(record, now=now)
+    if problem is None:
+        steps.append(Step("Discharge can be signed", "todo", "observation"))
+    elif problem.code == "too_early_to_sign":
+        earliest = discharge_earliest(record)
         steps.append(
             Step(f"Discharge available at {earliest.astimezone(zone):%H:%M}", "info", "observation")
         )
-    else:
-        steps.append(Step("Discharge can be signed", "todo", "observation"))
+    elif problem.code != "anchor_not_recorded":  # already the first step above
+        steps.append(Step(f"Discharge not yet: {problem.message}", "wait", "observation"))
     return steps
 
 

@@ -1,6 +1,7 @@
 """Observation records: open a session's record and its checkpoints, set the
-dose/procedure anchor, record values (raising out-of-range alerts), sign the discharge, and
-amend a signed record."""
+dose/procedure anchor, record values (raising out-of-range alerts and late-checkpoint review
+alerts), sign the discharge (observation_sign_problem: the one predicate the service, the form
+and the nurse's day list ask), and amend a signed record."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Prefetch
 
+from charting.alerts import alert_is_severe
 from charting.form_templates import template_current
 from charting.models import (
     Alert,
@@ -27,9 +30,10 @@ from charting.recording import (
     local_text,
     save_with_history,
 )
-from charting.spec import AnswersInvalid, clean_answers, flags_for
+from charting.spec import AnswersInvalid, Flag, clean_answers, flags_for, off_window_text
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.models import Session
 
@@ -97,13 +101,17 @@ def _locked_open_record(record: ObservationRecord) -> ObservationRecord:
     return record
 
 
-def set_anchor(record: ObservationRecord, at: dt.datetime, by: User) -> None:
+def set_anchor(
+    record: ObservationRecord, at: dt.datetime, by: User, *, now: dt.datetime | None = None
+) -> None:
     record.anchor_at = at
     record.anchor_recorded = True
     save_with_history(record, by)
     for cp in record.checkpoints.all():
         cp.due_at = at + dt.timedelta(minutes=cp.offset_minutes)
         save_with_history(cp, by)
+    # Readings taken before the dose time was known are judged against it now.
+    _timing_alerts(record, resolve_now(now), by)
 
 
 def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:
@@ -139,33 +147,102 @@ def observation_set_anchor(
     with transaction.atomic():
         record = _locked_open_record(record)
         check_anchor_time(at, record.session, now, "at")
-        set_anchor(record, at, by)
+        set_anchor(record, at, by, now=now)
         return record
 
 
 def _raise_alerts(
     record: ObservationRecord,
     entry: ObservationEntry,
-    messages: list[str],
+    flags: list[Flag],
     now: dt.datetime,
     by: User,
 ) -> None:
+    # One reading, one alert: a blood pressure's two parts are one flag already; anything
+    # else a value raises joins the same alert, severe when any part is.
+    if not flags:
+        return
     session = record.session
-    for message in messages:
-        save_with_history(
-            Alert(
-                kind=Alert.Kind.OUT_OF_RANGE,
-                site_id=record.site_id,
-                patient_id=record.patient_id,
-                course_id=session.course_id,
-                session=session,
-                record=record,
-                entry=entry,
-                message=f"{entry.checkpoint.label}: {message}"[:500],
-                raised_at=now,
-            ),
-            by,
-        )
+    message = "; ".join(f.message for f in flags)
+    save_with_history(
+        Alert(
+            kind=Alert.Kind.OUT_OF_RANGE,
+            severity=Alert.Severity.SEVERE
+            if any(f.severe for f in flags)
+            else Alert.Severity.ALERT,
+            site_id=record.site_id,
+            patient_id=record.patient_id,
+            course_id=session.course_id,
+            session=session,
+            record=record,
+            entry=entry,
+            message=f"{entry.checkpoint.label}: {message}"[:500],
+            raised_at=now,
+        ),
+        by,
+    )
+
+
+def checkpoint_minutes_off(
+    record: ObservationRecord, checkpoint: ObservationCheckpoint, taken_at: dt.datetime
+) -> int:
+    """Whole minutes a reading at `checkpoint` taken at `taken_at` lies outside the
+    checkpoint's window (template `window_minutes`, default from the offset): positive late,
+    negative early, 0 on time. Judged only once the dose/procedure time is recorded: before
+    that the due times are the session start's, not the patient's. The form, the PDF, the REMS
+    draft and the review alert all read it here."""
+    if not record.anchor_recorded:
+        return 0
+    cp = record.template.parsed.checkpoint(checkpoint.key)
+    return cp.minutes_off_window(checkpoint.due_at, taken_at) if cp is not None else 0
+
+
+def _timing_alert(
+    record: ObservationRecord,
+    checkpoint: ObservationCheckpoint,
+    taken_at: dt.datetime,
+    now: dt.datetime,
+    by: User,
+) -> None:
+    off = checkpoint_minutes_off(record, checkpoint, taken_at)
+    if off == 0:
+        return
+    raised = Alert.objects.filter(
+        record=record, kind=Alert.Kind.TIMING, detail_key=checkpoint.key
+    ).exists()
+    if raised:
+        return  # one review alert per checkpoint, however often it is re-taken
+    site = record.site
+    session = record.session
+    save_with_history(
+        Alert(
+            kind=Alert.Kind.TIMING,
+            severity=Alert.Severity.REVIEW,
+            site_id=record.site_id,
+            patient_id=record.patient_id,
+            course_id=session.course_id,
+            session=session,
+            record=record,
+            detail_key=checkpoint.key,
+            message=(
+                f"{checkpoint.label}: taken {local_text(taken_at, site)}, "
+                f"{off_window_text(off)} (due {local_text(checkpoint.due_at, site)})"
+            )[:500],
+            raised_at=now,
+        ),
+        by,
+    )
+
+
+def _timing_alerts(record: ObservationRecord, now: dt.datetime, by: User) -> None:
+    latest: dict[int, ObservationEntry] = {}
+    for entry in current_entries(record).values():
+        known = latest.get(entry.checkpoint_id)
+        if known is None or entry.taken_at > known.taken_at:
+            latest[entry.checkpoint_id] = entry
+    for cp in record.checkpoints.all():
+        if cp.pk in latest:
+            _timing_alert(record, cp, latest[cp.pk].taken_at, now, by)
 
 
 def observation_record_values(
@@ -203,7 +280,7 @@ def observation_record_values(
         for field in cp_spec.fields:
             if field.key not in clean:
                 continue
-            messages = [f.message for f in flags_for(field, clean[field.key])]
+            flags = flags_for(field, clean[field.key])
             entry = save_with_history(
                 ObservationEntry(
                     record=record,
@@ -213,19 +290,25 @@ def observation_record_values(
                     taken_at=taken_at,
                     recorded_by=by,
                     recorded_at=now,
-                    alert_message="; ".join(messages)[:300],
+                    alert_message="; ".join(f.message for f in flags)[:300],
                 ),
                 by,
             )
-            _raise_alerts(record, entry, messages, now, by)
+            _raise_alerts(record, entry, flags, now, by)
             entries.append(entry)
+        _timing_alert(record, cp_row, taken_at, now, by)
         return entries
 
 
-def observation_missing(record: ObservationRecord) -> dict[str, list[str]]:
+def observation_missing(
+    record: ObservationRecord,
+    *,
+    current: dict[tuple[str, str], ObservationEntry] | None = None,
+) -> dict[str, list[str]]:
     """Required fields with no value, per required checkpoint key (in form order)."""
     spec = record.template.parsed
-    current = current_entries(record)
+    if current is None:
+        current = current_entries(record)
     missing: dict[str, list[str]] = {}
     for cp in spec.checkpoints:
         if not cp.required:
@@ -242,10 +325,28 @@ def discharge_earliest(record: ObservationRecord) -> dt.datetime:
     return record.anchor_at + dt.timedelta(minutes=minutes)
 
 
-def observation_sign_problem(record: ObservationRecord, *, now: dt.datetime) -> Conflict | None:
+def observation_sign_inputs() -> list[str | Prefetch[Any]]:
+    """What observation_sign_problem reads beyond the record's template, site and session
+    (select_related those), to prefetch for many records at once."""
+    return [
+        "checkpoints",
+        Prefetch("entries", queryset=ObservationEntry.objects.filter(superseded_by__isnull=True)),
+        Prefetch("session__alerts", queryset=Alert.objects.filter(acknowledged_at__isnull=True)),
+    ]
+
+
+def observation_sign_problem(
+    record: ObservationRecord, *, now: dt.datetime, cosigned: bool = False
+) -> Conflict | None:
     """Why the discharge cannot be signed at `now` (the Conflict observation_sign raises), or
-    None when it can. Reads only: the nurse's page enables the sign-off button with it and
-    shows the reason while it is refused."""
+    None when it can. Reads only, and only what `observation_sign_inputs` prefetches: the
+    nurse's form enables the sign-off button with it and shows the reason while it is
+    refused, and /nurse/ says "Discharge can be signed" only when it returns None.
+
+    In order: signed already; the dose time not recorded; before the minimum observation
+    time; required values missing; discharge values taken before the minimum; discharge
+    values taken before the last required checkpoint's; a severe alert of the session still
+    unacknowledged (unless a clinician co-signs with a reason: `cosigned`)."""
     spec = record.template.parsed
     site = record.site
     if record.status == ObservationRecord.Status.SIGNED and record.signed_at is not None:
@@ -268,7 +369,8 @@ def observation_sign_problem(record: ObservationRecord, *, now: dt.datetime) -> 
             code="too_early_to_sign",
             earliest=earliest.isoformat(),
         )
-    missing = observation_missing(record)
+    current = current_entries(record)
+    missing = observation_missing(record, current=current)
     if missing:
         lines = [
             f"{key} ({spec.checkpoint(key).label}): {', '.join(fields)}"  # type: ignore[union-attr]
@@ -279,14 +381,34 @@ def observation_sign_problem(record: ObservationRecord, *, now: dt.datetime) -> 
             code="checkpoints_missing",
             missing=missing,
         )
+    return _discharge_timing_problem(record, current, earliest) or (
+        None if cosigned else _severe_alert_problem(record)
+    )
+
+
+def _discharge_timing_problem(
+    record: ObservationRecord,
+    current: dict[tuple[str, str], ObservationEntry],
+    earliest: dt.datetime,
+) -> Conflict | None:
+    spec = record.template.parsed
+    site = record.site
     # The discharge assessment must describe the patient at discharge: vitals taken before
     # the minimum observation time (e.g. 30 minutes into a 2-hour esketamine window) would
     # let the sign-out rest on values from while the patient was still being monitored.
     early: dict[str, list[str]] = {}
-    for (cp_key, field_key), entry in current_entries(record).items():
+    discharge_taken: list[ObservationEntry] = []
+    last_required: ObservationEntry | None = None
+    for (cp_key, field_key), entry in current.items():
         cp = spec.checkpoint(cp_key)
-        if cp is not None and cp.discharge and entry.taken_at < earliest:
-            early.setdefault(cp_key, []).append(field_key)
+        if cp is None:
+            continue
+        if cp.discharge:
+            discharge_taken.append(entry)
+            if entry.taken_at < earliest:
+                early.setdefault(cp_key, []).append(field_key)
+        elif cp.required and (last_required is None or entry.taken_at > last_required.taken_at):
+            last_required = entry
     if early:
         listed = "; ".join(f"{key}: {', '.join(fields)}" for key, fields in early.items())
         return Conflict(
@@ -296,25 +418,82 @@ def observation_sign_problem(record: ObservationRecord, *, now: dt.datetime) -> 
             code="discharge_values_too_early",
             early=early,
         )
+    # ... and it comes last: a 40-minute reading written in after the discharge values (the
+    # checkpoint caught up hours late) leaves the sign-out resting on an older state.
+    first_discharge = min(discharge_taken, key=lambda e: e.taken_at, default=None)
+    if (
+        first_discharge is not None
+        and last_required is not None
+        and first_discharge.taken_at < last_required.taken_at
+    ):
+        label = next(
+            (c.label for c in spec.checkpoints if c.key == _checkpoint_key(record, last_required)),
+            "a checkpoint",
+        )
+        return Conflict(
+            f"The discharge values were taken at {local_text(first_discharge.taken_at, site)}, "
+            f"before the last required checkpoint ({label}, taken "
+            f"{local_text(last_required.taken_at, site)}); record the discharge values again.",
+            code="discharge_before_checkpoint",
+            last_checkpoint_at=last_required.taken_at.isoformat(),
+        )
     return None
 
 
+def _checkpoint_key(record: ObservationRecord, entry: ObservationEntry) -> str:
+    return next((c.key for c in record.checkpoints.all() if c.pk == entry.checkpoint_id), "")
+
+
+def _severe_alert_problem(record: ObservationRecord) -> Conflict | None:
+    open_severe = [
+        a for a in record.session.alerts.all() if a.acknowledged_at is None and alert_is_severe(a)
+    ]
+    if not open_severe:
+        return None
+    open_severe.sort(key=lambda a: (a.raised_at, a.pk))
+    listed = "; ".join(a.message for a in open_severe)
+    return Conflict(
+        f"A severe alert is not acknowledged yet ({listed}). A clinician acknowledges it with "
+        "a note, or co-signs the discharge with a reason.",
+        code="severe_alert_open",
+        alerts=[a.pk for a in open_severe],
+    )
+
+
 def observation_sign(
-    *, record: ObservationRecord, by: User, now: dt.datetime | None = None
+    *,
+    record: ObservationRecord,
+    by: User,
+    cosign_reason: str = "",
+    now: dt.datetime | None = None,
 ) -> ObservationRecord:
-    """Sign the patient out. Refused before the minimum observation time (counted from the
-    recorded dose/procedure time) and while a required checkpoint value is missing (see
-    observation_sign_problem)."""
+    """Sign the patient out. Refused whenever observation_sign_problem gives a reason: before
+    the minimum observation time (counted from the recorded dose/procedure time), while a
+    required checkpoint value is missing, when the discharge values predate the minimum or the
+    last required checkpoint, and while a severe alert of the session is unacknowledged.
+
+    `cosign_reason`: a clinician signs over an unacknowledged severe alert, saying why (stored
+    on the record with their name; the alert itself stays open until acknowledged)."""
     require_role(by, *CHARTING_ROLES, action="sign observation records")
+    reason = (cosign_reason or "").strip()
+    if reason:
+        require_role(by, ROLE_CLINICIAN, action="co-sign a discharge over a severe alert")
+        if len(reason) < 3:
+            raise InvalidInput(
+                "cosign_reason: say why the patient may leave.", code="reason_required"
+            )
     now = resolve_now(now)
     with transaction.atomic():
         record = _locked_open_record(record)
-        problem = observation_sign_problem(record, now=now)
+        problem = observation_sign_problem(record, now=now, cosigned=bool(reason))
         if problem is not None:
             raise problem
         record.status = ObservationRecord.Status.SIGNED
         record.signed_by = by
         record.signed_at = now
+        if reason:
+            record.cosigned_by = by
+            record.cosign_reason = reason[:1000]
         return save_with_history(record, by)
 
 
@@ -359,7 +538,7 @@ def observation_amend(
                 f"{checkpoint}.{field} has no recorded value to amend.", code="nothing_to_amend"
             )
         field_spec = next(f for f in cp_spec.fields if f.key == field)
-        messages = [f.message for f in flags_for(field_spec, clean[field])]
+        flags = flags_for(field_spec, clean[field])
         replacement = save_with_history(
             ObservationEntry(
                 record=record,
@@ -369,14 +548,14 @@ def observation_amend(
                 taken_at=original.taken_at,
                 recorded_by=by,
                 recorded_at=now,
-                alert_message="; ".join(messages)[:300],
+                alert_message="; ".join(f.message for f in flags)[:300],
                 is_amendment=True,
             ),
             by,
         )
         original.superseded_by = replacement
         save_with_history(original, by)
-        _raise_alerts(record, replacement, messages, now, by)
+        _raise_alerts(record, replacement, flags, now, by)
         amendment = save_with_history(
             Amendment(
                 record=record,

@@ -40,12 +40,13 @@ def invalid_answers(exc: AnswersInvalid) -> InvalidInput:
 
 
 def current_entries(record: ObservationRecord) -> dict[tuple[str, str], ObservationEntry]:
-    """The value that counts per (checkpoint, field): the latest not superseded by an amendment."""
-    current: dict[tuple[str, str], ObservationEntry] = {}
-    for entry in (
-        record.entries.filter(superseded_by__isnull=True)
-        .select_related("checkpoint")
-        .order_by("taken_at", "id")
-    ):
-        current[(entry.checkpoint.key, entry.field_key)] = entry
-    return current
+    """The value that counts per (checkpoint, field): the latest not superseded by an amendment.
+
+    Reads `record.checkpoints.all()` and `record.entries.all()`, so a caller that prefetched
+    them (the nurse's day list, for every record at once) costs no query here."""
+    keys = {cp.pk: cp.key for cp in record.checkpoints.all()}
+    rows = sorted(
+        (e for e in record.entries.all() if e.superseded_by_id is None),
+        key=lambda e: (e.taken_at, e.pk),
+    )
+    return {(keys[e.checkpoint_id], e.field_key): e for e in rows}

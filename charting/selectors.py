@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from charting import scoring
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
@@ -35,7 +35,7 @@ from charting.models import (
     SitePatientSettings,
     TreatmentParameters,
 )
-from charting.observations import observation_missing
+from charting.observations import observation_missing, observation_sign_inputs
 from charting.rems_due import monitoring_forms_due_now
 from charting.self_report_schedule import (
     DuePoint,
@@ -509,7 +509,8 @@ class NurseDay:
 
 def nurse_day(*, user: Any, site: Site, day: dt.date) -> NurseDay:
     """The site's sessions starting on local `day` with their screenings and observation
-    records (checkpoints and current entries). Six queries."""
+    records (checkpoints, current entries and the open alerts the sign-off predicate reads).
+    Seven queries."""
     start, end = local_day_bounds(day, site.zone)
     sessions = list(
         filter_sites(Session.objects.all(), user)
@@ -532,16 +533,8 @@ def nurse_day(*, user: Any, site: Site, day: dt.date) -> NurseDay:
     records = {
         r.session_id: r
         for r in ObservationRecord.objects.filter(session_id__in=session_ids)
-        .select_related("template")
-        .prefetch_related(
-            "checkpoints",
-            Prefetch(
-                "entries",
-                queryset=ObservationEntry.objects.filter(superseded_by__isnull=True).only(
-                    "id", "record_id", "checkpoint_id", "field_key"
-                ),
-            ),
-        )
+        .select_related("template", "site", "session")
+        .prefetch_related(*observation_sign_inputs())
     }
     return NurseDay(site, day, sessions, course_screenings, session_screenings, records)
 

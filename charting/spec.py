@@ -41,19 +41,35 @@ class FieldType(StrEnum):
 
 
 class Limits(_Strict):
-    """Hard bounds (`min`/`max`: outside is impossible, rejected) and an alert range
-    (`alert_below`/`alert_above`: accepted but flagged)."""
+    """Hard bounds (`min`/`max`: outside is impossible, rejected), an alert range
+    (`alert_below`/`alert_above`: accepted but flagged) and a severe range
+    (`severe_below`/`severe_above`: the alert is severe, so it must be acknowledged with a note
+    before the discharge is signed)."""
 
     min: float | None = None
     max: float | None = None
     alert_below: float | None = None
     alert_above: float | None = None
+    severe_below: float | None = None
+    severe_above: float | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Limits:
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("max: must be at least min")
-        for name in ("alert_below", "alert_above"):
+        if (
+            self.severe_above is not None
+            and self.alert_above is not None
+            and self.severe_above < self.alert_above
+        ):
+            raise ValueError("severe_above: must be at least alert_above")
+        if (
+            self.severe_below is not None
+            and self.alert_below is not None
+            and self.severe_below > self.alert_below
+        ):
+            raise ValueError("severe_below: must be at most alert_below")
+        for name in ("alert_below", "alert_above", "severe_below", "severe_above"):
             value = getattr(self, name)
             if value is None:
                 continue
@@ -92,6 +108,8 @@ class FormField(_Strict):
     hard_stop_when: list[Answer] = []
     review_when: list[Answer] = []
     alert_when: list[Answer] = []
+    # Answers whose alert is severe (an answer here alerts even when not in alert_when).
+    severe_when: list[Answer] = []
     source: str = ""
 
     @model_validator(mode="after")
@@ -111,7 +129,7 @@ class FormField(_Strict):
                 raise ValueError("choices: values must be unique")
         elif self.choices:
             raise ValueError("choices: only choice fields have choices")
-        for name in ("hard_stop_when", "review_when", "alert_when"):
+        for name in ("hard_stop_when", "review_when", "alert_when", "severe_when"):
             answers = getattr(self, name)
             if not answers:
                 continue
@@ -136,13 +154,25 @@ class FormField(_Strict):
         return self.diastolic or DEFAULT_DIASTOLIC
 
 
+# A before-dose checkpoint (vital signs before the first device) is normally taken within the
+# hour before; a timed one within a quarter of its offset, at least 15 minutes, either side.
+BEFORE_ANCHOR_WINDOW_MINUTES = 60
+MIN_WINDOW_MINUTES = 15
+
+
 class Checkpoint(_Strict):
     """A timed point of an observation form, due `offset_minutes` after the anchor (the
-    recorded dose or procedure time; 0 with `before_anchor` means just before it)."""
+    recorded dose or procedure time; 0 with `before_anchor` means just before it).
+
+    `window_minutes`: how far from its due time a reading still counts as on time (default:
+    `window` below). A reading outside it is stored and marked late or early. The discharge
+    checkpoint has no window: it is due no sooner than the minimum, and later is allowed.
+    """
 
     key: Key
     label: Annotated[str, Field(min_length=1, max_length=200)]
     offset_minutes: Annotated[int, Field(ge=0, le=1440)]
+    window_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     before_anchor: bool = False
     required: bool = True
     discharge: bool = False
@@ -156,7 +186,45 @@ class Checkpoint(_Strict):
             raise ValueError("fields: keys must be unique within a checkpoint")
         if self.before_anchor and self.offset_minutes != 0:
             raise ValueError("offset_minutes: must be 0 for a before_anchor checkpoint")
+        if self.discharge and self.window_minutes is not None:
+            raise ValueError(
+                "window_minutes: the discharge checkpoint has no window (it is due no sooner "
+                "than the minimum observation time; later is allowed)"
+            )
         return self
+
+    @property
+    def window(self) -> int | None:
+        """Minutes either side of the due time (before it only, for a before-anchor
+        checkpoint) within which a reading is on time; None for the discharge checkpoint."""
+        if self.discharge:
+            return None
+        if self.window_minutes is not None:
+            return self.window_minutes
+        if self.before_anchor:
+            return BEFORE_ANCHOR_WINDOW_MINUTES
+        return max(MIN_WINDOW_MINUTES, self.offset_minutes // 4)
+
+    def minutes_off_window(self, due_at: dt.datetime, taken_at: dt.datetime) -> int:
+        """Whole minutes a reading taken at `taken_at` lies outside this checkpoint's window
+        around `due_at`: positive when late, negative when early, 0 when on time.
+
+        Worked example: the 40-minute checkpoint (window 15) of a dose at 09:15 is due 09:55;
+        a reading at 10:05 is on time (0), at 15:00 it is late by 290 min (15:00 - 10:10), at
+        09:30 early by 10 min (09:40 - 09:30). A before-dose reading is late once the dose has
+        been given (taken after `due_at`, the dose time).
+        """
+        window = self.window
+        if window is None:
+            return 0
+        span = dt.timedelta(minutes=window)
+        low = due_at - span
+        high = due_at if self.before_anchor else due_at + span
+        if taken_at > high:
+            return int((taken_at - high).total_seconds() // 60)
+        if taken_at < low:
+            return -int((low - taken_at).total_seconds() // 60)
+        return 0
 
 
 _REMS_SOURCE = re.compile(
@@ -273,6 +341,17 @@ class Flag:
     kind: Literal["hard_stop", "review", "alert"]
     key: str
     message: str
+    # An alert in the field's severe range (`severe_above`/`severe_below`, `severe_when`).
+    severe: bool = False
+
+
+def off_window_text(minutes: int) -> str:
+    """'late by 290 min' / 'early by 10 min' / '' for a reading on time."""
+    if minutes > 0:
+        return f"late by {minutes} min"
+    if minutes < 0:
+        return f"early by {-minutes} min"
+    return ""
 
 
 def _fmt(x: float) -> str:
@@ -363,7 +442,11 @@ def clean_value(field: FormField, raw: Any) -> Any:
 
 
 def flags_for(field: FormField, value: Any) -> list[Flag]:
-    """Hard stops, review items and alerts that an accepted value raises."""
+    """Hard stops, review items and alerts that an accepted value raises.
+
+    One reading is at most one alert: a blood pressure names both parts in one message
+    ("Blood pressure 186/112 mmHg: systolic 186 mmHg is above 180, diastolic 112 mmHg is above
+    110"), severe when either part is in its severe range."""
     out: list[Flag] = []
     if value is None:
         return out
@@ -373,41 +456,49 @@ def flags_for(field: FormField, value: Any) -> list[Flag]:
         for kind, answers in (
             ("hard_stop", field.hard_stop_when),
             ("review", field.review_when),
-            ("alert", field.alert_when),
         ):
             if value in answers:
                 out.append(Flag(kind, field.key, f"{field.label}: {shown}"))  # type: ignore[arg-type]
+        if value in field.alert_when or value in field.severe_when:
+            severe = value in field.severe_when
+            out.append(Flag("alert", field.key, f"{field.label}: {shown}", severe))
     elif t == FieldType.NUMBER:
-        out.extend(_range_flags(field.key, field.label, value, field.limits, field.unit))
+        part = _range_part(field.label, value, field.limits, field.unit)
+        if part is not None:
+            out.append(Flag("alert", field.key, part[0], part[1]))
     elif t == FieldType.BLOOD_PRESSURE:
-        out.extend(
-            _range_flags(
-                field.key, f"{field.label} systolic", value["systolic"], field.systolic, "mmHg"
+        parts = [
+            p
+            for p in (
+                _range_part("systolic", value["systolic"], field.systolic, "mmHg"),
+                _range_part("diastolic", value["diastolic"], field.diastolic, "mmHg"),
             )
-        )
-        out.extend(
-            _range_flags(
-                field.key, f"{field.label} diastolic", value["diastolic"], field.diastolic, "mmHg"
-            )
-        )
+            if p is not None
+        ]
+        if parts:
+            reading = f"{value['systolic']}/{value['diastolic']} mmHg"
+            message = f"{field.label} {reading}: " + ", ".join(p[0] for p in parts)
+            out.append(Flag("alert", field.key, message, any(p[1] for p in parts)))
     return out
 
 
-def _range_flags(
-    key: str, label: str, value: float, limits: Limits | None, unit: str
-) -> list[Flag]:
+def _range_part(
+    label: str, value: float, limits: Limits | None, unit: str
+) -> tuple[str, bool] | None:
+    """The alert wording for one number and whether it is severe, or None when in range."""
     if limits is None:
-        return []
+        return None
     suffix = f" {unit}" if unit else ""
+    shown = f"{label} {_fmt(value)}{suffix}"
+    if limits.severe_above is not None and value > limits.severe_above:
+        return f"{shown} is above {_fmt(limits.severe_above)}", True
+    if limits.severe_below is not None and value < limits.severe_below:
+        return f"{shown} is below {_fmt(limits.severe_below)}", True
     if limits.alert_above is not None and value > limits.alert_above:
-        return [
-            Flag("alert", key, f"{label} {_fmt(value)}{suffix} is above {_fmt(limits.alert_above)}")
-        ]
+        return f"{shown} is above {_fmt(limits.alert_above)}", False
     if limits.alert_below is not None and value < limits.alert_below:
-        return [
-            Flag("alert", key, f"{label} {_fmt(value)}{suffix} is below {_fmt(limits.alert_below)}")
-        ]
-    return []
+        return f"{shown} is below {_fmt(limits.alert_below)}", False
+    return None
 
 
 @dataclass(frozen=True)

@@ -79,5 +79,5 @@ def parameters_record(
                 )
         record = ObservationRecord.objects.filter(session=session).first()
         if anchor is not None and record is not None and record.status == "open":
-            set_anchor(record, anchor, by)
+            set_anchor(record, anchor, by, now=now)
         return row

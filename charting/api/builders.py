@@ -23,6 +23,7 @@ from charting.models import (
     SelfReport,
     TreatmentParameters,
 )
+from charting.observations import checkpoint_minutes_off
 from charting.selectors import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
 from charting.trajectory import MoodPoint, Series
@@ -62,6 +63,7 @@ def alert_out(a: Alert) -> dict[str, Any]:
     return {
         "id": a.pk,
         "kind": a.kind,
+        "severity": a.severity,
         "message": a.message,
         "course_id": a.course_id,
         "session_id": a.session_id,
@@ -104,6 +106,7 @@ def observation_out(detail: ObservationDetail) -> dict[str, Any]:
                         "recorded_by": who(e.recorded_by),
                         "recorded_at": e.recorded_at,
                         "alert": e.alert_message,
+                        "off_window_minutes": checkpoint_minutes_off(record, cp, e.taken_at),
                         "superseded": e.superseded_by_id is not None,
                         "is_amendment": e.is_amendment,
                     }
@@ -138,6 +141,8 @@ def observation_out(detail: ObservationDetail) -> dict[str, Any]:
         "status": record.status,
         "signed_by": who(record.signed_by),
         "signed_at": record.signed_at,
+        "cosigned_by": who(record.cosigned_by),
+        "cosign_reason": record.cosign_reason,
         "checkpoints": checkpoints,
         "alerts": [alert_out(a) for a in detail.alerts],
         "amendments": amendments,

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from charting.api.builders import observation_out
-from charting.api.schemas import ERRORS, AmendIn, AnchorIn, EntriesIn, ObservationOut
+from charting.api.schemas import ERRORS, AmendIn, AnchorIn, EntriesIn, ObservationOut, SignIn
 from charting.observations import (
     observation_amend,
     observation_record_values,
@@ -87,12 +87,18 @@ def record_entries(request: HttpRequest, record_id: int, payload: EntriesIn) -> 
     response={200: ObservationOut, **ERRORS},
     operation_id="charting_api_sign_observation",
 )
-def sign_observation(request: HttpRequest, record_id: int) -> dict[str, Any]:
-    """Sign the discharge: refused too early or with a required checkpoint value missing."""
+def sign_observation(
+    request: HttpRequest, record_id: int, payload: SignIn | None = None
+) -> dict[str, Any]:
+    """Sign the discharge: refused (409) too early, with a required value missing, with
+    discharge values older than the minimum or than the last required checkpoint, and while a
+    severe alert of the session is unacknowledged (`severe_alert_open`) - unless a clinician
+    co-signs with `cosign_reason`."""
     user = acting_user(request)
     record = observation_sign(
         record=observation_record_for_reader(user=user, record_id=record_id),
         by=user,
+        cosign_reason=payload.cosign_reason if payload is not None else "",
     )
     return observation_out(observation_detail(record=record))
 

@@ -73,6 +73,8 @@ class EntryOut(Schema):
     recorded_by: str
     recorded_at: dt.datetime
     alert: str
+    # Minutes outside the checkpoint's window (positive late, negative early, 0 on time).
+    off_window_minutes: int
     superseded: bool
     is_amendment: bool
 
@@ -105,6 +107,7 @@ class AmendmentOut(Schema):
 class AlertOut(Schema):
     id: int
     kind: str
+    severity: str
     message: str
     course_id: int
     session_id: int | None
@@ -129,6 +132,8 @@ class ObservationOut(Schema):
     status: str
     signed_by: str | None
     signed_at: dt.datetime | None
+    cosigned_by: str | None
+    cosign_reason: str
     checkpoints: list[CheckpointOut]
     alerts: list[AlertOut]
     amendments: list[AmendmentOut]
@@ -251,6 +256,11 @@ class OverrideIn(StrictIn):
 
 class NoteIn(StrictIn):
     note: str = ""
+
+
+class SignIn(StrictIn):
+    # A clinician signing over an unacknowledged severe alert says why.
+    cosign_reason: str = Field("", max_length=1000)
 
 
 class AnchorIn(StrictIn):
