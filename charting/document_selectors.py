@@ -43,7 +43,8 @@ from charting.models import (
     TreatmentParameters,
 )
 from charting.monitoring_forms import monitoring_form_prefill
-from charting.spec import FormField, TemplateSpec
+from charting.recording import checkpoint_minutes_off
+from charting.spec import FormField, TemplateSpec, off_window_text
 from clinic.errors import NotFound
 from clinic.models import Site
 from scheduling.availability import local_day_bounds
@@ -470,6 +471,7 @@ def session_record_data(*, session_id: int, now: dt.datetime) -> SessionRecordDa
                     recorded_by=_person(e.recorded_by),
                     alert=e.alert_message,
                     superseded=e.superseded_by_id is not None,
+                    timing=off_window_text(checkpoint_minutes_off(record, cp, e.taken_at)),
                 )
             )
         for a in Amendment.objects.filter(record=record).select_related("amended_by"):
@@ -727,7 +729,11 @@ def rems_form_data(
         due_date=due,
         status=status,
         fields=[
-            RemsFieldLine(p["label"], "" if p["value"] is None else _text(p["value"], zone))
+            RemsFieldLine(
+                p["label"],
+                "" if p["value"] is None else _text(p["value"], zone),
+                p.get("note", ""),
+            )
             for p in prefill
         ],
     )

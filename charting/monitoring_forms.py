@@ -10,8 +10,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting.models import MonitoringFormItem, ObservationRecord, ScreeningResponse
-from charting.recording import CHARTING_ROLES, CLOCK_SKEW, current_entries, save_with_history
-from charting.spec import TemplateSpec
+from charting.recording import (
+    CHARTING_ROLES,
+    CLOCK_SKEW,
+    checkpoint_minutes_off,
+    current_entries,
+    save_with_history,
+)
+from charting.spec import TemplateSpec, off_window_text
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
@@ -65,17 +71,27 @@ def _report_prefill(spec: TemplateSpec, record: ObservationRecord) -> list[dict[
         "computed": computed,
         "monitor": monitor,
     }
+    checkpoints = {cp.key: cp for cp in record.checkpoints.all()}
     out = []
     for item in spec.report:
         parts = item.source.split(".")
+        note = ""
         if parts[0] == "checkpoint":
             entry = current.get((parts[1], parts[2]))
             value = entry.value if entry is not None else None
             if value is not None and len(parts) == 4:
                 value = value.get(parts[3])
+            if entry is not None and parts[1] in checkpoints:
+                # A reading outside its checkpoint's window says so on the form draft.
+                note = off_window_text(
+                    checkpoint_minutes_off(record, checkpoints[parts[1]], entry.taken_at)
+                )
         else:
             value = sources.get(parts[0], {}).get(parts[1])
-        out.append({"key": item.key, "label": item.label, "value": value})
+        row = {"key": item.key, "label": item.label, "value": value}
+        if note:
+            row["note"] = note
+        out.append(row)
     return out
 
 

@@ -33,11 +33,13 @@ from charting.observations import (
     observation_sign,
     observation_sign_problem,
 )
-from charting.spec import AnswersInvalid, clean_answers, flags_for
+from charting.recording import checkpoint_minutes_off
+from charting.spec import AnswersInvalid, clean_answers, flags_for, off_window_text
 from charting.values import shown_value
 from clinic import clock
 from clinic.errors import DomainError
-from clinic.pages import CLINICAL, page_errors, require
+from clinic.models import ROLE_CLINICIAN
+from clinic.pages import CLINICAL, can, page_errors, require
 from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.models import Session
@@ -47,7 +49,7 @@ def _record(request: HttpRequest, session_id: int) -> tuple[Session, Observation
     require(request.user, *CLINICAL, action="record observations")
     session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
     record = (
-        ObservationRecord.objects.select_related("template", "site", "signed_by")
+        ObservationRecord.objects.select_related("template", "site", "signed_by", "cosigned_by")
         .filter(session=session)
         .first()
     )
@@ -95,6 +97,9 @@ def _page(
                     "field": f,
                     "entry": latest,
                     "value": shown_value(f, latest.value) if latest else "",
+                    "timing": off_window_text(checkpoint_minutes_off(record, cp, latest.taken_at))
+                    if latest
+                    else "",
                     "amendment": amended,
                     "original": shown_value(f, original.value) if original else "",
                     "amend_form": amend_form,
@@ -125,6 +130,10 @@ def _page(
             "blocks": blocks,
             "signed": signed,
             "sign_problem": problem.message if problem else "",
+            # A clinician may sign over an open severe alert, with a reason (observation_sign).
+            "can_cosign": problem is not None
+            and problem.code == "severe_alert_open"
+            and can(request.user, ROLE_CLINICIAN),
             "earliest": discharge_earliest(record).astimezone(zone),
             "anchor_form": posted.get("anchor")
             or AnchorForm(
@@ -250,12 +259,15 @@ def observation_sign_view(request: HttpRequest, session_id: int) -> HttpResponse
     if record is None:
         return _page(request, session, record, status=409)
     now = clock.now()
+    reason = request.POST.get("cosign_reason", "")[:1000]
     return _run(
         request,
         session,
         record,
-        lambda: observation_sign(record=record, by=acting_user(request), now=now),
-        "Discharge signed.",
+        lambda: observation_sign(
+            record=record, by=acting_user(request), cosign_reason=reason, now=now
+        ),
+        "Discharge co-signed." if reason.strip() else "Discharge signed.",
         {},
     )
 

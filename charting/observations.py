@@ -25,6 +25,7 @@ from charting.monitoring_forms import monitoring_form_refresh
 from charting.recording import (
     CHARTING_ROLES,
     CLOCK_SKEW,
+    checkpoint_minutes_off,
     current_entries,
     invalid_answers,
     local_text,
@@ -181,20 +182,6 @@ def _raise_alerts(
         ),
         by,
     )
-
-
-def checkpoint_minutes_off(
-    record: ObservationRecord, checkpoint: ObservationCheckpoint, taken_at: dt.datetime
-) -> int:
-    """Whole minutes a reading at `checkpoint` taken at `taken_at` lies outside the
-    checkpoint's window (template `window_minutes`, default from the offset): positive late,
-    negative early, 0 on time. Judged only once the dose/procedure time is recorded: before
-    that the due times are the session start's, not the patient's. The form, the PDF, the REMS
-    draft and the review alert all read it here."""
-    if not record.anchor_recorded:
-        return 0
-    cp = record.template.parsed.checkpoint(checkpoint.key)
-    return cp.minutes_off_window(checkpoint.due_at, taken_at) if cp is not None else 0
 
 
 def _timing_alert(

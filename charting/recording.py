@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import User
 from django.db.models import Model
 
-from charting.models import ObservationEntry, ObservationRecord
+from charting.models import ObservationCheckpoint, ObservationEntry, ObservationRecord
 from charting.spec import AnswersInvalid
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, Site
@@ -50,3 +50,17 @@ def current_entries(record: ObservationRecord) -> dict[tuple[str, str], Observat
         key=lambda e: (e.taken_at, e.pk),
     )
     return {(keys[e.checkpoint_id], e.field_key): e for e in rows}
+
+
+def checkpoint_minutes_off(
+    record: ObservationRecord, checkpoint: ObservationCheckpoint, taken_at: dt.datetime
+) -> int:
+    """Whole minutes a reading at `checkpoint` taken at `taken_at` lies outside the
+    checkpoint's window (template `window_minutes`, default from the offset): positive late,
+    negative early, 0 on time. Judged only once the dose/procedure time is recorded: before
+    that the due times are the session start's, not the patient's. The form, the PDF, the REMS
+    draft and the review alert all read it here."""
+    if not record.anchor_recorded:
+        return 0
+    cp = record.template.parsed.checkpoint(checkpoint.key)
+    return cp.minutes_off_window(checkpoint.due_at, taken_at) if cp is not None else 0

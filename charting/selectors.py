@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from charting import scoring
+from charting.alerts import alert_is_severe
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
@@ -154,6 +155,11 @@ def session_parameters_get(*, session: Session) -> TreatmentParameters:
 
 
 # --- lists -------------------------------------------------------------------------------------
+
+
+def open_alert_count(*, user: User) -> int:
+    """Unacknowledged alerts at the user's sites, for the staff navigation. One query."""
+    return filter_sites(Alert.objects.filter(acknowledged_at__isnull=True), user).count()
 
 
 def alert_list(
@@ -566,6 +572,17 @@ class AlertQueue:
     screenings: list[ScreeningResponse]
     overdue_checkpoints: list[ObservationCheckpoint]
     overdue_forms: list[MonitoringFormItem]
+    alert_rows: list[AlertRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    alert: Alert
+    # When the patient was signed out (the session's observation record): the alert is read
+    # after the patient has left.
+    discharged_at: dt.datetime | None
+    # A safety or severe alert: acknowledged with a note (alert_is_severe).
+    needs_note: bool
 
 
 OVERDUE_GRACE = dt.timedelta(minutes=5)
@@ -579,9 +596,14 @@ def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
     alerts = list(
         filter_sites(Alert.objects.all(), user)
         .filter(acknowledged_at__isnull=True)
-        .select_related("patient", "site", "session")
+        .select_related("patient", "site", "session__observation")
         .order_by("-raised_at", "-id")[:QUEUE_LIMIT]
     )
+    rows = []
+    for a in alerts:
+        record = getattr(a.session, "observation", None) if a.session is not None else None
+        signed_at = record.signed_at if record is not None else None
+        rows.append(AlertRow(a, signed_at, alert_is_severe(a)))
     screenings = [
         s
         for s in filter_sites(ScreeningResponse.objects.all(), user)
@@ -612,4 +634,4 @@ def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
         .order_by("due_date")[:QUEUE_LIMIT]
         if f.due_date < now.astimezone(f.site.zone).date()
     ]
-    return AlertQueue(alerts, screenings, overdue, forms)
+    return AlertQueue(alerts, screenings, overdue, forms, rows)

@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.context_processors.staff_nav",
+                "charting.context_processors.alert_nav",
             ],
         },
     },

@@ -23,7 +23,7 @@ from charting.models import (
     SelfReport,
     TreatmentParameters,
 )
-from charting.observations import checkpoint_minutes_off
+from charting.recording import checkpoint_minutes_off
 from charting.selectors import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
 from charting.trajectory import MoodPoint, Series

@@ -226,6 +226,8 @@ class PrefillOut(Schema):
     key: str
     label: str
     value: Any
+    # "late by 285 min" when the value comes from a checkpoint taken outside its window.
+    note: str = ""
 
 
 class MonitoringFormOut(Schema):

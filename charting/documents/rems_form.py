@@ -20,6 +20,7 @@ from charting.documents.base import H2, SMALL, DocumentRenderer, PageFrame
 class RemsFieldLine:
     label: str
     value: str  # "" when the record does not hold it yet
+    note: str = ""  # "late by 285 min": the checkpoint was taken outside its window
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,13 @@ class RemsFormRenderer(DocumentRenderer):
         if not d.fields:
             return [*out, self.empty("The template lists no fields.")]
         rows = [
-            [self.cell(f.label), self.cell(f.value or "________________", label=f.label)]
+            [
+                self.cell(f.label),
+                self.cell(
+                    (f.value or "________________") + (f" ({f.note})" if f.note else ""),
+                    label=f.label,
+                ),
+            ]
             for f in d.fields
         ]
         out.append(self.table(["Field", "Value"], rows, widths=[55, 45]))

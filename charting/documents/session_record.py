@@ -23,6 +23,7 @@ class ValueLine:
     recorded_by: str
     alert: str = ""
     superseded: bool = False  # replaced by an amendment: printed struck through and marked
+    timing: str = ""  # "late by 285 min" / "early by 10 min" outside the checkpoint's window
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class SessionRecordRenderer(DocumentRenderer):
                         f"{v.due_at:%H:%M}",
                         self.cell(v.field),
                         self.cell(value, label=v.field),
-                        "-" if v.taken_at is None else f"{v.taken_at:%H:%M}",
+                        "-"
+                        if v.taken_at is None
+                        else self.cell(f"{v.taken_at:%H:%M} {v.timing}".strip()),
                         self.cell(v.recorded_by),
                         self.cell(v.alert),
                     ]
@@ -121,7 +124,7 @@ class SessionRecordRenderer(DocumentRenderer):
                 self.table(
                     ["Checkpoint", "Due", "Field", "Value", "Taken", "By", "Alert"],
                     rows,
-                    widths=[17, 7, 20, 14, 7, 14, 21],
+                    widths=[16, 7, 19, 14, 10, 14, 20],
                     extra=struck,
                 )
             )

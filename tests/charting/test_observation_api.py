@@ -138,6 +138,15 @@ def test_esketamine_post_dose_end_to_end(api_as, nurse, clinician, site, esk):
             },
         )
         assert r.status_code == 201
+        # 185 systolic at 40 minutes is in the template's severe range: the discharge waits
+        # for a clinician to acknowledge it with a note (issue 15).
+        r = api.post(f"charting/observations/{rid}/sign")
+        assert (r.status_code, r.json()["code"]) == (409, "severe_alert_open")
+        severe = Alert.objects.get(session=session, severity="severe")
+        r = api_as(clinician).post(
+            f"charting/alerts/{severe.pk}/acknowledge", {"note": "Rechecked 150/90, settling"}
+        )
+        assert r.status_code == 200, r.json()
         r = api.post(f"charting/observations/{rid}/sign")
         assert r.status_code == 200, r.json()
         assert r.json()["status"] == "signed"

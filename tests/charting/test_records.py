@@ -171,7 +171,7 @@ def test_anonymous_callers_are_refused(api_as, esk):
 def test_load_form_templates_is_idempotent(db):
     out = io.StringIO()
     call_command("load_form_templates", stdout=out)
-    assert "esketamine-post-dose v1: unchanged" in out.getvalue()
+    assert "esketamine-post-dose v2: unchanged" in out.getvalue()
     assert FormTemplate.objects.count() == 8
 
 

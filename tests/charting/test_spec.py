@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -201,3 +202,59 @@ def test_clean_answers_reports_every_problem_unknown_first():
         "invalid_value",
         "missing_answer",
     ]
+
+
+def test_blood_pressure_is_one_flag_naming_both_parts():
+    flags = flags_for(BP, {"systolic": 186, "diastolic": 112})
+    assert len(flags) == 1
+    assert flags[0].message == (
+        "Blood pressure 186/112 mmHg: systolic 186 mmHg is above 180, "
+        "diastolic 112 mmHg is above 110"
+    )
+    assert flags[0].severe is False
+
+
+def test_severe_range_marks_the_flag_severe():
+    field = FormField.model_validate(
+        dict(
+            key="bp",
+            label="Blood pressure",
+            type="blood_pressure",
+            systolic={"alert_above": 160, "severe_above": 180},
+            diastolic={"alert_above": 100, "severe_above": 110},
+        )
+    )
+    [plain] = flags_for(field, {"systolic": 165, "diastolic": 95})
+    assert (plain.severe, plain.message.endswith("is above 160")) == (False, True)
+    [severe] = flags_for(field, {"systolic": 170, "diastolic": 112})
+    assert severe.severe is True
+    assert "diastolic 112 mmHg is above 110" in severe.message
+    answer = FormField.model_validate(
+        dict(key="resp", label="Respiratory depression", type="yes_no", severe_when=[True])
+    )
+    assert [(f.kind, f.severe) for f in flags_for(answer, True)] == [("alert", True)]
+    with pytest.raises(ValueError, match="severe_above: must be at least alert_above"):
+        FormField.model_validate(
+            dict(key="n", label="N", type="number", limits={"alert_above": 9, "severe_above": 8})
+        )
+
+
+def test_checkpoint_windows_default_from_the_offset():
+    spec = parse_template(_load("esketamine-post-dose"))
+    pre, post_40, discharge = spec.checkpoints
+    assert (pre.window, post_40.window, discharge.window) == (60, 15, None)
+    dose = dt.datetime(2026, 3, 9, 13, 15, tzinfo=dt.UTC)
+    due = dose + dt.timedelta(minutes=40)
+    minute = dt.timedelta(minutes=1)
+    assert post_40.minutes_off_window(due, due + 15 * minute) == 0
+    assert post_40.minutes_off_window(due, dose + 340 * minute) == 285
+    assert post_40.minutes_off_window(due, dose + 15 * minute) == -10
+    assert pre.minutes_off_window(dose, dose - 50 * minute) == 0
+    assert pre.minutes_off_window(dose, dose + 10 * minute) == 10
+    assert discharge.minutes_off_window(dose + 120 * minute, dose + 600 * minute) == 0
+    data = _load("esketamine-post-dose")
+    data["checkpoints"][1]["window_minutes"] = 30
+    assert parse_template(data).checkpoints[1].minutes_off_window(due, due + 30 * minute) == 0
+    data["checkpoints"][2]["window_minutes"] = 30
+    with pytest.raises(TemplateError, match="the discharge checkpoint has no window"):
+        parse_template(data)
