@@ -148,12 +148,13 @@ def test_a_nurse_screens_charts_signs_out_and_amends(
     page.locator(f"#session-{session.pk}").get_by_role("button", name=re.compile("^Start")).click()
     expect(page.locator(f"#session-{session.pk} .status")).to_have_text("In progress")
 
-    # Dose time and the pre-dose values: 190/100 is highlighted as typed, confirmed on save.
+    # Dose time and the pre-dose values: 150/95 is highlighted as typed, confirmed on save
+    # (above the alert line, below the severe one: it does not hold the discharge).
     clock("09:05")
     page.goto(f"/sessions/{session.pk}/observation/")
     page.get_by_role("button", name="Save time").click()
     expect(page.get_by_role("status")).to_contain_text("Dose/procedure time recorded: 09:05")
-    _fill_bp(page, "pre_dose", "190", "100")
+    _fill_bp(page, "pre_dose", "150", "95")
     systolic = page.locator("#id_pre_dose-bp__systolic")
     expect(systolic).to_have_class(re.compile("out-of-range"))
     page.locator("#id_pre_dose-spo2").fill("97")
