@@ -210,3 +210,32 @@ def test_the_navigation_counts_open_alerts_for_clinicians_and_nurses(
     assert Alert.objects.filter(acknowledged_at__isnull=True).count() == 3
     assert queries() == few
     assert 'Open alerts <span class="count">3</span>' in nav(nurse)
+
+
+def test_nurse_day_asks_the_predicate_in_a_constant_number_of_queries(
+    settings, site, scheduler, nurse, esk_session, now
+):
+    from tests.charting.factories import make_course, make_session
+    from tests.scheduling.factories import make_patient
+
+    record = dosed(esk_session, nurse, site, now)
+    values(record, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
+    settings.CLINIC_NOW = at(site, "10:45")
+    client = client_for(nurse)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/nurse/?date={DAY}").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for i in range(4):
+        other = make_patient(site, given=f"P{i}", family="Dose", mrn=f"MRN-D{i}")
+        course = make_course(patient=other, modality="esketamine", booked_by=scheduler)
+        session = make_session(course=course, start=at(site, "08:30"))
+        more = dosed(session, nurse, site, now)
+        values(more, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
+        values(more, nurse, "discharge", DISCHARGE, at(site, "10:44"))
+    assert queries() == few
+    body = client.get(f"/nurse/?date={DAY}").content.decode()
+    assert body.count("Discharge not yet: A severe alert") == 4
