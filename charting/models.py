@@ -558,7 +558,11 @@ class DailyCheckIn(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checkins")
     day = models.DateField(help_text="The site's local date.")
-    mood = models.PositiveSmallIntegerField(help_text="0 (worst) to 10 (best).")
+    # Required when saved (charting/daily_checkin.py: no default, never preselected); empty
+    # only on a row that never had one, which is then not charted (a 0 would read as a crash).
+    mood = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0 (worst) to 10 (best)."
+    )
     sleep_hours = models.DecimalField(max_digits=3, decimal_places=1)
     # {side-effect key from the protocol: "mild" | "moderate" | "severe"}; absent = none.
     side_effects = models.JSONField(default=dict, blank=True)

@@ -448,7 +448,8 @@ def course_trajectory(*, course: Course) -> Trajectory:
     ]
     mood = [
         MoodPoint(day=day, mood=value)
-        for day, value in DailyCheckIn.objects.filter(course=course)
+        # A check-in without a mood (an old row) is not a point: 0 would read as a crash.
+        for day, value in DailyCheckIn.objects.filter(course=course, mood__isnull=False)
         .order_by("day")
         .values_list("day", "mood")
     ]

@@ -351,7 +351,8 @@ class CheckinOut(Schema):
     id: int
     course_id: int
     day: dt.date
-    mood: int
+    # Empty only on an old record that never had one (not charted).
+    mood: int | None
     sleep_hours: float
     side_effects: dict[str, str]
     note: str
