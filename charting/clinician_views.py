@@ -22,6 +22,7 @@ from charting.models import Alert, ScreeningResponse, TreatmentParameters
 from charting.outcome_chart import outcome_chart
 from charting.outcomes import scale_record
 from charting.parameter_form import parameters_form, parameters_values
+from charting.patient_link import crisis_out
 from charting.review_views import between_sessions
 from charting.screening import screening_override, screening_review
 from charting.selectors import course_outcomes
@@ -225,6 +226,8 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
                 ),
             }
         )
+    # The same prompt at once as the patient's own answer gets (charting/safety_alerts.py).
+    safety = selectors.open_safety_alerts(course=course)
     return render(
         request,
         "charting/outcomes.html",
@@ -238,6 +241,10 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
             "charts": charts,
             "between": between_sessions(course=course),
             "can_decide": ROLE_CLINICIAN in user_roles(acting_user(request)),
+            "safety_alerts": safety,
+            "crisis": crisis_out(selectors.site_patient_settings(site=course.site))
+            if safety
+            else None,
         },
         status=status,
     )

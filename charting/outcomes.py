@@ -11,8 +11,9 @@ from django.db import transaction
 
 from charting import scoring
 from charting.early_review import early_review_evaluate
-from charting.models import Alert, ScaleAdministration
+from charting.models import ScaleAdministration
 from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
+from charting.safety_alerts import safety_alert_raise
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN
@@ -30,7 +31,12 @@ def scale_record(
     by: User,
     now: dt.datetime | None = None,
 ) -> ScaleAdministration:
-    """Score and store a rating scale; a positive PHQ-9 item 9 raises a safety alert."""
+    """Score and store a rating scale entered by staff.
+
+    A PHQ-9 item 9 above 0 takes the same path as the patient's own answer
+    (charting/safety_alerts.py): the urgent alert in this transaction and the clinicians'
+    email on commit.
+    """
     try:
         definition = scoring.get_scale(scale)
     except scoring.ScoreError as exc:
@@ -70,21 +76,14 @@ def scale_record(
         )
         if result.safety_positive:
             answer = definition.answer_labels[result.items[definition.safety_item or ""]]
-            save_with_history(
-                Alert(
-                    kind=Alert.Kind.SAFETY,
-                    site_id=course.site_id,
-                    patient_id=course.patient_id,
-                    course=course,
-                    session=session,
-                    scale=row,
-                    message=(
-                        f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm): "
-                        f"{answer.lower()}. Same-day safety assessment needed."
-                    ),
-                    raised_at=now,
-                ),
-                by,
+            safety_alert_raise(
+                course=course,
+                session_id=session.pk if session is not None else None,
+                answer=answer,
+                entered=f"entered in clinic by {by.get_full_name() or by.username}",
+                scale=row,
+                by=by,
+                now=now,
             )
         early_review_evaluate(course=course, now=now)
         return row

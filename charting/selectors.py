@@ -305,6 +305,16 @@ def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[Scale
     ]
 
 
+def open_safety_alerts(*, course: Course) -> list[Alert]:
+    """The course's unacknowledged PHQ-9 item 9 alerts, oldest first: the staff outcomes page
+    shows its safety prompt while any is open, from the moment the answer is saved."""
+    return list(
+        Alert.objects.filter(
+            course=course, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
+        ).order_by("raised_at", "id")
+    )
+
+
 # --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
 
 # Who reads what a patient reported: clinical staff. Schedulers see only what is due.

@@ -25,9 +25,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from charting import scoring
-from charting.alert_notifications import urgent_alert_enqueue
 from charting.early_review import early_review_evaluate
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
+from charting.safety_alerts import safety_alert_raise
 from charting.selectors import local_today, self_report_points_of, site_patient_settings
 from charting.self_report_schedule import DuePoint, open_point
 from clinic.clock import resolve_now
@@ -125,26 +125,18 @@ def _raise_safety_alert(
     """Raise the report's safety alert unless it has one. True when raised now."""
     if Alert.objects.filter(self_report=report, kind=Alert.Kind.SAFETY).exists():
         return False
-    answer = definition.answer_labels[value].lower()
     promise = site_patient_settings(site=report.site).callback_promise
-    alert = Alert(
-        kind=Alert.Kind.SAFETY,
-        site_id=report.site_id,
-        patient_id=report.patient_id,
-        course_id=report.course_id,
+    safety_alert_raise(
+        course=report.course,
         session_id=report.session_id,
-        self_report=report,
+        answer=definition.answer_labels[value],
+        entered="patient's own device (self-report)",
         scale=report.administration,
-        message=(
-            f"Patient's own PHQ-9 (self-report, own device), item 9 (thoughts of being better "
-            f"off dead or of self-harm): {answer}. Same-day safety assessment needed. The "
-            f"patient was shown the crisis resources and told: {promise}"
-        )[:500],
-        raised_at=now,
+        self_report=report,
+        also=f"The patient was shown the crisis resources and told: {promise}",
+        change_reason=PATIENT_CHANGE,
+        now=now,
     )
-    alert._change_reason = PATIENT_CHANGE  # type: ignore[attr-defined]
-    alert.save()
-    urgent_alert_enqueue(alert=alert)
     return True
 
 
