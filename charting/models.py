@@ -279,6 +279,14 @@ class ScaleAdministration(models.Model):
         USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     recorded_at = models.DateTimeField()
+    # A clinician marked this administration as the course's baseline on its scale, with a
+    # reason (charting/outcomes.py `scale_baseline_mark`); otherwise the baseline is the one
+    # taken before or at the first session (charting/scoring.py `baseline_index`).
+    baseline_reason = models.CharField(max_length=500, blank=True)
+    baseline_marked_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    baseline_marked_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -87,3 +87,48 @@ def scale_record(
             )
         early_review_evaluate(course=course, now=now)
         return row
+
+
+def scale_baseline_mark(
+    *,
+    administration: ScaleAdministration,
+    reason: str,
+    by: User,
+    now: dt.datetime | None = None,
+) -> ScaleAdministration:
+    """A clinician marks one administration as the course's baseline on its scale, with a
+    reason (e.g. the patient transferred in at session 14 with no earlier score).
+
+    Otherwise the baseline is the scale taken before or at the first session (charting/
+    scoring.py `baseline_index`), and a scale first taken later has none: no response or
+    remission is computed from it. Who, when and why are kept on the row and in its history;
+    a mark on another administration of the same course and scale is cleared (history keeps
+    it). The early-improvement review is evaluated if it was waiting for a baseline.
+    """
+    require_role(by, ROLE_CLINICIAN, action="mark a baseline")
+    now = resolve_now(now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "reason: say why this score is the baseline (it goes on the record).",
+            code="reason_required",
+        )
+    with transaction.atomic():
+        # Lock the course: two marks at once must leave one baseline.
+        Course.objects.select_for_update().filter(pk=administration.course_id).first()
+        row = ScaleAdministration.objects.select_for_update().get(pk=administration.pk)
+        for other in ScaleAdministration.objects.filter(
+            course_id=row.course_id, scale=row.scale, baseline_marked_at__isnull=False
+        ).exclude(pk=row.pk):
+            other.baseline_reason, other.baseline_marked_by, other.baseline_marked_at = (
+                "",
+                None,
+                None,
+            )
+            save_with_history(other, by)
+        row.baseline_reason = reason[:500]
+        row.baseline_marked_by = by
+        row.baseline_marked_at = now
+        save_with_history(row, by)
+        early_review_evaluate(course=row.course, now=now)
+        return row

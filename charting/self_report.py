@@ -28,7 +28,12 @@ from charting import scoring
 from charting.early_review import early_review_evaluate
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
 from charting.safety_alerts import safety_alert_raise
-from charting.selectors import local_today, self_report_points_of, site_patient_settings
+from charting.selectors import (
+    local_today,
+    self_report_points_of,
+    self_report_recorded_in_clinic,
+    site_patient_settings,
+)
 from charting.self_report_schedule import DuePoint, open_point
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
@@ -69,6 +74,12 @@ def _point(course: Course, scale: str, session_number: int, now: dt.datetime) ->
         raise Conflict(
             "This questionnaire is not open now. Your page shows the ones due today.",
             code="self_report_not_due",
+        )
+    if self_report_recorded_in_clinic(course=course, points=[point]):
+        raise Conflict(
+            "You already answered this questionnaire with your clinic: there is nothing to "
+            "fill in now.",
+            code="self_report_recorded_in_clinic",
         )
     return point
 
