@@ -508,6 +508,7 @@ def course_trajectory(*, course: Course) -> Trajectory:
         for day, value in DailyCheckIn.objects.filter(course=course, mood__isnull=False)
         .order_by("day")
         .values_list("day", "mood")
+        if value is not None
     ]
     review = EarlyReview.objects.filter(course=course).select_related("measured").first()
     mark = None
