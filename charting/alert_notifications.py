@@ -2,21 +2,22 @@
 
 The alert row is the record and the queue is where it is worked; the email only makes sure
 somebody looks. It carries no patient name, answer or diagnosis (email is not a private
-channel): the alert's kind, the site and a link to the queue.
+channel): the alert's kind, the site and an absolute link to the queue (`SITE_URL`).
 """
 
 from __future__ import annotations
 
 import functools
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django_q.tasks import async_task
 
 from charting.models import Alert
 from clinic.models import ROLE_CLINICIAN
+from clinic.site_url import absolute_url
 
 TASK = "charting.tasks.notify_urgent_alert"
 
@@ -47,12 +48,18 @@ def urgent_alert_notify(*, alert_id: int) -> int:
     recipients = urgent_alert_recipients(site_id=alert.site_id)
     if not recipients:
         return 0
-    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
     subject = f"[{alert.site.name}] Urgent: {alert.get_kind_display()}"
+    link = absolute_url(reverse("alerts"))
+    # Never a relative link: a mail client cannot open "/alerts/". Without SITE_URL (which
+    # `check --deploy` refuses) the email still goes, saying where to look in words.
+    where = (
+        f"Open the alerts queue to see it and record what was done:\n{link}"
+        if link
+        else "Open the alerts queue in the clinic service to see it and record what was done."
+    )
     body = (
         f"A patient's report at {alert.site.name} needs a clinician today "
-        f"({alert.get_kind_display()}).\n\n"
-        f"Open the alerts queue to see it and record what was done:\n{base}/alerts/\n\n"
+        f"({alert.get_kind_display()}).\n\n{where}\n\n"
         f"Alert {alert.pk}. This email carries no patient details on purpose."
     )
     send_mail(subject, body, None, recipients)

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from charting import parameters as params_mod
 from charting import scoring, selectors
 from charting.alerts import alert_acknowledge
-from charting.forms import NoteForm, ReasonForm, as_aware, local_input, scale_form
+from charting.forms import BaselineForm, NoteForm, ReasonForm, as_aware, local_input, scale_form
 from charting.models import Alert, ScreeningResponse, TreatmentParameters
 from charting.outcome_chart import outcome_chart
-from charting.outcomes import scale_record
+from charting.outcomes import scale_baseline_mark, scale_record
 from charting.parameter_form import parameters_form, parameters_values
+from charting.patient_link import crisis_out
 from charting.review_views import between_sessions
 from charting.screening import screening_override, screening_review
 from charting.selectors import course_outcomes
@@ -221,10 +222,16 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
                     max_total=definition.max_total,
                     remission_max=definition.remission_max,
                     taken=[(r.administered_at, r.total) for r in rows],
+                    baseline=result.baseline,
                     zone=zone,
                 ),
+                "baseline_row": rows[result.baseline_at]
+                if result.baseline_at is not None
+                else None,
             }
         )
+    # The same prompt at once as the patient's own answer gets (charting/safety_alerts.py).
+    safety = selectors.open_safety_alerts(course=course)
     return render(
         request,
         "charting/outcomes.html",
@@ -238,6 +245,36 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
             "charts": charts,
             "between": between_sessions(course=course),
             "can_decide": ROLE_CLINICIAN in user_roles(acting_user(request)),
+            "safety_alerts": safety,
+            "crisis": crisis_out(selectors.site_patient_settings(site=course.site))
+            if safety
+            else None,
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+@page_errors
+def outcome_baseline(request: HttpRequest, course_id: int) -> HttpResponse:
+    """A clinician marks one administration as the course's baseline on its scale, with a
+    reason (charting/outcomes.py `scale_baseline_mark`)."""
+    require(request.user, ROLE_CLINICIAN, action="mark a baseline")
+    user = acting_user(request)
+    course = selectors.course_for_chart(user=user, course_id=course_id)
+    form = BaselineForm(request.POST)
+    url = reverse("course-outcomes", args=[course.pk])
+    if not form.is_valid():
+        messages.error(request, "Choose a score and say why it is the baseline.")
+        return HttpResponseRedirect(url)
+    row = selectors.course_scale_get(course=course, scale_id=form.cleaned_data["administration"])
+    _once(
+        request,
+        lambda: scale_baseline_mark(
+            administration=row, reason=form.cleaned_data["reason"], by=user
+        ),
+        f"{row.scale.upper()} of {row.administered_at.astimezone(course.site.zone):%d %b %Y} "
+        "marked as the baseline.",
+    )
+    return HttpResponseRedirect(f"{url}?scale={row.scale}")

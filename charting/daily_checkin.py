@@ -1,6 +1,9 @@
 """The patient's optional daily check-in (CLINICAL.md §6): mood 0-10, hours slept, side
 effects from the protocol's list (`checkin_side_effects`), free text.
 
+Mood is a required choice with no default (the page checks no radio, the API has no default):
+a check-in with only hours slept is refused rather than stored with a mood nobody chose.
+
 On when the course's clinician turned it on, or the site has it on by default
 (charting/patient_settings.py). One check-in per course per local day: saving again that day
 updates it, and the history keeps what was there before. A side effect marked severe raises an
@@ -29,6 +32,10 @@ NOTE_MAX = 1000
 def _clean(
     course: Course, mood: Any, sleep_hours: Any, side_effects: Any, note: Any
 ) -> tuple[int, Decimal, dict[str, str], str]:
+    # Required, with no default: a mood the patient did not choose must never be stored (a
+    # preset 0, "the worst", would chart a crash that did not happen).
+    if mood is None or mood == "":
+        raise InvalidInput("mood: choose your mood today, from 0 to 10.", code="mood_required")
     if isinstance(mood, bool) or not isinstance(mood, int) or not 0 <= mood <= 10:
         raise InvalidInput("mood: a whole number from 0 to 10.", code="invalid_value")
     try:

@@ -2,7 +2,8 @@
 Lee on the standard 10 Hz TMS course, reaching session 10 today (or on the last open day), with
 a baseline PHQ-9 of 18 from their own phone and a week of daily check-ins. Opening the printed
 link on a phone shows the session-10 PHQ-9 due; answering it with a total of 17 or more (less
-than 20% better) raises the early-improvement review for the clinician, and an item 9 answer
+than 20% better) raises the early-improvement review for the clinician once session 10 is
+completed (the review is never evaluated before its session is over), and an item 9 answer
 above 0 shows the crisis resources and raises the urgent alert.
 """
 

@@ -14,6 +14,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 
 from charting import scoring
+from charting.baselines import first_session_of, scale_outcome
 from charting.documents.blank_forms import BlankCheckpoint, BlankField, BlankFormData
 from charting.documents.course_summary import (
     AlertLine,
@@ -231,7 +232,9 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
         .order_by("raised_at", "id")
     ]
     rows = list(
-        ScaleAdministration.objects.filter(course_id=course_id).order_by("administered_at", "id")
+        ScaleAdministration.objects.filter(course_id=course_id)
+        .select_related("baseline_marked_by")
+        .order_by("administered_at", "id")
     )
     scales = []
     by_scale: dict[str, list[ScaleAdministration]] = {}
@@ -250,14 +253,26 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
         )
         by_scale.setdefault(row.scale, []).append(row)
     outcomes = []
+    first = first_session_of(
+        ((s.number, s.start, s.status not in Session.INACTIVE) for s in sessions), zone=zone
+    )
     for name, items in sorted(by_scale.items()):
         definition = scoring.get_scale(name)
-        result = scoring.outcome(name, [r.total for r in items])
+        result = scale_outcome(name, items, first_session=first, zone=zone, numbers=numbers)
+        marked = items[result.baseline_at] if result.baseline_at is not None else None
         outcomes.append(
             OutcomeLine(
                 scale=scales_label(name),
                 title=definition.title,
                 baseline=result.baseline,
+                baseline_at=result.baseline_at,
+                baseline_mark=(
+                    f"Marked as baseline by {_person(marked.baseline_marked_by)}, "
+                    f"{marked.baseline_marked_at.astimezone(zone):%d %b %Y}: "
+                    f"{marked.baseline_reason}"
+                    if marked is not None and marked.baseline_marked_at is not None
+                    else ""
+                ),
                 latest=result.latest,
                 change_pct=result.change_pct,
                 response=result.response,

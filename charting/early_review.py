@@ -8,9 +8,13 @@ on as booked until a clinician records a decision (continue, change protocol or 
 sessions, stop) with a note. "Change protocol or target" and "stop" are then done through the
 normal booking and discontinuation flows, by people, with the decision on record.
 
-The course is evaluated once, when the first score at or after the review session arrives
-(from the patient's own report or from staff); the row is kept when no review is needed too,
-so the course chart can show the early-improvement point.
+The course is evaluated once, when both are there: the review session is completed, and a
+score at or after it (from the patient's own report or from staff) can be compared with the
+course's baseline (charting/scoring.py `baseline_index`: taken before or at the first session,
+or marked by a clinician). Whichever comes last triggers it: the score (charting/outcomes.py,
+charting/self_report.py) or the completion (charting/gates.py `after_complete`). No baseline,
+no review. The row is kept when no review is needed too, so the course chart can show the
+early-improvement point.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from typing import Any
 
 from django.db import transaction
 
+from charting.baselines import course_first_session, course_session_numbers, scale_taken
 from charting.models import EarlyReview, ScaleAdministration
 from charting.recording import save_with_history
-from charting.self_report_schedule import Measure, review_finding, review_measures
+from charting.scoring import baseline_index
+from charting.self_report_schedule import review_finding, review_measures
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
@@ -44,9 +50,10 @@ NEXT_STEP = {
 def early_review_evaluate(*, course: Course, now: dt.datetime | None = None) -> EarlyReview | None:
     """Evaluate the course's early-improvement point if it is due and not yet evaluated.
 
-    Returns the review (new or existing), or None when the protocol has no review point or the
-    review session has no score yet. Runs inside the caller's transaction; the course row is
-    locked so two scores arriving together evaluate once.
+    Returns the review (new or existing), or None when the protocol has no review point, the
+    review session is not completed, it has no score yet, or the scale has no baseline. Runs
+    inside the caller's transaction; the course row is locked so two scores arriving together
+    evaluate once.
     """
     review_spec = course.protocol.parsed.early_review
     if review_spec is None:
@@ -57,33 +64,32 @@ def early_review_evaluate(*, course: Course, now: dt.datetime | None = None) -> 
         existing = EarlyReview.objects.filter(course=course).first()
         if existing is not None:
             return existing
-        zone = course.site.zone
-        rows = list(
-            ScaleAdministration.objects.filter(course=course, scale=review_spec.scale)
-            .select_related("session")
-            .order_by("administered_at", "id")
-        )
-        measures = [
-            Measure(
-                total=row.total,
-                session_number=row.session.number if row.session is not None else None,
-                local_date=row.administered_at.astimezone(zone).date(),
-            )
-            for row in rows
-        ]
         review_session = (
             Session.objects.filter(course=course, number=review_spec.at_session, active=True)
-            .values_list("start", flat=True)
+            .values_list("start", "status")
             .first()
         )
-        review_date = review_session.astimezone(zone).date() if review_session else None
+        # Not before the review session is over: a score taken that morning is not yet the
+        # "session 10" figure (charting/gates.py evaluates again at its completion).
+        if review_session is None or review_session[1] != Session.Status.COMPLETED:
+            return None
+        zone = course.site.zone
+        rows = list(
+            ScaleAdministration.objects.filter(course=course, scale=review_spec.scale).order_by(
+                "administered_at", "id"
+            )
+        )
+        measures = scale_taken(rows, zone=zone, numbers=course_session_numbers(course=course))
         picked = review_measures(
-            measures, at_session=review_spec.at_session, review_date=review_date
+            measures,
+            baseline_at=baseline_index(measures, first_session=course_first_session(course=course)),
+            at_session=review_spec.at_session,
+            review_date=review_session[0].astimezone(zone).date(),
         )
         if picked is None:
             return None
-        baseline_row = rows[measures.index(picked[0])]
-        measured_row = rows[measures.index(picked[1])]
+        baseline_row = rows[next(i for i, m in enumerate(measures) if m is picked[0])]
+        measured_row = rows[next(i for i, m in enumerate(measures) if m is picked[1])]
         finding = review_finding(
             baseline=picked[0].total,
             current=picked[1].total,

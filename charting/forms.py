@@ -162,6 +162,18 @@ class ReasonForm(forms.Form):
     )
 
 
+class BaselineForm(forms.Form):
+    """Mark one administration as the course's baseline (charting/outcomes.py
+    `scale_baseline_mark`): which, and why."""
+
+    administration = forms.IntegerField(label="Score", min_value=1)
+    reason = forms.CharField(
+        label="Why this score is the baseline",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class NoteForm(forms.Form):
     note = forms.CharField(
         label="Review note",

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from charting.early_review import early_review_evaluate
 from charting.models import ObservationRecord, ScreeningResponse
 from charting.monitoring_forms import monitoring_form_queue
 from charting.observations import observation_open
@@ -117,5 +118,7 @@ class ChartingGates:
         observation_open(session=session, by=by, now=now)
 
     def after_complete(self, session: Session, *, by: User | None, now: dt.datetime) -> None:
-        """Queue the esketamine REMS monitoring form (outpatient sessions)."""
+        """Queue the esketamine REMS monitoring form (outpatient sessions); evaluate the
+        early-improvement review once its session is completed (a score may be there already)."""
         monitoring_form_queue(session=session, by=by, now=now)
+        early_review_evaluate(course=session.course, now=now)

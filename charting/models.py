@@ -284,6 +284,14 @@ class ScaleAdministration(models.Model):
         USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     recorded_at = models.DateTimeField()
+    # A clinician marked this administration as the course's baseline on its scale, with a
+    # reason (charting/outcomes.py `scale_baseline_mark`); otherwise the baseline is the one
+    # taken before or at the first session (charting/scoring.py `baseline_index`).
+    baseline_reason = models.CharField(max_length=500, blank=True)
+    baseline_marked_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    baseline_marked_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -573,7 +581,11 @@ class DailyCheckIn(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checkins")
     day = models.DateField(help_text="The site's local date.")
-    mood = models.PositiveSmallIntegerField(help_text="0 (worst) to 10 (best).")
+    # Required when saved (charting/daily_checkin.py: no default, never preselected); empty
+    # only on a row that never had one, which is then not charted (a 0 would read as a crash).
+    mood = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="0 (worst) to 10 (best)."
+    )
     sleep_hours = models.DecimalField(max_digits=3, decimal_places=1)
     # {side-effect key from the protocol: "mild" | "moderate" | "severe"}; absent = none.
     side_effects = models.JSONField(default=dict, blank=True)

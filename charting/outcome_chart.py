@@ -1,5 +1,6 @@
 """The course's outcome chart: one scale's totals over time with the baseline, response (50%
-below baseline) and remission lines, as coordinates for an inline SVG. Pure."""
+below baseline) and remission lines, as coordinates for an inline SVG. Pure. Without a
+baseline (a scale first taken after the first session) only the remission line is drawn."""
 
 from __future__ import annotations
 
@@ -42,9 +43,11 @@ def outcome_chart(
     max_total: int,
     remission_max: int,
     taken: Sequence[tuple[dt.datetime, int]],
+    baseline: int | None,
     zone: dt.tzinfo,
 ) -> Chart:
-    """`taken`: (administered_at, total) in time order; the first is the baseline."""
+    """`taken`: (administered_at, total) in time order; `baseline` from the one rule
+    (charting/scoring.py `baseline_index`): None draws no baseline or response line."""
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
 
@@ -60,8 +63,7 @@ def outcome_chart(
             label = f"{when.astimezone(zone):%d %b}: {total}"
             dots.append(Dot(round(x, 1), y_of(total), total, label))
     lines: list[Line] = []
-    if taken:
-        baseline = taken[0][1]
+    if baseline is not None:
         lines.append(Line(y_of(baseline), f"baseline {baseline}", "baseline"))
         lines.append(Line(y_of(baseline / 2), f"response ≤ {baseline / 2:g}", "response"))
     lines.append(Line(y_of(remission_max), f"remission ≤ {remission_max}", "remission"))

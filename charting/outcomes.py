@@ -11,8 +11,9 @@ from django.db import transaction
 
 from charting import scoring
 from charting.early_review import early_review_evaluate
-from charting.models import Alert, ScaleAdministration
+from charting.models import ScaleAdministration
 from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
+from charting.safety_alerts import safety_alert_raise
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN
@@ -30,7 +31,12 @@ def scale_record(
     by: User,
     now: dt.datetime | None = None,
 ) -> ScaleAdministration:
-    """Score and store a rating scale; a positive PHQ-9 item 9 raises a safety alert."""
+    """Score and store a rating scale entered by staff.
+
+    A PHQ-9 item 9 above 0 takes the same path as the patient's own answer
+    (charting/safety_alerts.py): the urgent alert in this transaction and the clinicians'
+    email on commit.
+    """
     try:
         definition = scoring.get_scale(scale)
     except scoring.ScoreError as exc:
@@ -70,21 +76,59 @@ def scale_record(
         )
         if result.safety_positive:
             answer = definition.answer_labels[result.items[definition.safety_item or ""]]
-            save_with_history(
-                Alert(
-                    kind=Alert.Kind.SAFETY,
-                    site_id=course.site_id,
-                    patient_id=course.patient_id,
-                    course=course,
-                    session=session,
-                    scale=row,
-                    message=(
-                        f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm): "
-                        f"{answer.lower()}. Same-day safety assessment needed."
-                    ),
-                    raised_at=now,
-                ),
-                by,
+            safety_alert_raise(
+                course=course,
+                session_id=session.pk if session is not None else None,
+                answer=answer,
+                entered=f"entered in clinic by {by.get_full_name() or by.username}",
+                scale=row,
+                by=by,
+                now=now,
             )
         early_review_evaluate(course=course, now=now)
+        return row
+
+
+def scale_baseline_mark(
+    *,
+    administration: ScaleAdministration,
+    reason: str,
+    by: User,
+    now: dt.datetime | None = None,
+) -> ScaleAdministration:
+    """A clinician marks one administration as the course's baseline on its scale, with a
+    reason (e.g. the patient transferred in at session 14 with no earlier score).
+
+    Otherwise the baseline is the scale taken before or at the first session (charting/
+    scoring.py `baseline_index`), and a scale first taken later has none: no response or
+    remission is computed from it. Who, when and why are kept on the row and in its history;
+    a mark on another administration of the same course and scale is cleared (history keeps
+    it). The early-improvement review is evaluated if it was waiting for a baseline.
+    """
+    require_role(by, ROLE_CLINICIAN, action="mark a baseline")
+    now = resolve_now(now)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "reason: say why this score is the baseline (it goes on the record).",
+            code="reason_required",
+        )
+    with transaction.atomic():
+        # Lock the course: two marks at once must leave one baseline.
+        Course.objects.select_for_update().filter(pk=administration.course_id).first()
+        row = ScaleAdministration.objects.select_for_update().get(pk=administration.pk)
+        for other in ScaleAdministration.objects.filter(
+            course_id=row.course_id, scale=row.scale, baseline_marked_at__isnull=False
+        ).exclude(pk=row.pk):
+            other.baseline_reason, other.baseline_marked_by, other.baseline_marked_at = (
+                "",
+                None,
+                None,
+            )
+            save_with_history(other, by)
+        row.baseline_reason = reason[:500]
+        row.baseline_marked_by = by
+        row.baseline_marked_at = now
+        save_with_history(row, by)
+        early_review_evaluate(course=row.course, now=now)
         return row

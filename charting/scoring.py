@@ -14,7 +14,9 @@ Bands and thresholds are from docs/clinical.md §4:
   11-15 moderate, 16-20 severe, 21-27 very severe; remission 5 or less [Rush 2003; Trivedi 2006].
 
 Response is a drop of at least 50% from baseline (docs/clinical.md: universal convention); the
-same scale is used from baseline to the end [Aetna CPB 0469].
+same scale is used from baseline to the end [Aetna CPB 0469]. The baseline is the scale taken
+before or at the first session, or one a clinician marks with a reason (`baseline_index`); a
+scale first taken later is no baseline, and nothing is measured from it.
 
 Worked example (PHQ-9): items 2,2,1,3,1,2,1,0,1 total 13, band "moderate", item 9 positive.
 Baseline 20 then 13, 9: change -55%, response yes; remission (PHQ-9 below 5) no.
@@ -22,6 +24,7 @@ Baseline 20 then 13, 9: change -55%, response yes; remission (PHQ-9 below 5) no.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -278,29 +281,86 @@ def score(name: str, items: Mapping[str, object]) -> ScaleResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A course's outcome on one scale. `change_pct` is negative for improvement."""
+    """A course's outcome on one scale. `change_pct` is negative for improvement.
+
+    Without a baseline (`baseline_at` None) nothing is measured from one: `baseline`,
+    `change_pct`, `response` and `remission` are None, never a silent guess.
+    """
 
     scale: str
     baseline: int | None
     latest: int | None
     trajectory: tuple[int, ...]
     change_pct: float | None
-    response: bool
-    remission: bool
+    response: bool | None
+    remission: bool | None
     latest_band: str | None
+    # Index into `trajectory` of the baseline administration.
+    baseline_at: int | None = None
 
 
-def outcome(name: str, totals: Sequence[int]) -> Outcome:
-    """Outcome from a course's totals in time order; the first is the baseline.
+@dataclass(frozen=True)
+class Taken:
+    """One administration of a scale as the baseline rule needs it."""
+
+    total: int
+    local_date: dt.date  # the site's local day it was administered
+    session_number: int | None = None  # the session it was tied to, if any
+    marked_baseline: bool = False  # a clinician marked it as the baseline, with a reason
+
+
+@dataclass(frozen=True)
+class FirstSession:
+    """The course's first session that is not cancelled or a no-show."""
+
+    number: int
+    local_date: dt.date
+
+
+def baseline_index(taken: Sequence[Taken], *, first_session: FirstSession | None) -> int | None:
+    """Which administration (index, time order) is the course's baseline, or None.
+
+    A clinician's mark wins (the last marked, should there be more than one). Otherwise the
+    baseline is the first administration, when it was taken before or at the first session:
+    tied to it (or to an earlier number), or on or before its local day. With no session
+    booked, the first administration is before treatment by definition.
+
+    Worked example (first session Monday 9 March): PHQ-9 on 6 March, then 26 March: the
+    6 March score is the baseline. A first PHQ-9 at session 14 (26 March): no baseline, so no
+    response or remission is computed until a clinician marks one, with a reason.
+    """
+    marked = [i for i, t in enumerate(taken) if t.marked_baseline]
+    if marked:
+        return marked[-1]
+    if not taken:
+        return None
+    first = taken[0]
+    if first_session is None:
+        return 0
+    if first.session_number is not None and first.session_number <= first_session.number:
+        return 0
+    if first.local_date <= first_session.local_date:
+        return 0
+    return None
+
+
+def outcome(name: str, totals: Sequence[int], *, baseline_at: int | None) -> Outcome:
+    """Outcome from a course's totals in time order, measured from `totals[baseline_at]`
+    (charting/scoring.py `baseline_index`); no baseline, no response or remission.
 
     Response needs a non-zero baseline and a later administration at least 50% lower;
     remission needs a later administration at or below the scale's remission threshold.
     """
     scale = get_scale(name)
     if not totals:
-        return Outcome(scale.name, None, None, (), None, False, False, None)
-    baseline, latest = totals[0], totals[-1]
-    follow_up = len(totals) > 1
+        return Outcome(scale.name, None, None, (), None, None, None, None)
+    latest = totals[-1]
+    if baseline_at is None:
+        return Outcome(
+            scale.name, None, latest, tuple(totals), None, None, None, scale.band(latest)
+        )
+    baseline = totals[baseline_at]
+    follow_up = len(totals) - 1 > baseline_at
     change = None if baseline == 0 else round((latest - baseline) * 100 / baseline, 1)
     response = follow_up and baseline > 0 and (baseline - latest) * 2 >= baseline
     remission = follow_up and latest <= scale.remission_max
@@ -313,4 +373,5 @@ def outcome(name: str, totals: Sequence[int]) -> Outcome:
         response,
         remission,
         scale.band(latest),
+        baseline_at,
     )

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from charting import scoring
 from charting.alerts import alert_is_severe
+from charting.baselines import course_first_session, course_session_numbers, scale_outcome
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
@@ -31,6 +32,7 @@ from charting.models import (
     ObservationEntry,
     ObservationRecord,
     ScaleAdministration,
+    ScaleSource,
     ScreeningResponse,
     SelfReport,
     SitePatientSettings,
@@ -42,7 +44,9 @@ from charting.self_report_schedule import (
     DuePoint,
     PointStatus,
     SessionPoint,
+    StaffEntry,
     point_states,
+    points_recorded_in_clinic,
     self_report_points,
 )
 from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
@@ -299,16 +303,44 @@ def session_chart(*, session: Session) -> SessionChart:
     )
 
 
+def course_scale_get(*, course: Course, scale_id: int) -> ScaleAdministration:
+    """One administration of the course; 404 `scale_not_found` otherwise."""
+    row = ScaleAdministration.objects.filter(course=course, pk=scale_id).first()
+    if row is None:
+        raise NotFound(
+            f"No scale administration {scale_id} in this course.", code="scale_not_found"
+        )
+    return row
+
+
 def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
-    """Per scale used in the course: baseline (first), trajectory, response and remission."""
-    rows = list(ScaleAdministration.objects.filter(course=course).order_by("administered_at", "id"))
+    """Per scale used in the course: baseline (charting/scoring.py `baseline_index`),
+    trajectory, response and remission (4 queries)."""
+    rows = list(
+        ScaleAdministration.objects.filter(course=course)
+        .select_related("baseline_marked_by", "recorded_by")
+        .order_by("administered_at", "id")
+    )
     by_scale: dict[str, list[ScaleAdministration]] = {}
     for row in rows:
         by_scale.setdefault(row.scale, []).append(row)
+    first = course_first_session(course=course)
+    numbers = course_session_numbers(course=course)
+    zone = course.site.zone
     return [
-        (scoring.outcome(name, [r.total for r in items]), items)
+        (scale_outcome(name, items, first_session=first, zone=zone, numbers=numbers), items)
         for name, items in sorted(by_scale.items())
     ]
+
+
+def open_safety_alerts(*, course: Course) -> list[Alert]:
+    """The course's unacknowledged PHQ-9 item 9 alerts, oldest first: the staff outcomes page
+    shows its safety prompt while any is open, from the moment the answer is saved."""
+    return list(
+        Alert.objects.filter(
+            course=course, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
+        ).order_by("raised_at", "id")
+    )
 
 
 # --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
@@ -366,8 +398,27 @@ def self_report_points_of(*, course: Course) -> list[DuePoint]:
     )
 
 
+def self_report_recorded_in_clinic(
+    *, course: Course, points: list[DuePoint]
+) -> set[tuple[str, int]]:
+    """The course's self-report points already satisfied by the same scale entered by staff
+    (charting/self_report_schedule.py `points_recorded_in_clinic`; 1 query)."""
+    if not points:
+        return set()
+    zone = course.site.zone
+    entries = [
+        StaffEntry(scale=scale, session_number=number, local_date=at.astimezone(zone).date())
+        for scale, number, at in ScaleAdministration.objects.filter(
+            course=course,
+            source=ScaleSource.STAFF,
+            scale__in={p.scale for p in points},
+        ).values_list("scale", "session__number", "administered_at")
+    ]
+    return points_recorded_in_clinic(points, entries)
+
+
 def self_report_due(*, course: Course, now: dt.datetime) -> list[PointStatus]:
-    """Each self-report point of the course and its state today (2 queries)."""
+    """Each self-report point of the course and its state today (3 queries)."""
     points = self_report_points_of(course=course)
     if not points:
         return []
@@ -375,7 +426,11 @@ def self_report_due(*, course: Course, now: dt.datetime) -> list[PointStatus]:
     submitted = {(s, n) for s, n, status in rows if status == SelfReport.Status.SUBMITTED}
     started = {(s, n) for s, n, status in rows if status == SelfReport.Status.DRAFT}
     return point_states(
-        points, today=local_today(course=course, now=now), submitted=submitted, started=started
+        points,
+        today=local_today(course=course, now=now),
+        submitted=submitted,
+        started=started,
+        recorded_in_clinic=self_report_recorded_in_clinic(course=course, points=points),
     )
 
 
@@ -437,7 +492,7 @@ class Trajectory:
 
 def course_trajectory(*, course: Course) -> Trajectory:
     """Scale series (self-report and clinician-rated apart), daily mood and the
-    early-improvement point of one course (3 queries)."""
+    early-improvement point of one course (4 queries)."""
     zone = course.site.zone
     scale_rows = course_scale_rows(course=course)
     rows = [
@@ -448,15 +503,18 @@ def course_trajectory(*, course: Course) -> Trajectory:
                 total=r.total,
                 source=r.source,
                 session_number=r.session.number if r.session is not None else None,
+                marked_baseline=r.baseline_marked_at is not None,
             ),
         )
         for r in scale_rows
     ]
     mood = [
         MoodPoint(day=day, mood=value)
-        for day, value in DailyCheckIn.objects.filter(course=course)
+        # A check-in without a mood (an old row) is not a point: 0 would read as a crash.
+        for day, value in DailyCheckIn.objects.filter(course=course, mood__isnull=False)
         .order_by("day")
         .values_list("day", "mood")
+        if value is not None
     ]
     review = EarlyReview.objects.filter(course=course).select_related("measured").first()
     mark = None
@@ -472,7 +530,8 @@ def course_trajectory(*, course: Course) -> Trajectory:
             needs_review=review.status != EarlyReview.Status.NOT_NEEDED,
         )
     days = [p.day for _, p in rows] + [m.day for m in mood] + [course.start_date]
-    return Trajectory(build_series(rows), mood, mark, min(days), max(days))
+    series = build_series(rows, first_session=course_first_session(course=course))
+    return Trajectory(series, mood, mark, min(days), max(days))
 
 
 # Pages ---------------------------------------------------------------------------------------

@@ -25,10 +25,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from charting import scoring
-from charting.alert_notifications import urgent_alert_enqueue
 from charting.early_review import early_review_evaluate
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
-from charting.selectors import local_today, self_report_points_of, site_patient_settings
+from charting.safety_alerts import safety_alert_raise
+from charting.selectors import (
+    local_today,
+    self_report_points_of,
+    self_report_recorded_in_clinic,
+    site_patient_settings,
+)
 from charting.self_report_schedule import DuePoint, open_point
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
@@ -69,6 +74,12 @@ def _point(course: Course, scale: str, session_number: int, now: dt.datetime) ->
         raise Conflict(
             "This questionnaire is not open now. Your page shows the ones due today.",
             code="self_report_not_due",
+        )
+    if self_report_recorded_in_clinic(course=course, points=[point]):
+        raise Conflict(
+            "You already answered this questionnaire with your clinic: there is nothing to "
+            "fill in now.",
+            code="self_report_recorded_in_clinic",
         )
     return point
 
@@ -125,26 +136,18 @@ def _raise_safety_alert(
     """Raise the report's safety alert unless it has one. True when raised now."""
     if Alert.objects.filter(self_report=report, kind=Alert.Kind.SAFETY).exists():
         return False
-    answer = definition.answer_labels[value].lower()
     promise = site_patient_settings(site=report.site).callback_promise
-    alert = Alert(
-        kind=Alert.Kind.SAFETY,
-        site_id=report.site_id,
-        patient_id=report.patient_id,
-        course_id=report.course_id,
+    safety_alert_raise(
+        course=report.course,
         session_id=report.session_id,
-        self_report=report,
+        answer=definition.answer_labels[value],
+        entered="patient's own device (self-report)",
         scale=report.administration,
-        message=(
-            f"Patient's own PHQ-9 (self-report, own device), item 9 (thoughts of being better "
-            f"off dead or of self-harm): {answer}. Same-day safety assessment needed. The "
-            f"patient was shown the crisis resources and told: {promise}"
-        )[:500],
-        raised_at=now,
+        self_report=report,
+        also=f"The patient was shown the crisis resources and told: {promise}",
+        change_reason=PATIENT_CHANGE,
+        now=now,
     )
-    alert._change_reason = PATIENT_CHANGE  # type: ignore[attr-defined]
-    alert.save()
-    urgent_alert_enqueue(alert=alert)
     return True
 
 

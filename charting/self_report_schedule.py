@@ -14,7 +14,8 @@ Worked example (PHQ-9 at sessions 1, 10, 20; booked Friday 6 March, sessions fro
 session 1 on 9 March, session 10 on 20 March, session 20 on 3 April. The baseline is due from
 6 March to 19 March; the session-10 report from 20 March to 2 April; the last from 3 April to
 10 April. On 25 March, with only the baseline submitted: baseline submitted, session 10 due,
-session 20 upcoming.
+session 20 upcoming. Had the nurse entered a PHQ-9 at session 10 (or on any day from 20 March
+to 2 April), the session-10 point would read "recorded in clinic" and not be asked for.
 
 The early-improvement review (CLINICAL.md §6, [Iowa 2022]): improvement is the drop from
 baseline as a percentage of baseline, (baseline - current) / baseline x 100; less than the
@@ -29,6 +30,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from charting.scoring import Taken
+
 END_GRACE_DAYS = 7
 
 
@@ -37,6 +40,8 @@ class DueState(StrEnum):
     DUE = "due"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
+    # The same scale was entered by staff (in clinic) for this point: not asked again.
+    RECORDED_IN_CLINIC = "recorded_in_clinic"
     MISSED = "missed"
 
 
@@ -109,20 +114,52 @@ def self_report_points(
     return sorted(points, key=lambda p: (p.opens_on, p.session_number, p.scale))
 
 
+@dataclass(frozen=True, slots=True)
+class StaffEntry:
+    """A scale entered by staff: which scale, the session it was tied to (if any), its local
+    day."""
+
+    scale: str
+    session_number: int | None
+    local_date: dt.date
+
+
+def points_recorded_in_clinic(
+    points: Sequence[DuePoint], entries: Sequence[StaffEntry]
+) -> set[tuple[str, int]]:
+    """The (scale, session_number) points that staff already recorded the same scale for: tied
+    to the point's session, or taken on a day the point is open. The patient is not asked
+    twice (a PHQ-9 done with the nurse at session 10 is that day's PHQ-9)."""
+    done: set[tuple[str, int]] = set()
+    for point in points:
+        for entry in entries:
+            if entry.scale != point.scale:
+                continue
+            tied = entry.session_number == point.session_number
+            if tied or point.opens_on <= entry.local_date <= point.closes_on:
+                done.add((point.scale, point.session_number))
+                break
+    return done
+
+
 def point_states(
     points: Sequence[DuePoint],
     *,
     today: dt.date,
     submitted: Collection[tuple[str, int]],
     started: Collection[tuple[str, int]] = (),
+    recorded_in_clinic: Collection[tuple[str, int]] = (),
 ) -> list[PointStatus]:
-    """Each point's state on `today` (a local date); `submitted` and `started` hold
-    (scale, session_number) keys. A started draft stays resumable while its point is open."""
+    """Each point's state on `today` (a local date); `submitted`, `started` and
+    `recorded_in_clinic` hold (scale, session_number) keys. A started draft stays resumable
+    while its point is open, unless staff recorded the scale meanwhile."""
     out: list[PointStatus] = []
     for point in points:
         key = (point.scale, point.session_number)
         if key in submitted:
             state = DueState.SUBMITTED
+        elif key in recorded_in_clinic:
+            state = DueState.RECORDED_IN_CLINIC
         elif today < point.opens_on:
             state = DueState.UPCOMING
         elif today > point.closes_on:
@@ -148,16 +185,6 @@ def open_point(points: Sequence[DuePoint], *, scale: str, today: dt.date) -> Due
 
 
 @dataclass(frozen=True, slots=True)
-class Measure:
-    """One administration of the review's scale: its total, the session it was tied to (if
-    any) and its local date."""
-
-    total: int
-    session_number: int | None
-    local_date: dt.date
-
-
-@dataclass(frozen=True, slots=True)
 class ReviewFinding:
     baseline: int
     current: int
@@ -175,18 +202,23 @@ def improvement_percent(baseline: int, current: int) -> float | None:
 
 
 def review_measures(
-    measures: Sequence[Measure], *, at_session: int, review_date: dt.date | None
-) -> tuple[Measure, Measure] | None:
-    """(baseline, measure at the review point), or None while the review point has no score.
+    measures: Sequence[Taken],
+    *,
+    baseline_at: int | None,
+    at_session: int,
+    review_date: dt.date | None,
+) -> tuple[Taken, Taken] | None:
+    """(baseline, measure at the review point), or None while either is missing.
 
-    The baseline is the course's first administration of the scale (as in
-    charting/scoring.py `outcome`). The review measure is the first later one tied to the
-    review session or a later one, or, when not tied to a session, taken on or after the
-    review session's local day.
+    The baseline is `measures[baseline_at]`, from the one rule (charting/scoring.py
+    `baseline_index`: taken before or at the first session, or marked by a clinician); no
+    baseline, no review. The review measure is the first later one tied to the review session
+    or a later one, or, when not tied to a session, taken on or after the review session's
+    local day. (The caller evaluates only once the review session is completed.)
     """
-    if len(measures) < 2:
+    if baseline_at is None:
         return None
-    baseline, rest = measures[0], measures[1:]
+    baseline, rest = measures[baseline_at], measures[baseline_at + 1 :]
     for measure in rest:
         if measure.session_number is not None:
             if measure.session_number >= at_session:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from charting.scoring import get_scale
+from charting.scoring import FirstSession, Taken, baseline_index, get_scale
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class ScorePoint:
     total: int
     source: str  # "patient" | "staff"
     session_number: int | None
+    marked_baseline: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +57,23 @@ class ReviewMark:
     needs_review: bool
 
 
-def build_series(rows: Sequence[tuple[str, ScorePoint]]) -> list[Series]:
-    """Series per scale from (scale, point) rows in time order: self-report scales first."""
+def build_series(
+    rows: Sequence[tuple[str, ScorePoint]], *, first_session: FirstSession | None
+) -> list[Series]:
+    """Series per scale from (scale, point) rows in time order: self-report scales first.
+
+    Each series' baseline follows the one rule (charting/scoring.py `baseline_index`): a scale
+    first taken after the first session has none, and then no response line either.
+    """
     by_scale: dict[str, list[ScorePoint]] = {}
     for scale, point in rows:
         by_scale.setdefault(scale, []).append(point)
     out: list[Series] = []
     for scale, points in by_scale.items():
         definition = get_scale(scale)
-        baseline = points[0].total if points else None
+        taken = [Taken(p.total, p.day, p.session_number, p.marked_baseline) for p in points]
+        at = baseline_index(taken, first_session=first_session)
+        baseline = points[at].total if at is not None else None
         out.append(
             Series(
                 scale=scale,
@@ -139,6 +148,11 @@ def series_svg(
         parts += _hline(series.response_line, top, "response (50% lower)", "#2a7")
     if lines:
         parts += _hline(series.remission_max, top, "remission", "#27a")
+    if lines and series.baseline is None and series.points:
+        parts.append(
+            f'<text x="{LEFT + 4}" y="{TOP + 10}" font-size="9" fill="#a50">'
+            "No baseline: response not computed</text>"
+        )
     coords = [
         (round(_x(p.day, first, last), 1), round(_y(p.total, top), 1), p) for p in series.points
     ]

@@ -2,7 +2,8 @@
 
 Django warns about a weak SECRET_KEY, but nothing looks at TOKEN_HASH_KEY (the pepper of every
 API and feed token hash), and DEBUG on a server that answers real host names passes as long as
-some other warning is silenced. These are errors, not warnings: a deployment with them is unsafe.
+some other warning is silenced; and without an absolute SITE_URL an urgent-alert email links
+nowhere. These are errors, not warnings: a deployment with them is unsafe.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+
+from clinic.site_url import site_url_problem
 
 # Same thresholds as Django's own secret key check (django.core.checks.security.base).
 MIN_SECRET_LENGTH = 50
@@ -71,5 +74,22 @@ def check_debug_hosts(
             "error pages would show settings and patient data to anyone who reaches them.",
             hint="Unset DEBUG on any server other people can reach.",
             id="clinic.E003",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_site_url(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    problem = site_url_problem(str(getattr(settings, "SITE_URL", "") or ""))
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"SITE_URL {problem}: urgent-alert emails could not link to the alerts queue.",
+            hint="Set SITE_URL to the address staff open, e.g. https://clinic.example.org "
+            "(docs/deployment.md).",
+            id="clinic.E004",
         )
     ]

@@ -187,6 +187,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# The service's public address (scheme, host, optional path prefix): the base of the links in
+# emails (urgent alerts), which the worker sends without a request to build one from.
+# `check --deploy` fails unless it is absolute (clinic/checks.py). `make run` (DEBUG) defaults
+# to the development server's own address, http://HOST:PORT.
+SITE_URL = os.environ.get("SITE_URL", "").strip()
+if not SITE_URL and DEBUG:
+    _dev_host = os.environ.get("HOST", "127.0.0.1")
+    # runserver bound to every interface is still reached as localhost on this machine.
+    _dev_host = "localhost" if _dev_host in ("0.0.0.0", "::", "[::]") else _dev_host
+    SITE_URL = f"http://{_dev_host}:{os.environ.get('PORT', '8000')}"
+
 # Development only: pin "now" for the web pages (e.g. CLINIC_NOW=2027-01-11T14:00:00+00:00 for
 # screenshots of a fixed day). Ignored unless DEBUG; tests set the setting itself.
 CLINIC_NOW = (os.environ.get("CLINIC_NOW") or None) if DEBUG else None

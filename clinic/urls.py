@@ -101,6 +101,11 @@ urlpatterns = [
     path("sessions/<int:session_id>/parameters/", clinician_views.parameters, name="parameters"),
     path("courses/<int:course_id>/outcomes/", clinician_views.outcomes, name="course-outcomes"),
     path(
+        "courses/<int:course_id>/outcomes/baseline/",
+        clinician_views.outcome_baseline,
+        name="course-outcome-baseline",
+    ),
+    path(
         "courses/<int:course_id>/early-review/decision/",
         review_views.early_review_decision,
         name="early-review-decision",

@@ -161,6 +161,7 @@ class World:
         token = ApiToken.objects.create(
             user=admin_user, name="spare", prefix=spare[:8], token_hash=hash_token(spare)
         )
+        review = _early_review(course, admin_user, start)
         self.ids: dict[str, int] = {
             "token_id": token.pk,
             "course_id": course.pk,
@@ -172,7 +173,8 @@ class World:
             "alert_id": alert.pk,
             "item_id": item.pk,
             "offer_id": offer.pk,
-            "review_id": _early_review(course, admin_user, start).pk,
+            "review_id": review.pk,
+            "scale_id": review.baseline_id,
             "session_number": 1,
             "feed_id": CalendarFeed.objects.create(
                 kind="site", site=site, prefix="icf_fuzz", token_hash=hash_token("fuzz-feed")

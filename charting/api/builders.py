@@ -173,6 +173,9 @@ def scale_out(s: ScaleAdministration) -> dict[str, Any]:
         "administered_at": s.administered_at,
         "source": s.source,
         "recorded_by": who(s.recorded_by),
+        "baseline_reason": s.baseline_reason,
+        "baseline_marked_by": who(s.baseline_marked_by),
+        "baseline_marked_at": s.baseline_marked_at,
     }
 
 
@@ -244,6 +247,7 @@ def outcome_out(o: scoring.Outcome, rows: list[ScaleAdministration]) -> dict[str
     return {
         "scale": o.scale,
         "baseline": o.baseline,
+        "baseline_id": rows[o.baseline_at].pk if o.baseline_at is not None else None,
         "latest": o.latest,
         "latest_band": o.latest_band,
         "trajectory": list(o.trajectory),

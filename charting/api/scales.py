@@ -8,10 +8,17 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from charting.api.builders import outcome_out, scale_def_out, scale_out
-from charting.api.schemas import ERRORS, OutcomeOut, ScaleDefOut, ScaleIn, ScaleOut
-from charting.outcomes import scale_record
+from charting.api.schemas import (
+    ERRORS,
+    BaselineMarkIn,
+    OutcomeOut,
+    ScaleDefOut,
+    ScaleIn,
+    ScaleOut,
+)
+from charting.outcomes import scale_baseline_mark, scale_record
 from charting.scoring import SCALES
-from charting.selectors import chart_course, chart_reader_require
+from charting.selectors import chart_course, chart_reader_require, course_scale_get
 from charting.selectors import course_outcomes as course_outcomes_read
 from clinic.permissions import acting_user
 from scheduling.selectors import course_session_get
@@ -49,12 +56,33 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Stat
     return Status(201, scale_out(row))
 
 
+@router.post(
+    "/courses/{course_id}/scales/{scale_id}/baseline",
+    response={200: ScaleOut, **ERRORS},
+    operation_id="charting_api_mark_scale_baseline",
+)
+def mark_scale_baseline(
+    request: HttpRequest, course_id: int, scale_id: int, payload: BaselineMarkIn
+) -> dict[str, Any]:
+    """A clinician marks this administration as the course's baseline on its scale, with a
+    reason (when the scale was not taken before or at the first session)."""
+    user = acting_user(request)
+    course = chart_course(user=user, course_id=course_id)
+    row = scale_baseline_mark(
+        administration=course_scale_get(course=course, scale_id=scale_id),
+        reason=payload.reason,
+        by=user,
+    )
+    return scale_out(row)
+
+
 @router.get(
     "/courses/{course_id}/outcomes",
     response={200: list[OutcomeOut], **ERRORS},
     operation_id="charting_api_course_outcomes",
 )
 def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
-    """Per scale: baseline (first administration), trajectory, response and remission."""
+    """Per scale: baseline (taken before or at the first session, or marked by a clinician;
+    else none, and no response or remission), trajectory, response and remission."""
     course = chart_course(user=acting_user(request), course_id=course_id)
     return [outcome_out(o, rows) for o, rows in course_outcomes_read(course=course)]

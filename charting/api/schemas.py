@@ -208,17 +208,24 @@ class ScaleOut(Schema):
     # "patient": the patient's own report from their link (recorded_by is then empty).
     source: Literal["staff", "patient"]
     recorded_by: str | None
+    # A clinician marked this score as the course's baseline, and why ("" when not marked).
+    baseline_reason: str
+    baseline_marked_by: str | None
+    baseline_marked_at: dt.datetime | None
 
 
 class OutcomeOut(Schema):
     scale: str
+    # The scale taken before or at the first session, or one a clinician marked; None (and
+    # no change, response or remission) when the scale was first taken later.
     baseline: int | None
+    baseline_id: int | None
     latest: int | None
     latest_band: str | None
     trajectory: list[int]
     change_pct: float | None
-    response: bool
-    remission: bool
+    response: bool | None
+    remission: bool | None
     administrations: list[ScaleOut]
 
 
@@ -293,6 +300,10 @@ class ScaleIn(StrictIn):
     session_id: int | None = None
 
 
+class BaselineMarkIn(StrictIn):
+    reason: str
+
+
 class SubmitIn(StrictIn):
     how: Literal["online", "fax", "phone", "other"]
     reference: str = ""
@@ -341,7 +352,7 @@ class DuePointOut(Schema):
     opens_on: dt.date
     closes_on: dt.date
     baseline: bool
-    state: Literal["upcoming", "due", "in_progress", "submitted", "missed"]
+    state: Literal["upcoming", "due", "in_progress", "submitted", "recorded_in_clinic", "missed"]
 
 
 class SelfReportOut(Schema):
@@ -363,7 +374,8 @@ class CheckinOut(Schema):
     id: int
     course_id: int
     day: dt.date
-    mood: int
+    # Empty only on an old record that never had one (not charted).
+    mood: int | None
     sleep_hours: float
     side_effects: dict[str, str]
     note: str
@@ -471,7 +483,7 @@ class PatientQuestionnaireOut(Schema):
     answer_labels: list[str]
     items: list[PatientItemOut]
     session_number: int
-    state: Literal["upcoming", "due", "in_progress", "submitted", "missed"]
+    state: Literal["upcoming", "due", "in_progress", "submitted", "recorded_in_clinic", "missed"]
     opens_on: dt.date
     closes_on: dt.date
     answers: dict[str, int]

@@ -1,6 +1,7 @@
 """The outcome chart: one scale's totals across a course, drawn with reportlab.graphics.
 
-Three reference lines make the chart readable at a glance: the baseline (the first total),
+Three reference lines make the chart readable at a glance: the baseline (the scale taken
+before or at the first session, or marked by a clinician; none is drawn without one),
 the response line at half the baseline (a drop of at least 50% is a response, CLINICAL.md §4)
 and the scale's remission threshold (at or below it is remission).
 """
@@ -22,6 +23,9 @@ class ScaleSeries:
     remission_max: int
     totals: list[int]
     labels: list[str]  # x-axis label per administration ("S1", "S10", "12 Mar")
+    # The course's baseline (charting/scoring.py `baseline_index`); None: no baseline or
+    # response line is drawn.
+    baseline: int | None = None
 
 
 def scale_chart(series: ScaleSeries, width: float, height: float = 150) -> Drawing:
@@ -75,11 +79,13 @@ def scale_chart(series: ScaleSeries, width: float, height: float = 150) -> Drawi
         )
         drawing.add(String(plot.x + plot.width + 4, y - 2.5, label, fontSize=7, fillColor=colour))
 
-    if series.totals:
-        baseline = series.totals[0]
+    if series.baseline is not None:
+        baseline = series.baseline
         reference(baseline, f"baseline {baseline}", colors.HexColor("#52606d"), [1, 2])
         half = baseline / 2
         reference(half, f"50% response {half:g}", colors.HexColor("#b7791f"), [4, 2])
+    elif series.totals:
+        drawing.add(String(plot.x + 4, plot.y + plot.height - 9, "no baseline", fontSize=7))
     reference(
         series.remission_max,
         f"remission <= {series.remission_max}",

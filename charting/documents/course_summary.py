@@ -55,23 +55,29 @@ class ScaleLine:
     total: int
     band: str
     self_report: bool = False  # the scale is rated by the patient (PHQ-9, GAD-7, QIDS-SR16)
-    by_patient: bool = False  # entered by the patient on their own device (the patient link)
+    # Entered by the patient on their own device (the patient link): the only score the PDF
+    # calls a self-report. Anything staff entered is "clinician-entered".
+    by_patient: bool = False
 
 
 @dataclass(frozen=True)
 class OutcomeLine:
     scale: str
     title: str
+    # None: the scale was first taken after the first session and no clinician marked a
+    # baseline; then change, response and remission are None too ("not computed").
     baseline: int | None
     latest: int | None
     change_pct: float | None
-    response: bool
-    remission: bool
+    response: bool | None
+    remission: bool | None
     remission_max: int
     max_total: int
     totals: list[int]
     labels: list[str]
-    self_report: bool = False
+    self_report: bool = False  # a patient-rated instrument (whoever entered it)
+    baseline_at: int | None = None  # index into totals
+    baseline_mark: str = ""  # "Marked as baseline by Carl Clinician, 26 Mar 2026: reason"
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,25 @@ class CourseSummaryData:
     scales: list[ScaleLine]
     outcomes: list[OutcomeLine]
     early_review: EarlyReviewInfo | None = None
+
+
+def outcome_status(o: OutcomeLine) -> str:
+    """The outcome sentence under a scale's chart; without a baseline it says so and computes
+    nothing (never a baseline guessed from a later score)."""
+    if o.baseline is None:
+        first = o.labels[0] if o.labels else "-"
+        return (
+            f"No baseline: the first score ({first}) was taken after the first session, and "
+            f"no clinician marked a baseline. Latest {o.latest}. Response and remission not "
+            "computed."
+        )
+    change = "-" if o.change_pct is None else f"{o.change_pct:+.1f}%"
+    status = (
+        f"Baseline {o.baseline}, latest {o.latest}, change {change}. "
+        f"Response (50% or more below baseline): {'yes' if o.response else 'no'}. "
+        f"Remission ({o.remission_max} or less): {'yes' if o.remission else 'no'}."
+    )
+    return f"{status} {o.baseline_mark}." if o.baseline_mark else status
 
 
 class CourseSummaryRenderer(DocumentRenderer):
@@ -245,8 +270,13 @@ class CourseSummaryRenderer(DocumentRenderer):
         out: list[Flowable] = [Paragraph("Outcome scales", H2)]
         if not d.scales:
             return [*out, self.empty("No outcome scales recorded.")]
-        # Two tables, never one: a patient's own rating and a clinician's are different measures.
-        for self_report, heading in ((True, "Self-report scores"), (False, "Clinician ratings")):
+        # Two tables, never one: a patient's own rating and a clinician's are different
+        # measures. "Self-report" names only what the patient entered on their own device; a
+        # patient-rated scale entered by staff in clinic is "clinician-entered".
+        for self_report, heading in (
+            (True, "Patient-rated scales"),
+            (False, "Clinician-rated scales"),
+        ):
             lines = [s for s in d.scales if s.self_report == self_report]
             if not lines:
                 continue
@@ -257,9 +287,7 @@ class CourseSummaryRenderer(DocumentRenderer):
                     "-" if s.session_number is None else str(s.session_number),
                     str(s.total),
                     s.band,
-                    ("patient, own device" if s.by_patient else "staff, in clinic")
-                    if self_report
-                    else "clinician",
+                    "patient, own device (self-report)" if s.by_patient else "clinician-entered",
                 ]
                 for s in lines
             ]
@@ -268,28 +296,29 @@ class CourseSummaryRenderer(DocumentRenderer):
                 self.table(
                     ["Scale", "Date", "Session", "Total", "Severity", "Entered by"],
                     rows,
-                    widths=[14, 16, 10, 9, 25, 26],
+                    widths=[14, 16, 10, 9, 22, 29],
                 )
             )
         for o in d.outcomes:
-            change = "-" if o.change_pct is None else f"{o.change_pct:+.1f}%"
-            status = (
-                f"Baseline {o.baseline}, latest {o.latest}, change {change}. "
-                f"Response (50% or more below baseline): {'yes' if o.response else 'no'}. "
-                f"Remission ({o.remission_max} or less): {'yes' if o.remission else 'no'}."
-            )
             chart = scale_chart(
-                ScaleSeries(o.scale, o.max_total, o.remission_max, o.totals, o.labels),
+                ScaleSeries(
+                    o.scale,
+                    o.max_total,
+                    o.remission_max,
+                    o.totals,
+                    o.labels,
+                    baseline=o.baseline,
+                ),
                 self.content_width,
             )
             out.append(
                 KeepTogether(
                     [
                         Paragraph(
-                            f"{o.title}: {'self-report' if o.self_report else 'clinician-rated'}",
+                            f"{o.title}: {'patient-rated' if o.self_report else 'clinician-rated'}",
                             H3,
                         ),
-                        self.para(status, SMALL),
+                        self.para(outcome_status(o), SMALL),
                         Spacer(1, 3),
                         chart,
                     ]

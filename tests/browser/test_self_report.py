@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
-from charting.models import Alert
+from charting.models import Alert, DailyCheckIn
+from charting.patient_settings import course_checkin_set
 from tests.browser.conftest import TIMEOUT_MS, db_read, log_in
 from tests.charting.self_report_support import patient_token, tms_course
 
@@ -67,3 +68,28 @@ def test_patient_item9_positive_sees_crisis_resources_and_clinician_sees_alert(
     expect(alert).to_contain_text("several days")
     assert db_read(lambda: Alert.objects.filter(kind="safety").count()) == 1
     desk.close()
+
+
+@pytest.fixture
+def checkin_on(phone_course, clinician):
+    course_checkin_set(course=phone_course, enabled=True, by=clinician)
+
+
+def test_a_checkin_with_only_hours_slept_is_not_saved_with_a_mood_nobody_chose(
+    phone_course, link, checkin_on, browser: Browser, live_server
+):
+    phone = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 740})
+    phone.set_default_timeout(TIMEOUT_MS)
+    page = phone.new_page()
+    page.goto(f"/p/{link}/reports/{phone_course.pk}/checkin/")
+    page.get_by_label("Hours slept last night").fill("7")
+    page.get_by_role("button", name="Save").click()
+    # The browser holds the form back: no mood is chosen for the patient.
+    expect(page.get_by_role("status")).to_have_count(0)
+    assert db_read(lambda: DailyCheckIn.objects.count()) == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_label("6", exact=True).check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    assert db_read(lambda: list(DailyCheckIn.objects.values_list("mood", flat=True))) == [6]
+    phone.close()

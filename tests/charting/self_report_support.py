@@ -84,3 +84,26 @@ def staff_phq9(course: Course, number: int, total: int, by) -> ScaleAdministrati
         by=by,
         now=session(course, number).end,
     )
+
+
+def complete(course: Course, number: int, by=None) -> Session:
+    """Mark session `number` completed and run the lifecycle's after-completion hooks, as
+    scheduling/session_lifecycle.py `session_complete` does (its gates are tested there)."""
+    from scheduling.lifecycle_gates import registered_session_gates
+
+    row = session(course, number)
+    row.status = Session.Status.COMPLETED
+    row.completed_at = row.end
+    row.save()
+    for gates in registered_session_gates():
+        gates.after_complete(row, by=by, now=row.end)
+    return row
+
+
+def staff_phq9_untied(course: Course, when: dt.datetime, total: int, by) -> ScaleAdministration:
+    """A staff PHQ-9 not tied to a session, administered at `when`."""
+    from charting.outcomes import scale_record
+
+    return scale_record(
+        course=course, scale="phq9", items=phq9(total), administered_at=when, by=by, now=when
+    )

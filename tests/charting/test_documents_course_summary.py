@@ -192,11 +192,12 @@ def reviewed_course(patient, scheduler, clinician, nurse):
     from charting.models import EarlyReview
     from charting.outcomes import scale_record
     from charting.self_report import self_report_submit
-    from tests.charting.self_report_support import day_of, phq9, session, tms_course
+    from tests.charting.self_report_support import complete, day_of, phq9, session, tms_course
 
     clinician.first_name, clinician.last_name = "Carl", "Clinician"
     clinician.save()
     course = tms_course(patient, scheduler)
+    complete(course, 10, by=nurse)
     for number, total in ((1, 20), (10, 18)):
         self_report_submit(
             course=course,
@@ -255,7 +256,9 @@ def test_course_summary_shows_the_early_review_with_figures_evidence_and_decisio
 
 def test_course_summary_labels_self_report_apart_from_clinician_ratings(reviewed_course):
     text = layout_text(render(reviewed_course.pk))
-    self_part, clinician_part = text.split("Self-report scores")[1].split("Clinician ratings")
+    self_part, clinician_part = text.split("Patient-rated scales")[1].split(
+        "Clinician-rated scales"
+    )
     lines = self_part.splitlines()
     for number, total in ((1, 20), (10, 18)):
         pattern = rf"PHQ-9\s+\d\d \w\w\w 2026\s+{number}\s+{total}\s"
@@ -267,18 +270,19 @@ def test_course_summary_labels_self_report_apart_from_clinician_ratings(reviewed
         for line in clinician_part.splitlines()
         if re.search(r"MADRS\s+09 Mar 2026\s+1\s+21\s", line)
     ]
-    assert len(madrs) == 1 and madrs[0].rstrip().endswith("clinician")
+    assert len(madrs) == 1 and madrs[0].rstrip().endswith("clinician-entered")
     flat = " ".join(text.split())
-    assert re.search(r"PHQ-9[^:]*: self-report", flat)
+    assert re.search(r"PHQ-9[^:]*: patient-rated", flat)
     assert re.search(r"MADRS[^:]*: clinician-rated", flat)
 
 
 def test_an_open_review_says_not_yet_decided(patient, scheduler):
     from charting.models import EarlyReview
     from charting.self_report import self_report_submit
-    from tests.charting.self_report_support import day_of, phq9, tms_course
+    from tests.charting.self_report_support import complete, day_of, phq9, tms_course
 
     course = tms_course(patient, scheduler)
+    complete(course, 10)
     for number, total in ((1, 20), (10, 18)):
         self_report_submit(
             course=course,

@@ -130,7 +130,7 @@ def test_unknown_scale():
 
 def test_outcome_response_at_exactly_half_and_remission():
     # Baseline 20 -> 10 is exactly a 50% drop: response. Not remission (PHQ-9 needs < 5).
-    o = scoring.outcome("phq9", [20, 14, 10])
+    o = scoring.outcome("phq9", [20, 14, 10], baseline_at=0)
     assert (o.baseline, o.latest, o.trajectory) == (20, 10, (20, 14, 10))
     assert o.change_pct == -50.0
     assert o.response is True
@@ -139,23 +139,23 @@ def test_outcome_response_at_exactly_half_and_remission():
 
 
 def test_outcome_just_short_of_response():
-    o = scoring.outcome("phq9", [21, 11])  # 47.6% drop
+    o = scoring.outcome("phq9", [21, 11], baseline_at=0)  # 47.6% drop
     assert o.response is False
     assert o.change_pct == -47.6
 
 
 def test_outcome_remission_on_madrs_below_10():
-    assert scoring.outcome("madrs", [32, 9]).remission is True
-    assert scoring.outcome("madrs", [32, 10]).remission is False
+    assert scoring.outcome("madrs", [32, 9], baseline_at=0).remission is True
+    assert scoring.outcome("madrs", [32, 10], baseline_at=0).remission is False
 
 
 def test_outcome_baseline_alone_is_neither_response_nor_remission():
-    o = scoring.outcome("phq9", [3])
+    o = scoring.outcome("phq9", [3], baseline_at=0)
     assert (o.response, o.remission, o.change_pct) == (False, False, 0.0)
 
 
 def test_outcome_zero_baseline_has_no_percentage():
-    o = scoring.outcome("gad7", [0, 0])
+    o = scoring.outcome("gad7", [0, 0], baseline_at=0)
     assert o.change_pct is None
     assert o.response is False
     assert o.remission is True

@@ -15,6 +15,7 @@ from charting.models import Alert, EarlyReview, ScaleAdministration, SelfReport
 from charting.self_report import self_report_answer, self_report_submit
 from clinic.errors import Conflict
 from tests.charting.self_report_support import (
+    complete,
     day_of,
     patient_token,
     phq9,
@@ -212,6 +213,8 @@ def test_an_incomplete_submission_is_a_422_and_keeps_the_draft(course, client, t
 
 
 def _self_report_at(course, number, total):
+    # In the evening of session `number`: the session is over (the review waits for it).
+    complete(course, number)
     return self_report_submit(
         course=course,
         scale="phq9",
@@ -242,5 +245,6 @@ def test_no_review_with_30_percent_improvement(course):
 def test_staff_scores_count_for_the_review_too(course, nurse):
     staff_phq9(course, 1, 20, nurse)
     assert not EarlyReview.objects.exists()
+    complete(course, 10, by=nurse)
     staff_phq9(course, 10, 19, nurse)
     assert EarlyReview.objects.get(course=course).status == "open"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from charting.scoring import Taken
 from charting.self_report_schedule import (
     END_GRACE_DAYS,
     DueState,
-    Measure,
     SessionPoint,
     improvement_percent,
     open_point,
@@ -82,18 +82,25 @@ def test_review_needed_below_the_threshold_only():
 
 
 def test_review_measure_is_the_first_at_or_after_the_review_session():
-    base = Measure(20, 1, D(2026, 3, 9))
-    early = Measure(19, 5, D(2026, 3, 13))
-    at10 = Measure(18, 10, D(2026, 3, 20))
-    later = Measure(10, 11, D(2026, 3, 23))
-    assert review_measures([base, early], at_session=10, review_date=D(2026, 3, 20)) is None
-    assert review_measures([base, early, at10, later], at_session=10, review_date=None) == (
+    base = Taken(total=20, session_number=1, local_date=D(2026, 3, 9))
+    early = Taken(total=19, session_number=5, local_date=D(2026, 3, 13))
+    at10 = Taken(total=18, session_number=10, local_date=D(2026, 3, 20))
+    later = Taken(total=10, session_number=11, local_date=D(2026, 3, 23))
+    assert (
+        review_measures([base, early], baseline_at=0, at_session=10, review_date=D(2026, 3, 20))
+        is None
+    )
+    assert review_measures(
+        [base, early, at10, later], baseline_at=0, at_session=10, review_date=None
+    ) == (
         base,
         at10,
     )
     # Not tied to a session: counts from the review session's day.
-    loose = Measure(15, None, D(2026, 3, 21))
-    assert review_measures([base, loose], at_session=10, review_date=D(2026, 3, 20)) == (
+    loose = Taken(total=15, session_number=None, local_date=D(2026, 3, 21))
+    assert review_measures(
+        [base, loose], baseline_at=0, at_session=10, review_date=D(2026, 3, 20)
+    ) == (
         base,
         loose,
     )

@@ -30,6 +30,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "clinic.example.org",
+        "SITE_URL": "https://clinic.example.org",
     }
     for key, value in overrides.items():
         if value is None:
@@ -149,3 +150,19 @@ def test_check_deploy_fails_on_weak_secrets_and_public_debug(overrides, expected
 def test_debug_on_localhost_only_is_not_a_public_debug_error():
     result = check_deploy(production_env(DEBUG="1", ALLOWED_HOSTS="localhost,127.0.0.1"))
     assert "clinic.E003" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("site_url", [None, "", "clinic.example.org", "/", "ftp://clinic.example"])
+def test_check_deploy_fails_without_an_absolute_site_url(site_url):
+    result = check_deploy(production_env(SITE_URL=site_url))
+    assert result.returncode != 0
+    assert "clinic.E004" in result.stdout + result.stderr
+
+
+def test_site_url_defaults_to_the_development_server_under_debug():
+    show = (
+        "import django; from django.conf import settings; django.setup(); print(settings.SITE_URL)"
+    )
+    dev = production_env(DEBUG="1", SITE_URL=None, HOST="127.0.0.1", PORT="8123")
+    assert run(["-c", show], dev).stdout.strip() == "http://127.0.0.1:8123"
+    assert run(["-c", show], production_env(SITE_URL=None)).stdout.strip() == ""
