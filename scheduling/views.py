@@ -31,6 +31,7 @@ from clinic.models import ROLES as READ_ROLES
 from clinic.permissions import acting_user, filter_sites, require_role, user_roles
 from scheduling import selectors
 from scheduling.change_results import SessionChange
+from scheduling.lifecycle_gates import observation_over
 from scheduling.models import Session
 from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
 from scheduling.session_lifecycle import (
@@ -86,15 +87,17 @@ class Row:
     actions: list[Action]
 
 
-def _next_action(session: Session) -> Action | None:
+def _next_action(session: Session, over: frozenset[int] | set[int]) -> Action | None:
     if session.status == S.SCHEDULED:
         return CHECK_IN
     if session.status == S.CHECKED_IN:
         return START
     if session.status == S.IN_PROGRESS:
         # The board does not load protocol specs (one query per row); a session planned with
-        # an observation period has its observation_end after its end.
-        return OBSERVE if session.observation_end > session.end else COMPLETE
+        # an observation period has its observation_end after its end. Once its observation
+        # record is signed (`over`), completing is the one step left.
+        observed = session.observation_end > session.end and session.pk not in over
+        return OBSERVE if observed else COMPLETE
     if session.status == S.OBSERVING:
         return COMPLETE
     return None
@@ -104,12 +107,14 @@ def _allowed(roles: frozenset[str], action: Action) -> bool:
     return ROLE_ADMIN in roles or bool(roles.intersection(ROLES_FOR[action.name]))
 
 
-def _row(session: Session, zone: ZoneInfo, roles: frozenset[str]) -> Row:
+def _row(
+    session: Session, zone: ZoneInfo, roles: frozenset[str], over: frozenset[int] | set[int] = frozenset()
+) -> Row:
     names: list[str] = []
     for hold in session.holds.all():
         if hold.resource.name not in names:
             names.append(hold.resource.name)
-    action = _next_action(session)
+    action = _next_action(session, over)
     return Row(
         session=session,
         start=session.start.astimezone(zone),
@@ -166,6 +171,7 @@ def board(request: HttpRequest) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     zone = site.zone
+    over = observation_over([s for s in day_board.sessions if s.status == S.IN_PROGRESS])
     return render(
         request,
         "scheduling/board.html",
@@ -176,7 +182,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "today": clock.now().astimezone(zone).date(),
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
-            "rows": [_row(s, zone, roles) for s in day_board.sessions],
+            "rows": [_row(s, zone, roles, over) for s in day_board.sessions],
             "here": request.get_full_path(),
         },
     )
