@@ -108,7 +108,10 @@ def _allowed(roles: frozenset[str], action: Action) -> bool:
 
 
 def _row(
-    session: Session, zone: ZoneInfo, roles: frozenset[str], over: frozenset[int] | set[int] = frozenset()
+    session: Session,
+    zone: ZoneInfo,
+    roles: frozenset[str],
+    over: frozenset[int] | set[int] = frozenset(),
 ) -> Row:
     names: list[str] = []
     for hold in session.holds.all():

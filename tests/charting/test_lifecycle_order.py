@@ -42,7 +42,12 @@ def _signed_while_in_progress(session: Session, nurse, api, t0: dt.datetime) -> 
     )
     parameters_record(
         session=session,
-        values={"dose_mg": 56, "devices": 2, "device_lot": "L1", "first_device_at": dose.isoformat()},
+        values={
+            "dose_mg": 56,
+            "devices": 2,
+            "device_lot": "L1",
+            "first_device_at": dose.isoformat(),
+        },
         by=nurse,
         now=dose,
     )
@@ -93,9 +98,7 @@ def signed(esk, nurse, api_as, t0, site):
     return session
 
 
-def test_a_signed_observation_lets_the_session_complete_in_one_action(
-    signed, nurse, api_as, t0
-):
+def test_a_signed_observation_lets_the_session_complete_in_one_action(signed, nurse, api_as, t0):
     with time_machine.travel(t0 + dt.timedelta(minutes=140), tick=False):
         response = api_as(nurse).post(f"sessions/{signed.pk}/complete")
     assert response.status_code == 200, response.json()

@@ -71,9 +71,7 @@ def _by_start(course):
     return list(Session.objects.filter(course=course, active=True).order_by("start"))
 
 
-def test_a_missed_acute_session_extends_the_acute_phase_and_the_taper_stays_last(
-    site, scheduler
-):
+def test_a_missed_acute_session_extends_the_acute_phase_and_the_taper_stays_last(site, scheduler):
     course = book(patient(site, "M5"), scheduler, TMS_TAPER, "taper")
     before = _by_start(course)
     assert [s.phase for s in before[-4:]] == ["taper-3"] * 3 + ["taper-1"]

@@ -217,9 +217,7 @@ def test_cancelled_tms_session_is_made_up_too(site, scheduler, patient):
 def test_no_show_of_an_ect_session_is_not_appended(site, scheduler, patient):
     course = book(patient, scheduler, ECT_12, "ect")
     s = sessions(course)[0]
-    change = session_no_show(
-        session_id=s.pk, by=scheduler, now=s.start + dt.timedelta(minutes=20)
-    )
+    change = session_no_show(session_id=s.pk, by=scheduler, now=s.start + dt.timedelta(minutes=20))
     assert change.moved == []
     assert Session.objects.filter(course=course).count() == 12
 
