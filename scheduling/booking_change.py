@@ -113,7 +113,7 @@ class BookingChange:
     """A booking change in progress: the loaded picture, the placer, and the writes."""
 
     site: Site
-    patient_id: int
+    patient_id: int | None
     placer: Placer
     resources: dict[int, Resource]
     # The patient's active sessions in the window: (start, observation_end, id, course_id,
@@ -127,7 +127,7 @@ class BookingChange:
         site: Site,
         spec: ProtocolSpec,
         calendar: SiteCalendar,
-        patient_id: int,
+        patient_id: int | None,
         window: Span,
         now: dt.datetime,
     ) -> BookingChange:
@@ -162,12 +162,22 @@ class BookingChange:
         for r in resources.values():
             by_kind.setdefault(r.kind, []).append(r.id)
         patient = Timeline()
-        patient_rows = list(
-            Session.objects.filter(
-                patient_id=patient_id, active=True, start__lt=hi, observation_end__gt=lo
-            ).values_list(
-                "start", "observation_end", "id", "course_id", "course__modality", "course__status"
+        # No patient (a preview): nobody's other sessions are in the way.
+        patient_rows = (
+            list(
+                Session.objects.filter(
+                    patient_id=patient_id, active=True, start__lt=hi, observation_end__gt=lo
+                ).values_list(
+                    "start",
+                    "observation_end",
+                    "id",
+                    "course_id",
+                    "course__modality",
+                    "course__status",
+                )
             )
+            if patient_id is not None
+            else []
         )
         for row in patient_rows:
             patient.add(row[0], row[1], row[2])
