@@ -9,7 +9,6 @@ from protocols.engine import PlanningError
 from protocols.models import Protocol
 
 UNPLANNABLE = "unplannable"
-SITE_NOT_FOUND = "site_not_found"
 
 
 def protocol_list(
