@@ -32,6 +32,7 @@ from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from scheduling.models import Session
+from scheduling.observation_holds import observation_hold_follow
 
 
 def observation_open(
@@ -104,6 +105,10 @@ def set_anchor(record: ObservationRecord, at: dt.datetime, by: User) -> None:
     for cp in record.checkpoints.all():
         cp.due_at = at + dt.timedelta(minutes=cp.offset_minutes)
         save_with_history(cp, by)
+    # The observation chair stays held until the patient may leave (same transaction).
+    observation_hold_follow(
+        session_id=record.session_id, discharge_at=discharge_earliest(record), by=by
+    )
 
 
 def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:
