@@ -144,12 +144,22 @@ class BookingChange:
                 )
             )
             .order_by("kind", "name", "id")
-            .values_list("id", "kind", "name", "active", "h__start", "h__end", "h__session_id")
+            .values_list(
+                "id",
+                "kind",
+                "name",
+                "active",
+                "h__start",
+                "h__end",
+                "h__session_id",
+                "h__part",
+                "h__session__earliest_discharge",
+            )
         )
         resources: dict[int, Resource] = {}
         busy: dict[int, Timeline] = {}
         modelled: set[str] = set()
-        for rid, kind, name, active, start, end, sid in rows:
+        for rid, kind, name, active, start, end, sid, part, discharge in rows:
             modelled.add(kind)
             if not active:
                 continue
@@ -157,6 +167,11 @@ class BookingChange:
                 resources[rid] = Resource(id=rid, site=site, kind=kind, name=name, active=True)
                 busy[rid] = Timeline()
             if start is not None:
+                # A patient whose dose was recorded late keeps the observation resource until
+                # their earliest discharge, even where the hold could not be extended (the
+                # next booking was in the way): nothing new is placed there before then.
+                if part == ResourceHold.Part.OBSERVATION and discharge is not None:
+                    end = max(end, discharge)
                 busy[rid].add(start, end, sid)
         by_kind: dict[str, list[int]] = {}
         for r in resources.values():

@@ -20,10 +20,12 @@ and /availability would no longer offer the chair before then.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from scheduling.booking_change import is_booking_race
 from scheduling.models import ResourceHold, Session
@@ -129,3 +131,28 @@ def _follow(session_id: int, discharge_at: dt.datetime, by: User | None) -> Hold
             update_fields=["earliest_discharge", "observation_end", "sequence", "updated_at"]
         )
     return HoldFollow(session, end if holds else None, discharge_at, blocked_by)
+
+
+def observation_holds_refollow(
+    *, site_id: int, freed_at: Iterable[dt.datetime], by: User | None
+) -> list[HoldFollow]:
+    """After a booking left a resource (moved, cancelled, a no-show): the holds that had to
+    stop at its start (`freed_at`) extend again to their patient's earliest discharge, as far
+    as the resource is now free. One query when nothing waits, as is usual."""
+    starts = set(freed_at)
+    if not starts:
+        return []
+    waiting = (
+        Session.objects.filter(
+            site_id=site_id,
+            active=True,
+            earliest_discharge__gt=F("observation_end"),
+            observation_end__in=starts,
+        )
+        .exclude(status=Session.Status.COMPLETED)
+        .values_list("pk", "earliest_discharge")
+    )
+    return [
+        observation_hold_follow(session_id=pk, discharge_at=discharge, by=by)
+        for pk, discharge in waiting
+    ]

@@ -31,6 +31,7 @@ from scheduling.booking_change import (
 from scheduling.change_results import ChangePreview, Moved, SessionChange
 from scheduling.error_codes import ERR_INVALID_TRANSITION, ERR_NO_SHOW_TOO_EARLY
 from scheduling.models import Course, ResourceHold, Session
+from scheduling.observation_holds import observation_holds_refollow
 from scheduling.placement import Placement, Slot, WindowExceeded, place_course
 from scheduling.roles import BOOKERS
 from scheduling.session_access import (
@@ -190,7 +191,14 @@ def _drop_now(
         session.status = status
         session.status_reason = reason
         save_status(session, by, ["status_reason"])
+        freed = list(
+            ResourceHold.objects.filter(session=session, active=True).values_list(
+                "start", flat=True
+            )
+        )
         ResourceHold.objects.filter(session=session).update(active=False)
+        # A hold that stopped at this booking (a late dose) runs on into the freed time.
+        observation_holds_refollow(site_id=session.site_id, freed_at=freed, by=by)
         change = SessionChange(session)
         # make_up=False: the caller offers the make-up to staff instead (scheduling/no_shows.py).
         if make_up and missed_session_adds_makeup(session.course):

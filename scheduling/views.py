@@ -33,7 +33,8 @@ from scheduling import selectors
 from scheduling.change_results import SessionChange
 from scheduling.lifecycle_gates import observation_over
 from scheduling.models import Session
-from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
+from scheduling.roles import BOOKERS, CARE_ROLES, CHECK_IN_ROLES
+from scheduling.session_flags import SessionFlag, flags_by_session, session_flags
 from scheduling.session_lifecycle import (
     session_check_in,
     session_complete,
@@ -85,6 +86,7 @@ class Row:
     observation_end: dt.datetime
     resources: list[str]
     actions: list[Action]
+    flags: tuple[SessionFlag, ...] = ()
 
 
 def _next_action(session: Session, over: frozenset[int] | set[int]) -> Action | None:
@@ -112,6 +114,7 @@ def _row(
     zone: ZoneInfo,
     roles: frozenset[str],
     over: frozenset[int] | set[int] = frozenset(),
+    flags: dict[int, list[SessionFlag]] | None = None,
 ) -> Row:
     names: list[str] = []
     for hold in session.holds.all():
@@ -125,6 +128,7 @@ def _row(
         observation_end=session.observation_end.astimezone(zone),
         resources=names,
         actions=[action] if action is not None and _allowed(roles, action) else [],
+        flags=tuple((flags or {}).get(session.pk, ())),
     )
 
 
@@ -175,6 +179,8 @@ def board(request: HttpRequest) -> HttpResponse:
         raise Http404(exc.message) from exc
     zone = site.zone
     over = observation_over([s for s in day_board.sessions if s.status == S.IN_PROGRESS])
+    flags = session_flags(site=site, first=day, last=day)
+    flagged = flags_by_session(flags)
     return render(
         request,
         "scheduling/board.html",
@@ -185,8 +191,10 @@ def board(request: HttpRequest) -> HttpResponse:
             "today": clock.now().astimezone(zone).date(),
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
-            "rows": [_row(s, zone, roles, over) for s in day_board.sessions],
+            "rows": [_row(s, zone, roles, over, flagged) for s in day_board.sessions],
             "here": request.get_full_path(),
+            "flags": flags,
+            "can_book": ROLE_ADMIN in roles or bool(roles.intersection(BOOKERS)),
         },
     )
 

@@ -120,3 +120,67 @@ def test_a_next_booking_in_the_way_still_records_the_dose_and_caps_the_hold(
     session.refresh_from_db()
     assert session.earliest_discharge == local(site, DAY, "11:45")
     assert Session.objects.get(pk=later.pk).status == "scheduled"
+
+
+def _late_dose_before_a_booking(site, scheduler, nurse, patient):
+    session = book_one(site, patient, scheduler, "09:00")
+    later = book_one(site, esketamine_patient(site, "ESK-B"), scheduler, "11:30")
+    record = start_session(session, nurse, local(site, DAY, "09:00"))
+    dose = local(site, DAY, "09:45")
+    observation_set_anchor(record=record, at=dose, by=nurse, now=dose)
+    return session, later, dose
+
+
+def _flag(html: str, later) -> str:
+    marker = f'id="flag-chair_at_risk-{later.pk}"'
+    assert marker in html, html
+    item = html[html.index(marker) :]
+    return item[: item.index("</li>")]
+
+
+def test_the_booking_in_the_way_is_flagged_on_the_board_grid_and_nurse_day(
+    site, scheduler, nurse, patient, client
+):
+    _session, later, dose = _late_dose_before_a_booking(site, scheduler, nurse, patient)
+    for user, path, can_move in [
+        (scheduler, f"/?site={site.pk}&date={DAY}", True),
+        (scheduler, f"/grid/?site={site.pk}&date={DAY}", True),
+        (nurse, f"/nurse/?site={site.pk}&date={DAY}", False),
+    ]:
+        client.force_login(user)
+        with time_machine.travel(dose, tick=False):
+            page = client.get(path)
+        assert page.status_code == 200, path
+        item = _flag(page.content.decode(), later)
+        assert "Pat ESK-B, session 1 at 11:30 on Spravato 1, is at risk" in item
+        assert "before 11:45" in item
+        assert f'href="/sessions/{later.pk}/"' in item
+        assert "Free at that time: Spravato 2." in item
+        assert ("Move to a free chair" in item) is can_move, path
+
+
+def test_moving_the_flagged_booking_to_the_free_chair_clears_the_flag(
+    site, scheduler, nurse, patient, client
+):
+    session, later, dose = _late_dose_before_a_booking(site, scheduler, nurse, patient)
+    from scheduling.session_reschedule import session_reschedule
+
+    # Rescheduled to its own time: the placer sees Spravato 1 taken until 11:45.
+    session_reschedule(session_id=later.pk, to=later.start, by=scheduler, now=dose)
+    assert chair_hold(later).resource.name == "Spravato 2"
+    assert Session.objects.get(pk=later.pk).start == local(site, DAY, "11:30")
+    # The chair is free now: the hold runs on to the earliest discharge.
+    assert chair_hold(session).end == local(site, DAY, "11:45")
+    client.force_login(scheduler)
+    with time_machine.travel(dose, tick=False):
+        page = client.get(f"/?site={site.pk}&date={DAY}").content.decode()
+    assert "flag-chair_at_risk" not in page
+
+
+def test_cancelling_the_booking_in_the_way_lets_the_hold_run_on(site, scheduler, nurse, patient):
+    from scheduling.session_cancellation import session_cancel
+
+    session, later, dose = _late_dose_before_a_booking(site, scheduler, nurse, patient)
+    assert chair_hold(session).end == local(site, DAY, "11:30")
+    session_cancel(session_id=later.pk, reason="patient unwell", by=scheduler, now=dose)
+    assert chair_hold(session).end == local(site, DAY, "11:45")
