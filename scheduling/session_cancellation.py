@@ -126,7 +126,7 @@ def session_makeup_add(
                 code=ERR_INVALID_TRANSITION,
             )
         change = SessionChange(session)
-        _append_makeup(session, change, by=by, now=now)
+        makeup_book(session, change, by=by, now=now)
     return change
 
 
@@ -217,7 +217,7 @@ def apply_missed_session_rule(
     # constraint), the cancellation stands and the note says so.
     try:
         with transaction.atomic():
-            _append_makeup(missed, change, by=by, now=now)
+            makeup_book(missed, change, by=by, now=now)
     except BookingRace:
         change.moved = [m for m in change.moved if not m.added]
         change.notes.append(
@@ -226,7 +226,7 @@ def apply_missed_session_rule(
         )
 
 
-def _append_makeup(missed: Session, change: SessionChange, *, by: User, now: dt.datetime) -> None:
+def makeup_book(missed: Session, change: SessionChange, *, by: User, now: dt.datetime) -> None:
     """Book the make-up for `missed` where the protocol's `makeup_place` says: at the end of
     the missed session's phase (the later phases' sessions shift after it and are renumbered,
     so a taper stays last), or after the course's last session.
