@@ -79,7 +79,11 @@ class BookingRace(Exception):
     conflict needs a query, which an aborted transaction cannot run."""
 
     def __init__(
-        self, exc: Exception, holds: Sequence[HoldPlan], spans: Sequence[Span], patient_id: int
+        self,
+        exc: Exception,
+        holds: Sequence[HoldPlan],
+        spans: Sequence[Span],
+        patient_id: int | None,
     ):
         super().__init__(str(exc))
         self.exc, self.holds, self.spans, self.patient_id = (
@@ -318,7 +322,7 @@ def _defer_patient_overlap_check(defer: bool) -> None:
         cursor.execute(f"SET CONSTRAINTS session_no_overlap_per_patient {mode}")
 
 
-def _find_conflict(holds: Iterable[HoldPlan], patient_id: int, spans: Sequence[Span]) -> str:
+def _find_conflict(holds: Iterable[HoldPlan], patient_id: int | None, spans: Sequence[Span]) -> str:
     """After the database refused a write: name what is in the way (one or two queries)."""
     q = Q()
     for h in holds:
@@ -332,7 +336,7 @@ def _find_conflict(holds: Iterable[HoldPlan], patient_id: int, spans: Sequence[S
     q = Q()
     for start, end in spans:
         q |= Q(start__lt=end, observation_end__gt=start)
-    if q:
+    if q and patient_id is not None:
         sid = (
             Session.objects.filter(q, patient_id=patient_id, active=True)
             .values_list("id", flat=True)

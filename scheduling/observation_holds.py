@@ -155,4 +155,5 @@ def observation_holds_refollow(
     return [
         observation_hold_follow(session_id=pk, discharge_at=discharge, by=by)
         for pk, discharge in waiting
+        if discharge is not None  # the filter says so; for the type checker
     ]

@@ -42,7 +42,7 @@ def test_a_late_dose_extends_the_chair_hold_on_the_grid(
     log_in(page, nurse.username, next_path="/nurse/")
     page.goto(f"/grid/?site={site.pk}&date={DAY}")
     block = page.locator(f"[id^='block-{session.pk}-observation-']")
-    expect(block).to_contain_text("09:30–11:30 observation")
+    expect(block).to_contain_text("09:30\u201311:30 observation")
 
     # The first device went in at 09:45 (the form offers now): the patient stays until 11:45.
     page.goto(f"/sessions/{session.pk}/observation/")
@@ -66,7 +66,7 @@ def test_a_late_dose_extends_the_chair_hold_on_the_grid(
     expect(page.get_by_role("status")).to_contain_text("moved")
 
     page.goto(f"/grid/?site={site.pk}&date={DAY}")
-    expect(block).to_contain_text("09:30–11:45 observation")
+    expect(block).to_contain_text("09:30\u201311:45 observation")
     expect(page.locator("#session-flags")).to_have_count(0)
     end = db_read(lambda: ResourceHold.objects.get(session_id=session.pk, part="observation").end)
     assert end == local(site, DAY, "11:45")

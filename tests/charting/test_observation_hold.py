@@ -99,7 +99,7 @@ def test_availability_and_booking_do_not_offer_the_chair_inside_the_minimum(
         dry_run=True,
         now=dose,
     )
-    first = course.planned_sessions[0]
+    first = course.planned_sessions[0]  # type: ignore[attr-defined]
     assert first.start == local(site, DAY, "11:30")
     assert {h.resource_id for h in first.planned_holds} != {chair.pk}  # the other chair
 

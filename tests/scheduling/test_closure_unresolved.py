@@ -18,11 +18,11 @@ from tests.scheduling.booking_support import MONDAY, NINE, NOW, SAINT, local_of,
 WEDNESDAY = MONDAY + dt.timedelta(days=2)
 # Accelerated TMS: ten sessions a day on five consecutive weekdays; a day of it cannot move
 # (max_days_between 1 would break).
-SAINT_BLOCK = {
+SAINT_BLOCK: dict = {
     **SAINT,
     "phases": [
         {
-            **SAINT["phases"][0],
+            **SAINT["phases"][0],  # type: ignore[index]
             "weekdays": ["mon", "tue", "wed", "thu", "fri"],
             "max_days_between": 1,
         }
