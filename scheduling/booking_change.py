@@ -123,6 +123,14 @@ class BookingChange:
     # The patient's active sessions in the window: (start, observation_end, id, course_id,
     # course modality, course status); enrolment checks overlapping courses on them.
     patient_sessions: list[tuple[Any, ...]] = field(default_factory=list)
+    # Observation holds in the window that stop before their patient's earliest discharge (a
+    # late dose, the next booking in the way): (session id, hold end, earliest discharge).
+    capped: list[tuple[int, dt.datetime, dt.datetime]] = field(default_factory=list)
+
+    def capped_at(self, freed: Iterable[dt.datetime]) -> list[tuple[int, dt.datetime]]:
+        """(session id, earliest discharge) of the capped holds that end at one of `freed`."""
+        times = set(freed)
+        return [(sid, discharge) for sid, end, discharge in self.capped if end in times]
 
     @classmethod
     def load(
@@ -162,6 +170,7 @@ class BookingChange:
         )
         resources: dict[int, Resource] = {}
         busy: dict[int, Timeline] = {}
+        capped: list[tuple[int, dt.datetime, dt.datetime]] = []
         modelled: set[str] = set()
         for rid, kind, name, active, start, end, sid, part, discharge in rows:
             modelled.add(kind)
@@ -175,6 +184,8 @@ class BookingChange:
                 # their earliest discharge, even where the hold could not be extended (the
                 # next booking was in the way): nothing new is placed there before then.
                 if part == ResourceHold.Part.OBSERVATION and discharge is not None:
+                    if discharge > end:
+                        capped.append((sid, end, discharge))
                     end = max(end, discharge)
                 busy[rid].add(start, end, sid)
         by_kind: dict[str, list[int]] = {}
@@ -210,7 +221,7 @@ class BookingChange:
             window_end=hi.astimezone(site.zone).date() - dt.timedelta(days=1),
             skip_kinds={k for k in OPTIONAL_KINDS if k not in modelled},
         )
-        return cls(site, patient_id, placer, resources, patient_rows)
+        return cls(site, patient_id, placer, resources, patient_rows, capped)
 
     # --- writing -----------------------------------------------------------------------------
 
