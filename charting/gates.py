@@ -19,6 +19,7 @@ screening_needs_review, observation_not_signed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -112,6 +113,14 @@ class ChartingGates:
 
     def before_complete(self, session: Session) -> None:
         complete_allowed(session)
+
+    def observation_over(self, sessions: Sequence[Session]) -> set[int]:
+        """Sessions whose observation record is signed (one query)."""
+        return set(
+            ObservationRecord.objects.filter(
+                session_id__in=[s.pk for s in sessions], status=ObservationRecord.Status.SIGNED
+            ).values_list("session_id", flat=True)
+        )
 
     def after_start(self, session: Session, *, by: User | None, now: dt.datetime) -> None:
         """Open the observation record with its checkpoints."""

@@ -20,10 +20,11 @@ from charting.nurse_day import nurse_rows
 from charting.screening import course_screening_submit, session_screening_submit
 from clinic import clock
 from clinic.errors import DomainError
-from clinic.pages import CLINICAL, page_errors, pick_site, require, user_sites
+from clinic.pages import BOOKING, CLINICAL, can, page_errors, pick_site, require, user_sites
 from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.models import Course, Session
+from scheduling.session_flags import session_flags
 
 
 @login_required
@@ -50,6 +51,8 @@ def nurse_day(request: HttpRequest) -> HttpResponse:
             "today": now.astimezone(site.zone).date(),
             "now": now,
             "rows": nurse_rows(loaded, now=now),
+            "flags": session_flags(site=site, first=day, last=day),
+            "can_book": can(request.user, *BOOKING),
         },
     )
 

@@ -37,6 +37,7 @@ from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.models import Session
+from scheduling.observation_holds import observation_hold_follow
 
 
 def observation_open(
@@ -113,6 +114,10 @@ def set_anchor(
         save_with_history(cp, by)
     # Readings taken before the dose time was known are judged against it now.
     _timing_alerts(record, resolve_now(now), by)
+    # The observation chair stays held until the patient may leave (same transaction).
+    observation_hold_follow(
+        session_id=record.session_id, discharge_at=discharge_earliest(record), by=by
+    )
 
 
 def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name: str) -> None:

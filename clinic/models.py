@@ -94,6 +94,13 @@ class Site(models.Model):
         help_text="Reminder in patients' calendar feeds, in minutes before the arrival time; "
         "0 for none. A patient can change it on their page.",
     )
+    no_show_grace_minutes = models.PositiveSmallIntegerField(
+        "no-show grace (minutes after the start)",
+        default=15,
+        validators=[MaxValueValidator(240)],
+        help_text="A session can be marked a no-show only this many minutes after its start "
+        "(a patient running late is not a no-show yet).",
+    )
     patient_location_text = models.CharField(
         max_length=200,
         blank=True,

@@ -32,7 +32,16 @@ from clinic.api.auth import BearerToken, HeaderToken, StaffSession
 from clinic.api.openapi_statuses import declare_edge_statuses
 from clinic.errors import DomainError
 from protocols.api import protocols
-from scheduling.api import availability, board, courses, feeds, replan_offers, sessions, sites
+from scheduling.api import (
+    availability,
+    board,
+    courses,
+    feeds,
+    previews,
+    replan_offers,
+    sessions,
+    sites,
+)
 
 
 class ClinicNinjaAPI(NinjaAPI):
@@ -144,9 +153,11 @@ def _charting_router() -> Router:
     return parent
 
 
-# One mount per prefix. Nothing imports this module but clinic/urls.py.
+# One mount per prefix (but the preview's, below). Nothing imports this module but clinic/urls.py.
 api.add_router("", accounts.router)
 api.add_router("/protocols", protocols.router)
+# The course preview places like a booking, so scheduling serves it (scheduling/api/previews.py).
+api.add_router("/protocols", previews.router)
 api.add_router("/courses", courses.router)
 api.add_router("/sessions", sessions.router)
 api.add_router("/sites", sites.router)

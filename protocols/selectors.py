@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from clinic.clock import resolve_now
-from clinic.errors import InvalidInput, NotFound
-from clinic.models import Site
-from protocols.adjustments import Adjustment, adjustments
-from protocols.engine import PlannedSession, PlanningError, plan_course
+from clinic.errors import InvalidInput
+from protocols.engine import PlanningError
 from protocols.models import Protocol
-from protocols.services import protocol_spec_validate
 
 UNPLANNABLE = "unplannable"
-SITE_NOT_FOUND = "site_not_found"
 
 
 def protocol_list(
@@ -45,52 +37,8 @@ def protocol_list(
     return rows.order_by("slug", "-version")
 
 
-@dataclass(frozen=True)
-class Preview:
-    protocol: Protocol
-    site: Site
-    sessions: list[PlannedSession]
-    adjustments: list[Adjustment]
-
-
 def unplannable(exc: PlanningError) -> InvalidInput:
     """The 422 for a course the engine cannot plan, the same from the preview and the booking."""
     return InvalidInput(
         exc.message, code=UNPLANNABLE, rule=exc.rule, day=exc.day.isoformat(), phase=exc.phase
     )
-
-
-def protocol_preview(
-    *,
-    protocol: Protocol,
-    site_id: int,
-    start_date: dt.date,
-    preferred_time: dt.time,
-    now: dt.datetime | None = None,
-) -> Preview:
-    """Plan a course of `protocol` on the site's calendar without booking anything (the caller
-    checks the user may see the site). 422 `start_in_past` for a start before the site's today,
-    as booking says; 422 `unplannable` names the rule, day and phase. `adjustments` lists a
-    first session planned away from the asked day or time (a holiday, a closed day)."""
-    site = Site.objects.prefetch_related("opening_hours", "closures").filter(pk=site_id).first()
-    if site is None:
-        raise NotFound("No such site.", code=SITE_NOT_FOUND)
-    if start_date < resolve_now(now).astimezone(site.zone).date():
-        raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
-    skips: dict[dt.date, str] = {}
-    try:
-        # Validated again, not just parsed: a stored spec is refused with the loader's errors.
-        spec = protocol_spec_validate(spec=protocol.spec)
-        planned = plan_course(
-            spec, start_date, preferred_time, site.calendar(start_date), skips=skips
-        )
-    except PlanningError as exc:
-        raise unplannable(exc) from None
-    changes = adjustments(
-        start=start_date,
-        preferred=preferred_time,
-        planned=planned,
-        skips=skips,
-        placed=[(p.number, p.start_local) for p in planned],
-    )
-    return Preview(protocol, site, planned, changes)

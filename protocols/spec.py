@@ -215,6 +215,18 @@ class MissedSession(StrEnum):
     CONTINUE = "continue"
 
 
+class MakeupPlace(StrEnum):
+    """Where an `append_makeup` make-up session goes (`makeup_place`)."""
+
+    # Into the missed session's phase, after its last session: a missed acute TMS session
+    # extends the acute phase by one and the later phases (the taper) shift, so the taper stays
+    # last (docs/clinical.md section 1, "Missed sessions": the taper follows the full acute
+    # course).
+    END_OF_PHASE = "end_of_phase"
+    # After the course's last session, whatever its phase.
+    END_OF_COURSE = "end_of_course"
+
+
 # The per-modality defaults for spec fields that older stored specs may not have. The built-in
 # library states each field explicitly; this table is the only place a modality implies a rule.
 MODALITY_DEFAULTS: dict[Modality, dict[str, Any]] = {
@@ -260,6 +272,7 @@ class ProtocolSpec(_Strict):
     notes: str = ""
     patient: PatientGuidance = PatientGuidance()
     missed_session: MissedSession = MissedSession.CONTINUE  # per modality: _modality_defaults
+    makeup_place: MakeupPlace = MakeupPlace.END_OF_PHASE
     requires_rems: bool = Field(
         False, description="Spravato REMS: patient enrolled and site certified before booking"
     )

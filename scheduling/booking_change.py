@@ -79,7 +79,11 @@ class BookingRace(Exception):
     conflict needs a query, which an aborted transaction cannot run."""
 
     def __init__(
-        self, exc: Exception, holds: Sequence[HoldPlan], spans: Sequence[Span], patient_id: int
+        self,
+        exc: Exception,
+        holds: Sequence[HoldPlan],
+        spans: Sequence[Span],
+        patient_id: int | None,
     ):
         super().__init__(str(exc))
         self.exc, self.holds, self.spans, self.patient_id = (
@@ -113,12 +117,20 @@ class BookingChange:
     """A booking change in progress: the loaded picture, the placer, and the writes."""
 
     site: Site
-    patient_id: int
+    patient_id: int | None
     placer: Placer
     resources: dict[int, Resource]
     # The patient's active sessions in the window: (start, observation_end, id, course_id,
     # course modality, course status); enrolment checks overlapping courses on them.
     patient_sessions: list[tuple[Any, ...]] = field(default_factory=list)
+    # Observation holds in the window that stop before their patient's earliest discharge (a
+    # late dose, the next booking in the way): (session id, hold end, earliest discharge).
+    capped: list[tuple[int, dt.datetime, dt.datetime]] = field(default_factory=list)
+
+    def capped_at(self, freed: Iterable[dt.datetime]) -> list[tuple[int, dt.datetime]]:
+        """(session id, earliest discharge) of the capped holds that end at one of `freed`."""
+        times = set(freed)
+        return [(sid, discharge) for sid, end, discharge in self.capped if end in times]
 
     @classmethod
     def load(
@@ -127,7 +139,7 @@ class BookingChange:
         site: Site,
         spec: ProtocolSpec,
         calendar: SiteCalendar,
-        patient_id: int,
+        patient_id: int | None,
         window: Span,
         now: dt.datetime,
     ) -> BookingChange:
@@ -144,12 +156,23 @@ class BookingChange:
                 )
             )
             .order_by("kind", "name", "id")
-            .values_list("id", "kind", "name", "active", "h__start", "h__end", "h__session_id")
+            .values_list(
+                "id",
+                "kind",
+                "name",
+                "active",
+                "h__start",
+                "h__end",
+                "h__session_id",
+                "h__part",
+                "h__session__earliest_discharge",
+            )
         )
         resources: dict[int, Resource] = {}
         busy: dict[int, Timeline] = {}
+        capped: list[tuple[int, dt.datetime, dt.datetime]] = []
         modelled: set[str] = set()
-        for rid, kind, name, active, start, end, sid in rows:
+        for rid, kind, name, active, start, end, sid, part, discharge in rows:
             modelled.add(kind)
             if not active:
                 continue
@@ -157,17 +180,34 @@ class BookingChange:
                 resources[rid] = Resource(id=rid, site=site, kind=kind, name=name, active=True)
                 busy[rid] = Timeline()
             if start is not None:
+                # A patient whose dose was recorded late keeps the observation resource until
+                # their earliest discharge, even where the hold could not be extended (the
+                # next booking was in the way): nothing new is placed there before then.
+                if part == ResourceHold.Part.OBSERVATION and discharge is not None:
+                    if discharge > end:
+                        capped.append((sid, end, discharge))
+                    end = max(end, discharge)
                 busy[rid].add(start, end, sid)
         by_kind: dict[str, list[int]] = {}
         for r in resources.values():
             by_kind.setdefault(r.kind, []).append(r.id)
         patient = Timeline()
-        patient_rows = list(
-            Session.objects.filter(
-                patient_id=patient_id, active=True, start__lt=hi, observation_end__gt=lo
-            ).values_list(
-                "start", "observation_end", "id", "course_id", "course__modality", "course__status"
+        # No patient (a preview): nobody's other sessions are in the way.
+        patient_rows = (
+            list(
+                Session.objects.filter(
+                    patient_id=patient_id, active=True, start__lt=hi, observation_end__gt=lo
+                ).values_list(
+                    "start",
+                    "observation_end",
+                    "id",
+                    "course_id",
+                    "course__modality",
+                    "course__status",
+                )
             )
+            if patient_id is not None
+            else []
         )
         for row in patient_rows:
             patient.add(row[0], row[1], row[2])
@@ -181,7 +221,7 @@ class BookingChange:
             window_end=hi.astimezone(site.zone).date() - dt.timedelta(days=1),
             skip_kinds={k for k in OPTIONAL_KINDS if k not in modelled},
         )
-        return cls(site, patient_id, placer, resources, patient_rows)
+        return cls(site, patient_id, placer, resources, patient_rows, capped)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -293,7 +333,7 @@ def _defer_patient_overlap_check(defer: bool) -> None:
         cursor.execute(f"SET CONSTRAINTS session_no_overlap_per_patient {mode}")
 
 
-def _find_conflict(holds: Iterable[HoldPlan], patient_id: int, spans: Sequence[Span]) -> str:
+def _find_conflict(holds: Iterable[HoldPlan], patient_id: int | None, spans: Sequence[Span]) -> str:
     """After the database refused a write: name what is in the way (one or two queries)."""
     q = Q()
     for h in holds:
@@ -307,7 +347,7 @@ def _find_conflict(holds: Iterable[HoldPlan], patient_id: int, spans: Sequence[S
     q = Q()
     for start, end in spans:
         q |= Q(start__lt=end, observation_end__gt=start)
-    if q:
+    if q and patient_id is not None:
         sid = (
             Session.objects.filter(q, patient_id=patient_id, active=True)
             .values_list("id", flat=True)

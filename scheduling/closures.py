@@ -15,10 +15,19 @@ from clinic.permissions import can_see_site, require_role
 from scheduling.availability import local_day_bounds
 from scheduling.booking_change import BookingRace
 from scheduling.change_results import Moved
+from scheduling.error_codes import ERR_CLOSURE_UNRESOLVED
 from scheduling.models import Session
 from scheduling.session_reschedule import session_replan
 
 S = Session.Status
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A session of the closed day that could not be re-planned, and why."""
+
+    session: Session
+    reason: str
 
 
 @dataclass
@@ -30,6 +39,7 @@ class CloseDayResult:
     affected: list[Session]
     moved: list[Moved] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
 
 
 class _DryRun(Exception):
@@ -44,11 +54,18 @@ def site_close_day(
     by: User,
     replan: bool = True,
     dry_run: bool = False,
+    leave_unresolved: bool = False,
     now: dt.datetime | None = None,
 ) -> CloseDayResult:
     """Close a site for a day. With `replan`, each scheduled session that day moves to the
     next valid day (pushing later ones as a reschedule would). `dry_run` reports the affected
-    sessions and where they would go, and writes nothing."""
+    sessions and where they would go, and writes nothing.
+
+    A session that cannot move (a day of an accelerated TMS block, a patient already checked
+    in) makes the whole closure a 409 `closure_unresolved` listing each, with nothing written,
+    unless `leave_unresolved` confirms them: then the closure is recorded, the others move, and
+    those stay on the closed day, flagged on the board, the grid and the site page until moved
+    or cancelled (scheduling/session_flags.py)."""
     now = resolve_now(now)
     require_role(by, ROLE_SCHEDULER, ROLE_ADMIN, action="close a site day")
     site_id = site.pk if isinstance(site, Site) else site
@@ -80,32 +97,59 @@ def site_close_day(
             if created:
                 Closure.objects.create(site=site, date=date, reason=reason.strip())
             if replan:
+                closed = {date: existing.reason if existing else reason}
                 for s in affected:
-                    if s.status != S.SCHEDULED:
-                        result.problems.append(
-                            f"Session {s.pk} is {s.get_status_display().lower()}; left as is."
-                        )
-                        continue
-                    try:
-                        with transaction.atomic():
-                            change = session_replan(
-                                s,
-                                to=None,
-                                by=by,
-                                now=now,
-                                extra_closed={date: existing.reason if existing else reason},
-                            )
-                    except DomainError as exc:
-                        result.problems.append(f"Session {s.pk} not moved: {exc.message}")
-                        continue
-                    except BookingRace:
-                        result.problems.append(
-                            f"Session {s.pk} not moved: its new time was just taken; retry."
-                        )
-                        continue
-                    result.moved.extend(change.moved)
+                    _replan_one(s, result, closed, by=by, now=now)
+                if result.unresolved and not leave_unresolved:
+                    raise _unresolved_conflict(result)
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     return result
+
+
+def _replan_one(
+    s: Session, result: CloseDayResult, closed: dict[dt.date, str], *, by: User, now: dt.datetime
+) -> None:
+    """Move one session of the closed day, or record why it stays."""
+    if s.status != S.SCHEDULED:
+        why = f"it is {s.get_status_display().lower()}"
+    else:
+        try:
+            with transaction.atomic():
+                change = session_replan(s, to=None, by=by, now=now, extra_closed=closed)
+        except DomainError as exc:
+            why = exc.message
+        except BookingRace:
+            why = "its new time was just taken; retry"
+        else:
+            result.moved.extend(change.moved)
+            return
+    result.unresolved.append(Unresolved(s, why))
+    result.problems.append(f"Session {s.pk} not moved: {why}")
+
+
+def _unresolved_conflict(result: CloseDayResult) -> DomainError:
+    zone = result.site.zone
+    listed = [
+        {
+            "id": u.session.pk,
+            "number": u.session.number,
+            "course_id": u.session.course_id,
+            "start": u.session.start.isoformat(),
+            "reason": u.reason,
+        }
+        for u in result.unresolved
+    ]
+    names = "; ".join(
+        f"session {u.session.pk} at {u.session.start.astimezone(zone):%H:%M}: {u.reason}"
+        for u in result.unresolved
+    )
+    return Conflict(
+        f"{len(listed)} session(s) on {result.date} cannot be re-planned, so the day was not "
+        f"closed: {names}. Move or cancel them first, or close the day with "
+        "leave_unresolved to leave them booked there, flagged until moved or cancelled.",
+        code=ERR_CLOSURE_UNRESOLVED,
+        sessions=listed,
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -15,7 +16,7 @@ from django.db.models import Q
 from clinic.calendar import SiteCalendar
 from clinic.clock import minute_of_day, resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
-from clinic.models import ROLE_CLINICIAN, Patient, Resource, Site
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Patient, Resource, Site
 from clinic.permissions import can_see_site, require_role
 from protocols.adjustments import Adjustment, adjustments
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
@@ -30,10 +31,19 @@ from scheduling.booking_change import (
 )
 from scheduling.error_codes import ERR_SLOT_TAKEN, ERR_UNPLACEABLE
 from scheduling.models import Course, Session
-from scheduling.placement import BookingResult, Placer, Unplaced, WindowExceeded, place_course
+from scheduling.placement import (
+    BookingResult,
+    Placement,
+    Placer,
+    Unplaced,
+    WindowExceeded,
+    place_course,
+)
 from scheduling.roles import BOOKERS
 
 S = Session.Status
+# Previewing a course is reading protocols: any staff role (the booking itself is BOOKERS').
+PREVIEW_ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
 
 
 def _protocol(slug: str, version: int | None) -> Protocol:
@@ -170,6 +180,47 @@ def course_enrol(
     return course
 
 
+@dataclass(frozen=True)
+class CoursePreview:
+    """A course as booking would place it today, for no patient in particular."""
+
+    protocol: Protocol
+    site: Site
+    placements: list[Placement]
+    adjustments: list[Adjustment]
+
+
+def course_preview(
+    *,
+    protocol: Protocol,
+    site_id: int,
+    start_date: dt.date,
+    preferred_time: dt.time,
+    by: User,
+    now: dt.datetime | None = None,
+) -> CoursePreview:
+    """Place a course of `protocol` at the site exactly as `course_enrol` would for a patient
+    with no other bookings: the same engine, the same placer (free resources, a time already
+    past today moved on), the same adjustments and errors; nothing is written. (The preview
+    once planned with the engine alone and showed a 09:00 that had passed at 11:30.)"""
+    now = resolve_now(now)
+    require_role(by, *PREVIEW_ROLES, action="see protocols")
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None or not can_see_site(by, site_id):
+        raise NotFound(f"No site {site_id}.", code="site_not_found")
+    spec = protocol.parsed
+    if start_date < now.astimezone(site.zone).date():
+        raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
+    calendar = load_site_calendar(site, start_date)
+    _check_preferred_time(
+        calendar, preferred_time, spec.timing.procedure_minutes + spec.timing.observation_minutes
+    )
+    _booking, result, changes = _place(
+        None, site, spec, calendar, start_date, preferred_time, (), False, now
+    )
+    return CoursePreview(protocol, site, result.placements, changes)
+
+
 def _lock_patient(patient: Patient | int, site: Site | int, by: User) -> Patient:
     """The patient row under lock, with their site; 404 outside the user's sites."""
     patient_id = patient.pk if isinstance(patient, Patient) else patient
@@ -209,7 +260,7 @@ def check_rems(spec: ProtocolSpec, patient: Patient, site: Site) -> None:
 
 
 def _place(
-    patient: Patient,
+    patient: Patient | None,
     site: Site,
     spec: ProtocolSpec,
     calendar: SiteCalendar,
@@ -237,9 +288,15 @@ def _place(
     hi = last.observation_end_utc + buffer
     for _attempt in range(4):
         booking = BookingChange.load(
-            site=site, spec=spec, calendar=calendar, patient_id=patient.pk, window=(lo, hi), now=now
+            site=site,
+            spec=spec,
+            calendar=calendar,
+            patient_id=patient.pk if patient is not None else None,
+            window=(lo, hi),
+            now=now,
         )
-        check_overlapping_course(booking, patient, spec, first_plan)
+        if patient is not None:
+            check_overlapping_course(booking, patient, spec, first_plan)
         if resource_ids:
             _pin_resources(booking.placer, list(booking.resources.values()), resource_ids, site)
         missing = booking.placer.missing_kinds()

@@ -52,3 +52,8 @@ class NoShowForm(forms.Form):
 class CloseDayForm(forms.Form):
     date = forms.DateField(label="Day to close", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label="Reason", max_length=200)
+    leave_unresolved = forms.BooleanField(
+        label="Close the day even if some sessions cannot be moved (they stay booked on it, "
+        "flagged until moved or cancelled)",
+        required=False,
+    )

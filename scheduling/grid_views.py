@@ -12,9 +12,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from clinic import clock
-from clinic.pages import STAFF, page_errors, pick_site, require, user_sites
+from clinic.pages import BOOKING, STAFF, can, page_errors, pick_site, require, user_sites
 from scheduling import selectors
 from scheduling.grid import build_grid
+from scheduling.session_flags import session_flags
 
 
 @login_required
@@ -38,6 +39,7 @@ def resource_grid(request: HttpRequest) -> HttpResponse:
         resources=loaded.resources,
         hours=loaded.hours,
     )
+    flags = session_flags(site=site, first=day, last=day)
     return render(
         request,
         "scheduling/grid.html",
@@ -50,5 +52,8 @@ def resource_grid(request: HttpRequest) -> HttpResponse:
             "next_day": day + dt.timedelta(days=1),
             "grid": grid,
             "closed": loaded.hours is None,
+            "flags": flags,
+            "flagged": {f.session.pk for f in flags},
+            "can_book": can(request.user, *BOOKING),
         },
     )

@@ -14,6 +14,7 @@ the `after_*` hooks run inside the same transaction as the step.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Protocol
 
 from django.contrib.auth.models import User
@@ -32,6 +33,11 @@ class SessionGates(Protocol):
 
     def after_complete(self, session: Session, *, by: User | None, now: dt.datetime) -> None: ...
 
+    def observation_over(self, sessions: Sequence[Session]) -> set[int]:
+        """Ids of those sessions whose observation is over (the record signed), in one query:
+        such a session completes in one action, without "Start observation"."""
+        ...
+
 
 _registered: list[SessionGates] = []
 
@@ -44,3 +50,13 @@ def register_session_gates(gates: SessionGates) -> None:
 
 def registered_session_gates() -> tuple[SessionGates, ...]:
     return tuple(_registered)
+
+
+def observation_over(sessions: Sequence[Session]) -> set[int]:
+    """Ids of `sessions` whose observation every registered app reports over."""
+    if not sessions or not _registered:
+        return set()
+    over = {s.pk for s in sessions}
+    for gates in _registered:
+        over &= gates.observation_over(sessions)
+    return over

@@ -87,6 +87,10 @@ class Session(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     scales_due = models.JSONField(default=list, blank=True)
     status_reason = models.CharField(max_length=300, blank=True)
+    # The patient's earliest discharge as charting last recorded it (dose/procedure time plus
+    # the observation form's minimum): the observation hold runs to it where the resource is
+    # free (scheduling/observation_holds.py). Null until a dose/procedure time is recorded.
+    earliest_discharge = models.DateTimeField(null=True, blank=True, editable=False)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

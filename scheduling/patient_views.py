@@ -25,6 +25,7 @@ from scheduling.feed_selectors import feeds_for
 from scheduling.feed_tokens import PATIENT_FEED_ROLES
 from scheduling.forms import CloseDayForm
 from scheduling.models import CalendarFeed, Course, Session
+from scheduling.session_flags import session_flags
 
 UPCOMING = 60
 CLOSERS = (ROLE_SCHEDULER, ROLE_ADMIN)
@@ -92,6 +93,7 @@ def site_page(request: HttpRequest) -> HttpResponse:
                 "site": site,
                 "date": form.cleaned_data["date"],
                 "reason": form.cleaned_data["reason"],
+                "leave_unresolved": form.cleaned_data["leave_unresolved"],
                 "by": acting_user(request),
                 "now": clock.now(),
             }
@@ -133,6 +135,10 @@ def site_page(request: HttpRequest) -> HttpResponse:
         Closure.objects.filter(site=site, date__gte=today).order_by("date")[:30]
     )
     context["today"] = today
+    if context["closures"]:
+        # Sessions still booked on a coming closed day, until moved or cancelled.
+        context["flags"] = session_flags(site=site, first=today, last=context["closures"][-1].date)
+        context["can_book"] = can(request.user, *BOOKING)
     # Site and room feeds: schedulers and admins manage them here (feed_create decides).
     context["may_manage_feeds"] = may_close
     if may_close:

@@ -14,12 +14,13 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
-from protocols.spec import MissedSession
+from protocols.spec import MakeupPlace, MissedSession
 from scheduling.availability import local_day_bounds
 from scheduling.booking_change import (
     BookingChange,
@@ -28,9 +29,10 @@ from scheduling.booking_change import (
     load_site_calendar,
 )
 from scheduling.change_results import ChangePreview, Moved, SessionChange
-from scheduling.error_codes import ERR_INVALID_TRANSITION
+from scheduling.error_codes import ERR_INVALID_TRANSITION, ERR_NO_SHOW_TOO_EARLY
 from scheduling.models import Course, ResourceHold, Session
-from scheduling.placement import WindowExceeded, place_course
+from scheduling.observation_holds import observation_holds_refollow
+from scheduling.placement import Placement, Slot, WindowExceeded, place_course
 from scheduling.roles import BOOKERS
 from scheduling.session_access import (
     invalid_transition,
@@ -42,6 +44,8 @@ from scheduling.session_access import (
 from scheduling.session_reschedule import SEARCH_DAYS
 
 S = Session.Status
+# Renumbering moves numbers out of the way first (see _shift_later).
+RENUMBER_OFFSET = 100_000
 
 
 def session_cancel(
@@ -89,6 +93,13 @@ def session_no_show(
     )
 
 
+def no_show_opens_at(session: Session) -> dt.datetime:
+    """The first instant `session` may be marked a no-show: its start plus the site's grace
+    minutes (`Site.no_show_grace_minutes`). A session still ahead is not missed: marking it
+    would free its chair and append a make-up for a visit that may yet happen."""
+    return session.start + dt.timedelta(minutes=session.site.no_show_grace_minutes)
+
+
 def missed_session_adds_makeup(course: Course) -> bool:
     """Whether the course's protocol adds a make-up session for a missed one (TMS,
     CLINICAL.md section 1 "Missed sessions"); the others keep their schedule."""
@@ -115,7 +126,7 @@ def session_makeup_add(
                 code=ERR_INVALID_TRANSITION,
             )
         change = SessionChange(session)
-        _append_makeup(session, change, by=by, now=now)
+        makeup_book(session, change, by=by, now=now)
     return change
 
 
@@ -166,10 +177,28 @@ def _drop_now(
         lock_session(session)
         if session.status not in (S.SCHEDULED, S.CHECKED_IN):
             raise invalid_transition(session, action)
+        if status == S.NO_SHOW and now < no_show_opens_at(session):
+            zone = session.site.zone
+            opens = no_show_opens_at(session).astimezone(zone)
+            starts = session.start.astimezone(zone)
+            raise Conflict(
+                f"Session {session.number} starts {starts:%a %d %b %Y %H:%M}; it can be marked "
+                f"a no-show from {opens:%a %d %b %Y %H:%M} ({zone.key}). To move it, "
+                "reschedule or cancel it.",
+                code=ERR_NO_SHOW_TOO_EARLY,
+                opens=opens.astimezone(dt.UTC).isoformat(),
+            )
         session.status = status
         session.status_reason = reason
         save_status(session, by, ["status_reason"])
+        freed = list(
+            ResourceHold.objects.filter(session=session, active=True).values_list(
+                "start", flat=True
+            )
+        )
         ResourceHold.objects.filter(session=session).update(active=False)
+        # A hold that stopped at this booking (a late dose) runs on into the freed time.
+        observation_holds_refollow(site_id=session.site_id, freed_at=freed, by=by)
         change = SessionChange(session)
         # make_up=False: the caller offers the make-up to staff instead (scheduling/no_shows.py).
         if make_up and missed_session_adds_makeup(session.course):
@@ -188,7 +217,7 @@ def apply_missed_session_rule(
     # constraint), the cancellation stands and the note says so.
     try:
         with transaction.atomic():
-            _append_makeup(missed, change, by=by, now=now)
+            makeup_book(missed, change, by=by, now=now)
     except BookingRace:
         change.moved = [m for m in change.moved if not m.added]
         change.notes.append(
@@ -197,19 +226,31 @@ def apply_missed_session_rule(
         )
 
 
-def _append_makeup(missed: Session, change: SessionChange, *, by: User, now: dt.datetime) -> None:
+def makeup_book(missed: Session, change: SessionChange, *, by: User, now: dt.datetime) -> None:
+    """Book the make-up for `missed` where the protocol's `makeup_place` says: at the end of
+    the missed session's phase (the later phases' sessions shift after it and are renumbered,
+    so a taper stays last), or after the course's last session.
+
+    Example (standard TMS, 30 acute then a 3-2-1 taper): session 3 missed; the make-up is
+    planned after acute session 30 as session 31, and the six taper sessions move after it
+    (their numbers become 32-37), keeping the taper's weekly quotas and gaps.
+    """
     course = missed.course
     spec = course.protocol.parsed
     site = missed.site
     zone = site.zone
-    rows = list(
-        Session.objects.filter(course=course).values_list(
-            "number", "start", "phase_index", "active"
+    rows = list(Session.objects.select_for_update().filter(course=course).order_by("number"))
+    later = [r for r in rows if r.active and r.phase_index > missed.phase_index]
+    if later and spec.makeup_place is not MakeupPlace.END_OF_PHASE:
+        later = []
+    if later and any(r.status != S.SCHEDULED or r.start < now for r in later):
+        change.notes.append(
+            "The later phases have begun, so the make-up goes after the course's last session."
         )
-    )
-    max_number = max(r[0] for r in rows)
-    active_starts = [r[1] for r in rows if r[3]]
-    # After the last active session and after the missed one itself: a make-up never lands
+        later = []
+    kept = [r for r in rows if r not in later]
+    active_starts = [r.start for r in kept if r.active]
+    # After the last kept session and after the missed one itself: a make-up never lands
     # in the slot the patient just missed.
     last_start = max([*active_starts, missed.start])
     last_day = last_start.astimezone(zone).date()
@@ -217,18 +258,22 @@ def _append_makeup(missed: Session, change: SessionChange, *, by: User, now: dt.
     week_count = len(
         {
             d
-            for d in (r[1].astimezone(zone).date() for r in rows if r[3])
+            for d in (r.start.astimezone(zone).date() for r in kept if r.active)
             if d.toordinal() - d.weekday() == week
         }
     )
     phase = spec.phases[missed.phase_index]
-    one = phase.model_copy(update={"sessions": 1, "weeks": None})
-    one_spec = spec.model_copy(update={"phases": [one], "outcomes": []})
+    phases = [phase.model_copy(update={"sessions": 1, "weeks": None})]
+    # The later phases, each as long as its sessions still booked: re-planned after the make-up.
+    for index in sorted({r.phase_index for r in later}):
+        count = sum(r.phase_index == index for r in later)
+        phases.append(spec.phases[index].model_copy(update={"sessions": count, "weeks": None}))
+    plan_spec = spec.model_copy(update={"phases": phases, "outcomes": []})
     start = max(now.astimezone(zone).date(), last_day)
     calendar = load_site_calendar(site, start)
 
     def planner(day: dt.date, resume: ResumePoint | None) -> list[PlannedSession]:
-        return plan_course(one_spec, day, course.preferred_time, calendar, resume=resume)
+        return plan_course(plan_spec, day, course.preferred_time, calendar, resume=resume)
 
     lo = local_day_bounds(start, zone)[0] - dt.timedelta(days=1)
     booking = BookingChange.load(
@@ -239,32 +284,37 @@ def _append_makeup(missed: Session, change: SessionChange, *, by: User, now: dt.
         window=(lo, lo + dt.timedelta(days=SEARCH_DAYS + 30)),
         now=now,
     )
+    # The later sessions are moving: their own holds and times are not in the way.
+    booking.placer.ignore = {r.pk for r in later}
+    number = later[0].number if later else max(r.number for r in rows) + 1
     resume = ResumePoint(
-        phase_index=0, done_in_phase=0, last_day=last_day, number=max_number, week_count=week_count
+        phase_index=0, done_in_phase=0, last_day=last_day, number=number - 1, week_count=week_count
     )
     try:
         result = place_course(
             planner=planner,
             placer=booking.placer,
-            phases=one_spec.phases,
+            phases=plan_spec.phases,
             start=start,
             resume=resume,
         )
     except (PlanningError, WindowExceeded) as exc:
         change.notes.append(f"No make-up session was added: {exc}")
         return
-    if result.unplaced or not result.placements:
+    if result.unplaced or len(result.placements) != 1 + len(later):
         why = result.unplaced[0].reason if result.unplaced else "nothing to place"
         change.notes.append(f"No make-up session was added: {why}")
         return
-    p = result.placements[0]
+    p, *shifted = result.placements
+    if later:
+        _shift_later(course, later, shifted, number, booking, change, by=by, now=now)
     added = Session(
         course=course,
         patient_id=missed.patient_id,
         site=site,
         phase=phase.name,
         phase_index=missed.phase_index,
-        number=p.number,
+        number=number,
         start=p.start,
         end=p.end,
         observation_end=p.observation_end,
@@ -274,3 +324,31 @@ def _append_makeup(missed: Session, change: SessionChange, *, by: User, now: dt.
     )
     booking.add_session(added, p, by=by)
     change.moved.append(Moved(added, None, added=True))
+
+
+def _shift_later(
+    course: Course,
+    later: list[Session],
+    placements: list[Placement],
+    number: int,
+    booking: BookingChange,
+    change: SessionChange,
+    *,
+    by: User,
+    now: dt.datetime,
+) -> None:
+    """Renumber the course's sessions from `number` up by one (the make-up takes `number`) and
+    move the later phases' sessions to their re-planned slots."""
+    # Two statements: PostgreSQL checks the unique (course, number) row by row, so an
+    # in-place +1 would collide with the next row.
+    shift = Session.objects.filter(course=course, number__gte=number)
+    shift.update(number=F("number") + RENUMBER_OFFSET)
+    shift = Session.objects.filter(course=course, number__gte=number + RENUMBER_OFFSET)
+    shift.update(number=F("number") - RENUMBER_OFFSET + 1)
+    for s in later:
+        s.number += 1
+    moves = [
+        (s, Slot(p.start, p.end, p.observation_end, p.holds))
+        for s, p in zip(later, placements, strict=True)
+    ]
+    change.moved.extend(booking.move_sessions(moves, by=by, now=now))

@@ -19,7 +19,8 @@ from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.change_results import SessionChange
 from scheduling.check_in_window import check_in_window
-from scheduling.lifecycle_gates import registered_session_gates
+from scheduling.error_codes import ERR_NOT_SESSION_DAY
+from scheduling.lifecycle_gates import observation_over, registered_session_gates
 from scheduling.models import Course, Session
 from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
 from scheduling.session_access import (
@@ -64,6 +65,7 @@ def session_check_in(
                     closes=window.closes.isoformat(),
                 )
             require_role(by, ROLE_CLINICIAN, action="check a patient in outside the window")
+            check_override_day(session, now)
             # The history column holds 100 characters; the API caps the reason at 80.
             session._change_reason = f"check-in override: {override_reason}"[:100]  # type: ignore[attr-defined]
         for gates in registered_session_gates():
@@ -73,6 +75,25 @@ def session_check_in(
         save_status(session, by, ["checked_in_at"])
         course_moves_on(course, only_from=(Course.Status.PLANNED,), to=Course.Status.ACTIVE, by=by)
     return SessionChange(session)
+
+
+def check_override_day(session: Session, now: dt.datetime) -> None:
+    """A check-in override widens the window only on the session's own local day: checking in
+    a session booked for another day would start that day's record today and leave its chair
+    held on its own day's board. The session is rescheduled to today instead."""
+    zone = session.site.zone
+    day = session.start.astimezone(zone).date()
+    today = now.astimezone(zone).date()
+    if day != today:
+        raise Conflict(
+            f"Session {session.number} is booked for {day:%a %d %b %Y}, not today "
+            f"({today:%a %d %b %Y}); an override only widens the check-in window on the "
+            "session's own day. Reschedule the session to today first, then check the "
+            "patient in.",
+            code=ERR_NOT_SESSION_DAY,
+            session_day=day.isoformat(),
+            reschedule=f"/api/v1/sessions/{session.pk}/reschedule",
+        )
 
 
 def session_start(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
@@ -106,6 +127,12 @@ def session_observe(*, session_id: int, by: User, now: dt.datetime | None = None
             )
         if session.status != S.IN_PROGRESS:
             raise invalid_transition(session, "moved to observation", "Start it first.")
+        if observation_over([session]):
+            raise invalid_transition(
+                session,
+                "moved to observation",
+                "The observation record is already signed: complete the session.",
+            )
         session.status = S.OBSERVING
         save_status(session, by, [])
     return SessionChange(session)
@@ -120,8 +147,13 @@ def session_complete(*, session_id: int, by: User, now: dt.datetime | None = Non
         course = lock_course(session.course_id)  # completion may complete the course
         lock_session(session)
         # With an observation period the patient must pass through observing (REMS: monitored
-        # until discharge); without one, the procedure's end is the end.
-        allowed = (S.OBSERVING,) if spec.timing.observation_minutes else (S.IN_PROGRESS,)
+        # until discharge); without one, the procedure's end is the end. A signed observation
+        # record says the observation is over: completing is then one action from in progress.
+        allowed: tuple[str, ...] = (S.IN_PROGRESS,)
+        if spec.timing.observation_minutes and not observation_over([session]):
+            allowed = (S.OBSERVING,)
+        elif spec.timing.observation_minutes:
+            allowed = (S.IN_PROGRESS, S.OBSERVING)
         if session.status not in allowed:
             hint = "Move it to observation first." if session.status == S.IN_PROGRESS else ""
             raise invalid_transition(session, "completed", hint)

@@ -31,6 +31,7 @@ from scheduling.booking_change import (
 from scheduling.change_results import ChangePreview, SessionChange
 from scheduling.error_codes import ERR_PROTOCOL_RULE, ERR_SLOT_TAKEN, ERR_UNPLACEABLE
 from scheduling.models import Session
+from scheduling.observation_holds import observation_hold_follow
 from scheduling.placement import Slot, WindowExceeded, local_instant
 from scheduling.roles import BOOKERS
 from scheduling.session_access import invalid_transition, session_for_change
@@ -88,7 +89,13 @@ def session_replan(
     being recorded in the same transaction)."""
     plan = _Replan.load(session, to=to, now=now, extra_closed=extra_closed or {})
     moves = plan.moves(to)
+    # Where the moved sessions' holds began (a hold spans the procedure from the start, or the
+    # observation from the end): a hold that had to stop there (a late dose) runs on into the
+    # room the move left. Known from the loaded picture, so no query when none is waiting.
+    waiting = plan.change.capped_at(t for s, _slot in moves for t in (s.start, s.end))
     moved = plan.change.move_sessions(moves, by=by, now=now)
+    for session_id, discharge in waiting:
+        observation_hold_follow(session_id=session_id, discharge_at=discharge, by=by)
     return SessionChange(plan.me, moved)
 
 

@@ -23,7 +23,7 @@ from scheduling import selectors
 from scheduling.change_results import SessionChange
 from scheduling.forms import CancelForm, NoShowForm
 from scheduling.models import ResourceHold, Session
-from scheduling.session_cancellation import session_cancel, session_no_show
+from scheduling.session_cancellation import no_show_opens_at, session_cancel, session_no_show
 from scheduling.session_reschedule import session_reschedule
 
 S = Session.Status
@@ -97,6 +97,9 @@ def _render(
         "can_chart": can(request.user, *CLINICAL),
         "open": session.status in (S.SCHEDULED, S.CHECKED_IN),
         "movable": session.status == S.SCHEDULED,
+        # The service refuses a no-show before then (session_cancellation.no_show_opens_at).
+        "no_show_opens": no_show_opens_at(session),
+        "no_show_open": clock.now() >= no_show_opens_at(session),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
         "no_show_form": extra.pop("no_show_form", None) or NoShowForm(),
         **extra,

@@ -31,8 +31,10 @@ from clinic.models import ROLES as READ_ROLES
 from clinic.permissions import acting_user, filter_sites, require_role, user_roles
 from scheduling import selectors
 from scheduling.change_results import SessionChange
+from scheduling.lifecycle_gates import observation_over
 from scheduling.models import Session
-from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
+from scheduling.roles import BOOKERS, CARE_ROLES, CHECK_IN_ROLES
+from scheduling.session_flags import SessionFlag, flags_by_session, session_flags
 from scheduling.session_lifecycle import (
     session_check_in,
     session_complete,
@@ -84,17 +86,20 @@ class Row:
     observation_end: dt.datetime
     resources: list[str]
     actions: list[Action]
+    flags: tuple[SessionFlag, ...] = ()
 
 
-def _next_action(session: Session) -> Action | None:
+def _next_action(session: Session, over: frozenset[int] | set[int]) -> Action | None:
     if session.status == S.SCHEDULED:
         return CHECK_IN
     if session.status == S.CHECKED_IN:
         return START
     if session.status == S.IN_PROGRESS:
         # The board does not load protocol specs (one query per row); a session planned with
-        # an observation period has its observation_end after its end.
-        return OBSERVE if session.observation_end > session.end else COMPLETE
+        # an observation period has its observation_end after its end. Once its observation
+        # record is signed (`over`), completing is the one step left.
+        observed = session.observation_end > session.end and session.pk not in over
+        return OBSERVE if observed else COMPLETE
     if session.status == S.OBSERVING:
         return COMPLETE
     return None
@@ -104,12 +109,18 @@ def _allowed(roles: frozenset[str], action: Action) -> bool:
     return ROLE_ADMIN in roles or bool(roles.intersection(ROLES_FOR[action.name]))
 
 
-def _row(session: Session, zone: ZoneInfo, roles: frozenset[str]) -> Row:
+def _row(
+    session: Session,
+    zone: ZoneInfo,
+    roles: frozenset[str],
+    over: frozenset[int] | set[int] = frozenset(),
+    flags: dict[int, list[SessionFlag]] | None = None,
+) -> Row:
     names: list[str] = []
     for hold in session.holds.all():
         if hold.resource.name not in names:
             names.append(hold.resource.name)
-    action = _next_action(session)
+    action = _next_action(session, over)
     return Row(
         session=session,
         start=session.start.astimezone(zone),
@@ -117,6 +128,7 @@ def _row(session: Session, zone: ZoneInfo, roles: frozenset[str]) -> Row:
         observation_end=session.observation_end.astimezone(zone),
         resources=names,
         actions=[action] if action is not None and _allowed(roles, action) else [],
+        flags=tuple((flags or {}).get(session.pk, ())),
     )
 
 
@@ -166,6 +178,9 @@ def board(request: HttpRequest) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     zone = site.zone
+    over = observation_over([s for s in day_board.sessions if s.status == S.IN_PROGRESS])
+    flags = session_flags(site=site, first=day, last=day)
+    flagged = flags_by_session(flags)
     return render(
         request,
         "scheduling/board.html",
@@ -176,8 +191,10 @@ def board(request: HttpRequest) -> HttpResponse:
             "today": clock.now().astimezone(zone).date(),
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
-            "rows": [_row(s, zone, roles) for s in day_board.sessions],
+            "rows": [_row(s, zone, roles, over, flagged) for s in day_board.sessions],
             "here": request.get_full_path(),
+            "flags": flags,
+            "can_book": ROLE_ADMIN in roles or bool(roles.intersection(BOOKERS)),
         },
     )
 

@@ -14,13 +14,10 @@ from ninja import Query, Router, Status
 from clinic.api.schemas import ErrorOut
 from clinic.errors import NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
-from clinic.permissions import acting_user, require_role, require_site
+from clinic.permissions import acting_user, require_role
 from protocols.api.schemas import (
     ActivateIn,
     PhaseSummaryOut,
-    PlannedSessionOut,
-    PreviewIn,
-    PreviewOut,
     ProtocolFilters,
     ProtocolIn,
     ProtocolOut,
@@ -31,8 +28,7 @@ from protocols.api.schemas import (
     ValidationOut,
     VersionIn,
 )
-from protocols.engine import PlannedSession
-from protocols.selectors import protocol_list, protocol_preview
+from protocols.selectors import protocol_list
 from protocols.services import (
     PROTOCOL_NOT_FOUND,
     protocol_activate,
@@ -169,51 +165,4 @@ def validate_spec(request: HttpRequest, slug: SlugPath, payload: SpecIn) -> Any:
             for p in spec.phases
         ],
         resource_kinds=spec.resource_kinds(),
-    )
-
-
-@router.post(
-    "/{slug}/preview",
-    response={200: PreviewOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    operation_id="protocols_api_preview_course",
-)
-def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> Any:
-    """Plan a course on a site's calendar and return the sessions, writing nothing."""
-    _require_staff(request)
-    protocol = protocol_get(slug=slug, version=payload.version)
-    require_site(acting_user(request), payload.site_id)
-    preview = protocol_preview(
-        protocol=protocol,
-        site_id=payload.site_id,
-        start_date=payload.start_date,
-        preferred_time=payload.preferred_time,
-    )
-    site, planned = preview.site, preview.sessions
-    return PreviewOut(
-        slug=protocol.slug,
-        version=protocol.version,
-        site_id=site.pk,
-        timezone=site.timezone,
-        start_date=payload.start_date,
-        preferred_time=payload.preferred_time,
-        total_sessions=len(planned),
-        sessions=[_session_out(s) for s in planned],
-        adjustments=list(preview.adjustments),  # type: ignore[arg-type]
-    )
-
-
-def _session_out(s: PlannedSession) -> PlannedSessionOut:
-    return PlannedSessionOut(
-        phase=s.phase,
-        phase_index=s.phase_index,
-        number=s.number,
-        number_in_phase=s.number_in_phase,
-        date=s.day,
-        start_local=s.start_local,
-        end_local=s.end_local,
-        observation_end_local=s.observation_end_local,
-        start_utc=s.start_utc,
-        end_utc=s.end_utc,
-        observation_end_utc=s.observation_end_utc,
-        scales_due=list(s.scales_due),
     )

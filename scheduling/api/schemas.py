@@ -201,10 +201,23 @@ class ClosureIn(InSchema):
     reason: str = Field(..., max_length=200)
     replan: bool = Field(True, description="move the day's sessions to their next valid day")
     dry_run: bool = Field(False, description="list affected sessions and moves, write nothing")
+    leave_unresolved: bool = Field(
+        False,
+        description="close the day even though some sessions cannot be re-planned: they stay "
+        "booked on it, flagged until moved or cancelled (without it: 409 closure_unresolved)",
+    )
 
 
 class ChangeOut(SessionChangeOut):
     notes: list[str] = []
+
+
+class UnresolvedOut(Schema):
+    id: int
+    number: int
+    course_id: int
+    start: dt.datetime
+    reason: str
 
 
 class ClosureOut(Schema):
@@ -215,6 +228,10 @@ class ClosureOut(Schema):
     affected: list[SessionOut]
     moved: list[MovedSessionOut]
     problems: list[str]
+    unresolved: list[UnresolvedOut] = Field(
+        default_factory=list,
+        description="sessions left on the closed day (leave_unresolved), each with why",
+    )
 
 
 class DiscontinueIn(InSchema):

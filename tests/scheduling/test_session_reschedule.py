@@ -1,4 +1,5 @@
-"""Rescheduling keeps the protocol's rules; missed TMS sessions are made up at the end."""
+"""Rescheduling keeps the protocol's rules; missed TMS sessions are made up at the end of their
+phase."""
 
 from __future__ import annotations
 
@@ -172,22 +173,35 @@ def test_next_valid_moves_to_the_next_day_and_pushes_the_rest(site, scheduler, p
         assert local_of(s.start).time() == NINE  # across the DST change too
 
 
-def test_no_show_of_a_tms_session_adds_a_make_up_at_the_end(site, scheduler, patient, api_as):
+def test_no_show_of_a_tms_session_adds_a_make_up_at_the_end_of_its_phase(
+    site, scheduler, patient, api_as
+):
     course = book(patient, scheduler, TMS_36, "tms36")
     third = sessions(course)[2]
-    last = sessions(course)[-1]
-    response = api_as(scheduler).post(f"sessions/{third.pk}/no_show", {})
+    last_acute = sessions(course)[29]
+    taper = sessions(course)[30:]
+    # A no-show only once the session has started (plus the site's grace minutes).
+    with time_machine.travel(third.start + dt.timedelta(minutes=20), tick=False):
+        response = api_as(scheduler).post(f"sessions/{third.pk}/no_show", {})
     assert response.status_code == 200, response.content
-    added = response.json()["moved"]
-    assert len(added) == 1 and added[0]["added"] and added[0]["number"] == 37
+    moved = response.json()["moved"]
+    added = [m for m in moved if m["added"]]
+    assert len(added) == 1 and added[0]["number"] == 31
     third.refresh_from_db()
     assert (third.status, third.active, third.sequence) == ("no_show", False, 1)
-    make_up = Session.objects.get(course=course, number=37)
-    # Same phase as the missed session, after the last one, at the course's time.
+    make_up = Session.objects.get(course=course, number=31)
+    # Same phase as the missed session, after the phase's last session, at the course's time;
+    # the taper moves after it and keeps its order, so the taper stays last.
     assert make_up.phase == "acute" and make_up.phase_index == 0
-    assert make_up.start > last.start and local_of(make_up.start).time() == NINE
+    assert make_up.start > last_acute.start and local_of(make_up.start).time() == NINE
     assert ResourceHold.objects.filter(session=make_up, active=True).count() == 1
+    shifted = [Session.objects.get(pk=s.pk) for s in taper]
+    assert [s.number for s in shifted] == list(range(32, 38))
+    assert all(s.phase == "taper" for s in shifted)
+    assert shifted[0].start > make_up.start
     assert Session.objects.filter(course=course, active=True).count() == 36
+    last = Session.objects.filter(course=course, active=True).order_by("-start").first()
+    assert last is not None and (last.phase, last.number) == ("taper", 37)
 
 
 def test_cancelled_tms_session_is_made_up_too(site, scheduler, patient):
@@ -203,7 +217,7 @@ def test_cancelled_tms_session_is_made_up_too(site, scheduler, patient):
 def test_no_show_of_an_ect_session_is_not_appended(site, scheduler, patient):
     course = book(patient, scheduler, ECT_12, "ect")
     s = sessions(course)[0]
-    change = session_no_show(session_id=s.pk, by=scheduler, now=NOW)
+    change = session_no_show(session_id=s.pk, by=scheduler, now=s.start + dt.timedelta(minutes=20))
     assert change.moved == []
     assert Session.objects.filter(course=course).count() == 12
 
