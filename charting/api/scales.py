@@ -11,7 +11,7 @@ from charting.api.builders import outcome_out, scale_def_out, scale_out
 from charting.api.schemas import ERRORS, OutcomeOut, ScaleDefOut, ScaleIn, ScaleOut
 from charting.outcomes import scale_record
 from charting.scoring import SCALES
-from charting.selectors import chart_course, chart_reader_require
+from charting.selectors import chart_course, chart_reader_require, patient_report_reader_require
 from charting.selectors import course_outcomes as course_outcomes_read
 from clinic.permissions import acting_user
 from scheduling.selectors import course_session_get
@@ -55,6 +55,9 @@ def record_scale(request: HttpRequest, course_id: int, payload: ScaleIn) -> Stat
     operation_id="charting_api_course_outcomes",
 )
 def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
-    """Per scale: baseline (first administration), trajectory, response and remission."""
-    course = chart_course(user=acting_user(request), course_id=course_id)
+    """Per scale: baseline (first administration), trajectory, response and remission, with
+    each administration's item answers (nurses and clinicians: `patient_answers_visible`)."""
+    user = acting_user(request)
+    course = chart_course(user=user, course_id=course_id)
+    patient_report_reader_require(user=user)
     return [outcome_out(o, rows) for o, rows in course_outcomes_read(course=course)]
