@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.contrib.auth.models import User
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput, NotFound
@@ -13,26 +14,29 @@ from clinic.models import Site
 from protocols.adjustments import Adjustment, adjustments
 from protocols.engine import PlannedSession, PlanningError, plan_course
 from protocols.models import Protocol
-from protocols.services import protocol_spec_validate
+from protocols.services import protocol_scope, protocol_spec_validate
 
 UNPLANNABLE = "unplannable"
 SITE_NOT_FOUND = "site_not_found"
+NOT_HERE = "protocol_not_found"
 
 
 def protocol_list(
     *,
+    user: User | None,
     modality: str | None = None,
     status: str | None = None,
     slug: str | None = None,
     all_versions: bool = False,
 ) -> QuerySet[Protocol]:
-    """Protocols filtered by modality/status, newest version first within each slug.
+    """Protocols `user` may read (built-ins and their sites' own: `protocol_scope`), filtered
+    by modality/status, newest version first within each slug.
 
     Without `all_versions`, only the highest version per slug *among those matching the filters*
     (so `status=active` gives each slug's latest active version). `in_use` is
     Protocol.first_used_at, a column.
     """
-    rows = Protocol.objects.all()
+    rows = Protocol.objects.filter(protocol_scope(user=user))
     if modality:
         rows = rows.filter(modality=modality)
     if status:
@@ -60,6 +64,11 @@ def unplannable(exc: PlanningError) -> InvalidInput:
     )
 
 
+def protocols_bookable_at(*, site_id: int) -> QuerySet[Protocol]:
+    """The protocols a course at `site_id` may be booked on: built-ins and the site's own."""
+    return Protocol.objects.filter(Q(site__isnull=True) | Q(site_id=site_id))
+
+
 def protocol_preview(
     *,
     protocol: Protocol,
@@ -75,6 +84,8 @@ def protocol_preview(
     site = Site.objects.prefetch_related("opening_hours", "closures").filter(pk=site_id).first()
     if site is None:
         raise NotFound("No such site.", code=SITE_NOT_FOUND)
+    if protocol.site_id not in (None, site.pk):
+        raise NotFound(f"Protocol {protocol.slug!r} is not booked at this site.", code=NOT_HERE)
     if start_date < resolve_now(now).astimezone(site.zone).date():
         raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
     skips: dict[dt.date, str] = {}
