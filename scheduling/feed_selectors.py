@@ -29,7 +29,7 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from pydantic import ValidationError
 
-from clinic.models import ROLE_ADMIN, ROLES
+from clinic.models import ROLE_ADMIN, ROLES, Site
 from clinic.permissions import user_roles, user_site_ids
 from clinic.tokens import hash_token
 from protocols.models import Protocol
@@ -168,10 +168,16 @@ def feed_state(feed: CalendarFeed, now: dt.datetime) -> FeedState:
     return FeedState(etag=etag, last_modified=last_modified)
 
 
-def patient_location(feed: CalendarFeed) -> str:
-    site = feed.site
+def site_patient_place(site: Site) -> str:
+    """Where a patient goes, in words fit for a lock screen: the site's patient-facing place
+    text, else its address on one line, else "The clinic". Never the site's own name, which
+    can say what the clinic treats. Feeds and the reminder email both say this."""
     address = " ".join(site.address.split())
     return site.patient_location_text or address or "The clinic"
+
+
+def patient_location(feed: CalendarFeed) -> str:
+    return site_patient_place(feed.site)
 
 
 def feed_options(feed: CalendarFeed) -> FeedOptions:
