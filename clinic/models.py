@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays as holidays_lib
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -93,6 +93,14 @@ class Site(models.Model):
         validators=[MaxValueValidator(10080)],
         help_text="Reminder in patients' calendar feeds, in minutes before the arrival time; "
         "0 for none. A patient can change it on their page.",
+    )
+    feed_future_months = models.PositiveSmallIntegerField(
+        "calendar feeds reach ahead (months)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Calendar feeds list sessions up to this many months ahead (and the past days "
+        "the feed keeps): a bounded feed stays small and quick however long the clinic's "
+        "history grows.",
     )
     patient_location_text = models.CharField(
         max_length=200,

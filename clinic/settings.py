@@ -255,6 +255,23 @@ REMINDER_LOCAL_HOUR = int(os.environ.get("REMINDER_LOCAL_HOUR", "9"))
 MONITORING_DIGEST_LOCAL_HOUR = int(os.environ.get("MONITORING_DIGEST_LOCAL_HOUR", "8"))
 RUN_SHEET_LOCAL_HOUR = int(os.environ.get("RUN_SHEET_LOCAL_HOUR", "18"))
 
+# Caches. "feeds" is the database table made by `manage.py createcachetable` (make run, the
+# test setup and docs/deployment.md run it): built calendar feed bodies by ETag and per-token
+# feed request counts, shared by every worker (scheduling/feed_limits.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "feeds": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("FEED_CACHE_MAX_ENTRIES", "5000"))},
+    },
+}
+FEED_BODY_CACHE_SECONDS = int(os.environ.get("FEED_BODY_CACHE_SECONDS", "86400"))
+# At most FEED_RATE_LIMIT feed requests per token per FEED_RATE_WINDOW seconds (then 429). A
+# calendar app polls every 15 minutes to a few hours; this allows a burst of retries.
+FEED_RATE_LIMIT = int(os.environ.get("FEED_RATE_LIMIT", "30"))
+FEED_RATE_WINDOW = int(os.environ.get("FEED_RATE_WINDOW", "300"))
+
 # Pepper for API and feed token hashes: a leaked database alone cannot be used to derive tokens.
 TOKEN_HASH_KEY = os.environ.get("TOKEN_HASH_KEY", SECRET_KEY)
 
