@@ -81,7 +81,7 @@ def _params(course) -> dict[str, str]:
         "session_id": str(first.pk),
         "patient_id": str(course.patient_id),
         "site_id": str(course.site_id),
-        "alert_id": str(alert.pk),
+        "alert_id": str(alert.pk) if alert else "1",
         "screening_id": "1",
         "record_id": "1",
         "item_id": "1",
