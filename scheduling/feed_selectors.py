@@ -172,6 +172,8 @@ def feed_state(feed: CalendarFeed, now: dt.datetime) -> FeedState:
             site.staff_feed_shows_full_names,
             site.feed_alarm_minutes,
             site.feed_future_months,
+            # The patient's own reminder choice: the body (and so its cache entry) depends on it.
+            feed.alarm_minutes,
             feed.resource.name if feed.resource else "",
             feed.user.get_full_name() if feed.user else "",
             settings.CALENDAR_UID_DOMAIN,
