@@ -50,6 +50,7 @@ browser-deps:
 run: venv ## Migrate a SQLite database, load protocols and the demo clinic, start web + worker
 	@HOST=$(HOST) PORT=$(PORT) $(PY) scripts/run_dev.py --check-port
 	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py createcachetable
 	DEBUG=1 $(PY) manage.py load_protocols
 	DEBUG=1 $(PY) manage.py load_form_templates
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo

@@ -96,7 +96,9 @@ def main() -> None:
         now = timezone.now()
 
         def summary() -> bytes:
-            return CourseSummaryRenderer(course_summary_data(course_id=course.pk, now=now)).render()
+            return CourseSummaryRenderer(
+                course_summary_data(course_id=course.pk, now=now, answers_shown=True)
+            ).render()
 
         with CaptureQueriesContext(connection) as queries:
             summary()
@@ -128,7 +130,9 @@ def main() -> None:
                 return self._schedule()
 
         def schedule_only() -> bytes:
-            return ScheduleOnly(course_summary_data(course_id=course.pk, now=now)).render()
+            return ScheduleOnly(
+                course_summary_data(course_id=course.pk, now=now, answers_shown=True)
+            ).render()
 
         cases = {"bare": bare, "schedule": schedule_only, "summary": summary}
         for fn in cases.values():

@@ -41,7 +41,10 @@ django.setup()
 
 import icalendar  # noqa: E402
 import time_machine  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group, User  # noqa: E402
+from django.core.cache import caches  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
@@ -168,6 +171,9 @@ def main() -> None:
     traveller = time_machine.travel(NOW, tick=True)
     traveller.start()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    # This bench measures building a feed: no rate limit, and (below) no cached body.
+    settings.FEED_RATE_LIMIT = 10**9
+    call_command("createcachetable", verbosity=0)
     try:
         token, _ = seed(args.sessions)
         if connection.vendor == "postgresql":
@@ -234,6 +240,7 @@ def main() -> None:
             return cal.to_ical()
 
         def full() -> None:
+            caches["feeds"].clear()  # a build every time (bench/feed_load_bench.py: warm)
             response = client.get(url, secure=True)
             assert response.status_code == 200
 

@@ -45,6 +45,7 @@ from charting.models import (
 )
 from charting.monitoring_forms import monitoring_form_prefill
 from charting.recording import checkpoint_minutes_off
+from charting.selectors import ANSWER_ALERTS
 from charting.spec import FormField, TemplateSpec, off_window_text
 from clinic.errors import NotFound
 from clinic.models import Site
@@ -167,9 +168,15 @@ def _patient(course_or_session: Any) -> PatientInfo:
 # --- course summary -----------------------------------------------------------------------
 
 
-def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryData:
+def course_summary_data(
+    *, course_id: int, now: dt.datetime, answers_shown: bool
+) -> CourseSummaryData:
     """Queries: course (with its early review), sessions with their parameters, holds, session
-    history, alerts, scales (6)."""
+    history, alerts, scales (6).
+
+    `answers_shown` is the reader's `patient_answers_visible` (charting/selectors.py): without
+    it the summary has no scales, outcomes or early review, and no alert that quotes an answer
+    (the renderer says so)."""
     course = Course.objects.select_related(
         "patient", "protocol", "site", "prescriber", "early_review__decided_by"
     ).get(pk=course_id)
@@ -227,14 +234,18 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
                 else ""
             ),
         )
-        for a in Alert.objects.filter(course_id=course_id)
+        for a in _alerts_shown(Alert.objects.filter(course_id=course_id), answers_shown)
         .select_related("acknowledged_by")
         .order_by("raised_at", "id")
     ]
-    rows = list(
-        ScaleAdministration.objects.filter(course_id=course_id)
-        .select_related("baseline_marked_by")
-        .order_by("administered_at", "id")
+    rows = (
+        list(
+            ScaleAdministration.objects.filter(course_id=course_id)
+            .select_related("baseline_marked_by")
+            .order_by("administered_at", "id")
+        )
+        if answers_shown
+        else []
     )
     scales = []
     by_scale: dict[str, list[ScaleAdministration]] = {}
@@ -306,8 +317,13 @@ def course_summary_data(*, course_id: int, now: dt.datetime) -> CourseSummaryDat
         alerts=alerts,
         scales=scales,
         outcomes=outcomes,
-        early_review=_early_review_info(course, zone),
+        early_review=_early_review_info(course, zone) if answers_shown else None,
+        answers_shown=answers_shown,
     )
+
+
+def _alerts_shown(queryset: QuerySet[Alert], answers_shown: bool) -> QuerySet[Alert]:
+    return queryset if answers_shown else queryset.exclude(ANSWER_ALERTS)
 
 
 def _early_review_info(course: Course, zone: ZoneInfo) -> EarlyReviewInfo | None:
@@ -419,9 +435,12 @@ def screening_checklist_data(*, screening_id: int, now: dt.datetime) -> Screenin
 # --- session record -----------------------------------------------------------------------
 
 
-def session_record_data(*, session_id: int, now: dt.datetime) -> SessionRecordData:
+def session_record_data(
+    *, session_id: int, now: dt.datetime, answers_shown: bool
+) -> SessionRecordData:
     """Queries: session, holds, screenings, parameters, record, checkpoints, entries,
-    amendments, alerts (9)."""
+    amendments, alerts (9). Without `answers_shown` (the reader's `patient_answers_visible`),
+    no alert that quotes a patient's answer."""
     session = (
         Session.objects.select_related("course__protocol", "patient", "site")
         .prefetch_related(_holds())
@@ -534,7 +553,7 @@ def session_record_data(*, session_id: int, now: dt.datetime) -> SessionRecordDa
             if a.acknowledged_at
             else "",
         )
-        for a in Alert.objects.filter(session=session)
+        for a in _alerts_shown(Alert.objects.filter(session=session), answers_shown)
         .select_related("acknowledged_by")
         .order_by("raised_at", "id")
     ]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from charting.models import MonitoringDigest, MonitoringFormItem
 from clinic.models import ROLE_CLINICIAN, Site
+from clinic.site_url import absolute_url
 
 DUE_WITHIN_DAYS = 2
 
@@ -52,6 +53,25 @@ def _clinician_addresses(site: Site) -> list[str]:
     )
 
 
+def monitoring_digest_body(
+    *, site_name: str, items: list[MonitoringFormItem], today: dt.date
+) -> str:
+    """Counts and a link to the due list, never who: email is not a private channel (SMTP is
+    often without TLS between servers), so no name, MRN or session date goes in it."""
+    overdue = sum(1 for item in items if item.due_date < today)
+    link = absolute_url("/api/v1/charting/monitoring-forms/due") or (
+        "the REMS monitoring forms due list in the clinic service"
+    )
+    return (
+        f"REMS patient monitoring forms to submit for {site_name}: "
+        f"{len(items) - overdue} form{'s' if len(items) - overdue != 1 else ''} due within "
+        f"{DUE_WITHIN_DAYS} days, {overdue} overdue.\n\n"
+        f"The list (sign in to see it):\n{link}\n\n"
+        "Open each in the clinic service to print the prefilled draft and mark it submitted. "
+        "This email carries no patient details on purpose."
+    )
+
+
 def monitoring_digest_send(
     *, site_id: int, now: dt.datetime | None = None
 ) -> MonitoringDigest | None:
@@ -73,26 +93,11 @@ def monitoring_digest_send(
                 site=site, day=today, item_count=len(items), recipients=recipients, sent_at=now
             )
             if items and recipients:
-                lines = []
-                for item in items:
-                    state = "OVERDUE" if item.due_date < today else "due"
-                    session_day = item.session.start.astimezone(site.zone)
-                    lines.append(
-                        f"- {state} {item.due_date:%a %d %b}: {item.patient.full_name} "
-                        f"(MRN {item.patient.mrn}), session of {session_day:%d %b %Y}"
-                    )
-                body = (
-                    f"REMS patient monitoring forms to submit for {site.name} "
-                    f"(due within {DUE_WITHIN_DAYS} days or overdue):\n\n"
-                    + "\n".join(lines)
-                    + "\n\nOpen each in the clinic service to print the prefilled draft "
-                    "and mark it submitted."
-                )
                 # Sent inside the transaction: if sending fails, no digest row is kept and the
                 # retry sends it.
                 EmailMessage(
                     subject=f"{len(items)} REMS monitoring form(s) due: {site.name}",
-                    body=body,
+                    body=monitoring_digest_body(site_name=site.name, items=items, today=today),
                     from_email=settings.DEFAULT_FROM_EMAIL,
                     to=recipients,
                 ).send()

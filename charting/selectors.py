@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from charting import scoring
 from charting.alerts import alert_is_severe
@@ -100,7 +100,8 @@ def screening_for_reader(*, user: User, screening_id: int) -> ScreeningResponse:
 
 
 def alert_for_reader(*, user: User, alert_id: int) -> Alert:
-    return _one_within_sites(Alert.objects.all(), user, alert_id, "alert_not_found", "alert")
+    qs = alerts_visible(Alert.objects.all(), user)
+    return _one_within_sites(qs, user, alert_id, "alert_not_found", "alert")
 
 
 def monitoring_form_for_reader(*, user: User, item_id: int) -> MonitoringFormItem:
@@ -171,10 +172,7 @@ def alert_list(
 ) -> list[Alert]:
     """Alerts at the user's sites (open ones only by default), at most ALERT_LIST_LIMIT."""
     chart_reader_require(user=user)
-    qs = filter_sites(Alert.objects.select_related("acknowledged_by"), user)
-    if not user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)):
-        # A patient's own answers are for clinical staff (a scheduler sees what is due only).
-        qs = qs.filter(self_report__isnull=True, checkin__isnull=True)
+    qs = alerts_visible(filter_sites(Alert.objects.select_related("acknowledged_by"), user), user)
     if open_only:
         qs = qs.filter(acknowledged_at__isnull=True)
     if session_id is not None:
@@ -285,7 +283,7 @@ class SessionChart:
     complete: Gate
 
 
-def session_chart(*, session: Session) -> SessionChart:
+def session_chart(*, session: Session, user: User) -> SessionChart:
     return SessionChart(
         session=session,
         course_screening=ScreeningResponse.objects.filter(
@@ -296,7 +294,11 @@ def session_chart(*, session: Session) -> SessionChart:
         ).first(),
         record=ObservationRecord.objects.filter(session=session).first(),
         parameters=TreatmentParameters.objects.filter(session=session).first(),
-        open_alerts=list(Alert.objects.filter(session=session, acknowledged_at__isnull=True)),
+        open_alerts=list(
+            alerts_visible(
+                Alert.objects.filter(session=session, acknowledged_at__isnull=True), user
+            )
+        ),
         check_in=_gate(check_in_allowed, session),
         start=_gate(start_allowed, session),
         complete=_gate(complete_allowed, session),
@@ -343,15 +345,48 @@ def open_safety_alerts(*, course: Course) -> list[Alert]:
     )
 
 
-# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
+# --- who reads a patient's answers --------------------------------------------------------------
 
-# Who reads what a patient reported: clinical staff. Schedulers see only what is due.
+# Who reads what a patient answered: clinical staff (and admins). A scheduler books and sees
+# what is due, never the answers: not a rating scale's items (PHQ-9 item 9 asks about
+# self-harm), not the totals built from them, not a self-report or a daily check-in, and not
+# the safety and side-effect alerts that quote them.
 PATIENT_REPORT_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
+
+
+def patient_answers_visible(*, user: Any) -> bool:
+    """The one rule (issue 16): may `user` read patients' answers and the alerts they raise?
+
+    Every endpoint, page and document that shows scale administrations, self-reports, check-ins
+    or answer alerts asks this (directly, through `patient_report_reader_require`, or through
+    `alerts_visible`)."""
+    return bool(user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)))
 
 
 def patient_report_reader_require(*, user: Any) -> None:
     """403 unless the user may read patients' own answers (nurses and clinicians)."""
-    require_role(user, *PATIENT_REPORT_READERS, action="read patients' self-reports")
+    if not patient_answers_visible(user=user):
+        require_role(user, *PATIENT_REPORT_READERS, action="read patients' self-reports")
+
+
+# Alerts raised by what a patient answered: they quote the answer.
+ANSWER_ALERTS = (
+    Q(kind__in=(Alert.Kind.SAFETY, Alert.Kind.SIDE_EFFECT))
+    | Q(scale__isnull=False)
+    | Q(self_report__isnull=False)
+    | Q(checkin__isnull=False)
+)
+
+
+def alerts_visible(queryset: QuerySet[Alert], user: Any) -> QuerySet[Alert]:
+    """`queryset` without the alerts that quote a patient's answers, unless the user may read
+    them (`patient_answers_visible`); out-of-range vitals and parameter alerts stay."""
+    if patient_answers_visible(user=user):
+        return queryset
+    return queryset.exclude(ANSWER_ALERTS)
+
+
+# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
 
 
 def site_patient_settings(*, site: Site) -> SitePatientSettings:

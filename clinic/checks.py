@@ -13,7 +13,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from clinic.site_url import site_url_problem
 
@@ -91,5 +91,33 @@ def check_site_url(
             hint="Set SITE_URL to the address staff open, e.g. https://clinic.example.org "
             "(docs/deployment.md).",
             id="clinic.E004",
+        )
+    ]
+
+
+SMTP_BACKENDS = frozenset({"django.core.mail.backends.smtp.EmailBackend"})
+
+
+@register(Tags.security, deploy=True)
+def check_mail_tls(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Mail to a non-local SMTP host without EMAIL_USE_TLS or EMAIL_USE_SSL crosses the
+    network in clear text (reminders carry a patient's first name and appointment time). A
+    local relay (localhost) is the operator's to secure onwards, so it is not warned."""
+    if settings.EMAIL_BACKEND not in SMTP_BACKENDS:
+        return []
+    if getattr(settings, "EMAIL_USE_TLS", False) or getattr(settings, "EMAIL_USE_SSL", False):
+        return []
+    host = str(getattr(settings, "EMAIL_HOST", "")).lower()
+    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+        return []
+    return [
+        Warning(
+            f"Email goes to {host} without TLS (EMAIL_USE_TLS and EMAIL_USE_SSL are off): "
+            "patient reminders would cross the network in clear text.",
+            hint="Set EMAIL_USE_TLS=1 (STARTTLS, port 587) or EMAIL_USE_SSL=1 (port 465); "
+            "docs/deployment.md, Email.",
+            id="clinic.W010",
         )
     ]

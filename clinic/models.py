@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays as holidays_lib
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -100,6 +100,14 @@ class Site(models.Model):
         validators=[MaxValueValidator(240)],
         help_text="A session can be marked a no-show only this many minutes after its start "
         "(a patient running late is not a no-show yet).",
+    )
+    feed_future_months = models.PositiveSmallIntegerField(
+        "calendar feeds reach ahead (months)",
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Calendar feeds list sessions up to this many months ahead (and the past days "
+        "the feed keeps): a bounded feed stays small and quick however long the clinic's "
+        "history grows.",
     )
     patient_location_text = models.CharField(
         max_length=200,

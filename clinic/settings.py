@@ -258,12 +258,31 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Implicit TLS (port 465); `check --deploy` warns when neither is on for a remote host.
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clinic@localhost")
 # Local hour (at each site) from which the day-before reminders, the morning list of REMS
 # monitoring forms and the evening run sheet go out.
 REMINDER_LOCAL_HOUR = int(os.environ.get("REMINDER_LOCAL_HOUR", "9"))
 MONITORING_DIGEST_LOCAL_HOUR = int(os.environ.get("MONITORING_DIGEST_LOCAL_HOUR", "8"))
 RUN_SHEET_LOCAL_HOUR = int(os.environ.get("RUN_SHEET_LOCAL_HOUR", "18"))
+
+# Caches. "feeds" is the database table made by `manage.py createcachetable` (make run, the
+# test setup and docs/deployment.md run it): built calendar feed bodies by ETag and per-token
+# feed request counts, shared by every worker (scheduling/feed_limits.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "feeds": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("FEED_CACHE_MAX_ENTRIES", "5000"))},
+    },
+}
+FEED_BODY_CACHE_SECONDS = int(os.environ.get("FEED_BODY_CACHE_SECONDS", "86400"))
+# At most FEED_RATE_LIMIT feed requests per token per FEED_RATE_WINDOW seconds (then 429). A
+# calendar app polls every 15 minutes to a few hours; this allows a burst of retries.
+FEED_RATE_LIMIT = int(os.environ.get("FEED_RATE_LIMIT", "30"))
+FEED_RATE_WINDOW = int(os.environ.get("FEED_RATE_WINDOW", "300"))
 
 # Pepper for API and feed token hashes: a leaked database alone cannot be used to derive tokens.
 TOKEN_HASH_KEY = os.environ.get("TOKEN_HASH_KEY", SECRET_KEY)

@@ -18,12 +18,14 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from clinic.errors import DomainError
-from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN
-from clinic.permissions import acting_user, user_roles
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, Site
+from clinic.permissions import acting_user, filter_sites, user_roles
 from protocols.models import Protocol
 from protocols.services import (
     protocol_create_version,
+    protocol_publish_site,
     protocol_retire,
+    protocol_scope,
     protocol_spec_validate,
     protocol_update,
 )
@@ -37,9 +39,24 @@ def _is_editor(request: HttpRequest) -> bool:
 
 
 class ProtocolForm(forms.ModelForm):
+    # Set by ProtocolAdmin.get_form: who is publishing (the site rules depend on it).
+    acting: User | None = None
+
     class Meta:
         model = Protocol
-        fields = ("slug", "name", "indication", "status", "spec")
+        fields = ("slug", "name", "indication", "status", "site", "spec")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.instance.pk is None and data.get("slug"):
+            site = data.get("site")
+            try:
+                protocol_publish_site(
+                    by=self.acting, slug=data["slug"], site_id=site.pk if site else None
+                )
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
 
     def clean_spec(self) -> Any:
         spec = self.cleaned_data["spec"]
@@ -65,7 +82,23 @@ class ProtocolAdmin(admin.ModelAdmin):
     # --- Queryset and columns ---
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Protocol]:
-        return super().get_queryset(request).select_related("created_by")
+        # Built-ins and the user's sites' own protocols only (protocol_scope).
+        rows = super().get_queryset(request).select_related("created_by", "site")
+        user = request.user
+        return rows.filter(protocol_scope(user=user)) if isinstance(user, User) else rows.none()
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
+        # A fresh form class per request (modelform_factory): the publisher rides on it.
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.acting = request.user if isinstance(request.user, User) else None  # type: ignore[attr-defined]
+        if "site" in form.base_fields and isinstance(request.user, User):
+            # The user's own sites only; a superuser may leave it empty (every site).
+            form.base_fields["site"].queryset = filter_sites(  # type: ignore[attr-defined]
+                Site.objects.all(), request.user, field="id"
+            )
+        return form
 
     @admin.display(boolean=True, description="in use", ordering="first_used_at")
     def in_use(self, obj: Protocol) -> bool:
@@ -86,7 +119,7 @@ class ProtocolAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Protocol | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("slug", "name", "indication", "status", "spec")
+            return ("slug", "name", "indication", "status", "site", "spec")
         spec_field = "spec_readonly" if self.in_use(obj) else "spec"
         return (
             "slug",
@@ -98,6 +131,7 @@ class ProtocolAdmin(admin.ModelAdmin):
             "total_sessions",
             spec_field,
             "builtin",
+            "site",
             "in_use",
             "created_by",
             "created_at",
@@ -107,7 +141,7 @@ class ProtocolAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Protocol | None = None) -> list[str]:
         if obj is None:
             return []
-        fixed = ["slug", "version", "modality", "builtin", "in_use", "total_sessions"]
+        fixed = ["slug", "version", "modality", "builtin", "site", "in_use", "total_sessions"]
         fixed += ["created_by", "created_at", "retired_at"]
         if self.in_use(obj):
             fixed += ["name", "indication", "spec_readonly"]
@@ -121,6 +155,8 @@ class ProtocolAdmin(admin.ModelAdmin):
         return super().has_add_permission(request) and _is_editor(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Protocol | None = None) -> bool:
+        if obj is not None and obj.site_id is None and not request.user.is_superuser:
+            return False  # a built-in is read-only to all but superusers
         return super().has_change_permission(request, obj) and _is_editor(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Protocol | None = None) -> bool:
@@ -143,6 +179,7 @@ class ProtocolAdmin(admin.ModelAdmin):
                 indication=data["indication"],
                 spec=data["spec"],
                 status=data["status"],
+                site_id=data["site"].pk if data.get("site") else None,
                 by=user,
             )
             # The admin goes on to log and redirect using `obj`: point it at the saved row.
@@ -177,7 +214,11 @@ class ProtocolAdmin(admin.ModelAdmin):
             return
         retired = 0
         for protocol in queryset.exclude(status=Protocol.Status.RETIRED):
-            protocol_retire(protocol=protocol, by=acting_user(request))
+            try:
+                protocol_retire(protocol=protocol, by=acting_user(request))
+            except DomainError as exc:
+                self.message_user(request, f"{protocol}: {exc.message}", messages.ERROR)
+                continue
             retired += 1
         self.message_user(request, f"Retired {retired} version(s).", messages.SUCCESS)
 

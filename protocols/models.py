@@ -24,6 +24,17 @@ class Protocol(models.Model):
     spec = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     builtin = models.BooleanField(default=False, help_text="Loaded from protocols/library/.")
+    # The site whose clinicians publish, retire and book it. Empty: a built-in (or a
+    # superuser's protocol for every site), read-only to all but superusers. Every version of
+    # a slug has the slug's site (protocols/services.py `protocol_editor_require`).
+    site = models.ForeignKey(
+        "clinic.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="protocols",
+        help_text="The owning site; empty for built-ins.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

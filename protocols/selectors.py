@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.contrib.auth.models import User
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from clinic.errors import InvalidInput
 from protocols.engine import PlanningError
 from protocols.models import Protocol
+from protocols.services import protocol_scope
 
 UNPLANNABLE = "unplannable"
 
 
 def protocol_list(
     *,
+    user: User | None,
     modality: str | None = None,
     status: str | None = None,
     slug: str | None = None,
     all_versions: bool = False,
 ) -> QuerySet[Protocol]:
-    """Protocols filtered by modality/status, newest version first within each slug.
+    """Protocols `user` may read (built-ins and their sites' own: `protocol_scope`), filtered
+    by modality/status, newest version first within each slug.
 
     Without `all_versions`, only the highest version per slug *among those matching the filters*
     (so `status=active` gives each slug's latest active version). `in_use` is
     Protocol.first_used_at, a column.
     """
-    rows = Protocol.objects.all()
+    rows = Protocol.objects.filter(protocol_scope(user=user))
     if modality:
         rows = rows.filter(modality=modality)
     if status:
@@ -42,3 +46,8 @@ def unplannable(exc: PlanningError) -> InvalidInput:
     return InvalidInput(
         exc.message, code=UNPLANNABLE, rule=exc.rule, day=exc.day.isoformat(), phase=exc.phase
     )
+
+
+def protocols_bookable_at(*, site_id: int) -> QuerySet[Protocol]:
+    """The protocols a course at `site_id` may be booked on: built-ins and the site's own."""
+    return Protocol.objects.filter(Q(site__isnull=True) | Q(site_id=site_id))

@@ -8,6 +8,11 @@ Versioning rules (docs/protocol-spec.md, "Versions"):
 
 `by=None` means the system itself (the `load_protocols` command); every request path passes the
 acting user, who must be an admin or a clinician to create, change or retire a version.
+
+Ownership (`protocol_editor_require`): a slug belongs to one site (`Protocol.site`, the same on
+every version) or to none: the built-ins from protocols/library, read-only to all but
+superusers. A clinician publishes, retires and activates only their own sites' protocols;
+another site's slug is "not found" (or, when publishing it, "taken").
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from clinic.errors import Conflict, InvalidInput, NotFound
+from clinic.errors import Conflict, Forbidden, InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN
-from clinic.permissions import require_role
+from clinic.permissions import require_role, require_site, user_site_ids
 from protocols.models import Protocol
 from protocols.spec import ProtocolSpec, SpecError, parse_spec
 from protocols.spec_checks import spec_problems
@@ -34,6 +40,9 @@ INVALID_SPEC = "invalid_spec"
 MODALITY_CHANGED = "modality_changed"
 PROTOCOL_NOT_FOUND = "protocol_not_found"
 VERSION_CONFLICT = "protocol_version_conflict"
+PROTOCOL_BUILTIN = "protocol_builtin"
+SLUG_TAKEN = "protocol_slug_taken"
+SITE_REQUIRED = "site_required"
 
 _STATUSES = {s.value for s in Protocol.Status}
 
@@ -74,10 +83,59 @@ def _check_modality(slug: str, existing: str, parsed: ProtocolSpec) -> None:
         )
 
 
-def _require_editor(by: User | None, action: str) -> None:
-    # None is the built-in protocol loader (a management command), not a person.
-    if by is not None:
-        require_role(by, ROLE_CLINICIAN, action=action)
+def protocol_scope(*, user: User | None) -> Q:
+    """The protocols `user` may read and book: the built-ins (no site) and their sites' own.
+    None (the system) and superusers read every one."""
+    allowed = None if user is None else user_site_ids(user)
+    if allowed is None:
+        return Q()
+    return Q(site__isnull=True) | Q(site_id__in=allowed)
+
+
+def protocol_editor_require(*, by: User | None, site_id: int | None, action: str) -> None:
+    """The one rule for changing a protocol owned by `site_id` (None: a built-in).
+
+    `by=None` is the built-in loader (a management command), not a person. A person needs the
+    clinician role (admins too); a built-in is read-only to all but superusers (403
+    `protocol_builtin`: a site cannot retire or re-version what every site books); a site's
+    protocol is changed only by its own staff (another site's is 404 `protocol_not_found`, as
+    it is not even listed to them)."""
+    if by is None:
+        return
+    require_role(by, ROLE_CLINICIAN, action=action)
+    if site_id is None:
+        if not by.is_superuser:
+            raise Forbidden(
+                f"Built-in protocols are read-only: a site may not {action} (publish the "
+                "site's own protocol under a new slug instead).",
+                code=PROTOCOL_BUILTIN,
+            )
+        return
+    allowed = user_site_ids(by)
+    if allowed is not None and site_id not in allowed:
+        raise NotFound("No such protocol.", code=PROTOCOL_NOT_FOUND)
+
+
+def _new_slug_site(by: User | None, site_id: int | None) -> int | None:
+    """The site a new slug belongs to: the one asked for (a site of the user's), else the
+    user's only site. The loader and superusers may publish for every site (None)."""
+    if by is None or (by.is_superuser and site_id is None):
+        return site_id
+    if site_id is not None:
+        require_site(by, site_id)
+        return site_id
+    allowed = sorted(user_site_ids(by) or ())
+    if not allowed:
+        raise Forbidden(
+            "A clinician with no site cannot publish protocols: ask an admin to add you to one.",
+            code=SITE_REQUIRED,
+        )
+    if len(allowed) > 1:
+        raise InvalidInput(
+            "site_id: you work at several sites; name the one this protocol belongs to.",
+            code=SITE_REQUIRED,
+        )
+    return allowed[0]
 
 
 def _check_status(status: str) -> None:
@@ -97,6 +155,7 @@ def protocol_create_version(
     by: User | None,
     builtin: bool = False,
     version: int | None = None,
+    site_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Protocol:
     """Create the next version of `slug` (version 1 for a new slug) and return it.
@@ -104,8 +163,11 @@ def protocol_create_version(
     The spec is validated first (InvalidInput "invalid_spec"); the modality comes from the spec
     and must match earlier versions (InvalidInput "modality_changed"). `version` may ask for a
     higher number than max+1 (the library loader keeps library revision numbers), never a lower.
+    A new slug belongs to `site_id` (default: the user's only site); a next version keeps the
+    slug's site (`protocol_editor_require`: another site's slug is 409 `protocol_slug_taken`).
     """
-    _require_editor(by, "create protocol versions")
+    if by is not None:
+        require_role(by, ROLE_CLINICIAN, action="create protocol versions")
     _check_status(status)
     parsed = protocol_spec_validate(spec=spec)
     now = now or timezone.now()
@@ -122,10 +184,11 @@ def protocol_create_version(
             latest = (
                 Protocol.objects.filter(slug=slug)
                 .order_by("-version")
-                .values_list("version", "modality")
+                .values_list("version", "modality", "site_id")
                 .first()
             )
             latest_version = latest[0] if latest else 0
+            owner = protocol_publish_site(by=by, slug=slug, site_id=site_id)
             if latest:
                 _check_modality(slug, latest[1], parsed)
             number = max(latest_version + 1, version or 0)
@@ -138,6 +201,7 @@ def protocol_create_version(
                 spec=spec,
                 status=status,
                 builtin=builtin,
+                site_id=owner,
                 created_by=by,
                 retired_at=now if status == Protocol.Status.RETIRED else None,
             )
@@ -148,9 +212,42 @@ def protocol_create_version(
         ) from None
 
 
-def protocol_get(*, slug: str, version: int | None = None) -> Protocol:
-    """A given version of `slug`, or its latest active version (NotFound otherwise)."""
-    rows = Protocol.objects.filter(slug=slug)
+def protocol_publish_site(*, by: User | None, slug: str, site_id: int | None) -> int | None:
+    """The site a new version of `slug` published by `by` belongs to, or the refusal
+    (`protocol_editor_require`): a next version keeps its slug's site; a new slug goes to
+    `site_id` or the user's only site."""
+    latest = Protocol.objects.filter(slug=slug).order_by("-version").first()
+    if latest is not None:
+        return _existing_slug_site(by, slug, latest.site_id, site_id)
+    return _new_slug_site(by, site_id)
+
+
+def _existing_slug_site(
+    by: User | None, slug: str, owner: int | None, asked: int | None
+) -> int | None:
+    """A next version keeps its slug's site; the user must be allowed to change it."""
+    if (
+        by is not None
+        and owner is not None
+        and not Protocol.objects.filter(protocol_scope(user=by), slug=slug).exists()
+    ):
+        raise Conflict(
+            f"The slug {slug!r} is another site's protocol; choose another slug.",
+            code=SLUG_TAKEN,
+        )
+    protocol_editor_require(by=by, site_id=owner, action="publish new versions of it")
+    if asked is not None and asked != owner:
+        raise InvalidInput(
+            f"site_id: {slug!r} belongs to another site; a version keeps its slug's site.",
+            code=SITE_REQUIRED,
+        )
+    return owner
+
+
+def protocol_get(*, slug: str, version: int | None = None, user: User | None = None) -> Protocol:
+    """A given version of `slug`, or its latest active version (NotFound otherwise). With
+    `user`, only among the protocols they may read (`protocol_scope`)."""
+    rows = Protocol.objects.filter(protocol_scope(user=user), slug=slug)
     if version is not None:
         found = rows.filter(version=version).first()
         if found is None:
@@ -165,7 +262,7 @@ def protocol_get(*, slug: str, version: int | None = None) -> Protocol:
 
 def protocol_activate(*, protocol: Protocol, by: User) -> Protocol:
     """Make a draft (or retired) version active: courses may be enrolled on it."""
-    _require_editor(by, "activate protocol versions")
+    protocol_editor_require(by=by, site_id=protocol.site_id, action="activate protocol versions")
     with transaction.atomic():
         row = Protocol.objects.select_for_update().get(pk=protocol.pk)
         if row.status != Protocol.Status.ACTIVE:
@@ -177,7 +274,7 @@ def protocol_activate(*, protocol: Protocol, by: User) -> Protocol:
 
 def protocol_retire(*, protocol: Protocol, by: User, now: dt.datetime | None = None) -> Protocol:
     """Retire a version: no new courses on it; courses already on it carry on unchanged."""
-    _require_editor(by, "retire protocol versions")
+    protocol_editor_require(by=by, site_id=protocol.site_id, action="retire protocol versions")
     now = now or timezone.now()
     with transaction.atomic():
         row = Protocol.objects.select_for_update().get(pk=protocol.pk)
@@ -190,9 +287,10 @@ def protocol_retire(*, protocol: Protocol, by: User, now: dt.datetime | None = N
 
 def protocol_retire_slug(*, slug: str, by: User, now: dt.datetime | None = None) -> list[Protocol]:
     """Retire every version of `slug` that is not retired yet; returns the versions retired."""
-    _require_editor(by, "retire protocol versions")
-    if not Protocol.objects.filter(slug=slug).exists():
+    found = Protocol.objects.filter(protocol_scope(user=by), slug=slug).first()
+    if found is None:
         raise NotFound(f"Protocol {slug!r} does not exist.", code=PROTOCOL_NOT_FOUND)
+    protocol_editor_require(by=by, site_id=found.site_id, action="retire protocol versions")
     now = now or timezone.now()
     with transaction.atomic():
         rows = list(
@@ -224,7 +322,7 @@ def protocol_update(
     version, which is returned, and the used version is left exactly as it was. A version no
     course uses is edited in place. `status` alone (activate/retire) never makes a new version.
     """
-    _require_editor(by, "change protocols")
+    protocol_editor_require(by=by, site_id=protocol.site_id, action="change protocols")
     if status is not None:
         _check_status(status)
     if spec is not None:
@@ -248,6 +346,7 @@ def protocol_update(
                 # A person's change is the clinic's own version, which load_protocols must not
                 # overwrite with the library's; only the loader itself (by=None) makes built-ins.
                 builtin=row.builtin and by is None,
+                site_id=row.site_id,
                 now=now,
             )
         if "spec" in changes:

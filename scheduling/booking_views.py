@@ -20,6 +20,7 @@ from clinic.pages import BOOKING, page_errors, pick_site, require, user_sites
 from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from protocols.models import Protocol
+from protocols.selectors import protocols_bookable_at
 from scheduling.enrolment import course_enrol
 from scheduling.forms import BookingForm
 from scheduling.models import Course
@@ -40,9 +41,9 @@ def book(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial=initial,
         patients=Patient.objects.filter(site=site).order_by("family_name", "given_name"),
-        protocols=Protocol.objects.filter(status=Protocol.Status.ACTIVE).order_by(
-            "name", "-version"
-        ),
+        protocols=protocols_bookable_at(site_id=site.pk)
+        .filter(status=Protocol.Status.ACTIVE)
+        .order_by("name", "-version"),
         resources=Resource.objects.filter(site=site, active=True).order_by("kind", "name"),
     )
     context: dict[str, Any] = {"site": site, "sites": sites, "form": form}

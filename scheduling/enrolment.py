@@ -21,7 +21,7 @@ from clinic.permissions import can_see_site, require_role
 from protocols.adjustments import Adjustment, adjustments
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
 from protocols.models import Protocol
-from protocols.selectors import unplannable
+from protocols.selectors import protocols_bookable_at, unplannable
 from protocols.spec import ProtocolSpec
 from scheduling.booking_change import (
     BookingChange,
@@ -46,8 +46,9 @@ S = Session.Status
 PREVIEW_ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
 
 
-def _protocol(slug: str, version: int | None) -> Protocol:
-    versions = list(Protocol.objects.filter(slug=slug).order_by("-version"))
+def _protocol(slug: str, version: int | None, site_id: int) -> Protocol:
+    # Built-ins and the site's own protocols: another site's slug does not exist here.
+    versions = list(protocols_bookable_at(site_id=site_id).filter(slug=slug).order_by("-version"))
     if not versions:
         raise NotFound(f"No protocol {slug!r}.", code="protocol_not_found")
     if version is not None:
@@ -122,9 +123,9 @@ def course_enrol(
         patient = _lock_patient(patient, site, by)
         site = patient.site
         if not isinstance(protocol, Protocol):
-            protocol = _protocol(protocol, protocol_version)
-        elif protocol.status != Protocol.Status.ACTIVE:
-            _protocol(protocol.slug, protocol.version)  # raises the matching error
+            protocol = _protocol(protocol, protocol_version, site.pk)
+        elif protocol.status != Protocol.Status.ACTIVE or protocol.site_id not in (None, site.pk):
+            _protocol(protocol.slug, protocol.version, site.pk)  # raises the matching error
         spec = protocol.parsed
         check_rems(spec, patient, site)
         if start_date < now.astimezone(site.zone).date():
@@ -208,6 +209,11 @@ def course_preview(
     site = Site.objects.filter(pk=site_id).first()
     if site is None or not can_see_site(by, site_id):
         raise NotFound(f"No site {site_id}.", code="site_not_found")
+    if protocol.site_id not in (None, site.pk):
+        # Another site's own protocol is not booked here, so it is not previewed here either.
+        raise NotFound(
+            f"Protocol {protocol.slug!r} is not booked at this site.", code="protocol_not_found"
+        )
     spec = protocol.parsed
     if start_date < now.astimezone(site.zone).date():
         raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")

@@ -30,6 +30,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import DomainError
+from scheduling.feed_limits import feed_body_cached, feed_rate_retry_after
 from scheduling.feed_selectors import (
     feed_by_token,
     feed_options,
@@ -88,7 +89,20 @@ def _private(response: HttpResponse, cache: str = "private") -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """The feed. Answers If-None-Match / If-Modified-Since with 304 after 2 queries."""
+    """The feed. Answers If-None-Match / If-Modified-Since with 304 after 3 queries (rate
+    count, token, ETag); a body another request built for the same ETag comes from the shared
+    cache; more than
+    FEED_RATE_LIMIT requests per window for one token get 429 with Retry-After
+    (scheduling/feed_limits.py)."""
+    retry_after = feed_rate_retry_after(token=token)
+    if retry_after is not None:
+        limited = HttpResponse(
+            "Too many requests for this calendar link; try again later.\n",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        limited["Retry-After"] = str(retry_after)
+        return _private(limited)
     now = timezone.now()
     feed = feed_by_token(token)
     if feed is None:
@@ -98,9 +112,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         request, etag=state.etag, last_modified=int(state.last_modified.timestamp())
     )
     if not_modified is None:
-        response = HttpResponse(
-            feed_bytes(feed_options(feed), feed_sessions(feed, now)), content_type=CONTENT_TYPE
+        body = feed_body_cached(
+            etag=state.etag,
+            build=lambda: feed_bytes(feed_options(feed), feed_sessions(feed, now)),
         )
+        response = HttpResponse(body, content_type=CONTENT_TYPE)
         response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     else:
         response = not_modified

@@ -337,3 +337,19 @@ class CalendarFeed(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class FeedRequestCount(models.Model):
+    """How many feed requests one token made in one fixed window (scheduling/feed_limits.py).
+
+    A row per token and window, counted by one UPSERT (`INSERT ... ON CONFLICT DO UPDATE ...
+    RETURNING`, on SQLite and PostgreSQL alike), so every worker counts in the same place. The
+    key is a hash of the token and the window start; the token itself is never stored here.
+    Rows of past windows are deleted as new windows start."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.count} feed request(s) until {self.expires:.0f}"

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from clinic.models import Site
 from scheduling.availability import local_day_bounds
+from scheduling.feed_selectors import site_patient_place
 from scheduling.models import ReminderDelivery, Session
 
 TASK = "send_session_reminder"
@@ -33,12 +34,12 @@ class Reminder:
     body: str
 
 
-def reminder_message(
-    *, given_name: str, site_name: str, site_address: str, start_local: dt.datetime
-) -> Reminder:
-    """The reminder text. Pure: when and where only."""
+def reminder_message(*, given_name: str, place: str, start_local: dt.datetime) -> Reminder:
+    """The reminder text. Pure: when and where only. `place` is the site's patient-facing
+    place (`site_patient_place`, as the feeds say it), never the site's name ("... Psychiatry"
+    would say what the appointment is for)."""
     when = f"{start_local:%A %d %B} at {start_local:%H:%M}"
-    where = site_name + (f", {site_address}" if site_address else "")
+    where = place
     body = (
         f"Hello {given_name},\n\n"
         f"This is a reminder of your appointment tomorrow, {when}, at {where}.\n\n"
@@ -103,8 +104,7 @@ def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> Reminde
             return ReminderDelivery.objects.get(session=session)
     message = reminder_message(
         given_name=session.patient.given_name,
-        site_name=session.site.name,
-        site_address=session.site.address,
+        place=site_patient_place(session.site),
         start_local=session.start.astimezone(session.site.zone),
     )
     try:

@@ -27,6 +27,16 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database also gets the cache table (`createcachetable`), as `make run` and a
+    deployment do: calendar feeds cache their bodies and rate counts in it."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _postgres_marker_guard(request):
     """A test marked `postgres` fails (never skips) when the database is not PostgreSQL."""

@@ -4,7 +4,8 @@ draft. See docs/documents.md.
 
 Who may read a document is who may read the data it shows: any scheduler, nurse or clinician
 (or admin) of the object's site; another site's course, session or screening is a 404, as it
-is everywhere else in the API.
+is everywhere else in the API. A patient's answers (scales, self-reports, the alerts quoting
+them) are left out for a reader who may not see them (`patient_answers_visible`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from charting.selectors import (
     chart_course,
     chart_session,
     chart_site,
+    patient_answers_visible,
     screening_for_reader,
     template_get,
 )
@@ -78,8 +80,11 @@ def pdf_name(*parts: object) -> str:
 )
 def course_summary_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
     """Course summary: patient, protocol, schedule, parameters, alerts, outcome scales."""
-    course = chart_course(user=acting_user(request), course_id=course_id)
-    data = course_summary_data(course_id=course.pk, now=timezone.now())
+    user = acting_user(request)
+    course = chart_course(user=user, course_id=course_id)
+    data = course_summary_data(
+        course_id=course.pk, now=timezone.now(), answers_shown=patient_answers_visible(user=user)
+    )
     pdf = CourseSummaryRenderer(data).render()
     return pdf_response(pdf, pdf_name("course", course.pk, "summary", data.patient.mrn))
 
@@ -92,8 +97,11 @@ def course_summary_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
 )
 def session_record_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
     """Session record: screening, parameters, checkpoints, alerts, signature, amendments."""
-    session = chart_session(user=acting_user(request), session_id=session_id)
-    data = session_record_data(session_id=session.pk, now=timezone.now())
+    user = acting_user(request)
+    session = chart_session(user=user, session_id=session_id)
+    data = session_record_data(
+        session_id=session.pk, now=timezone.now(), answers_shown=patient_answers_visible(user=user)
+    )
     pdf = SessionRecordRenderer(data).render()
     return pdf_response(
         pdf,

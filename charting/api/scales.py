@@ -18,7 +18,12 @@ from charting.api.schemas import (
 )
 from charting.outcomes import scale_baseline_mark, scale_record
 from charting.scoring import SCALES
-from charting.selectors import chart_course, chart_reader_require, course_scale_get
+from charting.selectors import (
+    chart_course,
+    chart_reader_require,
+    course_scale_get,
+    patient_report_reader_require,
+)
 from charting.selectors import course_outcomes as course_outcomes_read
 from clinic.permissions import acting_user
 from scheduling.selectors import course_session_get
@@ -83,6 +88,9 @@ def mark_scale_baseline(
 )
 def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]]:
     """Per scale: baseline (taken before or at the first session, or marked by a clinician;
-    else none, and no response or remission), trajectory, response and remission."""
-    course = chart_course(user=acting_user(request), course_id=course_id)
+    else none, and no response or remission), trajectory, response and remission, with each
+    administration's item answers (nurses and clinicians: `patient_answers_visible`)."""
+    user = acting_user(request)
+    course = chart_course(user=user, course_id=course_id)
+    patient_report_reader_require(user=user)
     return [outcome_out(o, rows) for o, rows in course_outcomes_read(course=course)]

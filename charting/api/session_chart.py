@@ -25,5 +25,6 @@ router = Router()
 def session_chart(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Charting status of a session: screenings, observation, parameters, open alerts, and
     whether check-in, start and completion are allowed (and if not, why)."""
-    session = chart_session(user=acting_user(request), session_id=session_id)
-    return session_chart_out(session_chart_read(session=session))
+    user = acting_user(request)
+    session = chart_session(user=user, session_id=session_id)
+    return session_chart_out(session_chart_read(session=session, user=user))

@@ -119,6 +119,15 @@ class CourseSummaryData:
     scales: list[ScaleLine]
     outcomes: list[OutcomeLine]
     early_review: EarlyReviewInfo | None = None
+    # False for a reader who may not see patients' answers: scales, outcomes and the early
+    # review were left out, and the summary says so.
+    answers_shown: bool = True
+
+
+ANSWERS_LEFT_OUT = (
+    "Outcome scales, the patient's own reports and the alerts they raised are shown to nurses "
+    "and clinicians only."
+)
 
 
 def outcome_status(o: OutcomeLine) -> str:
@@ -268,6 +277,8 @@ class CourseSummaryRenderer(DocumentRenderer):
     def _outcomes(self) -> list[Flowable]:
         d = self.data
         out: list[Flowable] = [Paragraph("Outcome scales", H2)]
+        if not d.answers_shown:
+            return [*out, self.empty(ANSWERS_LEFT_OUT)]
         if not d.scales:
             return [*out, self.empty("No outcome scales recorded.")]
         # Two tables, never one: a patient's own rating and a clinician's are different

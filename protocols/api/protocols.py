@@ -63,6 +63,7 @@ def list_protocols(request: HttpRequest, filters: Query[ProtocolFilters]) -> Any
     _require_staff(request)
     return list(
         protocol_list(
+            user=acting_user(request),
             modality=filters.modality.value if filters.modality else None,
             status=filters.status,
             all_versions=filters.all_versions,
@@ -83,6 +84,7 @@ def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
         indication=payload.indication,
         spec=payload.spec,
         status=payload.status,
+        site_id=payload.site_id,
         by=acting_user(request),
     )
     return Status(201, row)
@@ -96,7 +98,7 @@ def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
 def get_protocol(request: HttpRequest, slug: SlugPath, version: int | None = None) -> Any:
     """The latest active version of `slug`, or `?version=N` (any status)."""
     _require_staff(request)
-    return protocol_get(slug=slug, version=version)
+    return protocol_get(slug=slug, version=version, user=acting_user(request))
 
 
 @router.get(
@@ -106,7 +108,7 @@ def get_protocol(request: HttpRequest, slug: SlugPath, version: int | None = Non
 )
 def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
     _require_staff(request)
-    rows = list(protocol_list(slug=slug, all_versions=True))
+    rows = list(protocol_list(user=acting_user(request), slug=slug, all_versions=True))
     if not rows:
         raise NotFound(f"Protocol {slug!r} does not exist.", code=PROTOCOL_NOT_FOUND)
     return rows
@@ -124,7 +126,7 @@ def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) ->
     if payload.version is None:
         rows = protocol_retire_slug(slug=slug, by=user)
     else:
-        target = protocol_get(slug=slug, version=payload.version)
+        target = protocol_get(slug=slug, version=payload.version, user=user)
         rows = [protocol_retire(protocol=target, by=user)]
     return RetiredOut(slug=slug, retired_versions=[r.version for r in rows])
 
@@ -136,8 +138,9 @@ def retire_protocol(request: HttpRequest, slug: SlugPath, payload: VersionIn) ->
 )
 def activate_protocol(request: HttpRequest, slug: SlugPath, payload: ActivateIn) -> Any:
     """Make a draft or retired version active."""
-    target = protocol_get(slug=slug, version=payload.version)
-    return protocol_activate(protocol=target, by=acting_user(request))
+    user = acting_user(request)
+    target = protocol_get(slug=slug, version=payload.version, user=user)
+    return protocol_activate(protocol=target, by=user)
 
 
 @router.post(

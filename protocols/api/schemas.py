@@ -30,6 +30,9 @@ class ProtocolSummaryOut(Schema):
     indication: str
     status: str
     builtin: bool
+    site_id: int | None = Field(
+        ..., description="the owning site; null for a built-in (read-only to all but superusers)"
+    )
     in_use: bool
     total_sessions: int
     created_at: dt.datetime
@@ -152,6 +155,11 @@ class ProtocolIn(InSchema):
     indication: str = Field("", max_length=200)
     spec: dict[str, Any]
     status: Literal["draft", "active"] = "draft"
+    site_id: Id | None = Field(
+        None,
+        description="the site it belongs to (one of yours); default your only site. A new "
+        "version keeps its slug's site.",
+    )
 
 
 class SpecIn(InSchema):

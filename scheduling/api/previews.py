@@ -32,7 +32,7 @@ def preview_course(request: HttpRequest, slug: SlugPath, payload: PreviewIn) -> 
     the sessions, writing nothing (409 `unplaceable` when booking would refuse it too)."""
     by = acting_user(request)
     require_role(by, *PREVIEW_ROLES, action="see protocols")
-    protocol = protocol_get(slug=slug, version=payload.version)
+    protocol = protocol_get(slug=slug, version=payload.version, user=by)
     require_site(by, payload.site_id)
     preview = course_preview(
         protocol=protocol,

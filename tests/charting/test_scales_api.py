@@ -37,7 +37,9 @@ def test_phq9_course_trajectory_response_and_remission(api_as, nurse, scheduler,
     _post(api, course, "phq9", _phq(1, 1, 0, 1, 0, 0, 0, 1, 0), "2026-04-06")
     _post(api, course, "gad7", {f"item{i}": 2 for i in range(1, 8)}, "2026-03-09")
 
-    r = api_as(scheduler).get(f"charting/courses/{course.pk}/outcomes")
+    # The answers behind the totals are for clinical staff (patient_answers_visible).
+    assert api_as(scheduler).get(f"charting/courses/{course.pk}/outcomes").status_code == 403
+    r = api_as(nurse).get(f"charting/courses/{course.pk}/outcomes")
     assert r.status_code == 200
     by_scale = {o["scale"]: o for o in r.json()}
     phq = by_scale["phq9"]

@@ -72,13 +72,19 @@ def test_monitoring_forms_due_are_emailed_once_to_the_sites_clinicians(
         due = api_as(clinician).get("charting/monitoring-forms/due")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["carl@example.org"]
-    assert "Pat Example" in mail.outbox[0].body and "Mon 16 Mar" in mail.outbox[0].body
+    # Counts and a link, never who (mail is not a private channel: issue 16, point 8).
+    digest = mail.outbox[0]
+    for said in (digest.subject, digest.body):
+        assert "Pat" not in said and "Example" not in said and "MRN" not in said
+        assert item.patient.mrn not in said
+    assert "1 form due within 2 days" in digest.body and "0 overdue" in digest.body
+    assert "/api/v1/charting/monitoring-forms/due" in digest.body
     assert MonitoringDigest.objects.filter(day=dt.date(2026, 3, 14)).count() == 1
     assert due.status_code == 200 and [x["id"] for x in due.json()] == [item.pk]
     with time_machine.travel(local(site, "2026-03-18", "09:00"), tick=False):
         body = send_monitoring_digest(site.pk)
     assert body == "1 form(s), 1 recipient(s)"
-    assert "OVERDUE" in mail.outbox[-1].body
+    assert "1 overdue" in mail.outbox[-1].body
 
 
 def test_digest_for_a_deleted_site_records_a_skip(db):

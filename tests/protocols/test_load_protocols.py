@@ -136,7 +136,7 @@ def test_changed_file_adds_the_next_version_when_a_course_uses_the_current_one(
 
 
 @pytest.mark.django_db
-def test_a_slug_with_a_local_latest_version_is_left_alone(library, clinician):
+def test_a_slug_with_a_local_latest_version_is_left_alone(library, superuser):
     load(library)
     base = Protocol.objects.get(slug="tms-itbs")
     local_spec = {**base.spec, "notes": "our clinic books 20 min"}
@@ -146,7 +146,7 @@ def test_a_slug_with_a_local_latest_version_is_left_alone(library, clinician):
         indication=base.indication,
         spec=local_spec,
         status="active",
-        by=clinician,
+        by=superuser,
     )
     edit(library, "tms-itbs", lambda d: d["spec"].update(notes="library revision"))
 
@@ -178,12 +178,12 @@ def test_a_file_whose_slug_differs_from_its_name_is_rejected(library):
 
 
 @pytest.mark.django_db
-def test_a_built_in_version_edited_by_a_clinician_is_not_reverted(library, clinician):
+def test_a_built_in_version_edited_by_a_clinician_is_not_reverted(library, superuser):
     load(library)
     itbs = Protocol.objects.get(slug="tms-itbs")
     edited = {**itbs.spec, "notes": "our clinic books 20 min"}
 
-    protocol_update(protocol=itbs, by=clinician, spec=edited)
+    protocol_update(protocol=itbs, by=superuser, spec=edited)
     lines = load(library)
 
     itbs.refresh_from_db()

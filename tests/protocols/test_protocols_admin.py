@@ -72,7 +72,7 @@ def test_changelist_shows_versions_with_in_use(library, clinician, scheduler, pa
     assert in_use_cell(html, "ect-continuation") == "False"
 
 
-def test_used_version_spec_is_read_only(library, clinician, scheduler, patient, site):
+def test_used_version_spec_is_read_only(library, superuser, scheduler, patient, site):
     used = Protocol.objects.get(slug="ect-acute")
     Course.objects.create(
         patient=patient,
@@ -83,7 +83,7 @@ def test_used_version_spec_is_read_only(library, clinician, scheduler, patient, 
         preferred_time=dt.time(9, 0),
         booked_by=scheduler,
     )
-    client = staff_client(clinician, *ALL_PERMS)
+    client = staff_client(superuser, *ALL_PERMS)
 
     page = client.get(f"{CHANGELIST}{used.pk}/change/").content.decode()
 
@@ -92,16 +92,16 @@ def test_used_version_spec_is_read_only(library, clinician, scheduler, patient, 
     assert 'name="status"' in page
 
 
-def test_unused_version_spec_is_editable(library, clinician):
+def test_unused_version_spec_is_editable(library, superuser):
     unused = Protocol.objects.get(slug="tms-itbs")
 
-    page = staff_client(clinician, *ALL_PERMS).get(f"{CHANGELIST}{unused.pk}/change/")
+    page = staff_client(superuser, *ALL_PERMS).get(f"{CHANGELIST}{unused.pk}/change/")
 
     assert 'name="spec"' in page.content.decode()
 
 
-def test_adding_through_the_admin_numbers_the_version(library, clinician):
-    client = staff_client(clinician, *ALL_PERMS)
+def test_adding_through_the_admin_numbers_the_version(library, superuser):
+    client = staff_client(superuser, *ALL_PERMS)
 
     response = client.post(
         f"{CHANGELIST}add/",
@@ -116,7 +116,7 @@ def test_adding_through_the_admin_numbers_the_version(library, clinician):
 
     assert response.status_code == 302
     new = Protocol.objects.get(slug="tms-itbs", version=2)
-    assert (new.modality, new.created_by, new.builtin) == ("tms", clinician, False)
+    assert (new.modality, new.created_by, new.builtin) == ("tms", superuser, False)
 
 
 def test_admin_form_shows_spec_errors_by_path(library, clinician):
@@ -143,8 +143,8 @@ def test_nurse_with_model_permissions_still_cannot_add(library, nurse):
     assert response.status_code == 403
 
 
-def test_retire_action(library, admin_user):
-    client = staff_client(admin_user, *ALL_PERMS)
+def test_retire_action(library, superuser):
+    client = staff_client(superuser, *ALL_PERMS)
     target = Protocol.objects.get(slug="tms-itbs")
 
     client.post(CHANGELIST, {"action": "retire_versions", "_selected_action": [target.pk]})

@@ -89,8 +89,8 @@ def test_a_user_without_a_staff_role_may_not_read_protocols(api_as, library, sit
         assert response.json()["code"] == "role_forbidden"
 
 
-def test_list_gives_the_latest_version_of_each_protocol(api_as, library, nurse, clinician):
-    api_as(clinician).post("protocols", new_protocol(slug="tms-itbs", spec=SPEC, status="active"))
+def test_list_gives_the_latest_version_of_each_protocol(api_as, library, nurse, superuser):
+    api_as(superuser).post("protocols", new_protocol(slug="tms-itbs", spec=SPEC, status="active"))
 
     response = api_as(nurse).get("protocols")
 
@@ -122,8 +122,8 @@ def test_list_and_read_flag_versions_in_use(api_as, library, scheduler, patient,
     assert client.get("protocols/ect-acute").json()["in_use"] is True
 
 
-def test_list_filters_by_modality_and_status_and_lists_all_versions(api_as, library, clinician):
-    client = api_as(clinician)
+def test_list_filters_by_modality_and_status_and_lists_all_versions(api_as, library, superuser):
+    client = api_as(superuser)
     client.post("protocols", new_protocol(slug="tms-itbs", spec=SPEC))
 
     ect = client.get("protocols", modality="ect").json()
@@ -143,8 +143,8 @@ def test_unknown_modality_filter_is_422(api_as, library, nurse):
     assert response.json()["code"] == "invalid"
 
 
-def test_read_gives_the_latest_active_version_or_the_one_asked_for(api_as, library, clinician):
-    client = api_as(clinician)
+def test_read_gives_the_latest_active_version_or_the_one_asked_for(api_as, library, superuser):
+    client = api_as(superuser)
     client.post("protocols", new_protocol(slug="tms-itbs", spec=SPEC))  # v2, a draft
 
     latest_active = client.get("protocols/tms-itbs").json()
@@ -165,8 +165,8 @@ def test_unknown_slug_or_version_is_404(api_as, library, nurse):
     assert client.get("protocols/no-such/versions").status_code == 404
 
 
-def test_versions_lists_every_version_newest_first(api_as, library, clinician):
-    client = api_as(clinician)
+def test_versions_lists_every_version_newest_first(api_as, library, superuser):
+    client = api_as(superuser)
     client.post("protocols", new_protocol(slug="tms-itbs", spec=SPEC))
 
     rows = client.get("protocols/tms-itbs/versions").json()
@@ -220,8 +220,8 @@ def test_bad_slug_is_422_not_500(api_as, db, clinician):
     assert "slug" in response.json()["message"]
 
 
-def test_admin_retires_one_version_or_the_whole_protocol(api_as, library, admin_user, nurse):
-    client = api_as(admin_user)
+def test_admin_retires_one_version_or_the_whole_protocol(api_as, library, superuser, nurse):
+    client = api_as(superuser)
     client.post("protocols", new_protocol(slug="tms-itbs", spec=SPEC, status="active"))
 
     one = client.post("protocols/tms-itbs/retire", {"version": 2})
@@ -237,8 +237,8 @@ def test_admin_retires_one_version_or_the_whole_protocol(api_as, library, admin_
     assert gone.status_code == 404 and "no active version" in gone.json()["message"]
 
 
-def test_activate_makes_a_draft_the_latest_active(api_as, library, clinician):
-    client = api_as(clinician)
+def test_activate_makes_a_draft_the_latest_active(api_as, library, superuser):
+    client = api_as(superuser)
     client.post("protocols", new_protocol(slug="tms-itbs", spec=SPEC))
 
     response = client.post("protocols/tms-itbs/activate", {"version": 2})
@@ -338,8 +338,8 @@ def test_preview_uses_the_sites_closures(api_as, library, site, scheduler):
     assert "2026-01-14" not in days
 
 
-def test_preview_of_a_given_version(api_as, library, site, clinician):
-    client = api_as(clinician)
+def test_preview_of_a_given_version(api_as, library, site, superuser):
+    client = api_as(superuser)
     client.post("protocols", new_protocol(slug="tms-itbs", spec=SPEC))  # draft v2, 20 sessions
 
     assert preview(client, "tms-itbs", site).json()["total_sessions"] == 36

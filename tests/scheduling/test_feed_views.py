@@ -63,7 +63,7 @@ def test_feed_is_text_calendar_with_private_caching_and_validators(booked):
     assert len(events(body)) == 2
 
 
-def test_if_none_match_gives_304_in_two_queries(booked):
+def test_if_none_match_gives_304_in_three_queries(booked):
     *_, token = booked
     first = get(f"/calendar/{token}.ics")
     with CaptureQueriesContext(connection) as queries:
@@ -72,16 +72,17 @@ def test_if_none_match_gives_304_in_two_queries(booked):
     assert again.content == b""
     assert again["ETag"] == first["ETag"]
     assert again["Cache-Control"] == "private"
-    assert len(queries) <= 2
+    # The token's rate count (one UPSERT, scheduling/feed_limits.py), the token, the ETag.
+    assert len(queries) <= 3
 
 
-def test_if_modified_since_gives_304_in_two_queries(booked):
+def test_if_modified_since_gives_304_in_three_queries(booked):
     *_, token = booked
     first = get(f"/calendar/{token}.ics")
     with CaptureQueriesContext(connection) as queries:
         again = get(f"/calendar/{token}.ics", if_modified_since=first["Last-Modified"])
     assert again.status_code == 304
-    assert len(queries) <= 2
+    assert len(queries) <= 3  # rate count, token, ETag
     older = http_date((NOW - dt.timedelta(days=30)).timestamp())
     assert get(f"/calendar/{token}.ics", if_modified_since=older).status_code == 200
 
@@ -188,7 +189,9 @@ def test_queries_are_constant_for_5_and_500_sessions(travel, site, other_site, s
     other_scheduler = make_user("sam2", "scheduler", other_site)
     many = _site_feed_queries(other_site, other_scheduler, 500)
     assert few == many
-    assert few <= 5
+    # 5 to build; 1 to count the token's rate and 1 to drop past windows' counts; the body
+    # cache: 1 read, and the DatabaseCache write (count, read, write, savepoint: 5 or 6).
+    assert few <= 13
 
 
 def test_staff_feed_shows_initials_not_names_by_default(travel, site, scheduler, clinician):

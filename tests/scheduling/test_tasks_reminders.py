@@ -59,7 +59,8 @@ def test_reminder_goes_out_the_day_before_without_clinical_words(
     message = mail.outbox[0]
     assert message.to == ["pat@example.org"]
     assert "Tuesday 10 March at 09:00" in message.body
-    assert "Riverside, 200 River Road" in message.body
+    # The place as the feeds say it (no patient-facing text set: the address).
+    assert "at 200 River Road." in message.body
     text = f"{message.subject}\n{message.body}".lower()
     for word in CLINICAL_WORDS:
         assert word not in text, word
@@ -142,7 +143,5 @@ def test_reminder_text_is_the_same_across_a_dst_change():
     from zoneinfo import ZoneInfo
 
     start = dt.datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("America/New_York"))
-    text = reminder_message(
-        given_name="Pat", site_name="Riverside", site_address="", start_local=start
-    )
+    text = reminder_message(given_name="Pat", place="Riverside", start_local=start)
     assert "Monday 09 March at 09:00, at Riverside." in text.body
