@@ -42,7 +42,9 @@ def course(patient, scheduler):
 def _pdf(course) -> str:
     now = day_of(course, 30, "20:00")
     text, _ = pdf_text(
-        CourseSummaryRenderer(course_summary_data(course_id=course.pk, now=now)).render()
+        CourseSummaryRenderer(
+            course_summary_data(course_id=course.pk, now=now, answers_shown=True)
+        ).render()
     )
     return " ".join(text.split())
 

@@ -46,8 +46,9 @@ def test_run_sheet_for_a_deleted_site_records_a_skip(db):
 
 
 def test_monitoring_forms_due_are_emailed_once_to_the_sites_clinicians(
-    api_as, site, nurse, clinician, esk, django_capture_on_commit_callbacks
+    api_as, site, nurse, clinician, esk, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://clinic.example.org"
     clinician.email = "carl@example.org"
     clinician.save()
     _, session = esk
@@ -78,7 +79,7 @@ def test_monitoring_forms_due_are_emailed_once_to_the_sites_clinicians(
         assert "Pat" not in said and "Example" not in said and "MRN" not in said
         assert item.patient.mrn not in said
     assert "1 form due within 2 days" in digest.body and "0 overdue" in digest.body
-    assert "/api/v1/charting/monitoring-forms/due" in digest.body
+    assert "https://clinic.example.org/api/v1/charting/monitoring-forms/due" in digest.body
     assert MonitoringDigest.objects.filter(day=dt.date(2026, 3, 14)).count() == 1
     assert due.status_code == 200 and [x["id"] for x in due.json()] == [item.pk]
     with time_machine.travel(local(site, "2026-03-18", "09:00"), tick=False):
