@@ -72,7 +72,8 @@ def test_a_few_mistakes_do_not_lock_anyone_out(sam):
 
 
 def _token_get(token: str, addr: str):
-    return Client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}, REMOTE_ADDR=addr)
+    headers = {"Authorization": f"Bearer {token}"}
+    return Client().get("/api/v1/me", headers=headers, REMOTE_ADDR=addr)
 
 
 def test_wrong_tokens_lock_their_prefix_and_never_a_valid_token_from_that_address(sam):
