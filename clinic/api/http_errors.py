@@ -71,11 +71,23 @@ def ninja_operation_takes_body(view_func: Any, method: str) -> bool | None:
     return None
 
 
+class NonFiniteNumber(ValueError):
+    pass
+
+
+def _non_finite(token: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity (not JSON) as floats; inside a
+    # free-form object (a protocol spec, observation values) no schema type would see them,
+    # and PostgreSQL's jsonb cannot store them.
+    raise NonFiniteNumber(token)
+
+
 def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     """Why this write's body is refused before any handler runs, or None.
 
-    A body is JSON (415 otherwise), UTF-8 (400), parseable (400) and an object (422); an
-    operation without a body accepts none but an empty one or `{}`. Nothing has been read or
+    A body is JSON (415 otherwise), UTF-8 (400), parseable (400), free of NaN and infinities
+    (422) and an object (422); an operation without a body accepts none but an empty one or
+    `{}`. Nothing has been read or
     written when these answers go out.
     """
     try:
@@ -103,7 +115,9 @@ def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     except UnicodeDecodeError:
         return api_error(400, "invalid_encoding", "The request body is not valid UTF-8.")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_non_finite)
+    except NonFiniteNumber as exc:
+        return api_error(422, "invalid", f"Numbers must be finite: {exc} is not a JSON number.")
     except ValueError as exc:
         return api_error(400, "invalid_json", f"The request body is not valid JSON: {exc}.")
     if not isinstance(data, dict):

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Path, Schema
 from pydantic import field_validator, model_validator
 
-from clinic.api.fields import SLUG_PATTERN, CalendarDay, Id, InSchema, LocalTime
+from clinic.api.fields import SLUG_PATTERN, CalendarDay, Id, InSchema, LocalTime, QueryIn
 from protocols.models import Protocol
 from protocols.spec import Modality
 
@@ -140,7 +140,7 @@ class PreviewOut(Schema):
 # --- In schemas ----------------------------------------------------------------------------
 
 
-class ProtocolFilters(InSchema):
+class ProtocolFilters(QueryIn):
     modality: Modality | None = None
     status: StatusName | None = None
     all_versions: bool = False

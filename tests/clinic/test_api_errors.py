@@ -150,3 +150,20 @@ def test_the_api_root_and_docs_answer_errors_as_json(db, method):
             continue
         assert response["Content-Type"].startswith("application/json"), (method, path)
         assert response.json()["code"] and response.json()["message"]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_anywhere_in_a_body_are_refused_at_the_edge(scheduler, api_as, literal):
+    # Python's json module reads these non-JSON tokens as floats; inside a free-form object
+    # (a protocol spec, observation values) no schema type would see them, and PostgreSQL's
+    # jsonb cannot store them.
+    client = api_as(scheduler)
+    response = client.client.post(
+        "/api/v1/protocols/no-such-protocol/validate",
+        f'{{"spec": {{"phases": [{{"sessions": {literal}}}]}}}}',
+        content_type="application/json",
+        headers=client.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+    assert "finite" in response.json()["message"]
