@@ -16,6 +16,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from charting.models import Alert
+from clinic.display_text import display_text
 from clinic.models import ROLE_CLINICIAN
 
 TASK = "charting.tasks.notify_urgent_alert"
@@ -48,7 +49,8 @@ def urgent_alert_notify(*, alert_id: int) -> int:
     if not recipients:
         return 0
     base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
-    subject = f"[{alert.site.name}] Urgent: {alert.get_kind_display()}"
+    # An email header holds one line: a site name from before the name rule may hold a break.
+    subject = f"[{display_text(alert.site.name)}] Urgent: {alert.get_kind_display()}"
     body = (
         f"A patient's report at {alert.site.name} needs a clinician today "
         f"({alert.get_kind_display()}).\n\n"

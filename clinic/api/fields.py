@@ -36,6 +36,8 @@ from pydantic import (
     model_validator,
 )
 
+from clinic.display_text import name_problem
+
 # Largest value a 64-bit signed id column holds (SQLite INTEGER, PostgreSQL bigint).
 MAX_ID = 2**63 - 1
 # Site-calendar days a request may name. Wide enough for any real clinic (back-dated closures,
@@ -81,6 +83,19 @@ CalendarDay = Annotated[
     Field(ge=FIRST_DAY, le=LAST_DAY, description="a local date between 1900-01-01 and 2999-12-31"),
 ]
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+def _one_line(value: str) -> str:
+    problem = name_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A name shown on one line (a patient's name, a feed's label, a protocol's name): no control
+# characters, line breaks or bidirectional overrides (clinic/display_text.py), as the model
+# field validators of site, resource and patient names also refuse.
+DisplayName = Annotated[str, AfterValidator(_one_line)]
 
 
 # A wall-clock time at the site ("09:00:00"). JSON Schema's `time` format is RFC 3339 full-time,

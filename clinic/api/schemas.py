@@ -10,7 +10,7 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import ConfigDict, StringConstraints
 
-from clinic.api.fields import CalendarDay, Id, InSchema, QueryIn
+from clinic.api.fields import CalendarDay, DisplayName, Id, InSchema, QueryIn
 from clinic.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from clinic.selectors import MAX_QUERY_LENGTH
 
@@ -59,8 +59,10 @@ class NewTokenOut(TokenOut):
 
 # --- patients ----------------------------------------------------------------------------------
 
-Mrn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Mrn = Annotated[DisplayName, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Name = Annotated[
+    DisplayName, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
 
 
 class PatientOut(Schema):

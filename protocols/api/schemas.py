@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Path, Schema
 from pydantic import field_validator, model_validator
 
-from clinic.api.fields import SLUG_PATTERN, CalendarDay, Id, InSchema, LocalTime, QueryIn
+from clinic.api.fields import (
+    SLUG_PATTERN,
+    CalendarDay,
+    DisplayName,
+    Id,
+    InSchema,
+    LocalTime,
+    QueryIn,
+)
 from protocols.models import Protocol
 from protocols.spec import Modality
 
@@ -148,7 +156,7 @@ class ProtocolFilters(QueryIn):
 
 class ProtocolIn(InSchema):
     slug: str = SlugStr
-    name: str = Field(..., min_length=1, max_length=200)
+    name: DisplayName = Field(..., min_length=1, max_length=200)
     indication: str = Field("", max_length=200)
     spec: dict[str, Any]
     status: Literal["draft", "active"] = "draft"

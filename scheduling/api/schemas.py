@@ -17,7 +17,16 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
-from clinic.api.fields import CalendarDay, Id, InSchema, Instant, Int, LocalTime, QueryIn
+from clinic.api.fields import (
+    CalendarDay,
+    DisplayName,
+    Id,
+    InSchema,
+    Instant,
+    Int,
+    LocalTime,
+    QueryIn,
+)
 from protocols.api.schemas import AdjustmentOut
 from scheduling.feed_tokens import MAX_ALARM_MINUTES
 from scheduling.models import CalendarFeed, Course
@@ -421,7 +430,7 @@ class FeedCreateIn(InSchema):
     site_id: Id | None = Field(None, description="staff and site feeds")
     resource_id: Id | None = Field(None, description="room feeds")
     staff_id: Id | None = Field(None, description="staff feeds of another person (admins only)")
-    label: str = Field("", max_length=100, description="e.g. who a companion feed is for")
+    label: DisplayName = Field("", max_length=100, description="e.g. who a companion feed is for")
     alarm_minutes: int | None = Field(
         None, ge=0, le=MAX_ALARM_MINUTES, description="reminder; null: the site's default"
     )
