@@ -24,11 +24,12 @@ from charting.recording import (
     CLOCK_SKEW,
     current_entries,
     invalid_answers,
+    local_deadline_text,
     local_text,
     save_with_history,
 )
 from charting.spec import AnswersInvalid, clean_answers, flags_for
-from clinic.clock import resolve_now
+from clinic.clock import resolve_now, utc_iso
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from scheduling.models import Session
@@ -262,11 +263,11 @@ def observation_sign_problem(record: ObservationRecord, *, now: dt.datetime) -> 
     earliest = discharge_earliest(record)
     if now < earliest:
         return Conflict(
-            f"Discharge cannot be signed before {local_text(earliest, site)}: "
+            f"Discharge cannot be signed before {local_deadline_text(earliest, site)}: "
             f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
             f"{local_text(record.anchor_at, site)} (now {local_text(now, site)}).",
             code="too_early_to_sign",
-            earliest=earliest.isoformat(),
+            earliest=utc_iso(earliest),
         )
     missing = observation_missing(record)
     if missing:
