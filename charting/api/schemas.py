@@ -9,7 +9,16 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from clinic.api.fields import AwareInstant, CalendarDay, DayHours, Id, InSchema, Int, QueryIn
+from clinic.api.fields import (
+    DIGITS,
+    AwareInstant,
+    CalendarDay,
+    DayHours,
+    Id,
+    InSchema,
+    Int,
+    QueryIn,
+)
 from clinic.api.schemas import ErrorOut
 
 # The errors any charting operation can return (403 role, 404 not at your sites, 409 state,
@@ -306,8 +315,8 @@ class DayQuery(Schema):
 
 
 class BlankQuery(Schema):
-    version: Annotated[Int, Field(ge=1, le=1_000_000)] | None = None
-    site_id: Annotated[Int, Field(ge=1, le=2**53)] | None = None
+    version: Annotated[int, Field(ge=1, le=1_000_000), DIGITS] | None = None
+    site_id: Annotated[int, Field(ge=1, le=2**53), DIGITS] | None = None
 
 
 class RunSheetOut(Schema):

@@ -58,9 +58,13 @@ def _integer_not_bool(value: Any) -> Any:
 
 
 # A whole number. In a body only a JSON integer (InSchema is strict); in a query or path, digits.
-Int = Annotated[int, BeforeValidator(_integer_not_bool)]
+# Range constraints go before it in an Annotated (`Annotated[int, Field(ge=1), DIGITS]`): after
+# a validator, pydantic writes them into the OpenAPI document as "ge"/"le", which JSON Schema
+# (and so every client and fuzzer) ignores, instead of "minimum"/"maximum".
+DIGITS = BeforeValidator(_integer_not_bool)
+Int = Annotated[int, DIGITS]
 # A row id: an integer from 1 to 2**63-1 (outside that range: 422, never a database error).
-Id = Annotated[int, BeforeValidator(_integer_not_bool), Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID), DIGITS]
 
 
 def _iso_day(value: Any) -> Any:
@@ -76,11 +80,13 @@ def _iso_day(value: Any) -> Any:
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Strict(False): the text was checked above; pydantic turns it into a date, in a strict body too.
+# The range first: JSON Schema has no bounds for a date, and after the validator pydantic would
+# write invalid "ge"/"le" keys into the OpenAPI document; the description says it.
 CalendarDay = Annotated[
     dt.date,
+    Field(ge=FIRST_DAY, le=LAST_DAY, description="a local date between 1900-01-01 and 2999-12-31"),
     Strict(False),
     BeforeValidator(_iso_day),
-    Field(ge=FIRST_DAY, le=LAST_DAY, description="a local date between 1900-01-01 and 2999-12-31"),
 ]
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
