@@ -73,7 +73,8 @@ test-postgres: venv ## The whole suite on a throwaway PostgreSQL 15 started for 
 # The pure cores take plain data and are held to --strict; everything else to the project config.
 PURE_MODULES := protocols/engine.py protocols/adjustments.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \
 	charting/self_report_schedule.py charting/trajectory.py \
-	clinic/calendar.py scheduling/placement.py scheduling/feeds.py charting/scoring.py charting/spec.py
+	clinic/calendar.py clinic/display_text.py scheduling/placement.py scheduling/feeds.py charting/scoring.py \
+	charting/spec.py
 
 typecheck: venv ## mypy with django-stubs over the whole project; --strict on the pure modules
 	ALLOW_INSECURE_KEY=1 $(VENV)/bin/mypy

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django_q.tasks import async_task
 
 from charting.models import Alert
+from clinic.display_text import display_text
 from clinic.models import ROLE_CLINICIAN
 from clinic.site_url import absolute_url
 
@@ -48,7 +49,8 @@ def urgent_alert_notify(*, alert_id: int) -> int:
     recipients = urgent_alert_recipients(site_id=alert.site_id)
     if not recipients:
         return 0
-    subject = f"[{alert.site.name}] Urgent: {alert.get_kind_display()}"
+    # An email header holds one line: a site name from before the name rule may hold a break.
+    subject = f"[{display_text(alert.site.name)}] Urgent: {alert.get_kind_display()}"
     link = absolute_url(reverse("alerts"))
     # Never a relative link: a mail client cannot open "/alerts/". Without SITE_URL (which
     # `check --deploy` refuses) the email still goes, saying where to look in words.

@@ -29,6 +29,25 @@ SEVERITIES = tuple(choice.value for choice in DailyCheckIn.Severity)
 NOTE_MAX = 1000
 
 
+def _sleep_hours(raw: Any) -> Decimal:
+    """Hours slept as given: finite, 0 to 24, at most one decimal place (the column's). Never
+    rounded: 24.05 is refused, not stored as 24.0. The page sends the form's text, the API a
+    JSON number; "NaN" or "Infinity" must not reach the comparisons (InvalidOperation)."""
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        value = Decimal("NaN")
+    if isinstance(raw, bool) or not value.is_finite():
+        raise InvalidInput("sleep_hours: hours, e.g. 6.5.", code="invalid_value")
+    if not Decimal(0) <= value <= Decimal(24):
+        raise InvalidInput("sleep_hours: from 0 to 24.", code="invalid_value")
+    if value != value.quantize(Decimal("0.1")):
+        raise InvalidInput(
+            "sleep_hours: at most one decimal place, e.g. 6.5.", code="invalid_value"
+        )
+    return value.quantize(Decimal("0.1"))
+
+
 def _clean(
     course: Course, mood: Any, sleep_hours: Any, side_effects: Any, note: Any
 ) -> tuple[int, Decimal, dict[str, str], str]:
@@ -38,12 +57,7 @@ def _clean(
         raise InvalidInput("mood: choose your mood today, from 0 to 10.", code="mood_required")
     if isinstance(mood, bool) or not isinstance(mood, int) or not 0 <= mood <= 10:
         raise InvalidInput("mood: a whole number from 0 to 10.", code="invalid_value")
-    try:
-        sleep = Decimal(str(sleep_hours)).quantize(Decimal("0.1"))
-    except (InvalidOperation, ValueError):
-        raise InvalidInput("sleep_hours: hours, e.g. 6.5.", code="invalid_value") from None
-    if isinstance(sleep_hours, bool) or not Decimal(0) <= sleep <= Decimal(24):
-        raise InvalidInput("sleep_hours: from 0 to 24.", code="invalid_value")
+    sleep = _sleep_hours(sleep_hours)
     if not isinstance(side_effects, dict):
         raise InvalidInput(
             "side_effects: an object of side effect: severity.", code="invalid_value"

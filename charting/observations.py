@@ -28,11 +28,12 @@ from charting.recording import (
     checkpoint_minutes_off,
     current_entries,
     invalid_answers,
+    local_deadline_text,
     local_text,
     save_with_history,
 )
 from charting.spec import AnswersInvalid, Flag, clean_answers, flags_for, off_window_text
-from clinic.clock import resolve_now
+from clinic.clock import resolve_now, utc_iso
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
@@ -355,11 +356,11 @@ def observation_sign_problem(
     earliest = discharge_earliest(record)
     if now < earliest:
         return Conflict(
-            f"Discharge cannot be signed before {local_text(earliest, site)}: "
+            f"Discharge cannot be signed before {local_deadline_text(earliest, site)}: "
             f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
             f"{local_text(record.anchor_at, site)} (now {local_text(now, site)}).",
             code="too_early_to_sign",
-            earliest=earliest.isoformat(),
+            earliest=utc_iso(earliest),
         )
     current = current_entries(record)
     missing = observation_missing(record, current=current)

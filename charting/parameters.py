@@ -15,13 +15,41 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
 from protocols.spec import format_errors
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict, as every request body (clinic/api/fields.py InSchema): "3" is not 3 devices,
+    # true is not 1, NaN is not a number. The page's form hands over typed values too.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _iso_text(value: object) -> object:
+    # A number would be read as a Unix timestamp; a time is ISO 8601 text (or a datetime).
+    if isinstance(value, dt.datetime | str):
+        return value
+    raise ValueError("must be a date and time written YYYY-MM-DDTHH:MM with its UTC offset")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # Stored and answered as the API writes instants: UTC (docs/api/README.md, "Times").
+    return value.astimezone(dt.UTC)
+
+
+# The parsing of ISO text is pydantic's (Strict(False)); numbers are refused before it.
+Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text), AfterValidator(_utc)]
 
 
 class TmsParameters(_Strict):
@@ -37,7 +65,7 @@ class TmsParameters(_Strict):
 
 class EctParameters(_Strict):
     electrode_placement: Literal["rul", "bt", "bf", "other"]
-    stimulus_at: AwareDatetime | None = None
+    stimulus_at: Instant | None = None
     pulse_width_ms: Annotated[float, Field(gt=0, le=2)]
     frequency_hz: Annotated[float, Field(gt=0, le=200)] | None = None
     current_ma: Annotated[float, Field(gt=0, le=1000)] | None = None
@@ -66,8 +94,8 @@ class EsketamineParameters(_Strict):
     dose_mg: Literal[28, 56, 84]
     devices: Annotated[int, Field(ge=1, le=3)]
     device_lot: Annotated[str, Field(min_length=1, max_length=64)]
-    first_device_at: AwareDatetime
-    last_device_at: AwareDatetime | None = None
+    first_device_at: Instant
+    last_device_at: Instant | None = None
     notes: Annotated[str, Field(max_length=2000)] = ""
 
     @model_validator(mode="after")

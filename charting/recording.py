@@ -12,6 +12,7 @@ from django.db.models import Model
 
 from charting.models import ObservationCheckpoint, ObservationEntry, ObservationRecord
 from charting.spec import AnswersInvalid
+from clinic.clock import ceil_minute
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, Site
 
@@ -33,6 +34,12 @@ def save_with_history(obj: M, by: User | None, **kwargs: Any) -> M:
 
 def local_text(when: dt.datetime, site: Site) -> str:
     return f"{when.astimezone(site.zone):%Y-%m-%d %H:%M %Z}"
+
+
+def local_deadline_text(when: dt.datetime, site: Site) -> str:
+    """`local_text` of the earliest time something is allowed, rounded up to the minute (never
+    a minute that has already begun: clinic/clock.py `ceil_minute`)."""
+    return local_text(ceil_minute(when), site)
 
 
 def invalid_answers(exc: AnswersInvalid) -> InvalidInput:

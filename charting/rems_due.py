@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from charting.models import MonitoringDigest, MonitoringFormItem
+from clinic.display_text import display_text
 from clinic.models import ROLE_CLINICIAN, Site
 from clinic.site_url import absolute_url
 
@@ -96,8 +97,10 @@ def monitoring_digest_send(
                 # Sent inside the transaction: if sending fails, no digest row is kept and the
                 # retry sends it.
                 EmailMessage(
-                    subject=f"{len(items)} REMS monitoring form(s) due: {site.name}",
-                    body=monitoring_digest_body(site_name=site.name, items=items, today=today),
+                    subject=f"{len(items)} REMS monitoring form(s) due: {display_text(site.name)}",
+                    body=monitoring_digest_body(
+                        site_name=display_text(site.name), items=items, today=today
+                    ),
                     from_email=settings.DEFAULT_FROM_EMAIL,
                     to=recipients,
                 ).send()

@@ -437,7 +437,8 @@ def clean_value(field: FormField, raw: Any) -> Any:
         except ValueError:
             when = None
         if when is not None and when.tzinfo is not None:
-            return when.astimezone(dt.UTC).isoformat()
+            # Stored and answered as the API writes instants: UTC with Z.
+            return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     raise ValueProblem("invalid_value", f'{label}: must be "HH:MM" or an ISO date-time with offset')
 
 

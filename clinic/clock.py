@@ -25,6 +25,19 @@ def require_aware(value: dt.datetime, name: str) -> dt.datetime:
     return value
 
 
+def ceil_minute(when: dt.datetime) -> dt.datetime:
+    """`when` rounded up to the whole minute. A refusal that names the earliest allowed time
+    shows minutes: rounded down, "not before 16:08" read at 16:08:56 (allowed at 16:08:59)
+    would name a minute that has already begun."""
+    floor = when.replace(second=0, microsecond=0)
+    return floor if floor == when else floor + dt.timedelta(minutes=1)
+
+
+def utc_iso(when: dt.datetime) -> str:
+    """An instant as the API writes it: ISO 8601 in UTC with `Z` (docs/api/README.md)."""
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def minute_of_day(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 

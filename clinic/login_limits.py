@@ -1,10 +1,20 @@
-"""Repeated failed logins and API token attempts are locked out for a while (django-axes).
+"""Repeated failed logins and API token attempts are locked out for a while (django-axes),
+without letting one user or one stale device lock out a whole clinic.
 
-Axes records each failure in the database (shared by every worker) and, past
-AXES_FAILURE_LIMIT failures for one username or from one address within the cool-off time,
-refuses further attempts until the cool-off has passed: on the login page, in the admin, and
-(through `api_token_failed` / `api_token_locked`) for API tokens. The answer always says when to
-try again (a message and `Retry-After`), so a locked-out nurse is not left guessing.
+Axes records each failure in the database (shared by every worker). Past LOGIN_FAILURE_LIMIT
+failures within the cool-off time it refuses further attempts until the cool-off has passed:
+
+- a login (the login page, the admin) is locked for the combination of username and address:
+  a clinic behind one NAT address shares it, so the address alone must never be the lock;
+- an API token names no user until it matches, so its failures are counted under two
+  pseudo-usernames: `token-prefix:<first characters>` (across addresses; a locked prefix is
+  refused before any lookup, and its retries no longer count) and `token-address:<address>`
+  (API_TOKEN_ADDRESS_FAILURE_LIMIT; a locked address gets 429 for wrong tokens only, a valid
+  token from it is always answered).
+  Neither can be a real username (Django usernames have no colon).
+
+The answer always says when to try again (a message and `Retry-After`) and which reset command
+lifts that lock (docs/deployment.md "Logins"), so a locked-out nurse is not left guessing.
 """
 
 from __future__ import annotations
@@ -19,6 +29,11 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from clinic.errors import DomainError
+from clinic.services import PREFIX_LENGTH
+
+TOKEN_PREFIX_USER = "token-prefix:"
+TOKEN_ADDRESS_USER = "token-address:"
+_TOKEN_USERS = (TOKEN_PREFIX_USER, TOKEN_ADDRESS_USER)
 
 
 class TooManyAttempts(DomainError):
@@ -40,11 +55,58 @@ def retry_text(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def lockout_message(request: HttpRequest) -> str:
+def _username_field() -> str:
+    return getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")
+
+
+def _locked_username(credentials: Any) -> str:
+    if isinstance(credentials, dict):
+        return str(credentials.get(_username_field()) or "")
+    return ""
+
+
+def lockout_parameters(request_or_attempt: Any, credentials: Any = None) -> list[list[str]]:
+    """AXES_LOCKOUT_PARAMETERS: what one lock covers.
+
+    A login locks its username at its address only; an API token pseudo-username (prefix or
+    address, see the module docstring) is itself the whole key."""
+    username = _locked_username(credentials) or str(getattr(request_or_attempt, "username", ""))
+    if username.startswith(_TOKEN_USERS):
+        return [["username"]]
+    return [["username", "ip_address"]]
+
+
+def failure_limit(request: Any, credentials: Any = None) -> int:
+    """AXES_FAILURE_LIMIT: LOGIN_FAILURE_LIMIT, or API_TOKEN_ADDRESS_FAILURE_LIMIT for the
+    wrong tokens of one address."""
+    if _locked_username(credentials).startswith(TOKEN_ADDRESS_USER):
+        return int(settings.API_TOKEN_ADDRESS_FAILURE_LIMIT)
+    return int(settings.LOGIN_FAILURE_LIMIT)
+
+
+def reset_command(request: HttpRequest, credentials: Any = None) -> str:
+    """The manage.py command that lifts the lock `credentials` ran into."""
+    username = _locked_username(credentials)
+    if username.startswith(_TOKEN_USERS):
+        return f"manage.py axes_reset_username {username}"
+    address = client_ip(request)
+    if username:
+        return f"manage.py axes_reset_ip_username {address} {username}"
+    return "manage.py axes_reset_username <username>"
+
+
+def lockout_message(request: HttpRequest, credentials: Any = None) -> str:
+    username = _locked_username(credentials)
+    if username.startswith(TOKEN_PREFIX_USER):
+        what = "for this API token"
+    elif username.startswith(TOKEN_ADDRESS_USER):
+        what = "with wrong API tokens from this address"
+    else:
+        what = "for this account from this address"
     return (
-        f"Too many failed attempts for this account or from this address. For your patients' "
-        f"safety logins are paused: try again in {retry_text(cool_off_seconds(request))}, or ask "
-        "an admin to unlock the account (manage.py axes_reset_username)."
+        f"Too many failed attempts {what}. For your patients' safety these attempts are "
+        f"paused: try again in {retry_text(cool_off_seconds(request))}, or ask an admin to "
+        f"lift the lock ({reset_command(request, credentials)})."
     )
 
 
@@ -53,7 +115,7 @@ def lockout_response(
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: 429 with Retry-After; JSON under /api/, plain text elsewhere."""
     seconds = cool_off_seconds(request)
-    message = lockout_message(request)
+    message = lockout_message(request, credentials)
     response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"code": "too_many_attempts", "message": message}, status=429)
@@ -76,22 +138,34 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
-def _token_credentials(request: HttpRequest) -> dict[str, str]:
-    # A pseudo-username per address: API token failures lock the address they come from, never
-    # a real account (a token names no user until it matches).
-    return {
-        getattr(settings, "AXES_USERNAME_FORM_FIELD", "username"): f"api-token@{client_ip(request)}"
-    }
+def _prefix_credentials(token: str) -> dict[str, str]:
+    return {_username_field(): f"{TOKEN_PREFIX_USER}{token[:PREFIX_LENGTH]}"}
 
 
-def api_token_locked(request: HttpRequest) -> None:
-    """Raise 429 too_many_attempts when this address is locked out of token attempts."""
-    if AxesProxyHandler.is_locked(request, _token_credentials(request)):
-        raise TooManyAttempts(lockout_message(request), retry_after=cool_off_seconds(request))
+def _address_credentials(request: HttpRequest) -> dict[str, str]:
+    return {_username_field(): f"{TOKEN_ADDRESS_USER}{client_ip(request)}"}
 
 
-def api_token_failed(request: HttpRequest) -> None:
-    """Record a failed API token attempt (counted like a failed login)."""
-    user_login_failed.send(
-        sender=__name__, credentials=_token_credentials(request), request=request
+def _refuse(request: HttpRequest, credentials: dict[str, str]) -> TooManyAttempts:
+    return TooManyAttempts(
+        lockout_message(request, credentials), retry_after=cool_off_seconds(request)
     )
+
+
+def api_token_prefix_locked(request: HttpRequest, token: str) -> None:
+    """Raise 429 too_many_attempts when the token's prefix is locked (checked before lookup)."""
+    credentials = _prefix_credentials(token)
+    if AxesProxyHandler.is_locked(request, credentials):
+        raise _refuse(request, credentials)
+
+
+def api_token_failed(request: HttpRequest, token: str) -> None:
+    """Count a token that matched nothing against its prefix and its address; raise 429 when
+    the address is already locked (then nothing more is counted), else return for a 401.
+
+    The failure that reaches a limit is answered with the lockout by axes' middleware."""
+    address = _address_credentials(request)
+    if AxesProxyHandler.is_locked(request, address):
+        raise _refuse(request, address)
+    for credentials in (_prefix_credentials(token), address):
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)

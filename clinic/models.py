@@ -15,6 +15,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from clinic.calendar import SiteCalendar
+from clinic.display_text import name_problem
 
 # Staff roles are Django groups so admins manage them in the admin like any permission set.
 ROLE_SCHEDULER = "scheduler"
@@ -37,6 +38,14 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/London)")
 
 
+def validate_display_name(value: str) -> None:
+    """A name shown on one line (feeds, email subjects, pages): no control characters, line
+    breaks or bidirectional overrides (clinic/display_text.py says why)."""
+    problem = name_problem(value)
+    if problem:
+        raise ValidationError(problem, code="display_name")
+
+
 def validate_holiday_country(value: str) -> None:
     if value and value.upper() not in holidays_lib.list_supported_countries():
         raise ValidationError(f"{value!r} is not a country the holidays package knows")
@@ -51,7 +60,7 @@ class ResourceKind(models.TextChoices):
 
 
 class Site(models.Model):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_display_name])
     slug = models.SlugField(unique=True)
     timezone = models.CharField(
         max_length=64, validators=[validate_timezone], default=settings.DEFAULT_SITE_TIMEZONE
@@ -215,7 +224,7 @@ class Closure(models.Model):
 class Resource(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="resources")
     kind = models.CharField(max_length=32, choices=ResourceKind.choices)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_display_name])
     active = models.BooleanField(default=True)
     notes = models.CharField(max_length=200, blank=True)
 
@@ -232,8 +241,8 @@ class Resource(models.Model):
 class Patient(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=32)
-    given_name = models.CharField(max_length=100)
-    family_name = models.CharField(max_length=100)
+    given_name = models.CharField(max_length=100, validators=[validate_display_name])
+    family_name = models.CharField(max_length=100, validators=[validate_display_name])
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=16, blank=True)
     phone = models.CharField(max_length=40, blank=True)

@@ -30,6 +30,7 @@ from charting.api import (
 from clinic.api import accounts, patients
 from clinic.api.auth import BearerToken, HeaderToken, StaffSession
 from clinic.api.openapi_statuses import declare_edge_statuses
+from clinic.api.rendering import UtcJSONRenderer
 from clinic.errors import DomainError
 from protocols.api import protocols
 from scheduling.api import (
@@ -61,6 +62,7 @@ api = ClinicNinjaAPI(
     auth=[BearerToken(), HeaderToken(), StaffSession()],
     docs_url="/docs",
     openapi_url="/openapi.json",
+    renderer=UtcJSONRenderer(),
 )
 
 

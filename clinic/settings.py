@@ -84,15 +84,23 @@ MIDDLEWARE = [
 ]
 
 # Login lockout (django-axes; clinic/login_limits.py, docs/deployment.md "Logins"): after
-# LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are
-# refused for LOGIN_COOLOFF_MINUTES, on the login page, the admin and for API tokens.
+# LOGIN_FAILURE_LIMIT failures for one username at one address (never the address alone: a
+# clinic behind NAT shares it), further attempts are refused for LOGIN_COOLOFF_MINUTES, on the
+# login page and the admin; API tokens are limited per prefix and per address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+# Wrong API tokens from one address (any prefix) before that address's wrong tokens get 429.
+# Higher than the per-prefix limit: a few stale tablets behind one NAT address (each stops
+# counting once its own prefix is locked) must not reach it. Valid tokens are never refused.
+API_TOKEN_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("API_TOKEN_ADDRESS_FAILURE_LIMIT", str(3 * LOGIN_FAILURE_LIMIT))
+)
+AXES_FAILURE_LIMIT = "clinic.login_limits.failure_limit"
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "clinic.login_limits.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 # Lockouts are still logged (at WARNING); this only drops axes' per-attempt chatter.
 AXES_VERBOSE = False

@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration
+
+from clinic.display_text import display_text
 
 FeedKind = Literal["patient", "companion", "staff", "resource", "site"]
 STAFF_KINDS: frozenset[str] = frozenset({"staff", "resource", "site"})
@@ -132,9 +134,32 @@ def _clock(moment: dt.datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+def _one_line(session: FeedSession) -> FeedSession:
+    """`session` with every name as one clean line. The inputs refuse control characters and
+    bidirectional overrides now (clinic/display_text.py), but older rows may hold a line break
+    that would break the calendar line it lands in (a 500 on every feed of the site)."""
+    guidance = session.guidance
+    return replace(
+        session,
+        protocol_name=display_text(session.protocol_name),
+        patient_given_name=display_text(session.patient_given_name),
+        patient_family_name=display_text(session.patient_family_name),
+        patient_reference=display_text(session.patient_reference),
+        rooms=tuple(display_text(room) for room in session.rooms),
+        guidance=replace(
+            guidance,
+            arrange=tuple(display_text(item) for item in guidance.arrange),
+            bring=tuple(display_text(item) for item in guidance.bring),
+            pickup_note=display_text(guidance.pickup_note),
+        ),
+    )
+
+
 def event_text(options: FeedOptions, session: FeedSession) -> EventText:
     """The summary, place and description a feed of `options.kind` gives `session`."""
     zone = options.zone
+    session = _one_line(session)
+    options = replace(options, location=display_text(options.location))
     if options.kind == "companion":
         lines = (
             ("Cancelled: no pick-up needed.",)
@@ -266,8 +291,9 @@ def feed_calendar(options: FeedOptions, sessions: Sequence[FeedSession]) -> Cale
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("name", options.name)
-    calendar.add("x-wr-calname", options.name)
+    name = display_text(options.name)
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", options.zone.key)
     calendar.add("refresh-interval", vDuration(options.refresh), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(options.refresh))

@@ -58,6 +58,10 @@ INVALID: list[tuple[str, bytes, str, int]] = [
         "multipart/form-data; boundary=B",
         415,
     ),
+    # Django's multipart parser raised on a missing boundary before any API check ran: a 500
+    # under DEBUG, Django's HTML 400 otherwise.
+    ("multipart without boundary", b"--B\r\n\r\n1\r\n--B--\r\n", "multipart/form-data", 415),
+    ("multipart, empty boundary", b"x", "multipart/form-data; boundary=", 415),
 ]
 
 

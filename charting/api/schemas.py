@@ -9,7 +9,16 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from clinic.api.fields import AwareInstant, CalendarDay, Id, InSchema
+from clinic.api.fields import (
+    DIGITS,
+    AwareInstant,
+    CalendarDay,
+    DayHours,
+    Id,
+    InSchema,
+    Int,
+    QueryIn,
+)
 from clinic.api.schemas import ErrorOut
 
 # The errors any charting operation can return (403 role, 404 not at your sites, 409 state,
@@ -310,12 +319,12 @@ class SubmitIn(StrictIn):
     submitted_at: AwareInstant | None = None
 
 
-class MonitoringFilter(InSchema):
+class MonitoringFilter(QueryIn):
     status: Literal["open", "submitted", "all"] = "open"
-    soon_days: int = 2
+    soon_days: Int = 2
 
 
-class AlertFilter(InSchema):
+class AlertFilter(QueryIn):
     open: bool = True
     session_id: Id | None = None
     course_id: Id | None = None
@@ -329,8 +338,8 @@ class DayQuery(Schema):
 
 
 class BlankQuery(Schema):
-    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    site_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+    version: Annotated[int, Field(ge=1, le=1_000_000), DIGITS] | None = None
+    site_id: Annotated[int, Field(ge=1, le=2**53), DIGITS] | None = None
 
 
 class RunSheetOut(Schema):
@@ -376,7 +385,7 @@ class CheckinOut(Schema):
     day: dt.date
     # Empty only on an old record that never had one (not charted).
     mood: int | None
-    sleep_hours: float
+    sleep_hours: DayHours
     side_effects: dict[str, str]
     note: str
     submitted_at: dt.datetime
@@ -420,7 +429,7 @@ class DecisionIn(StrictIn):
     note: str
 
 
-class ReviewFilter(InSchema):
+class ReviewFilter(QueryIn):
     open: bool = True
 
 
@@ -525,7 +534,7 @@ class PatientReportResultOut(Schema):
 
 class CheckinIn(StrictIn):
     mood: int
-    sleep_hours: float
+    sleep_hours: DayHours
     side_effects: dict[str, str] = {}
     note: str = ""
 

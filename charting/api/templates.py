@@ -10,6 +10,7 @@ from ninja import Path, Router
 from charting.api.builders import template_out, template_summary_out
 from charting.api.schemas import ERRORS, TemplateOut, TemplateSummaryOut
 from charting.selectors import template_get, template_list
+from clinic.api.fields import Int
 from clinic.permissions import acting_user
 
 router = Router()
@@ -33,7 +34,7 @@ def list_templates(request: HttpRequest) -> list[dict[str, Any]]:
     operation_id="charting_api_get_template",
 )
 def get_template(
-    request: HttpRequest, slug: TemplateSlug, version: int | None = None
+    request: HttpRequest, slug: TemplateSlug, version: Int | None = None
 ) -> dict[str, Any]:
     """The newest version of a template (or `?version=`), with its full spec."""
     return template_out(template_get(user=acting_user(request), slug=slug, version=version))

@@ -12,7 +12,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from clinic.errors import Forbidden
-from clinic.login_limits import api_token_failed, api_token_locked
+from clinic.login_limits import api_token_failed, api_token_prefix_locked
 from clinic.models import ApiToken
 from clinic.tokens import hash_token
 
@@ -36,13 +36,14 @@ def token_user(token: str | None) -> User | None:
 
 
 def token_authenticate(request: HttpRequest, token: str | None) -> User | None:
-    """The token's user, set on the request; failures count towards the address's lockout."""
+    """The token's user, set on the request. A wrong token counts towards its prefix's and its
+    address's lockout; a locked address still accepts every valid token (clinic/login_limits.py)."""
     if not token:
         return None
-    api_token_locked(request)
+    api_token_prefix_locked(request, token)
     user = token_user(token)
     if user is None:
-        api_token_failed(request)
+        api_token_failed(request, token)
         return None
     request.user = user
     return user

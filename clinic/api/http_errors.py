@@ -10,11 +10,12 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
@@ -70,11 +71,23 @@ def ninja_operation_takes_body(view_func: Any, method: str) -> bool | None:
     return None
 
 
+class NonFiniteNumber(ValueError):
+    pass
+
+
+def _non_finite(token: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity (not JSON) as floats; inside a
+    # free-form object (a protocol spec, observation values) no schema type would see them,
+    # and PostgreSQL's jsonb cannot store them.
+    raise NonFiniteNumber(token)
+
+
 def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     """Why this write's body is refused before any handler runs, or None.
 
-    A body is JSON (415 otherwise), UTF-8 (400), parseable (400) and an object (422); an
-    operation without a body accepts none but an empty one or `{}`. Nothing has been read or
+    A body is JSON (415 otherwise), UTF-8 (400), parseable (400), free of NaN and infinities
+    (422) and an object (422); an operation without a body accepts none but an empty one or
+    `{}`. Nothing has been read or
     written when these answers go out.
     """
     try:
@@ -102,7 +115,9 @@ def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     except UnicodeDecodeError:
         return api_error(400, "invalid_encoding", "The request body is not valid UTF-8.")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_non_finite)
+    except NonFiniteNumber as exc:
+        return api_error(422, "invalid", f"Numbers must be finite: {exc} is not a JSON number.")
     except ValueError as exc:
         return api_error(400, "invalid_json", f"The request body is not valid JSON: {exc}.")
     if not isinstance(data, dict):
@@ -115,9 +130,38 @@ def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     return None
 
 
+def _is_json_response(response: HttpResponse) -> bool:
+    return _is_json_type(response.get("Content-Type", "").split(";")[0].strip())
+
+
+def json_error_for(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The JSON shape of a 4xx that Django or ninja answered outside any handler (ninja's own
+    root raises Http404, Django's CSRF page answers a POST to the docs, Django's 400 page a
+    request it cannot parse): API clients are promised `{"code", "message"}` for every error."""
+    status = response.status_code
+    if status == 404:
+        return api_not_found(request)
+    if status == 405:
+        allowed = response.get("Allow", "")
+        json_response = api_error(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.path}; allowed: {allowed}.",
+        )
+        json_response["Allow"] = allowed
+        return json_response
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    code = "forbidden" if status == 403 else phrase.lower().replace(" ", "_").replace("-", "_")
+    return api_error(status, code, f"{phrase}: {request.method} {request.path}.")
+
+
 class ApiEdgeMiddleware:
-    """One error shape at the edge of /api/v1/: bodies are checked before a handler runs, and
-    the answers Django or ninja give outside any handler (405) are JSON like every other."""
+    """One error shape at the edge of /api/v1/: bodies are checked before a handler runs, the
+    API never parses a form, and the 4xx answers Django or ninja give outside any handler
+    (404, 405, a CSRF 403) are JSON like every other."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -126,24 +170,22 @@ class ApiEdgeMiddleware:
         response = self.get_response(request)
         if (
             request.path.startswith("/api/")
-            and response.status_code == 405
-            and not response.get("Content-Type", "").startswith("application/json")
+            and 400 <= response.status_code < 500
+            and not _is_json_response(response)
         ):
-            allowed = response.get("Allow", "")
-            json_response = api_error(
-                405,
-                "method_not_allowed",
-                f"{request.method} is not allowed on {request.path}; allowed: {allowed}.",
-            )
-            json_response["Allow"] = allowed
-            return json_response
+            return json_error_for(request, response)
         return response
 
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
-        if not request.path.startswith("/api/") or request.method not in WRITE_METHODS:
+        if not request.path.startswith("/api/"):
             return None
-        if view_func is api_not_found:
+        # API bodies are JSON (checked below), never forms. Left to be parsed on first use, a
+        # form type without a usable boundary (`multipart/form-data` on an empty POST) raised
+        # MultiPartParserError in whatever read request.POST first: axes recording a wrong
+        # token, the session's CSRF check. That was a 500 under DEBUG, an HTML 400 otherwise.
+        request.POST = QueryDict()
+        if request.method not in WRITE_METHODS or view_func is api_not_found:
             return None
         return body_problem(request, view_func)

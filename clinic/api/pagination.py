@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
+from clinic.api.fields import Int
 from clinic.errors import InvalidInput
 
 PAGE_SIZE = 50
@@ -22,8 +23,8 @@ class BoundedPagination(PaginationBase):
     """
 
     class Input(Schema):
-        page: int = Field(1, ge=1)
-        page_size: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+        page: Int = Field(1, ge=1)
+        page_size: Int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
     class Output(Schema):
         items: list[Any]

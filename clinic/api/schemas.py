@@ -10,7 +10,7 @@ from typing import Annotated
 from ninja import Field, Schema
 from pydantic import ConfigDict, StringConstraints
 
-from clinic.api.fields import Id, InSchema
+from clinic.api.fields import CalendarDay, DisplayName, Id, InSchema, QueryIn
 from clinic.api.pagination import MAX_PAGE_SIZE, PAGE_SIZE
 from clinic.selectors import MAX_QUERY_LENGTH
 
@@ -59,8 +59,10 @@ class NewTokenOut(TokenOut):
 
 # --- patients ----------------------------------------------------------------------------------
 
-Mrn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Mrn = Annotated[DisplayName, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Name = Annotated[
+    DisplayName, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
 
 
 class PatientOut(Schema):
@@ -84,11 +86,11 @@ class PatientCreateIn(InSchema):
     # A misspelt field must be an error, not silently dropped from a patient's record.
     model_config = ConfigDict(extra="forbid")
 
-    site_id: int
+    site_id: Id
     mrn: Mrn
     given_name: Name
     family_name: Name
-    date_of_birth: dt.date
+    date_of_birth: CalendarDay
     sex: Annotated[str, Field(max_length=16)] = ""
     phone: Annotated[str, Field(max_length=40)] = ""
     email: Annotated[str, Field(max_length=254)] = ""
@@ -104,7 +106,7 @@ class PatientUpdateIn(InSchema):
     mrn: Mrn | None = None
     given_name: Name | None = None
     family_name: Name | None = None
-    date_of_birth: dt.date | None = None
+    date_of_birth: CalendarDay | None = None
     sex: Annotated[str, Field(max_length=16)] | None = None
     phone: Annotated[str, Field(max_length=40)] | None = None
     email: Annotated[str, Field(max_length=254)] | None = None
@@ -112,7 +114,7 @@ class PatientUpdateIn(InSchema):
     rems_enrolled: bool | None = None
 
 
-class PatientFilters(InSchema):
+class PatientFilters(QueryIn):
     # No search text here: a name in a URL ends up in every access and proxy log. Searches go
     # in the body of POST /patients/search (PatientSearchIn).
     site_id: Id | None = None

@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
+from clinic.api.fields import Int
 from clinic.api.schemas import ErrorOut
 from clinic.errors import NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER
@@ -95,7 +96,7 @@ def create_protocol(request: HttpRequest, payload: ProtocolIn) -> Any:
     response={200: ProtocolOut, 403: ErrorOut, 404: ErrorOut},
     operation_id="protocols_api_get_protocol",
 )
-def get_protocol(request: HttpRequest, slug: SlugPath, version: int | None = None) -> Any:
+def get_protocol(request: HttpRequest, slug: SlugPath, version: Int | None = None) -> Any:
     """The latest active version of `slug`, or `?version=N` (any status)."""
     _require_staff(request)
     return protocol_get(slug=slug, version=version, user=acting_user(request))

@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Path, Schema
 from pydantic import field_validator, model_validator
 
-from clinic.api.fields import SLUG_PATTERN, CalendarDay, Id, InSchema, LocalTime
+from clinic.api.fields import (
+    SLUG_PATTERN,
+    CalendarDay,
+    DisplayName,
+    Id,
+    InSchema,
+    LocalTime,
+    QueryIn,
+)
 from protocols.models import Protocol
 from protocols.spec import Modality
 
@@ -143,7 +151,7 @@ class PreviewOut(Schema):
 # --- In schemas ----------------------------------------------------------------------------
 
 
-class ProtocolFilters(InSchema):
+class ProtocolFilters(QueryIn):
     modality: Modality | None = None
     status: StatusName | None = None
     all_versions: bool = False
@@ -151,7 +159,7 @@ class ProtocolFilters(InSchema):
 
 class ProtocolIn(InSchema):
     slug: str = SlugStr
-    name: str = Field(..., min_length=1, max_length=200)
+    name: DisplayName = Field(..., min_length=1, max_length=200)
     indication: str = Field("", max_length=200)
     spec: dict[str, Any]
     status: Literal["draft", "active"] = "draft"

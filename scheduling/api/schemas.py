@@ -17,7 +17,16 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
-from clinic.api.fields import CalendarDay, Id, InSchema, Instant, LocalTime
+from clinic.api.fields import (
+    CalendarDay,
+    DisplayName,
+    Id,
+    InSchema,
+    Instant,
+    Int,
+    LocalTime,
+    QueryIn,
+)
 from protocols.api.schemas import AdjustmentOut
 from scheduling.feed_tokens import MAX_ALARM_MINUTES
 from scheduling.models import CalendarFeed, Course
@@ -340,28 +349,28 @@ class CourseDetailOut(_CourseFields):
     sessions: list[CourseSessionOut]
 
 
-class CourseListFilters(InSchema):
+class CourseListFilters(QueryIn):
     site_id: Id | None = None
     patient_id: Id | None = None
     status: CourseStatus | None = None
     modality: ModalityName | None = None
-    start_from: dt.date | None = Field(None, description="Course start date on or after")
-    start_to: dt.date | None = Field(None, description="Course start date on or before")
+    start_from: CalendarDay | None = Field(None, description="Course start date on or after")
+    start_to: CalendarDay | None = Field(None, description="Course start date on or before")
 
 
-class BoardQuery(InSchema):
+class BoardQuery(QueryIn):
     site_id: Id
     date: CalendarDay = Field(..., description="Local date at the site, YYYY-MM-DD")
     resource_id: Id | None = None
 
 
-class AvailabilityQuery(InSchema):
+class AvailabilityQuery(QueryIn):
     site_id: Id
     kind: str = Field(..., description="Resource kind, e.g. tms_chair")
     start: CalendarDay = Field(..., description="First local date, YYYY-MM-DD")
     end: CalendarDay = Field(..., description="Last local date (inclusive), YYYY-MM-DD")
-    minutes: int = Field(..., description="Slot length in minutes")
-    step: int | None = Field(None, description="Minutes between slot starts (default 15)")
+    minutes: Int = Field(..., description="Slot length in minutes")
+    step: Int | None = Field(None, description="Minutes between slot starts (default 15)")
 
 
 class SlotOut(Schema):
@@ -416,7 +425,7 @@ class ReplanDecisionOut(Schema):
     notes: list[str] = []
 
 
-class OfferFilter(InSchema):
+class OfferFilter(QueryIn):
     status: Literal["pending", "accepted", "dismissed", "all"] = "pending"
     site_id: Id | None = None
 
@@ -438,13 +447,13 @@ class FeedCreateIn(InSchema):
     site_id: Id | None = Field(None, description="staff and site feeds")
     resource_id: Id | None = Field(None, description="room feeds")
     staff_id: Id | None = Field(None, description="staff feeds of another person (admins only)")
-    label: str = Field("", max_length=100, description="e.g. who a companion feed is for")
+    label: DisplayName = Field("", max_length=100, description="e.g. who a companion feed is for")
     alarm_minutes: int | None = Field(
         None, ge=0, le=MAX_ALARM_MINUTES, description="reminder; null: the site's default"
     )
 
 
-class FeedListIn(InSchema):
+class FeedListIn(QueryIn):
     model_config = ConfigDict(extra="forbid")
 
     kind: FeedKindName | None = None

@@ -601,3 +601,27 @@ def test_observation_detail_queries_do_not_grow_with_amendments_and_alerts(
     assert len(body["amendments"]) == 3
     assert sum(a["acknowledged_by"] is not None for a in body["alerts"]) == 3
     assert many == few
+
+
+def test_too_early_to_sign_names_the_minute_rounded_up(api_as, nurse, site, esk):
+    # A dose at 09:18:59 allows the discharge from 11:18:59: at 11:18:56 the refusal must not
+    # say "before 11:18" (a minute that has begun) but "before 11:19".
+    _, session = esk
+    day = "2026-03-09"
+    session.status = "in_progress"
+    session.started_at = local(site, day, "09:00")
+    session.save()
+    from charting.observations import observation_open
+
+    record = observation_open(session=session, by=nurse, now=session.started_at)
+    assert record is not None
+    api = api_as(nurse)
+    dose = local(site, day, "09:18") + dt.timedelta(seconds=59)
+    with _at(local(site, day, "09:20")):
+        r = api.post(f"charting/observations/{record.pk}/anchor", {"at": _iso(dose)})
+        assert r.status_code == 200
+    with _at(local(site, day, "11:18") + dt.timedelta(seconds=56)):
+        r = api.post(f"charting/observations/{record.pk}/sign")
+    assert (r.status_code, r.json()["code"]) == (409, "too_early_to_sign")
+    assert "cannot be signed before 2026-03-09 11:19 EDT" in r.json()["message"]
+    assert r.json()["details"]["earliest"] == "2026-03-09T15:18:59Z"

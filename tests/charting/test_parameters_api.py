@@ -158,3 +158,30 @@ def test_dose_time_before_check_in_is_refused(api_as, nurse, site, esk):
         f"charting/observations/{record.pk}/anchor", {"at": "2026-03-09T08:55:00-04:00"}
     )
     assert r.status_code == 200, r.json()
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({**ESK, "dose_mg": "84"}, "dose_mg"),
+        ({**ESK, "devices": "3"}, "devices"),
+        ({**ESK, "dose_mg": 28, "devices": True}, "devices"),
+        ({**ESK, "devices": 3.0}, "devices"),
+        ({**ESK, "first_device_at": 1773062100}, "first_device_at"),
+    ],
+)
+def test_parameter_values_are_strict(api_as, nurse, site, esk, values, field):
+    # Values of another type were converted: "84" was 84, true was 1 device, and a number was
+    # read as a Unix timestamp.
+    session = _started(esk[1], site)
+    r = api_as(nurse).put(f"charting/sessions/{session.pk}/parameters", {"values": values})
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_parameters"), r.json()
+    assert field in r.json()["message"]
+    assert not TreatmentParameters.objects.exists()
+
+
+def test_parameter_times_are_answered_in_utc(api_as, nurse, site, esk):
+    session = _started(esk[1], site)
+    r = api_as(nurse).put(f"charting/sessions/{session.pk}/parameters", {"values": ESK})
+    assert r.status_code == 200
+    assert r.json()["values"]["first_device_at"] == "2026-03-09T13:15:00Z"

@@ -12,7 +12,7 @@ from charting.daily_checkin import daily_checkin_save
 from charting.models import Alert, DailyCheckIn
 from charting.patient_settings import course_checkin_set
 from charting.self_report import self_report_submit
-from clinic.errors import Conflict
+from clinic.errors import Conflict, InvalidInput
 from clinic.models import Patient
 from tests.charting.self_report_support import (
     complete,
@@ -191,3 +191,99 @@ def test_patient_csv_holds_their_own_data_only(course, client, patient, clinicia
     text = response.content.decode()
     assert "PHQ-9" in text and ",11,moderate," in text and "'=cmd()" in text
     assert patient.mrn not in text
+
+
+# --- strict values (found by fuzzing; clinic/api/fields.py) ---------------------------------
+
+
+def _checkin(client, course, token, body):
+    return client.put(
+        f"/api/v1/patient/courses/{course.pk}/checkins/today",
+        body,
+        content_type="application/json",
+        headers={"X-Patient-Token": token},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"mood": True, "sleep_hours": 7},
+        {"mood": "7", "sleep_hours": 7},
+        {"mood": 7.0, "sleep_hours": 7},
+        {"mood": 5, "sleep_hours": "7"},
+        {"mood": 5, "sleep_hours": True},
+        {"mood": 5, "sleep_hours": 24.05},
+        {"mood": 5, "sleep_hours": 24.1},
+        {"mood": 5, "sleep_hours": 6.55},
+        {"mood": 5, "sleep_hours": -0.1},
+        {"mood": 5, "sleep_hours": "NaN"},
+        {"mood": 5, "sleep_hours": "Infinity"},
+        {"mood": 5, "sleep_hours": "-inf"},
+    ],
+)
+def test_a_checkin_value_of_another_type_or_past_its_range_is_refused(
+    course, clinician, client, patient, body
+):
+    course_checkin_set(course=course, enabled=True, by=clinician)
+    with time_machine.travel(day_of(course, 2, "20:00"), tick=False):
+        response = _checkin(client, course, patient_token(patient), body)
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid"
+    assert not DailyCheckIn.objects.exists()
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_a_bare_nan_or_infinity_in_json_is_refused(course, clinician, client, patient, literal):
+    # Python's json module reads these non-JSON tokens as floats.
+    course_checkin_set(course=course, enabled=True, by=clinician)
+    with time_machine.travel(day_of(course, 2, "20:00"), tick=False):
+        response = _checkin(
+            client, course, patient_token(patient), f'{{"mood": 5, "sleep_hours": {literal}}}'
+        )
+    assert response.status_code == 422, response.content
+    assert "finite" in response.json()["message"]
+    assert not DailyCheckIn.objects.exists()
+
+
+def test_a_proper_checkin_is_stored_as_sent(course, clinician, client, patient):
+    course_checkin_set(course=course, enabled=True, by=clinician)
+    with time_machine.travel(day_of(course, 2, "20:00"), tick=False):
+        response = _checkin(client, course, patient_token(patient), {"mood": 0, "sleep_hours": 24})
+    assert response.status_code == 200, response.content
+    row = DailyCheckIn.objects.get()
+    assert (row.mood, float(row.sleep_hours)) == (0, 24.0)
+
+
+@pytest.mark.parametrize("value", [True, "1", 1.0])
+def test_a_self_report_answer_of_another_type_is_refused(course, client, patient, value):
+    with time_machine.travel(day_of(course, 1, "07:00"), tick=False):
+        response = client.put(
+            f"/api/v1/patient/courses/{course.pk}/self-reports/phq9/1/answers/item1",
+            {"value": value},
+            content_type="application/json",
+            headers={"X-Patient-Token": patient_token(patient)},
+        )
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "hours", ["NaN", "nan", "Infinity", "-Infinity", "sNaN", "24.05", 24.05, "6.55"]
+)
+def test_the_checkin_service_refuses_sleep_hours_that_are_not_finite_or_past_the_range(
+    course, clinician, hours
+):
+    # The patient page passes the form's text straight to the service: "NaN" reached Decimal
+    # comparisons (InvalidOperation, a 500), and 24.05 was rounded to 24.0 and stored.
+    course_checkin_set(course=course, enabled=True, by=clinician)
+    with pytest.raises(InvalidInput) as refused:
+        daily_checkin_save(
+            course=course,
+            mood=5,
+            sleep_hours=hours,
+            side_effects={},
+            now=day_of(course, 2, "20:00"),
+        )
+    assert refused.value.code == "invalid_value"
+    assert not DailyCheckIn.objects.exists()

@@ -99,3 +99,71 @@ def test_the_openapi_document_declares_the_statuses_around_each_handler():
     assert retire[415]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
     me = document["paths"]["/api/v1/me"]["get"]["responses"]
     assert {200, 401, 503} <= {int(s) for s in me}
+
+
+# --- Bodies Django would parse as forms (found by fuzzing) ----------------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_a_multipart_type_without_boundary_is_never_parsed(db, settings, debug, content_type):
+    # An empty POST declared multipart without a boundary: whoever read request.POST first
+    # (axes, recording a wrong token's attempt) raised MultiPartParserError, a 500 traceback
+    # under DEBUG and Django's HTML 400 otherwise.
+    settings.DEBUG = debug
+    client = Client(raise_request_exception=False)
+    response = client.generic(
+        "POST",
+        "/api/v1/patients/search",
+        b"",
+        CONTENT_TYPE=content_type,
+        headers={"Authorization": "Bearer ict_wrong-token"},
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_a_multipart_type_without_boundary_with_a_session_is_json(scheduler):
+    # The session's CSRF check reads the form's csrfmiddlewaretoken before the header.
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(scheduler)
+    secret = "a" * 32
+    client.cookies["csrftoken"] = secret
+    response = client.generic(
+        "POST",
+        "/api/v1/patients/search",
+        b"",
+        CONTENT_TYPE="multipart/form-data",
+        headers={"X-CSRFToken": secret},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_the_api_root_and_docs_answer_errors_as_json(db, method):
+    # ninja's own root view raises Http404 (Django's HTML page), and a POST to the docs page
+    # met Django's HTML CSRF page.
+    for path in ("/api/v1/", "/api/v1/docs", "/api/v1/openapi.json"):
+        response = getattr(Client(raise_request_exception=False), method)(path)
+        if response.status_code < 400:
+            continue
+        assert response["Content-Type"].startswith("application/json"), (method, path)
+        assert response.json()["code"] and response.json()["message"]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_anywhere_in_a_body_are_refused_at_the_edge(scheduler, api_as, literal):
+    # Python's json module reads these non-JSON tokens as floats; inside a free-form object
+    # (a protocol spec, observation values) no schema type would see them, and PostgreSQL's
+    # jsonb cannot store them.
+    client = api_as(scheduler)
+    response = client.client.post(
+        "/api/v1/protocols/no-such-protocol/validate",
+        f'{{"spec": {{"phases": [{{"sessions": {literal}}}]}}}}',
+        content_type="application/json",
+        headers=client.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+    assert "finite" in response.json()["message"]

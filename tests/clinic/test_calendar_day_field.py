@@ -21,3 +21,24 @@ def test_a_proper_day_still_works(api_as, scheduler, site):
     response = api_as(scheduler).get(f"charting/sites/{site.pk}/run-sheet.pdf?date=2026-03-02")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
+
+
+@pytest.mark.parametrize("param", ["start_from", "start_to"])
+@pytest.mark.parametrize("bad", ["0", "1700000000", "2026-1-5"])
+def test_course_list_start_bounds_are_days_not_numbers(param, bad, api_as, scheduler):
+    response = api_as(scheduler).get(f"courses?{param}={bad}")
+    assert response.status_code == 422, (param, bad, response.status_code)
+    assert "YYYY-MM-DD" in response.json()["message"]
+
+
+def test_course_list_start_bounds_take_proper_days(api_as, scheduler):
+    response = api_as(scheduler).get("courses?start_from=2026-01-01&start_to=2026-12-31")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("bad", [0, 1700000000, "0"])
+def test_a_reschedule_time_is_not_a_timestamp(bad, api_as, scheduler):
+    # `"to": 0` was 1970-01-01T00:00Z and reached the scheduler (409, not 422).
+    response = api_as(scheduler).post("sessions/1/reschedule", {"to": bad})
+    assert response.status_code == 422
+    assert "to: " in response.json()["message"]

@@ -343,3 +343,28 @@ def test_a_duplicate_that_slips_past_the_check_is_still_409(
     assert response.status_code == 409, response.content
     assert response.json()["code"] == "mrn_taken"
     assert Patient.objects.filter(mrn=patient.mrn).count() == 1
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "false"])
+def test_rems_enrolled_is_a_json_boolean(api_as, scheduler, site, patient, value):
+    # `0` was read as false, `"true"` as true.
+    created = api_as(scheduler).post(
+        "patients",
+        {
+            "site_id": site.pk,
+            "mrn": "MRN-777",
+            "given_name": "Ada",
+            "family_name": "Lovelace",
+            "date_of_birth": "1956-12-10",
+            "rems_enrolled": value,
+        },
+    )
+    assert created.status_code == 422 and "rems_enrolled: " in created.json()["message"]
+    updated = api_as(scheduler).patch(f"patients/{patient.pk}", {"rems_enrolled": value})
+    assert updated.status_code == 422 and "rems_enrolled: " in updated.json()["message"]
+
+
+@pytest.mark.parametrize("value", [0, "0", 19561209])
+def test_a_date_of_birth_is_written_yyyy_mm_dd(api_as, scheduler, patient, value):
+    response = api_as(scheduler).patch(f"patients/{patient.pk}", {"date_of_birth": value})
+    assert response.status_code == 422 and "YYYY-MM-DD" in response.json()["message"]
