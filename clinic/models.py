@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from clinic.calendar import SiteCalendar
@@ -234,7 +235,11 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_name"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "mrn"], name="mrn_unique_per_site"),
+            # Case-insensitive: `DUP-1` and `dup-1` are one record number (the service locks
+            # and checks first; this is the backstop for whatever gets past it).
+            models.UniqueConstraint(
+                Lower("mrn"), "site", name="patient_mrn_ci_unique_per_site"
+            ),
         ]
         indexes = [models.Index(fields=["family_name", "given_name"])]
 
