@@ -167,6 +167,9 @@ class ReminderDelivery(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
+    # When the last attempt claimed the row ("sending"). A claim older than the task timeout
+    # belongs to a worker that died mid-send and may be taken again (scheduling/reminders.py).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
