@@ -336,3 +336,17 @@ class CalendarFeed(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class WorkerHeartbeat(models.Model):
+    """The last run of the heartbeat task (every minute, setup_schedules): proof that the
+    django-q2 cluster still runs tasks, not only that its processes are alive. One row per
+    cluster name; `manage.py worker_health` and the background-work page read it."""
+
+    cluster = models.CharField(max_length=100, unique=True)
+    beat_at = models.DateTimeField()
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Heartbeat of {self.cluster} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -68,5 +68,9 @@ def test_after_the_migration_the_database_refuses_a_second_mrn_in_another_case(s
         latest()
     with pytest.raises(IntegrityError), transaction.atomic():
         Patient.objects.create(
-            site=site, mrn="dup-1", given_name="A", family_name="B", date_of_birth=dt.date(1970, 1, 1)
+            site=site,
+            mrn="dup-1",
+            given_name="A",
+            family_name="B",
+            date_of_birth=dt.date(1970, 1, 1),
         )

@@ -23,9 +23,7 @@ THREADS = 4
 TRIALS = 8
 
 
-def test_simultaneous_registrations_of_one_mrn_in_any_case_register_one_patient(
-    site, scheduler
-):
+def test_simultaneous_registrations_of_one_mrn_in_any_case_register_one_patient(site, scheduler):
     warm(scheduler)
     for trial in range(TRIALS):
         mrn = f"DUP-{trial}"
