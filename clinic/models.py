@@ -237,9 +237,7 @@ class Patient(models.Model):
         constraints = [
             # Case-insensitive: `DUP-1` and `dup-1` are one record number (the service locks
             # and checks first; this is the backstop for whatever gets past it).
-            models.UniqueConstraint(
-                Lower("mrn"), "site", name="patient_mrn_ci_unique_per_site"
-            ),
+            models.UniqueConstraint(Lower("mrn"), "site", name="patient_mrn_ci_unique_per_site"),
         ]
         indexes = [models.Index(fields=["family_name", "given_name"])]
 
