@@ -22,6 +22,7 @@ SCHEDULES: tuple[tuple[str, str], ...] = (
     ("evening run sheets", "charting.tasks.store_evening_run_sheets"),
     ("REMS monitoring forms due", "charting.tasks.send_monitoring_digests"),
     ("calendar feed expiry", "scheduling.tasks.expire_cancelled_feed_entries"),
+    ("idempotency key purge", "clinic.tasks.purge_idempotency_keys"),
 )
 # Every minute rather than hourly (scheduling/worker_health.py).
 MINUTE_SCHEDULES: tuple[tuple[str, str], ...] = (
