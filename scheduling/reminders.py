@@ -59,7 +59,8 @@ def reminder_message(
 def claim_timeout() -> dt.timedelta:
     """How long a "sending" claim may be live: the task timeout, after which django-q2 has
     killed the task if its worker did not die first."""
-    return dt.timedelta(seconds=int(settings.Q_CLUSTER.get("timeout") or 120))
+    timeout = settings.Q_CLUSTER.get("timeout")
+    return dt.timedelta(seconds=timeout if isinstance(timeout, int) and timeout > 0 else 120)
 
 
 def stale_claims(*, now: dt.datetime) -> Q:

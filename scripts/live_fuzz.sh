@@ -143,6 +143,7 @@ status=0
 for role in $ROLES; do
   fresh_database
   config=()
+  run_time=$MAX_TIME
   case "$role" in
     patient)
       # The patient API, with the patient's live link token, on their live course.
@@ -152,6 +153,8 @@ for role in $ROLES; do
     self-revoke)
       auth=(--header "Authorization: Bearer $(throwaway_token)"
             --include-operation-id clinic_account_api_my_token_revoke)
+      # Once it has hit its own token, every later request is a 401: half a minute is plenty.
+      run_time=$(( MAX_TIME < 30 ? MAX_TIME : 30 ))
       ;;
     *)
       # Revoking its own token would turn the rest of the run into 401s.
@@ -159,12 +162,12 @@ for role in $ROLES; do
             --exclude-operation-id clinic_account_api_my_token_revoke)
       ;;
   esac
-  echo "live_fuzz: fuzzing as $role (at most ${MAX_TIME}s)" >&2
+  echo "live_fuzz: fuzzing as $role (at most ${run_time}s)" >&2
   # Exit 1 just means failures were found; the summary below counts them.
   "$ST" "${config[@]}" run "$BASE/api/v1/openapi.json" \
     "${auth[@]}" \
     --checks not_a_server_error,status_code_conformance,negative_data_rejection \
-    --phases "$PHASES" --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" \
+    --phases "$PHASES" --max-examples "$MAX_EXAMPLES" --max-time "$run_time" \
     --workers "$WORKERS" --seed "$SEED" --request-timeout 30 \
     --generation-database none --generation-with-security-parameters false \
     --no-color --output-truncate false \

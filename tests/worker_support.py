@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class BlockingEmailBackend(BaseEmailBackend):
-    def send_messages(self, email_messages):  # type: ignore[no-untyped-def]
+    def send_messages(self, email_messages):
         Path(os.environ["TEST_SEND_MARKER"]).write_text("sending")
         time.sleep(600)
         return 0

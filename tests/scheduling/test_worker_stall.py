@@ -68,6 +68,7 @@ def test_killing_the_lock_holding_worker_fails_worker_health_until_restart(tmp_p
         assert ok.returncode == 0, ok.stdout + ok.stderr
         first = WorkerHeartbeat.objects.get()
 
+        assert first.pid is not None
         os.kill(first.pid, signal.SIGKILL)  # the only worker, idle, holding the read lock
         beat()
         time.sleep(8)  # the guard has reincarnated the worker long before this
