@@ -13,7 +13,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 from clinic.models import Patient
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback like every transactional test here: mixing the two kinds in one run
+# reloads content types over recreated ones.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = ("clinic", "0004_merge_0003_form_submission_0003_site_feed_settings")
 AFTER = ("clinic", "0005_patient_mrn_case_insensitive_unique")

@@ -36,7 +36,7 @@ def session(site, patient, scheduler):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_killed_mid_send_the_retry_sends_the_reminder(session, tmp_path):
     marker = tmp_path / "sending"
     worker = start_python(

@@ -26,7 +26,10 @@ from django_q.tasks import async_task
 from scheduling.models import WorkerHeartbeat
 from tests.worker_support import ROOT, start_process, wait_for, worker_env
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 HEARTBEAT = "scheduling.tasks.worker_heartbeat"
 # Short timeouts so that a task the dead cluster had taken is offered again within seconds.
