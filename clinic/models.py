@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from clinic.calendar import SiteCalendar
@@ -258,7 +259,9 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_name"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "mrn"], name="mrn_unique_per_site"),
+            # Case-insensitive: `DUP-1` and `dup-1` are one record number (the service locks
+            # and checks first; this is the backstop for whatever gets past it).
+            models.UniqueConstraint(Lower("mrn"), "site", name="patient_mrn_ci_unique_per_site"),
         ]
         indexes = [models.Index(fields=["family_name", "given_name"])]
 
@@ -309,3 +312,27 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"Form {self.key[:8]}… by {self.user_id}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API request sent with an `Idempotency-Key` header (clinic/
+    idempotency.py): a client that lost the answer to a dropped connection sends the request
+    again with the same key and gets this answer back instead of a second booking (or a 409
+    for the booking it made itself). Keys are per user, kept 24 hours, and written in the same
+    transaction as the change, so a refused request keeps no key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    operation = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key[:8]}… of {self.user_id} ({self.operation})"

@@ -6,11 +6,12 @@ Services are the only writers (see STYLE.md): keyword-only, typed, one transacti
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic.errors import Conflict, InvalidInput
@@ -148,6 +149,20 @@ PATIENT_FIELDS = (
 )
 
 
+def mrn_lock(*, site_id: int, mrn: str) -> None:
+    """Hold a transaction-scoped lock on one MRN of one site (any letter case) until the
+    caller's transaction ends. PostgreSQL: an advisory lock keyed by a hash of the pair, so
+    only registrations of the same MRN wait for each other. SQLite takes one database-wide
+    write lock per transaction, and the unique constraint settles what gets past it."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"{site_id}:{mrn.lower()}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )
+
+
 def _patient_save(patient: Patient, *, by: User | None) -> Patient:
     """Validate and save; a duplicate MRN at the site is a 409 `mrn_taken`."""
     patient.mrn = patient.mrn.strip()
@@ -157,6 +172,10 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
     patient.full_clean(exclude=["site"], validate_unique=False, validate_constraints=False)
     if patient.date_of_birth > timezone.localdate():
         raise InvalidInput("date_of_birth: cannot be in the future")
+    # Race: two requests registering `DUP-1` and `dup-1` at once both find no patient and both
+    # insert. Lock the (site, lower-cased MRN) first, so the second waits and then sees the
+    # first; the case-insensitive unique constraint is only the backstop.
+    mrn_lock(site_id=patient.site_id, mrn=patient.mrn)
     taken = Patient.objects.filter(site_id=patient.site_id, mrn__iexact=patient.mrn)
     if patient.pk is not None:
         taken = taken.exclude(pk=patient.pk)

@@ -240,8 +240,10 @@ CHECK_IN_OPENS_MINUTES_BEFORE = int(os.environ.get("CHECK_IN_OPENS_MINUTES_BEFOR
 Q_CLUSTER = {
     "name": "clinic",
     "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": 120,
-    "retry": 300,
+    # A task running longer than `timeout` seconds is killed; one taken but not finished is
+    # offered again after `retry` seconds (> timeout). Env-driven for the worker-stall test.
+    "timeout": int(os.environ.get("Q_TIMEOUT", "120")),
+    "retry": int(os.environ.get("Q_RETRY", "300")),
     "orm": "default",
     "catch_up": False,
     "sync": env_bool("Q_SYNC", False),

@@ -14,6 +14,7 @@ from scheduling import (
     grid_views,
     patient_views,
     session_views,
+    worker_views,
 )
 from scheduling import views as scheduling_views
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("patients/", clinic_views.patient_search, name="patients"),
     path("patients/<int:patient_id>/", patient_views.patient_detail, name="patient-detail"),
     path("site/", patient_views.site_page, name="site-page"),
+    path("background/", worker_views.background_work, name="background-work"),
     # Calendar feeds from the staff pages
     path(
         "patients/<int:patient_id>/feeds/",

@@ -171,6 +171,9 @@ class ReminderDelivery(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
+    # When the last attempt claimed the row ("sending"). A claim older than the task timeout
+    # belongs to a worker that died mid-send and may be taken again (scheduling/reminders.py).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -353,3 +356,17 @@ class FeedRequestCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.count} feed request(s) until {self.expires:.0f}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last run of the heartbeat task (every minute, setup_schedules): proof that the
+    django-q2 cluster still runs tasks, not only that its processes are alive. One row per
+    cluster name; `manage.py worker_health` and the background-work page read it."""
+
+    cluster = models.CharField(max_length=100, unique=True)
+    beat_at = models.DateTimeField()
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Heartbeat of {self.cluster} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -5,9 +5,15 @@ Privacy: a reminder says when and where, never what. Subject and body carry no t
 protocol, modality or diagnosis (an email preview is read over shoulders and on lock screens).
 
 At most one reminder per session: a `ReminderDelivery` row (unique per session) is claimed
-before sending, so a retried or repeated run finds it and sends nothing. A failed send marks
-the row failed and raises, so django-q2 retries it (bounded by Q_CLUSTER max_attempts); only a
-failed row may be claimed again.
+("sending", with `claimed_at`) before sending, so a retried or repeated run finds it and sends
+nothing. A failed send marks the row failed and raises, so django-q2 retries it (bounded by
+Q_CLUSTER max_attempts). A failed row may be claimed again, and so may a claim older than the
+task timeout: its worker was killed mid-send (SIGKILL, OOM, a host restart) without marking the
+row, since django-q2 ends any task at its timeout. The retry (after Q_CLUSTER retry > timeout
+seconds) or the hourly sweep takes it up. The cost is that a worker killed after the SMTP server
+accepted the message but before the row said "sent" sends it twice: one extra reminder, never
+a lost one. Rows stuck in "sending" are listed by `stuck_reminders` (the background-work page,
+`manage.py worker_health`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinic.models import Site
@@ -50,9 +57,37 @@ def reminder_message(*, given_name: str, place: str, start_local: dt.datetime) -
     return Reminder(subject="Your appointment tomorrow", body=body)
 
 
+def claim_timeout() -> dt.timedelta:
+    """How long a "sending" claim may be live: the task timeout, after which django-q2 has
+    killed the task if its worker did not die first."""
+    timeout = settings.Q_CLUSTER.get("timeout")
+    return dt.timedelta(seconds=timeout if isinstance(timeout, int) and timeout > 0 else 120)
+
+
+def stale_claims(*, now: dt.datetime) -> Q:
+    """Deliveries stuck in "sending" longer than a live worker could take (rows claimed
+    before `claimed_at` existed count as stuck)."""
+    cutoff = now - claim_timeout()
+    return Q(status=ReminderDelivery.Status.SENDING) & (
+        Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True)
+    )
+
+
+def stuck_reminders(*, now: dt.datetime | None = None) -> QuerySet[ReminderDelivery]:
+    """Deliveries stuck in "sending" (their worker died mid-send); the retry or the next sweep
+    sends them, and the background-work page lists them until then."""
+    now = now or timezone.now()
+    return (
+        ReminderDelivery.objects.filter(stale_claims(now=now))
+        .select_related("session", "site")
+        .order_by("claimed_at", "id")
+    )
+
+
 def reminders_due(*, now: dt.datetime | None = None) -> list[int]:
     """Sessions starting tomorrow (each site's local date) still scheduled and not yet
-    reminded, at sites where the local time has reached REMINDER_LOCAL_HOUR."""
+    reminded (or whose reminder claim is stale: see the module docstring), at sites where the
+    local time has reached REMINDER_LOCAL_HOUR."""
     now = now or timezone.now()
     ids: list[int] = []
     for site in Site.objects.all():
@@ -66,10 +101,22 @@ def reminders_due(*, now: dt.datetime | None = None) -> list[int]:
                 start__gte=start,
                 start__lt=end,
                 status=Session.Status.SCHEDULED,
-                reminder__isnull=True,
-            ).values_list("id", flat=True)
+            )
+            .filter(
+                Q(reminder__isnull=True)
+                | Q(reminder__in=ReminderDelivery.objects.filter(stale_claims(now=now)))
+            )
+            .values_list("id", flat=True)
         )
     return ids
+
+
+def _claimable(row: ReminderDelivery, *, now: dt.datetime) -> bool:
+    if row.status == ReminderDelivery.Status.FAILED:
+        return True
+    return row.status == ReminderDelivery.Status.SENDING and (
+        row.claimed_at is None or row.claimed_at < now - claim_timeout()
+    )
 
 
 def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> ReminderDelivery | None:
@@ -85,7 +132,7 @@ def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> Reminde
     address = session.patient.email.strip()
     with transaction.atomic():
         existing = ReminderDelivery.objects.select_for_update().filter(session=session).first()
-        if existing is not None and existing.status != ReminderDelivery.Status.FAILED:
+        if existing is not None and not _claimable(existing, now=now):
             return existing
         if not address:
             row = existing or ReminderDelivery(session=session, site=session.site, created_at=now)
@@ -96,6 +143,7 @@ def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> Reminde
         row = existing or ReminderDelivery(session=session, site=session.site, created_at=now)
         row.status = ReminderDelivery.Status.SENDING
         row.address = address
+        row.claimed_at = now
         row.attempts += 1
         try:
             row.save()

@@ -19,6 +19,7 @@ from scheduling.feed_expiry import feed_expiry_mark
 from scheduling.no_shows import no_show_mark_overdue, no_shows_overdue
 from scheduling.reminders import reminder_send, reminders_due
 from scheduling.task_skips import task_skip_record
+from scheduling.worker_health import worker_heartbeat_record
 
 logger = logging.getLogger("clinic.tasks")
 
@@ -27,6 +28,14 @@ def enqueue(func: str, *args: Any) -> None:
     """Queue `func(*args)` once the current transaction commits (at once outside one): a task
     must never see, or act on, a write that was rolled back."""
     transaction.on_commit(functools.partial(async_task, func, *args))
+
+
+# --- worker health ------------------------------------------------------------------------
+
+
+def worker_heartbeat() -> str:
+    """Every minute: prove the cluster runs tasks (scheduling/worker_health.py)."""
+    return f"heartbeat {worker_heartbeat_record().beat_at:%H:%M:%S}"
 
 
 # --- reminders ----------------------------------------------------------------------------

@@ -3,16 +3,19 @@
 # No `from __future__ import annotations`: ninja's @paginate resolves the handler's string
 # annotations in its own module and cannot see Query or the filter schemas.
 import datetime as dt
-from typing import Any
+import json
+from typing import Annotated, Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from ninja import Query, Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
+from ninja.responses import NinjaJSONEncoder
 
 from clinic.api.fields import Id
 from clinic.api.pagination import BoundedPagination
 from clinic.api.schemas import ErrorOut
+from clinic.idempotency import HEADER, Answer, idempotent_change
 from clinic.models import ROLES
 from clinic.permissions import acting_user, require_role
 from scheduling.api.builders import course_detail_out, moved_out
@@ -36,27 +39,67 @@ router = Router(tags=["courses"])
 ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description=(
+            "A key of your choosing (e.g. a UUID) per booking: the same request sent again with "
+            "the same key (after a dropped connection) returns the first answer instead of "
+            "booking again or answering 409 overlapping_course. Kept 24 hours, per user; the "
+            "same key with another request is 422 idempotency_key_reused."
+        ),
+    ),
+]
+
+
 @router.post(
     "", response={200: CourseOut, 201: CourseOut, **ERRORS}, operation_id="scheduling_api_enrol"
 )
-def enrol(request: HttpRequest, payload: EnrolIn) -> Status:
+def enrol(
+    request: HttpRequest, payload: EnrolIn, idempotency_key: IdempotencyKeyHeader = None
+) -> Status | HttpResponse:
     """Enrol a patient and book the whole course (all sessions or none; 409 `unplaceable`
-    names the sessions that could not be placed). `dry_run` shows the booking unsaved."""
+    names the sessions that could not be placed). `dry_run` shows the booking unsaved. With
+    an `Idempotency-Key`, a retry of the same request returns the first answer."""
     hour, minute = (int(x) for x in payload.preferred_time.split(":"))
-    course = course_enrol(
-        patient=payload.patient_id,
-        protocol=payload.protocol,
-        protocol_version=payload.version,
-        site=payload.site_id,
-        start_date=payload.start_date,
-        preferred_time=dt.time(hour, minute),
-        prescriber_id=payload.prescriber_id,
-        resource_ids=payload.resource_ids,
-        by=acting_user(request),
-        dry_run=payload.dry_run,
-        exact=payload.exact,
+    user = acting_user(request)
+
+    def book() -> Course:
+        return course_enrol(
+            patient=payload.patient_id,
+            protocol=payload.protocol,
+            protocol_version=payload.version,
+            site=payload.site_id,
+            start_date=payload.start_date,
+            preferred_time=dt.time(hour, minute),
+            prescriber_id=payload.prescriber_id,
+            resource_ids=payload.resource_ids,
+            by=user,
+            dry_run=payload.dry_run,
+            exact=payload.exact,
+        )
+
+    if payload.dry_run or idempotency_key is None:
+        return Status(200 if payload.dry_run else 201, book())
+
+    def book_and_answer() -> tuple[CourseOut, Answer]:
+        out = CourseOut.from_orm(book())
+        # The body exactly as ninja renders it (JSONRenderer), so a replay is the same bytes.
+        return out, Answer(201, json.dumps(out.model_dump(), cls=NinjaJSONEncoder))
+
+    out, answer = idempotent_change(
+        key=idempotency_key,
+        user=user,
+        operation="scheduling_api_enrol",
+        data=payload.model_dump(mode="json"),
+        change=book_and_answer,
     )
-    return Status(200 if payload.dry_run else 201, course)
+    if out is None:
+        return HttpResponse(
+            answer.body, status=answer.status, content_type="application/json; charset=utf-8"
+        )
+    return Status(answer.status, out)
 
 
 @router.get("", response=list[CourseSummaryOut], operation_id="scheduling_api_read_list_courses")

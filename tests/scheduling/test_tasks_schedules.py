@@ -19,12 +19,14 @@ def test_setup_schedules_is_idempotent(db):
         "evening run sheets",
         "REMS monitoring forms due",
         "calendar feed expiry",
+        "worker heartbeat",
+        "idempotency key purge",
     }
     Schedule.objects.filter(name="nightly no-shows").update(schedule_type=Schedule.DAILY)
     call_command("setup_schedules")
     call_command("setup_schedules")
     again = {s.name: (s.func, s.schedule_type, s.next_run) for s in Schedule.objects.all()}
-    assert Schedule.objects.count() == 5
+    assert Schedule.objects.count() == 7
     assert again == first  # the edited type is put back; next runs are kept
 
 
