@@ -15,6 +15,7 @@ from typing import Literal
 from charting.models import ObservationRecord, ScreeningResponse
 from charting.observations import discharge_earliest, observation_sign_problem
 from charting.selectors import NurseDay
+from clinic.clock import ceil_minute
 from scheduling.models import Session
 
 S = Session.Status
@@ -75,10 +76,9 @@ def _observing(record: ObservationRecord, now: dt.datetime, zone: dt.tzinfo) -> 
     if problem is None:
         steps.append(Step("Discharge can be signed", "todo", "observation"))
     elif problem.code == "too_early_to_sign":
-        earliest = discharge_earliest(record)
-        steps.append(
-            Step(f"Discharge available at {earliest.astimezone(zone):%H:%M}", "info", "observation")
-        )
+        # Rounded up, as refusals name times: 10:40 for 10:40:30 would still be refused.
+        earliest = ceil_minute(discharge_earliest(record)).astimezone(zone)
+        steps.append(Step(f"Discharge available at {earliest:%H:%M}", "info", "observation"))
     elif problem.code != "anchor_not_recorded":  # already the first step above
         steps.append(Step(f"Discharge not yet: {problem.message}", "wait", "observation"))
     return steps

@@ -239,3 +239,19 @@ def test_nurse_day_asks_the_predicate_in_a_constant_number_of_queries(
     assert queries() == few
     body = client.get(f"/nurse/?date={DAY}").content.decode()
     assert body.count("Discharge not yet: A severe alert") == 4
+
+
+def test_nurse_day_names_the_discharge_minute_rounded_up(settings, site, nurse, esk_session, now):
+    # The dose at 08:40:30 allows discharge from 10:40:30: "available at 10:40" would name a
+    # minute in which signing is still refused.
+    record = started(esk_session, nurse, now)
+    observation_set_anchor(
+        record=record,
+        at=at(site, "08:40") + dt.timedelta(seconds=30),
+        by=nurse,
+        now=at(site, "08:41"),
+    )
+    settings.CLINIC_NOW = at(site, "09:00")
+    body = client_for(nurse).get(f"/nurse/?date={DAY}").content.decode()
+    assert "Discharge available at 10:41" in body
+    assert "Discharge available at 10:40" not in body
