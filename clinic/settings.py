@@ -66,6 +66,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it answers for every failure below it (503 database_unavailable, 500 with id).
     "clinic.request_failures.RequestFailureMiddleware",
+    # Second: no request waits on the database past DB_REQUEST_DEADLINE_SECONDS (a frozen
+    # server included); what it cancels, the middleware above answers with 503.
+    "clinic.db_deadline.DatabaseDeadlineMiddleware",
     # JSON 405/413/415 and body checks for /api/ before any handler runs.
     "clinic.api.http_errors.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -135,6 +138,13 @@ DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "15000")
 DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000"))
 # What a 503 tells the client to wait before trying again.
 DB_RETRY_AFTER_SECONDS = int(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))
+# The client side (clinic/db_deadline.py): the server's own timeouts cannot fire on a frozen
+# server. A request's database work ends at this deadline (its query cancelled, or its
+# connection cut), answered 503; 0 turns it off.
+DB_REQUEST_DEADLINE_SECONDS = float(os.environ.get("DB_REQUEST_DEADLINE_SECONDS", "15"))
+# A connection whose server vanished (host down, network gone) is dropped after this much
+# unacknowledged data or failed keepalives, also for background tasks, which have no deadline.
+DB_TCP_USER_TIMEOUT_MS = int(os.environ.get("DB_TCP_USER_TIMEOUT_MS", "15000"))
 # A connection kept between requests (CONN_MAX_AGE) is checked before reuse, so one that died
 # with a database restart is replaced instead of failing the request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -142,12 +152,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "connect_timeout": DB_CONNECT_TIMEOUT,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": DB_TCP_USER_TIMEOUT_MS,
             "options": (
                 f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} "
-                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} "
+                # A query whose client went away (its request deadline cut the connection) is
+                # stopped within this, instead of running on to the statement timeout.
+                "-c client_connection_check_interval=2000"
             ),
         }
     )
+    # Django's backend plus the request deadline on new connections (clinic/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "clinic.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many short writes (booking, charting) from web and worker processes at once: wait for the
     # lock instead of failing with "database is locked", and take the write lock at BEGIN so a
