@@ -276,9 +276,20 @@ RUN_SHEET_LOCAL_HOUR = int(os.environ.get("RUN_SHEET_LOCAL_HOUR", "18"))
 # Pepper for API and feed token hashes: a leaked database alone cannot be used to derive tokens.
 TOKEN_HASH_KEY = os.environ.get("TOKEN_HASH_KEY", SECRET_KEY)
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Feed and patient-link tokens travel in URL paths, which Django's log lines name: every
+    # handler rewrites them (clinic/log_redaction.py). A new handler needs the filter too
+    # (tests/clinic/test_log_redaction.py checks every handler).
+    "filters": {"redact_tokens": {"()": "clinic.log_redaction.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's defaults (django.utils.log.DEFAULT_LOGGING) give these loggers handlers of their
+    # own, without the filter; here they write through the root's handler instead.
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
 }
