@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -56,9 +57,10 @@ def test_the_redacted_prefixes_are_the_ones_tokens_are_made_with():
 
 
 def test_every_configured_handler_redacts_tokens():
-    for name, handler in settings.LOGGING["handlers"].items():
+    config: dict[str, Any] = settings.LOGGING
+    for name, handler in config["handlers"].items():
         assert "redact_tokens" in handler.get("filters", []), name
-    assert settings.LOGGING["filters"]["redact_tokens"]["()"] == "clinic.log_redaction.RedactTokens"
+    assert config["filters"]["redact_tokens"]["()"] == "clinic.log_redaction.RedactTokens"
     handlers = _configured_handlers()
     assert handlers
     for handler in handlers:
@@ -78,6 +80,7 @@ def test_a_run_that_provokes_each_kind_of_log_line_leaks_no_token(app_log, monke
 
     # Not Found: an unknown patient link.
     assert Client().get(f"/p/{link_token}/").status_code == 404
+
     # Service Unavailable: a calendar feed while the database is down.
     def down(token: str):
         raise OperationalError(f"could not look up {token}")
