@@ -57,11 +57,9 @@ def redact_record(record: logging.LogRecord) -> None:
         message = f"{record.msg} {record.args}"
     record.msg = redact(message)
     record.args = None
-    if record.exc_info:
-        if not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        # The traceback text replaces the exception object, which handlers would format anew.
-        record.exc_info = None
+    if record.exc_info and not record.exc_text:
+        # Formatters use this cached text rather than format the exception again.
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,10 +76,16 @@ MIDDLEWARE = [
     # Static files from the service itself in production (after collectstatic): no CDN, no
     # separate web server needed on a clinic's network.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files stay cacheable): authenticated answers are not stored,
+    # and the Content-Security-Policy below (django-csp).
+    "clinic.browser_privacy.PrivateResponseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A staff session unused for STAFF_SESSION_IDLE_MINUTES ends (clinic/browser_privacy.py).
+    "clinic.browser_privacy.StaffIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -229,6 +236,32 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# One Content-Security-Policy for every page (django-csp): scripts and styles from the service
+# itself only; the one inline style block (the resource grid's layout) carries the nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The patient's pages (/p/<token>/) load nothing at all: their styles are inline (nonce), the
+# QR code and charts inline SVG (scheduling/feed_views.py patient_page_policy).
+PATIENT_PAGE_CSP = {
+    "default-src": [NONE],
+    "style-src": [NONCE],
+    "img-src": [SELF, "data:"],
+    "form-action": [SELF],
+    "base-uri": [NONE],
+    "frame-ancestors": [NONE],
+}
+# A staff session unused this long is logged out on its next request (a shared ward PC).
+STAFF_SESSION_IDLE_MINUTES = int(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "30"))
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

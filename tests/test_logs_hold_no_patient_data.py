@@ -41,9 +41,6 @@ class Everything(logging.Handler):
         text = f"{record.name} {record.getMessage()}"
         if record.exc_info:
             text += logging.Formatter().formatException(record.exc_info)
-        # The token filter of the console handler (clinic/log_redaction.py) may have run first
-        # and left the traceback as text.
-        text += record.exc_text or ""
         self.texts.append(text)
 
 

@@ -20,19 +20,34 @@ from clinic.services import API_TOKEN_PREFIX
 from clinic.tokens import new_token
 from scheduling.feed_tokens import TOKEN_PREFIX
 
+# The loggers our records go through: Django's (whose defaults, django.utils.log.DEFAULT_LOGGING,
+# attach handlers of their own), the apps', and the libraries that log about requests. Other
+# libraries' private handlers (tatsu, say) never see a request.
+LOGGERS = (
+    "",
+    "django",
+    "django.request",
+    "django.server",
+    "django.security.csrf",
+    "django.db.backends",
+    "clinic",
+    "clinic.requests",
+    "protocols",
+    "scheduling",
+    "charting",
+    "axes",
+    "django-q",
+)
 
-def _configured_handlers() -> list[logging.Handler]:
-    """Every handler that writes somewhere, except the ones pytest adds to capture output
-    (libraries add NullHandlers, which write nothing)."""
-    loggers = [logging.getLogger()] + [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
+
+def _configured_handlers() -> list[tuple[str, logging.Handler]]:
+    """Every handler on those loggers that writes somewhere, except pytest's capture handlers."""
+    config: dict[str, Any] = settings.LOGGING
+    names = [*LOGGERS, *config.get("loggers", {})]
     return [
-        handler
-        for logger in loggers
-        for handler in logger.handlers
+        (name, handler)
+        for name in names
+        for handler in logging.getLogger(name).handlers
         if not type(handler).__module__.startswith("_pytest")
         and not isinstance(handler, logging.NullHandler)
     ]
@@ -63,8 +78,8 @@ def test_every_configured_handler_redacts_tokens():
     assert config["filters"]["redact_tokens"]["()"] == "clinic.log_redaction.RedactTokens"
     handlers = _configured_handlers()
     assert handlers
-    for handler in handlers:
-        assert any(isinstance(f, RedactTokens) for f in handler.filters), handler
+    for name, handler in handlers:
+        assert any(isinstance(f, RedactTokens) for f in handler.filters), (name, handler)
 
 
 def test_redact_keeps_words_and_cuts_tokens():
