@@ -197,7 +197,8 @@ def test_requests_answer_within_twice_the_deadline_while_postgres_is_stopped(
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test drops the role groups.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_query_still_running_at_the_deadline_is_stopped_and_answered_503(
     settings, scheduler, monkeypatch
 ):

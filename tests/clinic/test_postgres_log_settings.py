@@ -37,7 +37,8 @@ def test_the_test_server_runs_with_the_documented_log_settings(db):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after a transactional test drops the role groups.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_failed_insert_leaves_no_patient_data_in_the_server_log(site, patient):
     # scripts/with_postgres.sh writes the server's log next to its data directory.
     data_dir = Path(_setting("data_directory"))
