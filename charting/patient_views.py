@@ -34,7 +34,7 @@ from charting.selectors import course_trajectory, site_patient_settings
 from charting.self_report import self_report_answer, self_report_submit
 from charting.trajectory import mood_svg, series_svg
 from clinic.errors import DomainError, NotFound
-from scheduling.feed_views import PAGE_CSP, PRIVATE_HEADERS
+from scheduling.feed_views import PRIVATE_HEADERS, patient_page_policy
 from scheduling.models import Course
 
 OPEN_STATES = ("due", "in_progress")
@@ -49,7 +49,7 @@ def _not_found() -> HttpResponse:
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = PAGE_CSP
+    patient_page_policy(response)
     for name, value in PRIVATE_HEADERS.items():
         response[name] = value
     # "same-origin", not "no-referrer": under no-referrer a browser sends `Origin: null` with

@@ -1,8 +1,9 @@
 """What a request gets when something below the view fails: the database, or a bug.
 
 - The database cannot be reached, or one of the bounded waits of docs/deployment.md fired
-  (connect, statement or lock timeout): 503 with `Retry-After`, JSON `database_unavailable`
-  under /api/. It is the service's state, not the request's fault, and retrying later helps.
+  (connect, statement or lock timeout, the request deadline of clinic/db_deadline.py): 503 with
+  `Retry-After`, JSON `database_unavailable` under /api/, an HTML page otherwise. It is the
+  service's state, not the request's fault, and retrying later helps.
 - Anything else unhandled: 500, JSON `server_error` under /api/, with a request id that is also
   in the log line carrying the traceback, so a user's report can be matched with it.
 
@@ -23,6 +24,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
 from django.views import defaults
 
 logger = logging.getLogger("clinic.requests")
@@ -79,7 +81,11 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
             status=503,
         )
     else:
-        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+        # Rendered without the request, so no context processor queries the database.
+        body = render_to_string(
+            "database_unavailable.html", {"message": message, "request_id": request_id(request)}
+        )
+        response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(retry)
     response[REQUEST_ID_HEADER] = request_id(request)
     return response

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,16 +67,25 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it answers for every failure below it (503 database_unavailable, 500 with id).
     "clinic.request_failures.RequestFailureMiddleware",
+    # Second: no request waits on the database past DB_REQUEST_DEADLINE_SECONDS (a frozen
+    # server included); what it cancels, the middleware above answers with 503.
+    "clinic.db_deadline.DatabaseDeadlineMiddleware",
     # JSON 405/413/415 and body checks for /api/ before any handler runs.
     "clinic.api.http_errors.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the service itself in production (after collectstatic): no CDN, no
     # separate web server needed on a clinic's network.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files stay cacheable): authenticated answers are not stored,
+    # and the Content-Security-Policy below (django-csp).
+    "clinic.browser_privacy.PrivateResponseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A staff session unused for STAFF_SESSION_IDLE_MINUTES ends (clinic/browser_privacy.py).
+    "clinic.browser_privacy.StaffIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -144,6 +154,13 @@ DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "15000")
 DB_LOCK_TIMEOUT_MS = int(os.environ.get("DB_LOCK_TIMEOUT_MS", "5000"))
 # What a 503 tells the client to wait before trying again.
 DB_RETRY_AFTER_SECONDS = int(os.environ.get("DB_RETRY_AFTER_SECONDS", "5"))
+# The client side (clinic/db_deadline.py): the server's own timeouts cannot fire on a frozen
+# server. A request's database work ends at this deadline (its query cancelled, or its
+# connection cut), answered 503; 0 turns it off.
+DB_REQUEST_DEADLINE_SECONDS = float(os.environ.get("DB_REQUEST_DEADLINE_SECONDS", "15"))
+# A connection whose server vanished (host down, network gone) is dropped after this much
+# unacknowledged data or failed keepalives, also for background tasks, which have no deadline.
+DB_TCP_USER_TIMEOUT_MS = int(os.environ.get("DB_TCP_USER_TIMEOUT_MS", "15000"))
 # A connection kept between requests (CONN_MAX_AGE) is checked before reuse, so one that died
 # with a database restart is replaced instead of failing the request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -151,12 +168,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "connect_timeout": DB_CONNECT_TIMEOUT,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": DB_TCP_USER_TIMEOUT_MS,
             "options": (
                 f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS} "
-                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+                f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} "
+                # A query whose client went away (its request deadline cut the connection) is
+                # stopped within this, instead of running on to the statement timeout.
+                "-c client_connection_check_interval=2000"
             ),
         }
     )
+    # Django's backend plus the request deadline on new connections (clinic/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "clinic.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many short writes (booking, charting) from web and worker processes at once: wait for the
     # lock instead of failing with "database is locked", and take the write lock at BEGIN so a
@@ -229,6 +256,32 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# One Content-Security-Policy for every page (django-csp): scripts and styles from the service
+# itself only; the one inline style block (the resource grid's layout) carries the nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# The patient's pages (/p/<token>/) load nothing at all: their styles are inline (nonce), the
+# QR code and charts inline SVG (scheduling/feed_views.py patient_page_policy).
+PATIENT_PAGE_CSP = {
+    "default-src": [NONE],
+    "style-src": [NONCE],
+    "img-src": [SELF, "data:"],
+    "form-action": [SELF],
+    "base-uri": [NONE],
+    "frame-ancestors": [NONE],
+}
+# A staff session unused this long is logged out on its next request (a shared ward PC).
+STAFF_SESSION_IDLE_MINUTES = int(os.environ.get("STAFF_SESSION_IDLE_MINUTES", "30"))
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -297,9 +350,20 @@ FEED_RATE_WINDOW = int(os.environ.get("FEED_RATE_WINDOW", "300"))
 # Pepper for API and feed token hashes: a leaked database alone cannot be used to derive tokens.
 TOKEN_HASH_KEY = os.environ.get("TOKEN_HASH_KEY", SECRET_KEY)
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Feed and patient-link tokens travel in URL paths, which Django's log lines name: every
+    # handler rewrites them (clinic/log_redaction.py). A new handler needs the filter too
+    # (tests/clinic/test_log_redaction.py checks every handler).
+    "filters": {"redact_tokens": {"()": "clinic.log_redaction.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's defaults (django.utils.log.DEFAULT_LOGGING) give these loggers handlers of their
+    # own, without the filter; here they write through the root's handler instead.
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
 }

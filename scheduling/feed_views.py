@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
+from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -60,10 +61,15 @@ PRIVATE_HEADERS = {
 # is default-src 'none', the QR code is inline) and any link away from it carries no Referer;
 # only our own origin sees the token-bearing URL, which it already has.
 PAGE_REFERRER_POLICY = "same-origin"
-PAGE_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+
+
+def patient_page_policy(response: HttpResponse) -> HttpResponse:
+    """The patient pages' Content-Security-Policy, settings.PATIENT_PAGE_CSP, instead of the
+    staff pages' (django-csp writes it; this is what its `csp_override` decorator sets)."""
+    response._csp_config = settings.PATIENT_PAGE_CSP  # type: ignore[attr-defined]
+    return response
+
+
 ALARM_CHOICES = (
     (0, "No reminder"),
     (30, "30 minutes before"),
@@ -221,7 +227,7 @@ def _page(
         "error": error,
     }
     response = render(request, "patient/page.html", context, status=status)
-    response["Content-Security-Policy"] = PAGE_CSP
+    patient_page_policy(response)
     response = _private(response, "private, no-store")
     response["Referrer-Policy"] = PAGE_REFERRER_POLICY
     return response

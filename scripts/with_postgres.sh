@@ -45,7 +45,10 @@ trap cleanup EXIT INT TERM
 
 as_pg "'$BINDIR/initdb' -D '$DATA/db' -U postgres -A trust -E UTF8 --no-locale" >/dev/null
 # Durability is pointless for a throwaway test database; turning it off keeps the run fast.
-as_pg "'$BINDIR/pg_ctl' -D '$DATA/db' -l '$DATA/log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200\" start" >/dev/null
+# The log settings are docs/deployment.md's (no failed statement or key values in the log:
+# tests/clinic/test_postgres_log_settings.py reads this server's log, $DATA/log).
+LOG_SETTINGS="-c log_min_error_statement=panic -c log_error_verbosity=terse"
+as_pg "'$BINDIR/pg_ctl' -D '$DATA/db' -l '$DATA/log' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 $LOG_SETTINGS\" start" >/dev/null
 
 "$BINDIR/psql" -h 127.0.0.1 -p "$PORT" -U postgres -qc 'SELECT version()' -tA | head -1 >&2
 

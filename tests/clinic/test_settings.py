@@ -117,7 +117,7 @@ def test_hosts_database_and_time_zone_come_from_the_environment():
         )
     )
     assert values["ALLOWED_HOSTS"] == ["clinic.example.org", "www.clinic.example.org"]
-    assert values["ENGINE"] == "django.db.backends.postgresql"
+    assert values["ENGINE"] == "clinic.postgresql"  # Django's, plus the request deadline
     assert (values["HOST"], values["PORT"], values["NAME"]) == ("db.internal", 5433, "clinic_prod")
     assert values["TIME_ZONE"] == "Europe/London"
     assert values["SSL_REDIRECT"] is True
