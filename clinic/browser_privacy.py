@@ -9,7 +9,8 @@ cookie's two weeks.
   no-store`. Decided from the request's headers, without a database query, so it costs
   nothing on requests that need no database. Static files are answered before it (whitenoise)
   and stay cacheable.
-- `StaffIdleTimeoutMiddleware`: a staff session unused for `STAFF_SESSION_IDLE_MINUTES` is
+- `StaffIdleTimeoutMiddleware`: a staff session unused for its site's `staff_idle_minutes`
+  (the shortest of the user's sites; `STAFF_SESSION_IDLE_MINUTES` for a user with none) is
   logged out on its next request (a page redirects to the login page, the API answers 401).
   Wall-clock time (`time.time()`), not the clinic clock: the browser tests move the clinical
   clock hours ahead, which is not anyone being idle.
@@ -26,12 +27,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 PRIVATE = "private, no-store"
 # The session key holding when the session was last used (seconds since the epoch).
 LAST_SEEN = "clinic_last_seen"
+# The session key holding this session's idle limit in seconds, read once at login.
+IDLE_LIMIT = "clinic_idle_limit"
 # Written back at most this often: a session save per request would be a write per page view.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 TOKEN_HEADERS = ("Authorization", "X-API-Token")
@@ -75,6 +79,17 @@ def session_started(sender: object, request: HttpRequest, **kwargs: object) -> N
     """user_logged_in: the idle time counts from the login (and the first request after it
     need not write the session)."""
     request.session[LAST_SEEN] = time.time()
+    request.session[IDLE_LIMIT] = idle_limit_seconds(kwargs.get("user"))
+
+
+def idle_limit_seconds(user: object) -> int:
+    """The shortest idle time of the user's sites (one query, at login only, so pages pay
+    nothing for it); the deployment default for a user who works at no site."""
+    from clinic.models import Site  # models are not ready when middleware modules load
+
+    shortest = Site.objects.filter(staff=user).aggregate(m=Min("staff_idle_minutes"))["m"]
+    minutes = shortest if shortest is not None else settings.STAFF_SESSION_IDLE_MINUTES
+    return int(minutes) * 60
 
 
 class StaffIdleTimeoutMiddleware:
@@ -87,7 +102,7 @@ class StaffIdleTimeoutMiddleware:
         if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
             now = time.time()
             last_seen = request.session.get(LAST_SEEN)
-            idle = settings.STAFF_SESSION_IDLE_MINUTES * 60
+            idle = request.session.get(IDLE_LIMIT, settings.STAFF_SESSION_IDLE_MINUTES * 60)
             if isinstance(last_seen, int | float) and now - last_seen > idle:
                 logout(request)  # flushes the session; the view sees an anonymous user
             elif not isinstance(last_seen, int | float) or (

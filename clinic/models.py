@@ -111,6 +111,13 @@ class Site(models.Model):
         help_text="A session can be marked a no-show only this many minutes after its start "
         "(a patient running late is not a no-show yet).",
     )
+    staff_idle_minutes = models.PositiveSmallIntegerField(
+        "staff pages log out after (idle minutes)",
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(720)],
+        help_text="A staff session unused this long ends on its next request: a shared ward PC "
+        "does not stay logged in (clinic/browser_privacy.py).",
+    )
     feed_future_months = models.PositiveSmallIntegerField(
         "calendar feeds reach ahead (months)",
         default=12,

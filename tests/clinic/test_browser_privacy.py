@@ -118,3 +118,27 @@ def test_an_idle_staff_session_ends_after_the_setting(nurse, settings):
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
         assert client.get("/patients/").status_code == 302  # the session is gone for good
+
+
+def test_the_idle_time_is_the_sites_setting(site, other_site, nurse):
+    """A site sets its own idle time; someone working at several sites gets the shortest."""
+    site.staff_idle_minutes = 10
+    site.full_clean()
+    site.save()
+    client = Client()
+    with time_machine.travel(START, tick=False) as clock:
+        client.force_login(nurse)
+        assert client.get("/patients/").status_code == 200
+        clock.shift(dt.timedelta(minutes=9))
+        assert client.get("/patients/").status_code == 200
+        clock.shift(dt.timedelta(minutes=11))
+        assert client.get("/patients/").status_code == 302
+
+    other_site.staff.add(nurse)
+    other_site.staff_idle_minutes = 5
+    other_site.save()
+    client = Client()
+    with time_machine.travel(START, tick=False) as clock:
+        client.force_login(nurse)
+        clock.shift(dt.timedelta(minutes=6))
+        assert client.get("/patients/").status_code == 302
