@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
@@ -79,10 +80,10 @@ def session_started(sender: object, request: HttpRequest, **kwargs: object) -> N
     """user_logged_in: the idle time counts from the login (and the first request after it
     need not write the session)."""
     request.session[LAST_SEEN] = time.time()
-    request.session[IDLE_LIMIT] = idle_limit_seconds(kwargs.get("user"))
+    request.session[IDLE_LIMIT] = idle_limit_seconds(_user(kwargs.get("user")))
 
 
-def idle_limit_seconds(user: object) -> int:
+def idle_limit_seconds(user: User | None) -> int:
     """The shortest idle time of the user's sites (one query, at login only, so pages pay
     nothing for it); the deployment default for a user who works at no site."""
     from clinic.models import Site  # models are not ready when middleware modules load
@@ -90,6 +91,10 @@ def idle_limit_seconds(user: object) -> int:
     shortest = Site.objects.filter(staff=user).aggregate(m=Min("staff_idle_minutes"))["m"]
     minutes = shortest if shortest is not None else settings.STAFF_SESSION_IDLE_MINUTES
     return int(minutes) * 60
+
+
+def _user(value: object) -> User | None:
+    return value if isinstance(value, User) else None
 
 
 class StaffIdleTimeoutMiddleware:
