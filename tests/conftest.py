@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -41,7 +42,11 @@ def pytest_collection_modifyitems(config, items):
     # `uses_db`: the test touches the database, so its outcome may depend on which one. The
     # PostgreSQL run of `make test` selects these (README, "Tests"); a test without it runs
     # the same code on the same data whatever DATABASE_URL says.
+    browser_dir = Path(__file__).resolve().parent / "browser"
     for item in items:
+        # Every test in tests/browser/ drives chromium, marked in its module or not.
+        if browser_dir in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("django_db") is not None or fixtures & DATABASE_FIXTURES:
             item.add_marker(pytest.mark.uses_db)
