@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv browser-deps run test test-sqlite test-postgres typecheck lint fmt bench bench-postgres clean
+.PHONY: help setup venv browser-deps run test test-sqlite test-postgres test-postgres-all fuzz typecheck lint fmt bench bench-postgres clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
@@ -57,18 +57,36 @@ run: venv ## Migrate a SQLite database, load protocols and the demo clinic, star
 	DEBUG=1 $(PY) manage.py setup_schedules
 	DEBUG=1 HOST=$(HOST) PORT=$(PORT) exec $(PY) scripts/run_dev.py
 
-test: venv browser-deps ## Lint and type-check, then the whole suite on SQLite and on a throwaway PostgreSQL 15
+test: venv browser-deps ## Lint and type-check, then the suite on SQLite and the database tests on a throwaway PostgreSQL 15
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: venv ## The suite on SQLite (PostgreSQL-only tests are deselected here)
-	ALLOW_INSECURE_KEY=1 $(PY) scripts/run_pytest.py -m "not postgres"
+# pytest-xdist: one worker per core, each with its own test database (pytest-django names them
+# test_<db>_gw0, _gw1, ...) and its own live server. PYTEST_WORKERS=0 runs in one process.
+# worksteal: an idle worker takes queued tests from a busy one, so a slow file does not leave
+# the other core idle at the end.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) scripts/run_pytest.py -n $(PYTEST_WORKERS) --dist worksteal
+# The PostgreSQL run of `make test`: every test that touches the database (tests/conftest.py
+# marks them uses_db) and every postgres test, except the browser tests. README, "Tests".
+PG_TESTS := postgres or (uses_db and not browser)
 
-test-postgres: venv ## The whole suite on a throwaway PostgreSQL 15 started for the run
-	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh $(PY) scripts/run_pytest.py
+test-sqlite: venv ## The whole suite on SQLite (PostgreSQL-only tests are deselected here)
+	ALLOW_INSECURE_KEY=1 $(PYTEST) -m "not postgres"
+
+test-postgres: venv ## The database tests (PG_TESTS) on a throwaway PostgreSQL 15 started for the run
+	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh $(PYTEST) -m "$(PG_TESTS)"
+
+test-postgres-all: venv ## The whole suite on a throwaway PostgreSQL 15
+	ALLOW_INSECURE_KEY=1 bash scripts/with_postgres.sh $(PYTEST)
+
+FUZZ_EXAMPLES ?= 200
+fuzz: venv ## The API fuzz with FUZZ_EXAMPLES (200) examples per operation, on SQLite then PostgreSQL
+	ALLOW_INSECURE_KEY=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/test_api_fuzz.py
+	ALLOW_INSECURE_KEY=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) bash scripts/with_postgres.sh $(PYTEST) tests/test_api_fuzz.py
 
 # The pure cores take plain data and are held to --strict; everything else to the project config.
 PURE_MODULES := protocols/engine.py protocols/adjustments.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -20,11 +21,35 @@ from clinic.tokens import hash_token, new_token
 os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
 
 
+# A test reaches the database only through one of these (pytest-django refuses any other access).
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects: it must see the `uses_db` marks
 def pytest_collection_modifyitems(config, items):
     # `make test-postgres` sets REQUIRE_POSTGRES: a PostgreSQL run that silently fell back to
     # SQLite would skip the very tests it exists for.
     if os.environ.get("REQUIRE_POSTGRES") and "postgres" not in os.environ.get("DATABASE_URL", ""):
         raise pytest.UsageError("REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
+    # `uses_db`: the test touches the database, so its outcome may depend on which one. The
+    # PostgreSQL run of `make test` selects these (README, "Tests"); a test without it runs
+    # the same code on the same data whatever DATABASE_URL says.
+    browser_dir = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        # Every test in tests/browser/ drives chromium, marked in its module or not.
+        if browser_dir in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("django_db") is not None or fixtures & DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.uses_db)
 
 
 @pytest.fixture(scope="session")

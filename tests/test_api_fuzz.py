@@ -16,13 +16,16 @@ screening, observation record, alert and REMS monitoring form), so the drawn bod
 services instead of stopping at a 404. Unknown ids get their own (cheaper) pass.
 
 Examples are few per operation and drawn deterministically (`derandomize`), so CI is stable and
-the file runs in a few seconds on each database. A failure prints the request that caused it.
+the file runs in a few seconds on each database: `make test` draws EXAMPLES (6) per generation
+mode per operation and half that with drawn path parameters. `make fuzz` sets FUZZ_EXAMPLES
+(200 by default) for a long run of the same tests. A failure prints the request that caused it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,6 +89,8 @@ OPERATIONS = [_operation(result) for result in SCHEMA.get_all_operations()]
 # a client generator sees every answer it can get.
 CHECKS = (not_a_server_error, status_code_conformance, response_schema_conformance)
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# Examples per generation mode per operation; `make test` uses the default, `make fuzz` more.
+EXAMPLES = max(6, int(os.environ.get("FUZZ_EXAMPLES") or 6))
 
 
 def _settings(examples: int) -> settings:
@@ -277,7 +282,7 @@ def test_fuzz_operation_on_real_objects(operation, world):
             generation_mode=mode, path_parameters=world.path_parameters(operation)
         )
 
-        @_settings(6)
+        @_settings(EXAMPLES)
         @given(case=strategy)
         def run(case) -> None:
             _exercise(case, world.headers)
@@ -292,7 +297,7 @@ PATH_OPERATIONS = [op for op in OPERATIONS if op.path_parameters]
 def test_fuzz_operation_with_drawn_path_parameters(operation, world):
     """Unknown, huge, negative or malformed ids and slugs in the path: 404 or 422, never 500."""
 
-    @_settings(3)
+    @_settings(EXAMPLES // 2)
     @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
     def run(case) -> None:
         _exercise(case, world.headers)

@@ -1,9 +1,10 @@
 """Every admin add/change form answers bad values with a form error, never a 500.
 
-The sweep walks every registered ModelAdmin: it reads the form the page renders (main form and
-inline formsets, with their management forms), then posts it once per field with each bad value
-put in that field alone. The answer must be the page again (200, with an error) or a redirect
-after a save; anything else, above all a 500, fails with the admin, field and value.
+The sweep walks every registered ModelAdmin (one test each): it reads the form the page renders
+(main form and inline formsets, with their management forms), then posts it once per field with
+each bad value put in that field alone. The answer must be the page again (200, with an error)
+or a redirect after a save; anything else, above all a 500, fails with the admin, field and
+value.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.db.models import Model
 from django.test import Client
-
-from clinic.models import Site
 
 # Values that broke or could break a form: zone folders, paths, NUL, huge numbers, junk dates.
 BAD_VALUES = [
@@ -61,14 +61,17 @@ def _form_data(context: Any) -> dict[str, Any]:
     return data
 
 
-def _admin_urls(site: Site) -> list[tuple[str, str]]:
-    urls = []
-    for model, model_admin in admin.site._registry.items():
-        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}"
-        urls.append((model_admin.__class__.__name__, f"{base}/add/"))
-        obj = model._default_manager.order_by("pk").first()
-        if obj is not None:
-            urls.append((model_admin.__class__.__name__, f"{base}/{obj.pk}/change/"))
+# One test per registered ModelAdmin, so the sweep spreads over pytest-xdist's workers and a
+# failure names its admin. Each test sees only the fixtures' objects, as the whole sweep did.
+ADMINS = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+def _admin_urls(model: type[Model], model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    base = f"/admin/{model._meta.app_label}/{model._meta.model_name}"
+    urls = [(model_admin.__class__.__name__, f"{base}/add/")]
+    obj = model._default_manager.order_by("pk").first()
+    if obj is not None:
+        urls.append((model_admin.__class__.__name__, f"{base}/{obj.pk}/change/"))
     return urls
 
 
@@ -84,9 +87,14 @@ def test_site_form_refuses_a_time_zone_folder(admin_client_, site):
     assert site.timezone == "America/New_York"
 
 
-def test_every_admin_form_answers_bad_values_without_a_server_error(admin_client_, site, patient):
+@pytest.mark.parametrize(
+    ("model", "model_admin"), ADMINS, ids=[model._meta.label for model, _ in ADMINS]
+)
+def test_every_admin_form_answers_bad_values_without_a_server_error(
+    admin_client_, site, patient, model, model_admin
+):
     failures = []
-    for admin_name, url in _admin_urls(site):
+    for admin_name, url in _admin_urls(model, model_admin):
         page = admin_client_.get(url)
         if page.status_code == 403:
             continue  # a read-only admin (clinical records are changed through services)
