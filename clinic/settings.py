@@ -342,6 +342,11 @@ CACHES = {
     },
 }
 FEED_BODY_CACHE_SECONDS = int(os.environ.get("FEED_BODY_CACHE_SECONDS", "86400"))
+# One build of a feed body at a time: a request finding another building it waits up to
+# FEED_BUILD_WAIT_SECONDS for that body (then 503 with Retry-After); a builder's lock ages out
+# after FEED_BUILD_LOCK_SECONDS if its worker died (scheduling/feed_limits.py).
+FEED_BUILD_WAIT_SECONDS = float(os.environ.get("FEED_BUILD_WAIT_SECONDS", "20"))
+FEED_BUILD_LOCK_SECONDS = int(os.environ.get("FEED_BUILD_LOCK_SECONDS", "120"))
 # At most FEED_RATE_LIMIT feed requests per token per FEED_RATE_WINDOW seconds (then 429). A
 # calendar app polls every 15 minutes to a few hours; this allows a burst of retries.
 FEED_RATE_LIMIT = int(os.environ.get("FEED_RATE_LIMIT", "30"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
@@ -22,19 +23,57 @@ from django.db import connection
 from scheduling.models import FeedRequestCount
 
 CACHE_ALIAS = "feeds"
+# How often a request waiting for another's build looks for the body.
+BUILD_POLL_SECONDS = 0.2
+
+
+class FeedBuilding(Exception):
+    """Another request is still building this body after FEED_BUILD_WAIT_SECONDS: the view
+    answers 503 with `retry_after` rather than start a second build of the same body."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"feed body being built; retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 def feed_body_cached(*, etag: str, build: Callable[[], bytes]) -> bytes:
     """The body for `etag`, built by `build()` only when no worker built it yet. The ETag
     names everything the body depends on (scheduling/feed_selectors.py `feed_state`), so an
-    entry is never stale: a change makes a new ETag, and the old entry ages out."""
+    entry is never stale: a change makes a new ETag, and the old entry ages out.
+
+    One build per body at a time: the first request takes a build lock (`cache.add`, an INSERT
+    into the shared cache table that a second worker cannot also win) and the others wait for
+    its body instead of building it again; eight clients fetching one cold link cost one build,
+    not eight. A lock whose builder failed is released; one whose builder died ages out."""
     cache = caches[CACHE_ALIAS]
     key = "feed-body:" + etag.strip('"')
     body = cache.get(key)
-    if body is None:
+    if body is not None:
+        return bytes(body)
+    lock = key + ":building"
+    if not cache.add(lock, 1, timeout=settings.FEED_BUILD_LOCK_SECONDS):
+        body = _wait_for(cache, key, lock)
+        if body is not None:
+            return body
+        # The builder gave up (its lock is gone and no body came): build here instead.
+    try:
         body = build()
         cache.set(key, body, timeout=settings.FEED_BODY_CACHE_SECONDS)
+    finally:
+        cache.delete(lock)
     return bytes(body)
+
+
+def _wait_for(cache: Any, key: str, lock: str) -> bytes | None:
+    deadline = time.monotonic() + settings.FEED_BUILD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(BUILD_POLL_SECONDS)  # a sleeping thread costs no CPU, unlike a second build
+        body = cache.get(key)
+        if body is not None:
+            return bytes(body)
+        if cache.get(lock) is None:
+            return None
+    raise FeedBuilding(retry_after=max(1, round(settings.FEED_BUILD_WAIT_SECONDS)))
 
 
 def feed_rate_retry_after(*, token: str, now: float | None = None) -> int | None:

@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import DomainError
-from scheduling.feed_limits import feed_body_cached, feed_rate_retry_after
+from scheduling.feed_limits import FeedBuilding, feed_body_cached, feed_rate_retry_after
 from scheduling.feed_selectors import (
     feed_by_token,
     feed_options,
@@ -118,10 +118,20 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         request, etag=state.etag, last_modified=int(state.last_modified.timestamp())
     )
     if not_modified is None:
-        body = feed_body_cached(
-            etag=state.etag,
-            build=lambda: feed_bytes(feed_options(feed), feed_sessions(feed, now)),
-        )
+        try:
+            body = feed_body_cached(
+                etag=state.etag,
+                build=lambda: feed_bytes(feed_options(feed), feed_sessions(feed, now)),
+            )
+        except FeedBuilding as busy:
+            # Another request is still building this very body: come back for it.
+            waiting = HttpResponse(
+                "This calendar is being prepared; try again shortly.\n",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+            )
+            waiting["Retry-After"] = str(busy.retry_after)
+            return _private(waiting)
         response = HttpResponse(body, content_type=CONTENT_TYPE)
         response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     else:

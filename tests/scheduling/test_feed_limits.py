@@ -107,3 +107,16 @@ def test_too_many_requests_for_one_token_get_429_with_retry_after(booked, patien
     # The next window lets the token in again.
     with time_machine.travel(NOW + dt.timedelta(seconds=61), tick=False):
         assert Client().get(f"/calendar/{token}.ics").status_code == 200
+
+
+@override_settings(FEED_BUILD_WAIT_SECONDS=0.3)
+def test_a_feed_another_request_is_still_building_answers_503_with_retry_after(booked):
+    *_, token = booked
+    first = Client().get(f"/calendar/{token}.ics")
+    caches["feeds"].clear()
+    # Another worker holds the build lock of this very body and has not finished.
+    caches["feeds"].add(f"feed-body:{first['ETag'].strip(chr(34))}:building", 1, timeout=60)
+    response = Client().get(f"/calendar/{token}.ics")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert response["Cache-Control"].startswith("private")
