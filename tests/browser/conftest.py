@@ -13,6 +13,7 @@ database during a test through `db_read`, which runs in a plain thread.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import TypeVar
 import pytest
 from django.db import connections
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.charting.factories import local
 
 T = TypeVar("T")
 
@@ -84,3 +87,18 @@ def db_read(read: Callable[[], T]) -> T:
     (closed afterwards). See the module docstring for why."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(_closing, read).result()
+
+
+DAY = "2026-03-09"  # a Monday: the day the browser walks happen
+
+
+@pytest.fixture
+def clock(site, settings):
+    """Move the pages' clock: clock("09:05") pins it to that time on DAY at the site."""
+
+    def set_to(hhmm: str) -> dt.datetime:
+        settings.CLINIC_NOW = local(site, DAY, hhmm)
+        return settings.CLINIC_NOW
+
+    set_to("08:30")
+    return set_to

@@ -7,7 +7,6 @@ and the database is read during the test only through db_read (see conftest.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -20,7 +19,7 @@ from charting.screening import session_screening_submit
 from clinic.models import Resource
 from scheduling.models import ResourceHold, Session
 from scheduling.session_lifecycle import session_check_in, session_start
-from tests.browser.conftest import db_read, log_in
+from tests.browser.conftest import DAY, db_read, log_in
 from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 
@@ -28,18 +27,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-DAY = "2026-03-09"  # a Monday
-
-
-@pytest.fixture
-def clock(site, settings):
-    def set_to(hhmm: str) -> dt.datetime:
-        settings.CLINIC_NOW = local(site, DAY, hhmm)
-        return settings.CLINIC_NOW
-
-    set_to("08:30")
-    return set_to
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ this process, so moving the setting moves the server's "now". Data fixtures come
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -22,7 +21,7 @@ from charting.screening import course_screening_submit
 from clinic.models import Resource
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.session_lifecycle import session_check_in
-from tests.browser.conftest import db_read, log_in
+from tests.browser.conftest import DAY, db_read, log_in
 from tests.charting.factories import builtin_protocol, local, make_course, make_session
 from tests.charting.helpers import safe_answers
 from tests.conftest import make_user
@@ -32,20 +31,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-DAY = "2026-03-09"  # a Monday
-
-
-@pytest.fixture
-def clock(site, settings):
-    """Move the pages' clock: clock("09:05") pins it to that time on DAY at the site."""
-
-    def set_to(hhmm: str) -> dt.datetime:
-        settings.CLINIC_NOW = local(site, DAY, hhmm)
-        return settings.CLINIC_NOW
-
-    set_to("08:30")
-    return set_to
 
 
 @pytest.fixture

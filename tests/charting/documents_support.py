@@ -168,9 +168,7 @@ def run_esketamine_session(
     """Screen, start, dose, observe, sign and complete an esketamine session via the services;
     returns the discharge time."""
     from charting.gates import ChartingGates
-    from charting.observations import observation_record_values, observation_sign
     from charting.screening import session_screening_submit
-    from charting.treatment import parameters_record
     from tests.charting.helpers import safe_answers
 
     session_screening_submit(
@@ -183,6 +181,20 @@ def run_esketamine_session(
     session.started_at = start
     session.save()
     ChartingGates().after_start(session, by=nurse, now=start)
+    end = chart_esketamine_observation(session, nurse, start)
+    session.status = "completed"
+    session.completed_at = end
+    session.save()
+    ChartingGates().after_complete(session, by=nurse, now=end)
+    return end
+
+
+def chart_esketamine_observation(session: Session, nurse: User, start: dt.datetime) -> dt.datetime:
+    """On a started esketamine session: pre-dose vitals, the dose at start + 10 min, the
+    40-minute and discharge values, and the sign-off; returns the discharge time."""
+    from charting.observations import observation_record_values, observation_sign
+    from charting.treatment import parameters_record
+
     record = session.observation
     dose = start + dt.timedelta(minutes=10)
     observation_record_values(
@@ -238,8 +250,4 @@ def run_esketamine_session(
         now=end,
     )
     observation_sign(record=record, by=nurse, now=end)
-    session.status = "completed"
-    session.completed_at = end
-    session.save()
-    ChartingGates().after_complete(session, by=nurse, now=end)
     return end

@@ -9,10 +9,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from charting.observations import observation_record_values, observation_sign
 from charting.screening import session_screening_submit
-from charting.treatment import parameters_record
 from scheduling.models import Session
+from tests.charting.documents_support import chart_esketamine_observation
 from tests.charting.helpers import safe_answers
 
 
@@ -30,61 +29,7 @@ def _signed_while_in_progress(session: Session, nurse, api, t0: dt.datetime) -> 
     with time_machine.travel(t0, tick=False):
         assert api.post(f"sessions/{session.pk}/start").status_code == 200
     session.refresh_from_db()
-    record = session.observation
-    dose = t0 + dt.timedelta(minutes=10)
-    observation_record_values(
-        record=record,
-        checkpoint="pre_dose",
-        values={"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
-        taken_at=t0 + dt.timedelta(minutes=5),
-        by=nurse,
-        now=t0 + dt.timedelta(minutes=5),
-    )
-    parameters_record(
-        session=session,
-        values={
-            "dose_mg": 56,
-            "devices": 2,
-            "device_lot": "L1",
-            "first_device_at": dose.isoformat(),
-        },
-        by=nurse,
-        now=dose,
-    )
-    at40 = dose + dt.timedelta(minutes=40)
-    observation_record_values(
-        record=record,
-        checkpoint="post_40",
-        values={
-            "bp": "128/82",
-            "spo2": 97,
-            "sedation": "mild",
-            "dissociation": "mild",
-            "respiratory_depression": False,
-        },
-        taken_at=at40,
-        by=nurse,
-        now=at40,
-    )
-    end = dose + dt.timedelta(minutes=125)
-    observation_record_values(
-        record=record,
-        checkpoint="discharge",
-        values={
-            "bp": "126/80",
-            "spo2": 98,
-            "sedation_resolved": True,
-            "dissociation_resolved": True,
-            "respiratory_depression": False,
-            "vitals_acceptable": True,
-            "ready_to_leave_minutes": 95,
-            "ride_confirmed": True,
-        },
-        taken_at=end,
-        by=nurse,
-        now=end,
-    )
-    observation_sign(record=record, by=nurse, now=end)
+    chart_esketamine_observation(session, nurse, t0)
 
 
 @pytest.fixture
