@@ -75,3 +75,24 @@ def check_in_and_start(api, session_id: int) -> None:
     assert r.status_code == 200, r.json()
     r = api.post(f"sessions/{session_id}/start")
     assert r.status_code == 200, r.json()
+
+
+# Esketamine post-dose values a nurse records at 40 minutes (an alert-range blood pressure, not a
+# severe one) and at discharge (ready to leave).
+POST_40_VALUES: dict[str, Any] = {
+    "bp": "150/95",
+    "spo2": 97,
+    "sedation": "mild",
+    "dissociation": "mild",
+    "respiratory_depression": False,
+}
+DISCHARGE_VALUES: dict[str, Any] = {
+    "bp": "128/80",
+    "spo2": 98,
+    "sedation_resolved": True,
+    "dissociation_resolved": True,
+    "respiratory_depression": False,
+    "vitals_acceptable": True,
+    "ready_to_leave_minutes": 95,
+    "ride_confirmed": True,
+}

@@ -22,27 +22,9 @@ from charting.screening import session_screening_submit
 from charting.treatment import parameters_record
 from clinic.errors import Conflict, Forbidden, InvalidInput
 from tests.charting.factories import local
-from tests.charting.helpers import safe_answers
+from tests.charting.helpers import DISCHARGE_VALUES, POST_40_VALUES, safe_answers
 
 DAY = "2026-03-09"
-
-NORMAL_40 = {
-    "bp": "150/95",
-    "spo2": 97,
-    "sedation": "mild",
-    "dissociation": "mild",
-    "respiratory_depression": False,
-}
-DISCHARGE = {
-    "bp": "128/80",
-    "spo2": 98,
-    "sedation_resolved": True,
-    "dissociation_resolved": True,
-    "respiratory_depression": False,
-    "vitals_acceptable": True,
-    "ready_to_leave_minutes": 95,
-    "ride_confirmed": True,
-}
 
 
 def at(site, hhmm: str) -> dt.datetime:
@@ -98,8 +80,8 @@ def test_the_seen_case_is_refused_until_a_clinician_acknowledges_with_a_note(
     with 186/112, the discharge values in the same minute."""
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**NORMAL_40, "bp": "186/112"}, at(site, "14:55"))
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "14:55"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "14:55"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "14:55"))
 
     problem = observation_sign_problem(rec, now=at(site, "14:56"))
     assert problem is not None and problem.code == "severe_alert_open"
@@ -124,8 +106,8 @@ def test_the_seen_case_is_refused_until_a_clinician_acknowledges_with_a_note(
 def test_a_clinician_cosigns_over_a_severe_alert_with_a_reason(site, nurse, clinician, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**NORMAL_40, "bp": "186/112"}, at(site, "09:56"))
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "11:16"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:16"))
 
     with pytest.raises(Forbidden):
         observation_sign(record=rec, by=nurse, cosign_reason="Patient fine", now=at(site, "11:17"))
@@ -150,8 +132,8 @@ def test_a_plain_alert_does_not_hold_the_discharge(site, nurse, esk):
     and below the severe one (180/110)."""
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", NORMAL_40, at(site, "09:56"))
-    record(rec, nurse, "discharge", {**DISCHARGE, "bp": "165/95"}, at(site, "11:16"))
+    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "09:56"))
+    record(rec, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, at(site, "11:16"))
     alert = Alert.objects.get(session=session, kind="out_of_range")
     assert alert.severity == "alert"
     assert observation_sign_problem(rec, now=at(site, "11:17")) is None
@@ -160,16 +142,16 @@ def test_a_plain_alert_does_not_hold_the_discharge(site, nurse, esk):
 def test_discharge_values_taken_before_the_last_checkpoint_are_refused(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "11:16"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:16"))
     # The 40-minute values are caught up afterwards, taken at 11:20.
-    record(rec, nurse, "post_40", NORMAL_40, at(site, "11:20"))
+    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "11:20"))
 
     problem = observation_sign_problem(rec, now=at(site, "11:21"))
     assert problem is not None and problem.code == "discharge_before_checkpoint"
     assert "About 40 minutes after dosing" in problem.message
     assert "2026-03-09 11:20 EDT" in problem.message
 
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "11:22"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:22"))
     assert observation_sign_problem(rec, now=at(site, "11:23")) is None
 
 
@@ -177,7 +159,7 @@ def test_a_late_checkpoint_is_stored_and_raises_one_review_alert(site, nurse, es
     _, session = esk
     rec = dosed(session, nurse, site)
     # Due 09:55, window 15 minutes either side: at 14:55 it is 285 minutes late.
-    entries = record(rec, nurse, "post_40", NORMAL_40, at(site, "14:55"))
+    entries = record(rec, nurse, "post_40", POST_40_VALUES, at(site, "14:55"))
     assert len(entries) == 5
     record(rec, nurse, "post_40", {"spo2": 96}, at(site, "15:00"))
     timing = Alert.objects.filter(session=session, kind="timing")
@@ -186,22 +168,22 @@ def test_a_late_checkpoint_is_stored_and_raises_one_review_alert(site, nurse, es
     assert alert.severity == "review"
     assert "late by 285 min" in alert.message
     # A review alert is for the record: it does not hold the discharge.
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "15:05"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "15:05"))
     assert observation_sign_problem(rec, now=at(site, "15:06")) is None
 
 
 def test_on_time_readings_raise_no_timing_alert(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", NORMAL_40, at(site, "10:08"))
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "13:30"))  # later discharge is fine
+    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "10:08"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "13:30"))  # later discharge is fine
     assert not Alert.objects.filter(session=session, kind="timing").exists()
 
 
 def test_an_early_checkpoint_is_marked_early(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", NORMAL_40, at(site, "09:30"))  # window opens 09:40
+    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "09:30"))  # window opens 09:40
     alert = Alert.objects.get(session=session, kind="timing")
     assert "early by 10 min" in alert.message
 
@@ -247,7 +229,7 @@ def test_timing_is_judged_from_the_recorded_dose_time(site, nurse, esk):
 def test_blood_pressure_is_one_alert_naming_both_values(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**NORMAL_40, "bp": "186/112"}, at(site, "09:56"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
     alerts = list(Alert.objects.filter(session=session, kind="out_of_range"))
     assert len(alerts) == 1
     assert "186/112 mmHg" in alerts[0].message
@@ -258,15 +240,17 @@ def test_blood_pressure_is_one_alert_naming_both_values(site, nurse, esk):
 def test_respiratory_depression_is_severe(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**NORMAL_40, "respiratory_depression": True}, at(site, "09:56"))
+    record(
+        rec, nurse, "post_40", {**POST_40_VALUES, "respiratory_depression": True}, at(site, "09:56")
+    )
     assert Alert.objects.get(session=session, kind="out_of_range").severity == "severe"
 
 
 def test_api_sign_refusal_and_cosign(api_as, site, nurse, clinician, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**NORMAL_40, "bp": "186/112"}, at(site, "09:56"))
-    record(rec, nurse, "discharge", DISCHARGE, at(site, "11:16"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:16"))
     with time_machine.travel(at(site, "11:17"), tick=False):
         r = api_as(nurse).post(f"charting/observations/{rec.pk}/sign")
         assert (r.status_code, r.json()["code"]) == (409, "severe_alert_open")
@@ -293,7 +277,7 @@ def test_api_sign_refusal_and_cosign(api_as, site, nurse, clinician, esk):
 def test_api_acknowledging_a_severe_alert_needs_a_note(api_as, site, nurse, clinician, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**NORMAL_40, "bp": "186/112"}, at(site, "09:56"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
     alert = Alert.objects.get(session=session, severity="severe")
     api = api_as(clinician)
     r = api.post(f"charting/alerts/{alert.pk}/acknowledge", {"note": ""})
@@ -301,6 +285,6 @@ def test_api_acknowledging_a_severe_alert_needs_a_note(api_as, site, nurse, clin
     r = api.post(f"charting/alerts/{alert.pk}/acknowledge", {"note": "Seen, rechecked"})
     assert r.status_code == 200
     # A plain (not severe) alert is acknowledged without a note.
-    record(rec, nurse, "discharge", {**DISCHARGE, "bp": "165/95"}, at(site, "11:16"))
+    record(rec, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, at(site, "11:16"))
     plain = Alert.objects.get(session=session, severity="alert")
     assert api.post(f"charting/alerts/{plain.pk}/acknowledge").status_code == 200

@@ -20,28 +20,11 @@ from charting.observations import (
 )
 from tests.charting.documents_support import pdf_text
 from tests.charting.factories import local
+from tests.charting.helpers import DISCHARGE_VALUES, POST_40_VALUES
 from tests.pages.conftest import DAY
 from tests.pages.test_page_roles import client_for, started
 
 pytestmark = pytest.mark.django_db
-
-POST_40 = {
-    "bp": "150/95",
-    "spo2": 97,
-    "sedation": "mild",
-    "dissociation": "mild",
-    "respiratory_depression": False,
-}
-DISCHARGE = {
-    "bp": "128/80",
-    "spo2": 98,
-    "sedation_resolved": True,
-    "dissociation_resolved": True,
-    "respiratory_depression": False,
-    "vitals_acceptable": True,
-    "ready_to_leave_minutes": 95,
-    "ride_confirmed": True,
-}
 
 
 def at(site, hhmm: str) -> dt.datetime:
@@ -80,8 +63,8 @@ def test_nurse_day_never_offers_sign_off_the_service_would_refuse(
     assert "Discharge can be signed" not in body
     assert "Discharge not yet: Required checkpoint values are missing" in body
 
-    values(record, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
-    values(record, nurse, "discharge", DISCHARGE, at(site, "10:44"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
+    values(record, nurse, "discharge", DISCHARGE_VALUES, at(site, "10:44"))
     body = client_for(nurse).get(f"/nurse/?date={DAY}").content.decode()
     assert "Discharge can be signed" not in body
     assert "Discharge not yet: A severe alert is not acknowledged yet" in body
@@ -96,8 +79,8 @@ def test_the_form_shows_the_refusal_and_the_service_agrees(
     settings, site, nurse, clinician, esk_session, now
 ):
     record = dosed(esk_session, nurse, site, now)
-    values(record, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
-    values(record, nurse, "discharge", DISCHARGE, at(site, "10:44"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
+    values(record, nurse, "discharge", DISCHARGE_VALUES, at(site, "10:44"))
     settings.CLINIC_NOW = at(site, "10:45")
     client = client_for(nurse)
     page = client.get(f"/sessions/{esk_session.pk}/observation/").content.decode()
@@ -133,8 +116,8 @@ def test_a_late_checkpoint_is_marked_on_the_form_the_pdf_and_the_rems_draft(
 ):
     record = dosed(esk_session, nurse, site, now)
     # Due 09:20 (window 15 min): taken 14:20, late by 285 minutes.
-    values(record, nurse, "post_40", POST_40, at(site, "14:20"))
-    values(record, nurse, "discharge", DISCHARGE, at(site, "14:21"))
+    values(record, nurse, "post_40", POST_40_VALUES, at(site, "14:20"))
+    values(record, nurse, "discharge", DISCHARGE_VALUES, at(site, "14:21"))
     settings.CLINIC_NOW = at(site, "14:22")
     page = client_for(nurse).get(f"/sessions/{esk_session.pk}/observation/").content.decode()
     assert "Late by 285 min" in page
@@ -155,8 +138,8 @@ def test_the_queue_needs_a_note_for_severe_alerts_and_says_who_has_left(
     settings, site, nurse, clinician, esk_session, now
 ):
     record = dosed(esk_session, nurse, site, now)
-    values(record, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
-    values(record, nurse, "discharge", {**DISCHARGE, "bp": "165/95"}, at(site, "10:44"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
+    values(record, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, at(site, "10:44"))
     settings.CLINIC_NOW = at(site, "10:45")
     doctor = clinician
     client = client_for(doctor)
@@ -194,7 +177,7 @@ def test_the_navigation_counts_open_alerts_for_clinicians_and_nurses(
         return page.split("<nav")[1].split("</nav>")[0]
 
     assert "count" not in nav(nurse)
-    values(record, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
     assert 'Open alerts <span class="count">1</span>' in nav(nurse)
     assert '<span class="count" aria-label="1 open">1</span>' in nav(doctor)
     assert "Open alerts" not in nav(scheduler) and "count" not in nav(scheduler)
@@ -206,7 +189,13 @@ def test_the_navigation_counts_open_alerts_for_clinicians_and_nurses(
         return len(ctx.captured_queries)
 
     few = queries()
-    values(record, nurse, "discharge", {**DISCHARGE, "bp": "165/95", "spo2": 90}, at(site, "10:44"))
+    values(
+        record,
+        nurse,
+        "discharge",
+        {**DISCHARGE_VALUES, "bp": "165/95", "spo2": 90},
+        at(site, "10:44"),
+    )
     assert Alert.objects.filter(acknowledged_at__isnull=True).count() == 3
     assert queries() == few
     assert 'Open alerts <span class="count">3</span>' in nav(nurse)
@@ -219,7 +208,7 @@ def test_nurse_day_asks_the_predicate_in_a_constant_number_of_queries(
     from tests.scheduling.factories import make_patient
 
     record = dosed(esk_session, nurse, site, now)
-    values(record, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
     settings.CLINIC_NOW = at(site, "10:45")
     client = client_for(nurse)
 
@@ -234,8 +223,8 @@ def test_nurse_day_asks_the_predicate_in_a_constant_number_of_queries(
         course = make_course(patient=other, modality="esketamine", booked_by=scheduler)
         session = make_session(course=course, start=at(site, "08:30"))
         more = dosed(session, nurse, site, now)
-        values(more, nurse, "post_40", {**POST_40, "bp": "186/112"}, at(site, "09:20"))
-        values(more, nurse, "discharge", DISCHARGE, at(site, "10:44"))
+        values(more, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
+        values(more, nurse, "discharge", DISCHARGE_VALUES, at(site, "10:44"))
     assert queries() == few
     body = client.get(f"/nurse/?date={DAY}").content.decode()
     assert body.count("Discharge not yet: A severe alert") == 4
