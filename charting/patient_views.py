@@ -2,8 +2,9 @@
 per screen (works without script, resumable: every answer is saved as it is given), the daily
 check-in, their own progress chart and a CSV of their answers.
 
-The token is the authority, as on the rest of the patient link (scheduling/feed_views.py): a
-token that is not a live patient link, or a course that is not theirs, is the same plain 404.
+The token is the authority, as on the rest of the patient link
+(scheduling/views/patient_link.py): a token that is not a live patient link, or a course that
+is not theirs, is the same plain 404.
 A PHQ-9 item 9 answer above 0 is saved, the urgent alert raised and committed
 (charting/self_report.py), and only then is the next screen rendered, with the site's crisis
 resources at the top: the patient sees them at once, on the response to that very answer.
@@ -34,8 +35,8 @@ from charting.selectors import course_trajectory, site_patient_settings
 from charting.self_report import self_report_answer, self_report_submit
 from charting.trajectory import mood_svg, series_svg
 from clinic.errors import DomainError, NotFound
-from scheduling.feed_views import PRIVATE_HEADERS, patient_page_policy
 from scheduling.models import Course
+from scheduling.views.patient_link import PRIVATE_HEADERS, patient_page_policy
 
 OPEN_STATES = ("due", "in_progress")
 

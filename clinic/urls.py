@@ -7,16 +7,16 @@ from charting import patient_views as patient_report_views
 from clinic import views as clinic_views
 from clinic.api.http_errors import api_not_found
 from clinic.root_api import api
-from scheduling import (
-    booking_views,
-    feed_pages,
-    feed_views,
-    grid_views,
-    patient_views,
-    session_views,
-    worker_views,
+from scheduling.views import (
+    board,
+    booking,
+    feeds,
+    grid,
+    patient,
+    patient_link,
+    session,
+    worker,
 )
-from scheduling import views as scheduling_views
 
 # Every staff member (not only admins) logs in here for a session that the API accepts; the
 # admin's login page refuses users without is_staff. It borrows the admin's template.
@@ -27,29 +27,29 @@ login_view = auth_views.LoginView.as_view(
 )
 
 urlpatterns = [
-    path("", scheduling_views.board, name="home"),
-    path("courses/<int:course_id>/", scheduling_views.course_detail, name="course-detail"),
+    path("", board.board, name="home"),
+    path("courses/<int:course_id>/", board.course_detail, name="course-detail"),
     # Scheduler pages
-    path("grid/", grid_views.resource_grid, name="grid"),
-    path("book/", booking_views.book, name="book"),
+    path("grid/", grid.resource_grid, name="grid"),
+    path("book/", booking.book, name="book"),
     path("patients/", clinic_views.patient_search, name="patients"),
-    path("patients/<int:patient_id>/", patient_views.patient_detail, name="patient-detail"),
-    path("site/", patient_views.site_page, name="site-page"),
-    path("background/", worker_views.background_work, name="background-work"),
+    path("patients/<int:patient_id>/", patient.patient_detail, name="patient-detail"),
+    path("site/", patient.site_page, name="site-page"),
+    path("background/", worker.background_work, name="background-work"),
     # Calendar feeds from the staff pages
     path(
         "patients/<int:patient_id>/feeds/",
-        feed_pages.patient_feed_issue,
+        feeds.patient_feed_issue,
         name="patient-feed-issue",
     ),
-    path("site/feeds/", feed_pages.site_feed_create, name="site-feed-create"),
-    path("my-calendar/", feed_pages.my_calendar, name="my-calendar"),
-    path("feeds/<int:feed_id>/rotate/", feed_pages.feed_rotate_page, name="feed-rotate"),
-    path("feeds/<int:feed_id>/revoke/", feed_pages.feed_revoke_page, name="feed-revoke"),
-    path("sessions/<int:session_id>/", session_views.session_detail, name="session-detail"),
+    path("site/feeds/", feeds.site_feed_create, name="site-feed-create"),
+    path("my-calendar/", feeds.my_calendar, name="my-calendar"),
+    path("feeds/<int:feed_id>/rotate/", feeds.feed_rotate_page, name="feed-rotate"),
+    path("feeds/<int:feed_id>/revoke/", feeds.feed_revoke_page, name="feed-revoke"),
+    path("sessions/<int:session_id>/", session.session_detail, name="session-detail"),
     path(
         "sessions/<int:session_id>/change/<slug:action>/",
-        session_views.session_change,
+        session.session_change,
         name="session-change",
     ),
     # Nurse pages
@@ -120,27 +120,27 @@ urlpatterns = [
     # After the pages above: it would match /sessions/<id>/screening/ too.
     path(
         "sessions/<int:session_id>/<slug:action>/",
-        scheduling_views.session_action,
+        board.session_action,
         name="session-action",
     ),
-    path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar-feed"),
-    path("p/<str:token>/", feed_views.patient_home, name="patient-home"),
+    path("calendar/<str:token>.ics", patient_link.calendar_feed, name="calendar-feed"),
+    path("p/<str:token>/", patient_link.patient_home, name="patient-home"),
     path(
         "p/<str:token>/sessions/<int:session_id>.ics",
-        feed_views.patient_session_ics,
+        patient_link.patient_session_ics,
         name="patient-session-ics",
     ),
     path(
         "p/<str:token>/companions/",
-        feed_views.patient_companion_create,
+        patient_link.patient_companion_create,
         name="patient-companion-create",
     ),
     path(
         "p/<str:token>/companions/<int:feed_id>/revoke/",
-        feed_views.patient_companion_revoke,
+        patient_link.patient_companion_revoke,
         name="patient-companion-revoke",
     ),
-    path("p/<str:token>/reminder/", feed_views.patient_reminder, name="patient-reminder"),
+    path("p/<str:token>/reminder/", patient_link.patient_reminder, name="patient-reminder"),
     # The patient's own reports (charting/patient_views.py)
     path("p/<str:token>/reports/", patient_report_views.reports_home, name="patient-reports"),
     path(

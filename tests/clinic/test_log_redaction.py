@@ -100,7 +100,7 @@ def test_a_run_that_provokes_each_kind_of_log_line_leaks_no_token(app_log, monke
     def down(token: str):
         raise OperationalError(f"could not look up {token}")
 
-    monkeypatch.setattr("scheduling.feed_views.feed_by_token", down)
+    monkeypatch.setattr("scheduling.views.patient_link.feed_by_token", down)
     assert Client().get(f"/calendar/{feed_token}.ics").status_code == 503
     monkeypatch.undo()
     # Forbidden (CSRF cookie not set): a form post from a patient page without the cookie.
@@ -111,7 +111,7 @@ def test_a_run_that_provokes_each_kind_of_log_line_leaks_no_token(app_log, monke
     def broken(token: str):
         raise RuntimeError(f"cannot resolve {token}")
 
-    monkeypatch.setattr("scheduling.feed_views.feed_by_token", broken)
+    monkeypatch.setattr("scheduling.views.patient_link.feed_by_token", broken)
     assert Client().get(f"/calendar/{feed_token}.ics").status_code == 500
     # A message with the token in its arguments (an API token, say).
     logging.getLogger("clinic").warning("token %s refused", api_token)

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from scheduling import feed_views
 from scheduling.feed_selectors import feed_window_end
+from scheduling.views import patient_link
 from tests.scheduling.feed_support import add_session, esketamine_course, events, make_feed
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_a_built_body_is_served_from_the_cache(booked, monkeypatch):
     def no_build(*args, **kwargs):
         raise AssertionError("the body was built again")
 
-    monkeypatch.setattr(feed_views, "feed_sessions", no_build)
+    monkeypatch.setattr(patient_link, "feed_sessions", no_build)
     with CaptureQueriesContext(connection) as queries:
         second = Client().get(f"/calendar/{token}.ics")
     assert second.status_code == 200 and second.content == first.content
