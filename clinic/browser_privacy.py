@@ -17,7 +17,7 @@ cookie's two weeks.
 
 The Content-Security-Policy of staff pages is django-csp's, one policy in settings
 (`CONTENT_SECURITY_POLICY`); patient pages get the stricter `PATIENT_PAGE_CSP`
-(scheduling/feed_views.py `patient_page_policy`).
+(scheduling/views/patient_link.py `patient_page_policy`).
 """
 
 from __future__ import annotations

@@ -271,7 +271,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # The patient's pages (/p/<token>/) load nothing at all: their styles are inline (nonce), the
-# QR code and charts inline SVG (scheduling/feed_views.py patient_page_policy).
+# QR code and charts inline SVG (scheduling/views/patient_link.py patient_page_policy).
 PATIENT_PAGE_CSP = {
     "default-src": [NONE],
     "style-src": [NONCE],

@@ -15,6 +15,7 @@ from scheduling.views import (
     patient,
     patient_link,
     session,
+    site,
     worker,
 )
 
@@ -34,7 +35,7 @@ urlpatterns = [
     path("book/", booking.book, name="book"),
     path("patients/", clinic_views.patient_search, name="patients"),
     path("patients/<int:patient_id>/", patient.patient_detail, name="patient-detail"),
-    path("site/", patient.site_page, name="site-page"),
+    path("site/", site.site_page, name="site-page"),
     path("background/", worker.background_work, name="background-work"),
     # Calendar feeds from the staff pages
     path(

@@ -1,5 +1,5 @@
 """Clinic pages: patient search. (A patient's page lists courses and sessions, so it lives with
-them in scheduling/patient_views.py: imports run clinic <- scheduling, never back.)"""
+them in scheduling/views/patient.py: imports run clinic <- scheduling, never back.)"""
 
 from __future__ import annotations
 

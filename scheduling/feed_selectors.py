@@ -4,7 +4,7 @@ A feed request costs: the token lookup (1 query: the feed, its site and owner, a
 staff owner still works at the site with a staff role), the feed's state (1 aggregate query:
 how many sessions, their latest change), and only when the caller has no fresh copy, the
 sessions (1), their rooms (1) and their protocols' patient guidance (1): 5 queries for 5 or
-500 sessions, 2 for a 304 (tests/scheduling/test_feed_views.py counts them).
+500 sessions, 2 for a 304 (tests/scheduling/test_patient_link.py counts them).
 
 Which sessions a feed holds (`feed_session_queryset`):
 * patient and companion feeds: the patient's sessions;
