@@ -10,6 +10,7 @@ from clinic.root_api import api
 from scheduling.views import (
     board,
     booking,
+    course,
     feeds,
     grid,
     patient,
@@ -29,7 +30,7 @@ login_view = auth_views.LoginView.as_view(
 
 urlpatterns = [
     path("", board.board, name="home"),
-    path("courses/<int:course_id>/", board.course_detail, name="course-detail"),
+    path("courses/<int:course_id>/", course.course_detail, name="course-detail"),
     # Scheduler pages
     path("grid/", grid.resource_grid, name="grid"),
     path("book/", booking.book, name="book"),

@@ -3,12 +3,15 @@
 Each step checks the acting role and the session's status under a row lock, asks the
 registered gates (scheduling/lifecycle_gates.py: charting's screenings and observation
 sign-off) whether it may happen, and moves the course along (planned -> active on the first
-check-in, -> completed when its last session is).
+check-in, -> completed when its last session is). `next_step` says which step a session
+takes next, for the pages that offer it as a button; `STEPS` names each step's service.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -33,6 +36,29 @@ from scheduling.session_access import (
 )
 
 S = Session.Status
+
+# The steps of a session's day, by the names the pages post (`/sessions/<id>/<step>/`).
+CHECK_IN = "check_in"
+START = "start"
+OBSERVE = "observe"
+COMPLETE = "complete"
+
+
+def next_step(status: str, *, observed: bool, observation_over: bool) -> str | None:
+    """The step a session in `status` takes next, or None when no step is left. Only a hint
+    for the pages' one button: the step's service decides in the end (and says why not).
+
+    `observed`: the session has an observation period; `observation_over`: its observation
+    record is signed, so completing is the one step left (as `session_complete` allows)."""
+    if status == S.SCHEDULED:
+        return CHECK_IN
+    if status == S.CHECKED_IN:
+        return START
+    if status == S.IN_PROGRESS:
+        return OBSERVE if observed and not observation_over else COMPLETE
+    if status == S.OBSERVING:
+        return COMPLETE
+    return None
 
 
 def session_check_in(
@@ -178,3 +204,18 @@ def session_complete(*, session_id: int, by: User, now: dt.datetime | None = Non
         for gates in registered_session_gates():
             gates.after_complete(session, by=by, now=now)
     return SessionChange(session)
+
+
+@dataclass(frozen=True)
+class Step:
+    service: Callable[..., SessionChange]
+    # The roles the service requires (it checks them itself); a page hides the button without.
+    roles: tuple[str, ...]
+
+
+STEPS: dict[str, Step] = {
+    CHECK_IN: Step(session_check_in, CHECK_IN_ROLES),
+    START: Step(session_start, CARE_ROLES),
+    OBSERVE: Step(session_observe, CARE_ROLES),
+    COMPLETE: Step(session_complete, CARE_ROLES),
+}
