@@ -15,8 +15,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from clinic import clock
 from clinic.calendar import SiteCalendar
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import ROLES, Closure, OpeningHours, Resource, ResourceKind, Site
@@ -237,7 +237,7 @@ def availability(
             f"step: must be between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES}",
             code="invalid_step",
         )
-    now = now or timezone.now()
+    now = now or clock.now()
     site = _site_for_user(
         user,
         site_id,

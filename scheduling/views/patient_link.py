@@ -24,12 +24,12 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clinic import clock
 from clinic.errors import DomainError
 from scheduling.feed_limits import FeedBuilding, feed_body_cached, feed_rate_retry_after
 from scheduling.feed_selectors import (
@@ -109,7 +109,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         )
         limited["Retry-After"] = str(retry_after)
         return _private(limited)
-    now = timezone.now()
+    # The clinic's clock, as on the staff pages: a pinned CLINIC_NOW shows the feed (its
+    # window, its ageing cancellations) of that moment, as the board shows its day.
+    now = clock.now()
     feed = feed_by_token(token)
     if feed is None:
         return _not_found()
@@ -207,7 +209,7 @@ def _page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     options = feed_options(feed)
     data = patient_page(feed, now)
     links = _links(request, token)
