@@ -52,8 +52,8 @@ from charting.form_templates import template_load_library  # noqa: E402
 from clinic.models import ROLES, Patient  # noqa: E402
 from scheduling.models import Session  # noqa: E402
 from tests.charting.documents_support import make_rich_course  # noqa: E402
-from tests.charting.factories import local, make_course, make_session  # noqa: E402
-from tests.conftest import make_site, make_user  # noqa: E402
+from tests.support.clock import local  # noqa: E402
+from tests.support.factories import make_course, make_session, make_site, make_user  # noqa: E402
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:

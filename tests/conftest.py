@@ -11,12 +11,13 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
+from clinic.models import ApiToken, Patient, Site
 from clinic.tokens import hash_token, new_token
+from tests.support.factories import make_patient, make_site, make_user
 
 os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
 
@@ -108,32 +109,6 @@ class ApiClient:
         return self.client.delete(self._url(path), headers=self.headers)
 
 
-def make_site(slug: str = "riverside", tz: str = "America/New_York", country: str = "US") -> Site:
-    site = Site.objects.create(name=slug.title(), slug=slug, timezone=tz, holiday_country=country)
-    for weekday in range(5):
-        OpeningHours.objects.create(
-            site=site, weekday=weekday, opens=dt.time(8, 0), closes=dt.time(18, 0)
-        )
-    for kind, names in {
-        "tms_chair": ["TMS 1", "TMS 2"],
-        "ect_suite": ["ECT suite"],
-        "recovery_bay": ["Recovery 1", "Recovery 2"],
-        "monitoring_chair": ["Spravato 1", "Spravato 2"],
-    }.items():
-        for name in names:
-            Resource.objects.create(site=site, kind=kind, name=f"{name}")
-    return site
-
-
-def make_user(username: str, role: str | None, site: Site | None) -> User:
-    user = User.objects.create_user(username=username, password="correct-horse-battery-1")
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    if site is not None:
-        site.staff.add(user)
-    return user
-
-
 @pytest.fixture
 def site(db) -> Site:
     return make_site()
@@ -172,14 +147,7 @@ def outsider(other_site) -> User:
 
 @pytest.fixture
 def patient(site) -> Patient:
-    return Patient.objects.create(
-        site=site,
-        mrn="MRN-001",
-        given_name="Pat",
-        family_name="Example",
-        date_of_birth=dt.date(1980, 5, 17),
-        rems_enrolled=True,
-    )
+    return make_patient(site, "MRN-001", family="Example", born=dt.date(1980, 5, 17))
 
 
 @pytest.fixture

@@ -56,8 +56,9 @@ from clinic.models import ApiToken
 from clinic.root_api import api
 from clinic.tokens import hash_token, new_token
 from scheduling.models import CalendarFeed, ReplanOffer
-from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 
 class InProcessWSGIHandler(WSGIHandler):

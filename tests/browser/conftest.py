@@ -23,7 +23,8 @@ import pytest
 from django.db import connections
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.charting.factories import local
+from tests.support.clock import local
+from tests.support.factories import PASSWORD
 
 T = TypeVar("T")
 
@@ -37,7 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "correct-horse-battery-1"  # tests/conftest.py make_user's password
 TIMEOUT_MS = 10_000
 
 

@@ -14,8 +14,9 @@ from playwright.sync_api import Page, expect
 from charting.form_templates import template_load_library
 from scheduling.models import ResourceHold, Session
 from tests.browser.conftest import db_read, log_in
-from tests.charting.factories import local
-from tests.charting.hold_support import DAY, book_one, esketamine_patient, start_session
+from tests.charting.hold_support import DAY, book_one, start_session
+from tests.support.clock import local
+from tests.support.factories import make_patient
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,7 +31,7 @@ def started(site, scheduler, nurse, patient, settings) -> tuple[Session, Session
     template_load_library()
     session = book_one(site, patient, scheduler, "09:00")
     start_session(session, nurse, local(site, DAY, "09:00"))
-    later = book_one(site, esketamine_patient(site, "ESK-NEXT"), scheduler, "11:30")
+    later = book_one(site, make_patient(site, "ESK-NEXT"), scheduler, "11:30")
     settings.CLINIC_NOW = local(site, DAY, "09:45")
     return session, later
 

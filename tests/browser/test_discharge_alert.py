@@ -20,8 +20,9 @@ from clinic.models import Resource
 from scheduling.models import ResourceHold, Session
 from scheduling.session_lifecycle import session_check_in, session_start
 from tests.browser.conftest import DAY, db_read, log_in
-from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 pytestmark = [
     pytest.mark.browser,

@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 from charting.models import Alert
 from charting.scoring import PHQ9
 from tests.browser.conftest import db_read, log_in
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 pytestmark = [
     pytest.mark.browser,

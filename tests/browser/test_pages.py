@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 from clinic.models import Resource
 from scheduling.models import Session
 from tests.browser.conftest import db_read, log_in
-from tests.scheduling.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 # Live-server tests commit what they create (the server thread must see it), so the tables
 # are emptied afterwards; serialized_rollback restores the role groups that migrations created.

@@ -22,10 +22,15 @@ from clinic.models import Resource
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.session_lifecycle import session_check_in
 from tests.browser.conftest import DAY, db_read, log_in
-from tests.charting.factories import builtin_protocol, local, make_course, make_session
 from tests.charting.helpers import safe_answers
-from tests.conftest import make_user
-from tests.scheduling.factories import make_patient
+from tests.support.clock import local
+from tests.support.factories import (
+    builtin_protocol,
+    make_course,
+    make_patient,
+    make_session,
+    make_user,
+)
 
 pytestmark = [
     pytest.mark.browser,

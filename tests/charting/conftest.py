@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from charting.form_templates import template_load_library
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 
 @pytest.fixture(autouse=True)

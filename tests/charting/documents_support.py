@@ -14,7 +14,7 @@ from charting import scoring
 from charting.models import Alert, ScaleAdministration, TreatmentParameters
 from clinic.models import Patient, Resource
 from scheduling.models import Course, ResourceHold, Session
-from tests.charting.factories import make_course, make_session
+from tests.support.factories import make_course, make_session
 
 # PHQ-9 totals from severe to remission: response at the 7th, remission at the 11th.
 PHQ9_TOTALS = [21, 20, 18, 17, 15, 12, 10, 8, 7, 6, 4, 3]

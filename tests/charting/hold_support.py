@@ -18,22 +18,12 @@ from clinic.models import Patient, Site
 from scheduling.enrolment import course_enrol
 from scheduling.models import ResourceHold, Session
 from scheduling.session_lifecycle import session_check_in, session_start
-from tests.charting.factories import builtin_protocol, local
 from tests.charting.helpers import safe_answers
+from tests.support.clock import local
+from tests.support.factories import builtin_protocol
 
 DAY = "2026-03-09"
 BOOKED_AT = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)  # the Monday before
-
-
-def esketamine_patient(site: Site, mrn: str) -> Patient:
-    return Patient.objects.create(
-        site=site,
-        mrn=mrn,
-        given_name="Pat",
-        family_name=mrn,
-        date_of_birth=dt.date(1980, 1, 1),
-        rems_enrolled=True,
-    )
 
 
 def book_one(site: Site, patient: Patient, by: User, hhmm: str) -> Session:

@@ -10,7 +10,8 @@ from clinic.models import Patient
 from clinic.tokens import hash_token, new_token
 from scheduling.enrolment import course_enrol
 from scheduling.models import CalendarFeed, Course, Session
-from tests.charting.factories import builtin_protocol, local
+from tests.support.clock import local
+from tests.support.factories import builtin_protocol
 
 # Monday 9 March 2026: session 1. With 5 a week, session 10 is Friday 20 March.
 START = dt.date(2026, 3, 9)

@@ -17,9 +17,9 @@ from charting.models import MonitoringFormItem, ScreeningResponse
 from charting.monitoring_forms import monitoring_form_queue, monitoring_form_submit
 from charting.observations import observation_open
 from charting.screening import session_screening_submit
-from tests.charting.factories import local
 from tests.charting.helpers import safe_answers
 from tests.concurrency.harness import race, warm
+from tests.support.clock import local
 
 THREADS = 8
 

@@ -5,8 +5,6 @@ its window is stored, marked late, and raises one review alert."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import time_machine
 
@@ -21,14 +19,10 @@ from charting.observations import (
 from charting.screening import session_screening_submit
 from charting.treatment import parameters_record
 from clinic.errors import Conflict, Forbidden, InvalidInput
-from tests.charting.factories import local
 from tests.charting.helpers import DISCHARGE_VALUES, POST_40_VALUES, safe_answers
+from tests.support.clock import local
 
 DAY = "2026-03-09"
-
-
-def at(site, hhmm: str) -> dt.datetime:
-    return local(site, DAY, hhmm)
 
 
 def dosed(session, nurse, site) -> ObservationRecord:
@@ -37,20 +31,20 @@ def dosed(session, nurse, site) -> ObservationRecord:
         session=session,
         answers=safe_answers("esketamine-pre-dose"),
         by=nurse,
-        now=at(site, "08:55"),
+        now=local(site, DAY, "08:55"),
     )
     session.status = "in_progress"
-    session.started_at = at(site, "09:05")
+    session.started_at = local(site, DAY, "09:05")
     session.save()
-    ChartingGates().after_start(session, by=nurse, now=at(site, "09:05"))
+    ChartingGates().after_start(session, by=nurse, now=local(site, DAY, "09:05"))
     record = session.observation
     observation_record_values(
         record=record,
         checkpoint="pre_dose",
         values={"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
-        taken_at=at(site, "09:08"),
+        taken_at=local(site, DAY, "09:08"),
         by=nurse,
-        now=at(site, "09:08"),
+        now=local(site, DAY, "09:08"),
     )
     parameters_record(
         session=session,
@@ -58,10 +52,10 @@ def dosed(session, nurse, site) -> ObservationRecord:
             "dose_mg": 56,
             "devices": 2,
             "device_lot": "LOT-1",
-            "first_device_at": at(site, "09:15").isoformat(),
+            "first_device_at": local(site, DAY, "09:15").isoformat(),
         },
         by=nurse,
-        now=at(site, "09:16"),
+        now=local(site, DAY, "09:16"),
     )
     record.refresh_from_db()
     return record
@@ -80,25 +74,28 @@ def test_the_seen_case_is_refused_until_a_clinician_acknowledges_with_a_note(
     with 186/112, the discharge values in the same minute."""
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "14:55"))
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "14:55"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "14:55"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "14:55"))
 
-    problem = observation_sign_problem(rec, now=at(site, "14:56"))
+    problem = observation_sign_problem(rec, now=local(site, DAY, "14:56"))
     assert problem is not None and problem.code == "severe_alert_open"
     assert "186/112 mmHg" in problem.message
     with pytest.raises(Conflict) as refused:
-        observation_sign(record=rec, by=nurse, now=at(site, "14:56"))
+        observation_sign(record=rec, by=nurse, now=local(site, DAY, "14:56"))
     assert refused.value.code == "severe_alert_open"
 
     severe = Alert.objects.get(session=session, severity="severe")
     with pytest.raises(InvalidInput) as no_note:
-        alert_acknowledge(alert=severe, note="  ", by=clinician, now=at(site, "15:00"))
+        alert_acknowledge(alert=severe, note="  ", by=clinician, now=local(site, DAY, "15:00"))
     assert no_note.value.code == "note_required"
     alert_acknowledge(
-        alert=severe, note="Rechecked 150/92 at 15:00; stable", by=clinician, now=at(site, "15:00")
+        alert=severe,
+        note="Rechecked 150/92 at 15:00; stable",
+        by=clinician,
+        now=local(site, DAY, "15:00"),
     )
 
-    signed = observation_sign(record=rec, by=nurse, now=at(site, "15:01"))
+    signed = observation_sign(record=rec, by=nurse, now=local(site, DAY, "15:01"))
     assert signed.status == "signed"
     assert signed.cosigned_by is None
 
@@ -106,20 +103,24 @@ def test_the_seen_case_is_refused_until_a_clinician_acknowledges_with_a_note(
 def test_a_clinician_cosigns_over_a_severe_alert_with_a_reason(site, nurse, clinician, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:16"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:56"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "11:16"))
 
     with pytest.raises(Forbidden):
-        observation_sign(record=rec, by=nurse, cosign_reason="Patient fine", now=at(site, "11:17"))
+        observation_sign(
+            record=rec, by=nurse, cosign_reason="Patient fine", now=local(site, DAY, "11:17")
+        )
     with pytest.raises(InvalidInput) as short:
-        observation_sign(record=rec, by=clinician, cosign_reason="ok", now=at(site, "11:17"))
+        observation_sign(
+            record=rec, by=clinician, cosign_reason="ok", now=local(site, DAY, "11:17")
+        )
     assert short.value.code == "reason_required"
 
     signed = observation_sign(
         record=rec,
         by=clinician,
         cosign_reason="Seen at 11:10: 138/86, asymptomatic; safe to leave with driver",
-        now=at(site, "11:17"),
+        now=local(site, DAY, "11:17"),
     )
     assert (signed.status, signed.cosigned_by, signed.signed_by) == ("signed", clinician, clinician)
     assert signed.cosign_reason.startswith("Seen at 11:10")
@@ -132,58 +133,59 @@ def test_a_plain_alert_does_not_hold_the_discharge(site, nurse, esk):
     and below the severe one (180/110)."""
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "09:56"))
-    record(rec, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, at(site, "11:16"))
+    record(rec, nurse, "post_40", POST_40_VALUES, local(site, DAY, "09:56"))
+    record(rec, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, local(site, DAY, "11:16"))
     alert = Alert.objects.get(session=session, kind="out_of_range")
     assert alert.severity == "alert"
-    assert observation_sign_problem(rec, now=at(site, "11:17")) is None
+    assert observation_sign_problem(rec, now=local(site, DAY, "11:17")) is None
 
 
 def test_discharge_values_taken_before_the_last_checkpoint_are_refused(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:16"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "11:16"))
     # The 40-minute values are caught up afterwards, taken at 11:20.
-    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "11:20"))
+    record(rec, nurse, "post_40", POST_40_VALUES, local(site, DAY, "11:20"))
 
-    problem = observation_sign_problem(rec, now=at(site, "11:21"))
+    problem = observation_sign_problem(rec, now=local(site, DAY, "11:21"))
     assert problem is not None and problem.code == "discharge_before_checkpoint"
     assert "About 40 minutes after dosing" in problem.message
     assert "2026-03-09 11:20 EDT" in problem.message
 
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:22"))
-    assert observation_sign_problem(rec, now=at(site, "11:23")) is None
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "11:22"))
+    assert observation_sign_problem(rec, now=local(site, DAY, "11:23")) is None
 
 
 def test_a_late_checkpoint_is_stored_and_raises_one_review_alert(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
     # Due 09:55, window 15 minutes either side: at 14:55 it is 285 minutes late.
-    entries = record(rec, nurse, "post_40", POST_40_VALUES, at(site, "14:55"))
+    entries = record(rec, nurse, "post_40", POST_40_VALUES, local(site, DAY, "14:55"))
     assert len(entries) == 5
-    record(rec, nurse, "post_40", {"spo2": 96}, at(site, "15:00"))
+    record(rec, nurse, "post_40", {"spo2": 96}, local(site, DAY, "15:00"))
     timing = Alert.objects.filter(session=session, kind="timing")
     assert timing.count() == 1
     alert = timing.get()
     assert alert.severity == "review"
     assert "late by 285 min" in alert.message
     # A review alert is for the record: it does not hold the discharge.
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "15:05"))
-    assert observation_sign_problem(rec, now=at(site, "15:06")) is None
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "15:05"))
+    assert observation_sign_problem(rec, now=local(site, DAY, "15:06")) is None
 
 
 def test_on_time_readings_raise_no_timing_alert(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "10:08"))
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "13:30"))  # later discharge is fine
+    record(rec, nurse, "post_40", POST_40_VALUES, local(site, DAY, "10:08"))
+    # A later discharge is fine.
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "13:30"))
     assert not Alert.objects.filter(session=session, kind="timing").exists()
 
 
 def test_an_early_checkpoint_is_marked_early(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", POST_40_VALUES, at(site, "09:30"))  # window opens 09:40
+    record(rec, nurse, "post_40", POST_40_VALUES, local(site, DAY, "09:30"))  # window opens 09:40
     alert = Alert.objects.get(session=session, kind="timing")
     assert "early by 10 min" in alert.message
 
@@ -196,19 +198,19 @@ def test_timing_is_judged_from_the_recorded_dose_time(site, nurse, esk):
         session=session,
         answers=safe_answers("esketamine-pre-dose"),
         by=nurse,
-        now=at(site, "08:55"),
+        now=local(site, DAY, "08:55"),
     )
     session.status = "in_progress"
-    session.started_at = at(site, "09:05")
+    session.started_at = local(site, DAY, "09:05")
     session.save()
-    ChartingGates().after_start(session, by=nurse, now=at(site, "09:05"))
+    ChartingGates().after_start(session, by=nurse, now=local(site, DAY, "09:05"))
     rec = session.observation
     record(
         rec,
         nurse,
         "pre_dose",
         {"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
-        at(site, "09:30"),
+        local(site, DAY, "09:30"),
     )
     assert not Alert.objects.filter(session=session, kind="timing").exists()
     parameters_record(
@@ -217,10 +219,10 @@ def test_timing_is_judged_from_the_recorded_dose_time(site, nurse, esk):
             "dose_mg": 56,
             "devices": 2,
             "device_lot": "LOT-1",
-            "first_device_at": at(site, "09:20").isoformat(),
+            "first_device_at": local(site, DAY, "09:20").isoformat(),
         },
         by=nurse,
-        now=at(site, "09:31"),
+        now=local(site, DAY, "09:31"),
     )
     alert = Alert.objects.get(session=session, kind="timing")
     assert "Before dosing" in alert.message and "late by 10 min" in alert.message
@@ -229,7 +231,7 @@ def test_timing_is_judged_from_the_recorded_dose_time(site, nurse, esk):
 def test_blood_pressure_is_one_alert_naming_both_values(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:56"))
     alerts = list(Alert.objects.filter(session=session, kind="out_of_range"))
     assert len(alerts) == 1
     assert "186/112 mmHg" in alerts[0].message
@@ -241,7 +243,11 @@ def test_respiratory_depression_is_severe(site, nurse, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
     record(
-        rec, nurse, "post_40", {**POST_40_VALUES, "respiratory_depression": True}, at(site, "09:56")
+        rec,
+        nurse,
+        "post_40",
+        {**POST_40_VALUES, "respiratory_depression": True},
+        local(site, DAY, "09:56"),
     )
     assert Alert.objects.get(session=session, kind="out_of_range").severity == "severe"
 
@@ -249,9 +255,9 @@ def test_respiratory_depression_is_severe(site, nurse, esk):
 def test_api_sign_refusal_and_cosign(api_as, site, nurse, clinician, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
-    record(rec, nurse, "discharge", DISCHARGE_VALUES, at(site, "11:16"))
-    with time_machine.travel(at(site, "11:17"), tick=False):
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:56"))
+    record(rec, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "11:16"))
+    with time_machine.travel(local(site, DAY, "11:17"), tick=False):
         r = api_as(nurse).post(f"charting/observations/{rec.pk}/sign")
         assert (r.status_code, r.json()["code"]) == (409, "severe_alert_open")
         assert r.json()["details"]["alerts"] == [
@@ -277,7 +283,7 @@ def test_api_sign_refusal_and_cosign(api_as, site, nurse, clinician, esk):
 def test_api_acknowledging_a_severe_alert_needs_a_note(api_as, site, nurse, clinician, esk):
     _, session = esk
     rec = dosed(session, nurse, site)
-    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:56"))
+    record(rec, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:56"))
     alert = Alert.objects.get(session=session, severity="severe")
     api = api_as(clinician)
     r = api.post(f"charting/alerts/{alert.pk}/acknowledge", {"note": ""})
@@ -285,6 +291,6 @@ def test_api_acknowledging_a_severe_alert_needs_a_note(api_as, site, nurse, clin
     r = api.post(f"charting/alerts/{alert.pk}/acknowledge", {"note": "Seen, rechecked"})
     assert r.status_code == 200
     # A plain (not severe) alert is acknowledged without a note.
-    record(rec, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, at(site, "11:16"))
+    record(rec, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, local(site, DAY, "11:16"))
     plain = Alert.objects.get(session=session, severity="alert")
     assert api.post(f"charting/alerts/{plain.pk}/acknowledge").status_code == 200

@@ -20,7 +20,7 @@ from charting.models import Alert
 from clinic.models import Patient
 from scheduling.models import Session
 from tests.charting.documents_support import make_rich_course, page_ink, pdf_text
-from tests.charting.factories import make_course
+from tests.support.factories import make_course
 
 NOW = dt.datetime(2026, 5, 1, 16, 0, tzinfo=dt.UTC)
 DOC_IMAGES = Path(settings.BASE_DIR) / "docs" / "documents"
@@ -173,7 +173,7 @@ def test_api_serves_the_course_summary_as_a_pdf_download(api_as, nurse, course):
 
 
 def test_another_sites_course_is_404_and_roles_are_checked(api_as, outsider, course, site, db):
-    from tests.conftest import make_user
+    from tests.support.factories import make_user
 
     response = api_as(outsider).get(f"charting/courses/{course.pk}/summary.pdf")
     assert response.status_code == 404

@@ -21,8 +21,8 @@ from charting.models import FormTemplate, RunSheet, ScreeningResponse
 from charting.observations import observation_amend
 from charting.run_sheets import run_sheet_store
 from tests.charting.documents_support import page_ink, pdf_text, run_esketamine_session
-from tests.charting.factories import local, make_course, make_session
-from tests.scheduling.factories import make_patient
+from tests.support.clock import local
+from tests.support.factories import make_course, make_patient, make_session
 
 NOW = dt.datetime(2026, 3, 20, 16, 0, tzinfo=dt.UTC)
 DOC_IMAGES = Path(settings.BASE_DIR) / "docs" / "documents"
@@ -128,7 +128,9 @@ def test_run_sheet_groups_by_resource_with_needs(api_as, site, scheduler, nurse,
     day = local(site, "2026-03-10", "09:00")
     make_session(course=course, start=day)
     tms = make_course(
-        patient=make_patient(site, "Robin", "Fisher"), modality="tms", booked_by=scheduler
+        patient=make_patient(site, given="Robin", family="Fisher"),
+        modality="tms",
+        booked_by=scheduler,
     )
     make_session(course=tms, start=day + dt.timedelta(hours=2))
     cancelled = make_session(course=tms, start=day + dt.timedelta(hours=4), status="cancelled")
@@ -188,7 +190,7 @@ def test_rems_form_draft_is_prefilled(api_as, clinician, scheduler, site, done_e
     keep_image(image, "rems-form-1.png")
     # Another patient's TMS session (the same patient cannot overlap on PostgreSQL).
     tms = make_course(
-        patient=make_patient(site, "Tom", "Smith"), modality="tms", booked_by=scheduler
+        patient=make_patient(site, given="Tom", family="Smith"), modality="tms", booked_by=scheduler
     )
     tms_session = make_session(course=tms, start=local(site, "2026-03-09", "09:00"))
     other = api_as(clinician).get(f"charting/sessions/{tms_session.pk}/rems-form.pdf")

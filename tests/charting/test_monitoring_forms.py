@@ -11,7 +11,8 @@ from charting import gates
 from charting.models import MonitoringFormItem
 from charting.observations import observation_amend
 from tests.charting.documents_support import run_esketamine_session
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 
 def test_completed_session_queues_a_prefilled_form_due_in_7_days(nurse, site, patient, esk):

@@ -8,8 +8,8 @@ import datetime as dt
 import time_machine
 
 from charting.models import Alert, MonitoringFormItem, ObservationEntry, ObservationRecord
-from tests.charting.factories import local
 from tests.charting.helpers import check_in_and_start, safe_answers
+from tests.support.clock import local
 
 
 def _at(when: dt.datetime):

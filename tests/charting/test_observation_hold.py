@@ -13,14 +13,9 @@ from charting.observations import observation_set_anchor
 from charting.treatment import parameters_record
 from scheduling.enrolment import course_enrol
 from scheduling.models import Session
-from tests.charting.factories import builtin_protocol, local
-from tests.charting.hold_support import (
-    DAY,
-    book_one,
-    chair_hold,
-    esketamine_patient,
-    start_session,
-)
+from tests.charting.hold_support import DAY, book_one, chair_hold, start_session
+from tests.support.clock import local
+from tests.support.factories import builtin_protocol, make_patient
 
 
 def test_a_late_dose_extends_the_chair_hold_to_the_earliest_discharge(
@@ -88,7 +83,7 @@ def test_availability_and_booking_do_not_offer_the_chair_inside_the_minimum(
     starts = {dt.datetime.fromisoformat(s["start"].replace("Z", "+00:00")) for s in slots[chair.pk]}
     assert local(site, DAY, "11:30") not in starts
     assert local(site, DAY, "11:45") in starts
-    other = esketamine_patient(site, "ESK-C")
+    other = make_patient(site, "ESK-C")
     course = course_enrol(
         patient=other,
         protocol=builtin_protocol("esketamine"),
@@ -109,7 +104,7 @@ def test_a_next_booking_in_the_way_still_records_the_dose_and_caps_the_hold(
 ):
     session = book_one(site, patient, scheduler, "09:00")
     chair = chair_hold(session).resource
-    later = book_one(site, esketamine_patient(site, "ESK-B"), scheduler, "11:30")
+    later = book_one(site, make_patient(site, "ESK-B"), scheduler, "11:30")
     assert chair_hold(later).resource == chair  # the same chair, right after
     record = start_session(session, nurse, local(site, DAY, "09:00"))
     dose = local(site, DAY, "09:45")
@@ -124,7 +119,7 @@ def test_a_next_booking_in_the_way_still_records_the_dose_and_caps_the_hold(
 
 def _late_dose_before_a_booking(site, scheduler, nurse, patient):
     session = book_one(site, patient, scheduler, "09:00")
-    later = book_one(site, esketamine_patient(site, "ESK-B"), scheduler, "11:30")
+    later = book_one(site, make_patient(site, "ESK-B"), scheduler, "11:30")
     record = start_session(session, nurse, local(site, DAY, "09:00"))
     dose = local(site, DAY, "09:45")
     observation_set_anchor(record=record, at=dose, by=nurse, now=dose)

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from charting.models import TreatmentParameters
-from tests.charting.factories import local
+from tests.support.clock import local
 
 ESK = {
     "dose_mg": 84,

@@ -22,8 +22,9 @@ from charting.observations import (
 )
 from charting.screening import course_screening_submit, screening_override, session_screening_submit
 from clinic.errors import Conflict
-from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 
 def test_gates_name_what_is_missing(nurse, site, tms):

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from charting.models import Alert, ScaleAdministration
-from tests.charting.factories import local
+from tests.support.clock import local
 
 
 def _phq(*scores: int) -> dict[str, int]:

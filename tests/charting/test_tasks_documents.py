@@ -17,7 +17,8 @@ from charting.tasks import (
 )
 from scheduling.models import SkippedTask
 from tests.charting.documents_support import pdf_text, run_esketamine_session
-from tests.charting.factories import local, make_session
+from tests.support.clock import local
+from tests.support.factories import make_session
 
 
 def test_evening_run_sheet_is_stored_once_for_tomorrow(

@@ -137,7 +137,7 @@ def test_adding_a_closure_in_the_admin_warns_about_sessions_booked_that_day(
 
     from clinic.models import Closure
     from scheduling.admin import SchedulingSiteAdmin as SiteAdmin
-    from tests.scheduling.factories import make_course, make_session
+    from tests.support.factories import make_course, make_session
 
     day = dt.date(2026, 3, 4)
     course = make_course(patient=patient, booked_by=admin_user)

@@ -20,7 +20,8 @@ from werkzeug.test import Client as WsgiClient
 from clinic.models import Patient
 from scheduling.models import Course
 from tests.conftest import ApiClient
-from tests.scheduling.booking_support import TMS_10, one_chair, protocol
+from tests.scheduling.booking_support import TMS_10, one_chair
+from tests.support.factories import make_protocol
 
 
 def test_a_database_error_is_503_json_with_retry_after(scheduler, api_as, monkeypatch):
@@ -51,7 +52,7 @@ def test_a_booking_blocked_by_another_transactions_lock_answers_within_the_lock_
         cursor.execute("SELECT setting FROM pg_settings WHERE name = 'lock_timeout'")
         assert int(cursor.fetchone()[0]) == settings.DB_LOCK_TIMEOUT_MS
     one_chair(site)
-    protocol(TMS_10, "ten")
+    make_protocol(TMS_10, "ten")
     client = ApiClient(scheduler)
     locked = threading.Event()
     release = threading.Event()

@@ -24,9 +24,8 @@ from charting.models import Alert
 from clinic.display_text import display_text, name_problem
 from clinic.models import Resource, Site
 from clinic.services import patient_create, site_create
-from tests.conftest import make_user
-from tests.scheduling.factories import make_patient
 from tests.scheduling.feed_support import add_session, esketamine_course, events, make_feed
+from tests.support.factories import make_patient, make_user
 
 BAD_NAMES = [
     "Main\nStreet",
@@ -147,7 +146,7 @@ def _dirty_rows(site: Site, resource: Resource) -> None:
 
 @time_machine.travel(dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC), tick=False)
 def test_feeds_of_a_site_with_old_dirty_names_still_answer(site, scheduler, clinician):
-    patient = make_patient(site, "Ann\nMarie", "Lee\u202e")
+    patient = make_patient(site, given="Ann\nMarie", family="Lee\u202e")
     course = esketamine_course(patient, scheduler)
     session = add_session(course, site, "2026-03-02")
     chair = session.holds.get(part="procedure").resource

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
-from tests.conftest import ApiClient, make_user
+from tests.conftest import ApiClient
+from tests.support.factories import make_user
 
 LIMIT = settings.LOGIN_FAILURE_LIMIT
 ADDRESS_LIMIT = settings.API_TOKEN_ADDRESS_FAILURE_LIMIT

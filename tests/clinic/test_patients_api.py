@@ -1,11 +1,9 @@
 """/api/v1/patients: register, read, update (PATCH) and search patients."""
 
-import datetime as dt
-
 import pytest
 
 from clinic.models import Patient
-from tests.conftest import make_user
+from tests.support.factories import make_patient, make_user
 
 WRITERS = ["scheduler", "clinician", "admin_user"]
 READERS = [*WRITERS, "nurse"]
@@ -37,12 +35,6 @@ def new_patient(site, **overrides):
         "date_of_birth": "1956-12-09",
         **overrides,
     }
-
-
-def add_patient(site, mrn, given, family):
-    return Patient.objects.create(
-        site=site, mrn=mrn, given_name=given, family_name=family, date_of_birth=dt.date(1970, 1, 1)
-    )
 
 
 # Create ---------------------------------------------------------------------------------------
@@ -168,10 +160,10 @@ def test_anonymous_gets_401_everywhere(site, patient, api_as):
 
 
 def test_search_matches_names_and_mrn_prefix(site, other_site, nurse, api_as):
-    anne = add_patient(site, "A-100", "Anne", "Smith")
-    john = add_patient(site, "A-200", "John", "Smithers")
-    add_patient(site, "B-300", "Maria", "Lopez")
-    add_patient(other_site, "A-101", "Anne", "Smith")
+    anne = make_patient(site, "A-100", given="Anne", family="Smith")
+    john = make_patient(site, "A-200", given="John", family="Smithers")
+    make_patient(site, "B-300", given="Maria", family="Lopez")
+    make_patient(other_site, "A-101", given="Anne", family="Smith")
     client = api_as(nurse)
 
     def found(**params):
@@ -197,7 +189,7 @@ def test_search_by_another_sites_id_is_404(site, other_site, nurse, api_as):
 
 def test_patients_are_paginated_with_a_bounded_page_size(site, scheduler, api_as):
     for i in range(5):
-        add_patient(site, f"P-{i}", "Pat", f"Family{i}")
+        make_patient(site, f"P-{i}", given="Pat", family=f"Family{i}")
     client = api_as(scheduler)
 
     page2 = client.get("patients", page=2, page_size=3).json()
@@ -229,7 +221,7 @@ def test_search_text_in_the_url_is_refused_so_names_stay_out_of_access_logs(
 
 def test_search_pages_are_bounded(site, scheduler, api_as):
     for i in range(5):
-        add_patient(site, f"P-{i}", "Pat", f"Family{i}")
+        make_patient(site, f"P-{i}", given="Pat", family=f"Family{i}")
     client = api_as(scheduler)
     page2 = client.post("patients/search", {"q": "pat", "page": 2, "page_size": 3}).json()
     assert [p["family_name"] for p in page2["items"]] == ["Family3", "Family4"]
@@ -262,7 +254,7 @@ def test_patch_changes_only_the_fields_sent(persona, patient, api_as, request):
 
 
 def test_patch_to_an_mrn_already_taken_is_409(site, patient, scheduler, api_as):
-    other = add_patient(site, "MRN-002", "Other", "Person")
+    other = make_patient(site, "MRN-002", given="Other", family="Person")
     response = api_as(scheduler).patch(f"patients/{other.pk}", {"mrn": "MRN-001"})
     assert response.status_code == 409
     assert response.json()["code"] == "mrn_taken"

@@ -20,16 +20,9 @@ from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.session_reschedule import session_reschedule
 from tests.concurrency.harness import race, warm
-from tests.scheduling.booking_support import (
-    MONDAY,
-    NINE,
-    NOW,
-    TMS_10,
-    local,
-    one_chair,
-    protocol,
-)
-from tests.scheduling.booking_support import patient as make_patient
+from tests.scheduling.booking_support import MONDAY, NINE, NOW, NY, TMS_10, one_chair
+from tests.support.clock import local
+from tests.support.factories import make_patient, make_protocol
 
 THREADS = 20
 ONE_SESSION = {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}
@@ -45,7 +38,7 @@ pytestmark = [
 
 def test_twenty_bookings_of_one_patient_into_one_slot_one_wins(site, scheduler, patient):
     one_chair(site)
-    protocol(FIVE_SESSIONS, "five")
+    make_protocol(FIVE_SESSIONS, "five")
     warm(scheduler)
 
     def book(_i: int) -> int:
@@ -71,7 +64,7 @@ def test_twenty_bookings_of_one_patient_into_one_slot_one_wins(site, scheduler, 
 
 def test_twenty_patients_into_one_chair_slot_one_wins(site, scheduler):
     chair = one_chair(site)
-    protocol(ONE_SESSION, "one")
+    make_protocol(ONE_SESSION, "one")
     patients = [make_patient(site, f"MRN-C{i}") for i in range(THREADS)]
     warm(scheduler)
 
@@ -92,12 +85,12 @@ def test_twenty_patients_into_one_chair_slot_one_wins(site, scheduler):
     assert {r[1] for r in results if r[0] == 409} == {"slot_taken"}
     assert Course.objects.count() == Session.objects.count() == 1
     hold = ResourceHold.objects.get()
-    assert hold.resource_id == chair.pk and hold.start == local(MONDAY, 9)
+    assert hold.resource_id == chair.pk and hold.start == local(NY, MONDAY, "09:00")
 
 
 def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
     one_chair(site)
-    protocol(ONE_SESSION, "one")
+    make_protocol(ONE_SESSION, "one")
     warm(scheduler)
     sessions = []
     for i in range(THREADS):
@@ -115,7 +108,7 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
         )
         # planned_sessions is attached by course_enrol, not a model field.
         sessions.append(course.planned_sessions[0].pk)  # type: ignore[attr-defined]
-    target = local(MONDAY, 16)
+    target = local(NY, MONDAY, "16:00")
 
     def move(i: int) -> int:
         session_reschedule(session_id=sessions[i], to=target, by=scheduler, now=NOW)
@@ -133,7 +126,7 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
 
 def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
     one_chair(site)
-    protocol(FIVE_SESSIONS, "five")
+    make_protocol(FIVE_SESSIONS, "five")
     patients = [make_patient(site, f"MRN-F{i}") for i in range(THREADS)]
     warm(scheduler)
 
@@ -160,7 +153,7 @@ def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
 
 def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patient):
     chair = one_chair(site)
-    protocol(ONE_SESSION, "one")
+    make_protocol(ONE_SESSION, "one")
     course = course_enrol(
         patient=patient.pk,
         protocol="one",
@@ -177,16 +170,16 @@ def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patien
             session=session,
             resource=chair,
             part="procedure",
-            start=local(MONDAY, 9, 20),
-            end=local(MONDAY, 10),
+            start=local(NY, MONDAY, "09:20"),
+            end=local(NY, MONDAY, "10:00"),
         )
     # Inactive holds (cancelled sessions) do not count.
     ResourceHold.objects.create(
         session=session,
         resource=chair,
         part="procedure",
-        start=local(MONDAY, 9, 20),
-        end=local(MONDAY, 10),
+        start=local(NY, MONDAY, "09:20"),
+        end=local(NY, MONDAY, "10:00"),
         active=False,
     )
 
@@ -197,7 +190,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
     holds (as if read before the winner committed); PostgreSQL refuses, and the answer is a
     409 naming the winner's session, never a 500."""
     one_chair(site)
-    protocol(ONE_SESSION, "one")
+    make_protocol(ONE_SESSION, "one")
     first, second = make_patient(site, "MRN-S1"), make_patient(site, "MRN-S2")
     winner = course_enrol(
         patient=first.pk,

@@ -12,7 +12,8 @@ import pytest
 from scheduling.enrolment import course_enrol
 from scheduling.models import Course, Session
 from tests.concurrency.harness import race, warm
-from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
+from tests.scheduling.booking_support import MONDAY, NOW, TMS_10
+from tests.support.factories import make_protocol
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,7 +24,7 @@ THREADS = 6
 
 
 def test_simultaneous_same_modality_courses_for_one_patient_one_wins(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     warm(scheduler)
 
     def book(i: int) -> int:

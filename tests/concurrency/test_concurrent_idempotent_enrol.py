@@ -12,7 +12,8 @@ from django.db import connection
 
 from scheduling.models import Course
 from tests.conftest import ApiClient
-from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
+from tests.scheduling.booking_support import MONDAY, NOW, TMS_10
+from tests.support.factories import make_protocol
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,7 +24,7 @@ THREADS = 4
 
 
 def test_simultaneous_sends_with_one_key_book_once_and_answer_alike(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     client = ApiClient(scheduler)
     body = {
         "patient_id": patient.pk,

@@ -11,7 +11,8 @@ from scheduling.models import Session
 from scheduling.session_cancellation import session_cancel
 from scheduling.session_lifecycle import session_check_in
 from tests.concurrency.harness import race, warm
-from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, protocol
+from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10
+from tests.support.factories import make_protocol
 
 pytestmark = [
     pytest.mark.postgres,
@@ -20,7 +21,7 @@ pytestmark = [
 
 
 def test_check_in_racing_a_cancellation_never_deadlocks(site, scheduler, nurse, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     course = course_enrol(
         patient=patient.pk,
         protocol="tms",

@@ -19,15 +19,10 @@ from charting.observations import observation_set_anchor
 from clinic.models import Resource
 from scheduling.enrolment import course_enrol
 from scheduling.models import ResourceHold, Session
-from tests.charting.factories import builtin_protocol, local
-from tests.charting.hold_support import (
-    DAY,
-    book_one,
-    chair_hold,
-    esketamine_patient,
-    start_session,
-)
+from tests.charting.hold_support import DAY, book_one, chair_hold, start_session
 from tests.concurrency.harness import race, warm
+from tests.support.clock import local
+from tests.support.factories import builtin_protocol, make_patient
 
 pytestmark = [
     pytest.mark.postgres,
@@ -58,7 +53,7 @@ def test_a_late_dose_and_a_booking_of_the_same_chair_never_overlap(
     )
     session = book_one(site, patient, scheduler, "09:00")
     record = start_session(session, nurse, local(site, DAY, "09:00"))
-    other = esketamine_patient(site, f"ESK-R{round_}")
+    other = make_patient(site, f"ESK-R{round_}")
     dose = local(site, DAY, "09:45")
     warm(scheduler)
     warm(nurse)

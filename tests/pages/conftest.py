@@ -10,7 +10,8 @@ import pytest
 from charting.form_templates import template_load_library
 from clinic.models import Resource
 from scheduling.models import ResourceHold
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 DAY = "2026-03-09"  # a Monday
 
@@ -46,7 +47,7 @@ def esk_session(templates, patient, scheduler, site, now):
 
 @pytest.fixture
 def tms_session(templates, scheduler, site, now):
-    from tests.scheduling.factories import make_patient
+    from tests.support.factories import make_patient
 
     other = make_patient(site, given="Tom", family="Coil", mrn="MRN-TMS")
     course = make_course(patient=other, modality="tms", booked_by=scheduler)

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from scheduling.models import ReminderDelivery, WorkerHeartbeat
 from scheduling.worker_health import cluster_name
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 pytestmark = pytest.mark.django_db
 

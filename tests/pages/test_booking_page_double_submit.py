@@ -11,7 +11,8 @@ import time_machine
 from django.test import Client
 
 from scheduling.models import Course
-from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
+from tests.scheduling.booking_support import MONDAY, NOW, TMS_10
+from tests.support.factories import make_protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ KEY = re.compile(r'name="form_key" value="([^"]+)"')
 def test_each_rendered_booking_form_has_its_own_key_and_a_double_confirm_books_once(
     site, scheduler, patient
 ):
-    tms = protocol(TMS_10, "tms")
+    tms = make_protocol(TMS_10, "tms")
     client = Client()
     client.force_login(scheduler)
     with time_machine.travel(NOW, tick=False):

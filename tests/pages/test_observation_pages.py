@@ -19,16 +19,12 @@ from charting.observations import (
     observation_sign,
 )
 from tests.charting.documents_support import pdf_text
-from tests.charting.factories import local
 from tests.charting.helpers import DISCHARGE_VALUES, POST_40_VALUES
 from tests.pages.conftest import DAY
 from tests.pages.test_page_roles import client_for, started
+from tests.support.clock import local
 
 pytestmark = pytest.mark.django_db
-
-
-def at(site, hhmm: str) -> dt.datetime:
-    return local(site, DAY, hhmm)
 
 
 def dosed(session, nurse, site, now) -> ObservationRecord:
@@ -38,11 +34,13 @@ def dosed(session, nurse, site, now) -> ObservationRecord:
         record=record,
         checkpoint="pre_dose",
         values={"bp": "132/84", "spo2": 98, "vitals_acceptable": True},
-        taken_at=at(site, "08:32"),
+        taken_at=local(site, DAY, "08:32"),
         by=nurse,
-        now=at(site, "08:32"),
+        now=local(site, DAY, "08:32"),
     )
-    observation_set_anchor(record=record, at=at(site, "08:40"), by=nurse, now=at(site, "08:41"))
+    observation_set_anchor(
+        record=record, at=local(site, DAY, "08:40"), by=nurse, now=local(site, DAY, "08:41")
+    )
     record.refresh_from_db()
     return record
 
@@ -58,19 +56,21 @@ def test_nurse_day_never_offers_sign_off_the_service_would_refuse(
 ):
     record = dosed(esk_session, nurse, site, now)
     # Past the 2-hour minimum, but no post-dose value exists yet.
-    settings.CLINIC_NOW = at(site, "10:45")
+    settings.CLINIC_NOW = local(site, DAY, "10:45")
     body = client_for(nurse).get(f"/nurse/?date={DAY}").content.decode()
     assert "Discharge can be signed" not in body
     assert "Discharge not yet: Required checkpoint values are missing" in body
 
-    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
-    values(record, nurse, "discharge", DISCHARGE_VALUES, at(site, "10:44"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:20"))
+    values(record, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "10:44"))
     body = client_for(nurse).get(f"/nurse/?date={DAY}").content.decode()
     assert "Discharge can be signed" not in body
     assert "Discharge not yet: A severe alert is not acknowledged yet" in body
 
     severe = Alert.objects.get(session=esk_session, severity="severe")
-    alert_acknowledge(alert=severe, note="Rechecked 150/90", by=clinician, now=at(site, "10:45"))
+    alert_acknowledge(
+        alert=severe, note="Rechecked 150/90", by=clinician, now=local(site, DAY, "10:45")
+    )
     body = client_for(nurse).get(f"/nurse/?date={DAY}").content.decode()
     assert "Discharge can be signed" in body
 
@@ -79,9 +79,9 @@ def test_the_form_shows_the_refusal_and_the_service_agrees(
     settings, site, nurse, clinician, esk_session, now
 ):
     record = dosed(esk_session, nurse, site, now)
-    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
-    values(record, nurse, "discharge", DISCHARGE_VALUES, at(site, "10:44"))
-    settings.CLINIC_NOW = at(site, "10:45")
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:20"))
+    values(record, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "10:44"))
+    settings.CLINIC_NOW = local(site, DAY, "10:45")
     client = client_for(nurse)
     page = client.get(f"/sessions/{esk_session.pk}/observation/").content.decode()
     assert 'id="sign-reason">A severe alert is not acknowledged yet' in page
@@ -116,14 +116,14 @@ def test_a_late_checkpoint_is_marked_on_the_form_the_pdf_and_the_rems_draft(
 ):
     record = dosed(esk_session, nurse, site, now)
     # Due 09:20 (window 15 min): taken 14:20, late by 285 minutes.
-    values(record, nurse, "post_40", POST_40_VALUES, at(site, "14:20"))
-    values(record, nurse, "discharge", DISCHARGE_VALUES, at(site, "14:21"))
-    settings.CLINIC_NOW = at(site, "14:22")
+    values(record, nurse, "post_40", POST_40_VALUES, local(site, DAY, "14:20"))
+    values(record, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "14:21"))
+    settings.CLINIC_NOW = local(site, DAY, "14:22")
     page = client_for(nurse).get(f"/sessions/{esk_session.pk}/observation/").content.decode()
     assert "Late by 285 min" in page
     assert Alert.objects.get(session=esk_session, kind="timing").severity == "review"
 
-    observation_sign(record=record, by=nurse, now=at(site, "14:22"))
+    observation_sign(record=record, by=nurse, now=local(site, DAY, "14:22"))
     pdf = api_as(nurse).get(f"charting/sessions/{esk_session.pk}/record.pdf")
     assert pdf.status_code == 200
     text, _ = pdf_text(pdf.content)
@@ -138,9 +138,11 @@ def test_the_queue_needs_a_note_for_severe_alerts_and_says_who_has_left(
     settings, site, nurse, clinician, esk_session, now
 ):
     record = dosed(esk_session, nurse, site, now)
-    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
-    values(record, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, at(site, "10:44"))
-    settings.CLINIC_NOW = at(site, "10:45")
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:20"))
+    values(
+        record, nurse, "discharge", {**DISCHARGE_VALUES, "bp": "165/95"}, local(site, DAY, "10:44")
+    )
+    settings.CLINIC_NOW = local(site, DAY, "10:45")
     doctor = clinician
     client = client_for(doctor)
     severe = Alert.objects.get(session=esk_session, severity="severe")
@@ -159,7 +161,7 @@ def test_the_queue_needs_a_note_for_severe_alerts_and_says_who_has_left(
     severe.refresh_from_db()
     assert severe.acknowledged_at is not None
 
-    observation_sign(record=record, by=nurse, now=at(site, "10:46"))
+    observation_sign(record=record, by=nurse, now=local(site, DAY, "10:46"))
     plain = Alert.objects.get(session=esk_session, severity="alert")
     page = client.get("/alerts/").content.decode()
     article = page.split(f'id="alert-{plain.pk}"')[1].split("</article>")[0]
@@ -177,7 +179,7 @@ def test_the_navigation_counts_open_alerts_for_clinicians_and_nurses(
         return page.split("<nav")[1].split("</nav>")[0]
 
     assert "count" not in nav(nurse)
-    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:20"))
     assert 'Open alerts <span class="count">1</span>' in nav(nurse)
     assert '<span class="count" aria-label="1 open">1</span>' in nav(doctor)
     assert "Open alerts" not in nav(scheduler) and "count" not in nav(scheduler)
@@ -194,7 +196,7 @@ def test_the_navigation_counts_open_alerts_for_clinicians_and_nurses(
         nurse,
         "discharge",
         {**DISCHARGE_VALUES, "bp": "165/95", "spo2": 90},
-        at(site, "10:44"),
+        local(site, DAY, "10:44"),
     )
     assert Alert.objects.filter(acknowledged_at__isnull=True).count() == 3
     assert queries() == few
@@ -204,12 +206,11 @@ def test_the_navigation_counts_open_alerts_for_clinicians_and_nurses(
 def test_nurse_day_asks_the_predicate_in_a_constant_number_of_queries(
     settings, site, scheduler, nurse, esk_session, now
 ):
-    from tests.charting.factories import make_course, make_session
-    from tests.scheduling.factories import make_patient
+    from tests.support.factories import make_course, make_patient, make_session
 
     record = dosed(esk_session, nurse, site, now)
-    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
-    settings.CLINIC_NOW = at(site, "10:45")
+    values(record, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:20"))
+    settings.CLINIC_NOW = local(site, DAY, "10:45")
     client = client_for(nurse)
 
     def queries() -> int:
@@ -221,10 +222,12 @@ def test_nurse_day_asks_the_predicate_in_a_constant_number_of_queries(
     for i in range(4):
         other = make_patient(site, given=f"P{i}", family="Dose", mrn=f"MRN-D{i}")
         course = make_course(patient=other, modality="esketamine", booked_by=scheduler)
-        session = make_session(course=course, start=at(site, "08:30"))
+        session = make_session(course=course, start=local(site, DAY, "08:30"))
         more = dosed(session, nurse, site, now)
-        values(more, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, at(site, "09:20"))
-        values(more, nurse, "discharge", DISCHARGE_VALUES, at(site, "10:44"))
+        values(
+            more, nurse, "post_40", {**POST_40_VALUES, "bp": "186/112"}, local(site, DAY, "09:20")
+        )
+        values(more, nurse, "discharge", DISCHARGE_VALUES, local(site, DAY, "10:44"))
     assert queries() == few
     body = client.get(f"/nurse/?date={DAY}").content.decode()
     assert body.count("Discharge not yet: A severe alert") == 4
@@ -236,11 +239,11 @@ def test_nurse_day_names_the_discharge_minute_rounded_up(settings, site, nurse, 
     record = started(esk_session, nurse, now)
     observation_set_anchor(
         record=record,
-        at=at(site, "08:40") + dt.timedelta(seconds=30),
+        at=local(site, DAY, "08:40") + dt.timedelta(seconds=30),
         by=nurse,
-        now=at(site, "08:41"),
+        now=local(site, DAY, "08:41"),
     )
-    settings.CLINIC_NOW = at(site, "09:00")
+    settings.CLINIC_NOW = local(site, DAY, "09:00")
     body = client_for(nurse).get(f"/nurse/?date={DAY}").content.decode()
     assert "Discharge available at 10:41" in body
     assert "Discharge available at 10:40" not in body

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from charting.models import ObservationRecord
 from charting.screening import session_screening_submit
 from scheduling.session_lifecycle import session_check_in, session_start
-from tests.charting.factories import local, make_course, make_session
 from tests.charting.helpers import safe_answers
 from tests.pages.conftest import DAY, hold
-from tests.scheduling.factories import make_patient
+from tests.support.clock import local
+from tests.support.factories import make_course, make_patient, make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,6 @@ edits a version that a course uses."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import shutil
@@ -20,6 +19,7 @@ from protocols.services import (
     protocol_update,
 )
 from scheduling.models import Course
+from tests.support.factories import make_course
 
 
 def load(library: Path | None = None) -> list[str]:
@@ -50,18 +50,6 @@ def edit(library: Path, slug: str, change) -> None:
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
-
-
-def enrol(protocol: Protocol, patient, site, user) -> Course:
-    return Course.objects.create(
-        patient=patient,
-        protocol=protocol,
-        site=site,
-        modality=protocol.modality,
-        start_date=dt.date(2026, 1, 12),
-        preferred_time=dt.time(9, 0),
-        booked_by=user,
-    )
 
 
 @pytest.mark.django_db
@@ -118,7 +106,7 @@ def test_changed_file_adds_the_next_version_when_a_course_uses_the_current_one(
 ):
     load(library)
     used = Protocol.objects.get(slug="ect-acute")
-    enrol(used, patient, site, scheduler)
+    make_course(patient=patient, booked_by=scheduler, protocol=used, status=Course.Status.PLANNED)
     spec_before = used.spec
     edit(library, "ect-acute", lambda d: d["spec"]["timing"].update(observation_minutes=50))
 

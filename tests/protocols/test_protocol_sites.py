@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from protocols.models import Protocol
-from tests.conftest import make_user
+from tests.support.factories import make_user
 
 SPEC: dict[str, Any] = {
     "modality": "tms",

@@ -20,6 +20,7 @@ from protocols.services import (
     protocol_update,
 )
 from scheduling.models import Course
+from tests.support.factories import make_course
 
 NOW = dt.datetime(2026, 3, 8, 7, 30, tzinfo=dt.UTC)  # the New York spring-forward morning
 
@@ -48,18 +49,6 @@ def create(by, slug="clinic-tms", spec=None, status="draft") -> Protocol:
         status=status,
         by=by,
         now=NOW,
-    )
-
-
-def enrol(protocol, patient, site, user) -> Course:
-    return Course.objects.create(
-        patient=patient,
-        protocol=protocol,
-        site=site,
-        modality=protocol.modality,
-        start_date=dt.date(2026, 3, 9),
-        preferred_time=dt.time(9, 0),
-        booked_by=user,
     )
 
 
@@ -124,7 +113,7 @@ def test_unused_draft_is_edited_in_place(clinician):
 
 def test_changing_a_used_version_creates_the_next_version(clinician, scheduler, patient, site):
     used = create(clinician, status="active")
-    enrol(used, patient, site, scheduler)
+    make_course(patient=patient, booked_by=scheduler, protocol=used, status=Course.Status.PLANNED)
 
     result = protocol_update(protocol=used, by=clinician, spec=spec_with(sessions=25), now=NOW)
 
@@ -137,7 +126,7 @@ def test_changing_a_used_version_creates_the_next_version(clinician, scheduler, 
 
 def test_renaming_a_used_version_also_creates_the_next_version(clinician, scheduler, patient, site):
     used = create(clinician, status="active")
-    enrol(used, patient, site, scheduler)
+    make_course(patient=patient, booked_by=scheduler, protocol=used, status=Course.Status.PLANNED)
 
     result = protocol_update(protocol=used, by=clinician, name="Renamed", now=NOW)
 
@@ -147,7 +136,7 @@ def test_renaming_a_used_version_also_creates_the_next_version(clinician, schedu
 
 def test_an_unchanged_spec_makes_no_new_version(clinician, scheduler, patient, site):
     used = create(clinician, status="active")
-    enrol(used, patient, site, scheduler)
+    make_course(patient=patient, booked_by=scheduler, protocol=used, status=Course.Status.PLANNED)
 
     result = protocol_update(protocol=used, by=clinician, spec=copy.deepcopy(SPEC), now=NOW)
 
@@ -157,7 +146,7 @@ def test_an_unchanged_spec_makes_no_new_version(clinician, scheduler, patient, s
 
 def test_retiring_a_used_version_changes_its_status_only(clinician, scheduler, patient, site):
     used = create(clinician, status="active")
-    enrol(used, patient, site, scheduler)
+    make_course(patient=patient, booked_by=scheduler, protocol=used, status=Course.Status.PLANNED)
 
     retired = protocol_retire(protocol=used, by=clinician, now=NOW)
 

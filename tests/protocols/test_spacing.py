@@ -8,17 +8,14 @@ import pytest
 
 from protocols.spacing import Previous, SpacingRule, day_violation, spacing_violation
 from protocols.spec import Phase
+from tests.support.clock import local
 
 UTC = dt.UTC
 MON = dt.date(2026, 3, 2)
 
 
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
-
-
 def prev(day: dt.date, hour: int = 9, number: int = 1) -> Previous:
-    return Previous(number=number, start=at(day, hour), day=day)
+    return Previous(number=number, start=local(UTC, day, f"{hour:02d}:00"), day=day)
 
 
 def rule(
@@ -43,22 +40,34 @@ DAILY = Phase(name="acute", sessions=30, sessions_per_week=5)
 @pytest.mark.parametrize(
     ("phase", "previous", "start", "week", "expected"),
     [
-        (ECT, None, at(MON + dt.timedelta(days=1), 9), set(), SpacingRule.WEEKDAY),
+        (ECT, None, local(UTC, MON + dt.timedelta(days=1), "09:00"), set(), SpacingRule.WEEKDAY),
         (
             ESK,
             prev(MON),
-            at(MON + dt.timedelta(days=3), 9),
+            local(UTC, MON + dt.timedelta(days=3), "09:00"),
             {MON, MON + dt.timedelta(days=1)},
             SpacingRule.WEEKLY_QUOTA,
         ),
-        (DAILY, prev(MON, 10), at(MON, 9), set(), SpacingRule.ORDER),
-        (DAILY, prev(MON, 9), at(MON, 11), set(), SpacingRule.SAME_DAY),
-        (SAINT, prev(MON, 9), at(MON, 9, 30), set(), SpacingRule.SAME_DAY_GAP),
-        (ESK, prev(MON), at(MON + dt.timedelta(days=1), 9), set(), SpacingRule.MIN_DAYS),
-        (ECT, prev(MON), at(MON + dt.timedelta(days=9), 9), set(), SpacingRule.MAX_DAYS),
-        (SAINT, prev(MON, 9), at(MON, 9, 50), set(), None),
-        (ESK, prev(MON), at(MON + dt.timedelta(days=3), 9), {MON}, None),
-        (ECT, prev(MON), at(MON + dt.timedelta(days=2), 9), {MON}, None),
+        (DAILY, prev(MON, 10), local(UTC, MON, "09:00"), set(), SpacingRule.ORDER),
+        (DAILY, prev(MON, 9), local(UTC, MON, "11:00"), set(), SpacingRule.SAME_DAY),
+        (SAINT, prev(MON, 9), local(UTC, MON, "09:30"), set(), SpacingRule.SAME_DAY_GAP),
+        (
+            ESK,
+            prev(MON),
+            local(UTC, MON + dt.timedelta(days=1), "09:00"),
+            set(),
+            SpacingRule.MIN_DAYS,
+        ),
+        (
+            ECT,
+            prev(MON),
+            local(UTC, MON + dt.timedelta(days=9), "09:00"),
+            set(),
+            SpacingRule.MAX_DAYS,
+        ),
+        (SAINT, prev(MON, 9), local(UTC, MON, "09:50"), set(), None),
+        (ESK, prev(MON), local(UTC, MON + dt.timedelta(days=3), "09:00"), {MON}, None),
+        (ECT, prev(MON), local(UTC, MON + dt.timedelta(days=2), "09:00"), {MON}, None),
     ],
 )
 def test_each_rule_has_its_own_code(phase, previous, start, week, expected):
@@ -67,7 +76,11 @@ def test_each_rule_has_its_own_code(phase, previous, start, week, expected):
 
 def test_the_message_is_for_people_and_names_the_rule_values():
     v = spacing_violation(
-        ECT, prev(MON), at(MON + dt.timedelta(days=9), 9), MON + dt.timedelta(days=9), set()
+        ECT,
+        prev(MON),
+        local(UTC, MON + dt.timedelta(days=9), "09:00"),
+        MON + dt.timedelta(days=9),
+        set(),
     )
     assert v is not None and "at most 7 day(s)" in v.message
 
@@ -78,7 +91,9 @@ def test_a_day_already_treated_that_week_does_not_count_against_the_quota():
         ESK, wed, prev_number=1, prev_day=MON - dt.timedelta(days=4), days_this_week=2
     )
     assert (
-        spacing_violation(ESK, prev(MON - dt.timedelta(days=4)), at(wed, 9), wed, {MON, wed})
+        spacing_violation(
+            ESK, prev(MON - dt.timedelta(days=4)), local(UTC, wed, "09:00"), wed, {MON, wed}
+        )
         is None
     )
 

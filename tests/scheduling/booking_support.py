@@ -1,4 +1,4 @@
-"""Helpers for the booking (write side) tests: protocols built for the test, fixed instants.
+"""Helpers for the booking (write side) tests: protocol specs, fixed instants, and `book`.
 
 Riverside (conftest `site`) is America/New_York, open Mon-Fri 08:00-18:00, with two TMS
 chairs, one ECT suite, two recovery bays and two monitoring chairs. Courses start on Monday
@@ -9,10 +9,14 @@ crosses a DST change.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import User
+
 from clinic.models import Patient, Resource, Site
-from protocols.models import Protocol
+from scheduling.enrolment import course_enrol
+from tests.support.factories import make_protocol
 
 NOW = dt.datetime(2026, 2, 27, 15, 0, tzinfo=dt.UTC)  # Friday before the courses start
 MONDAY = dt.date(2026, 3, 2)
@@ -70,33 +74,14 @@ SAINT = {
 }
 
 
-def protocol(spec: dict, slug: str, *, status: str = Protocol.Status.ACTIVE, version: int = 1):
-    existing = Protocol.objects.filter(slug=slug, version=version).first()
-    if existing is not None:
-        return existing
-    row = Protocol(
-        slug=slug,
-        version=version,
-        modality=spec["modality"],
-        name=f"{slug} v{version}",
-        indication="treatment-resistant depression",
-        spec=spec,
-        status=status,
-    )
-    row.parsed  # noqa: B018 - an invalid test spec fails here, loudly
-    row.save()
-    return row
-
-
-def patient(site: Site, mrn: str, *, rems: bool = True) -> Patient:
-    return Patient.objects.create(
-        site=site,
-        mrn=mrn,
-        given_name="Pat",
-        family_name=mrn,
-        date_of_birth=dt.date(1980, 1, 1),
-        rems_enrolled=rems,
-    )
+def book(patient: Patient, user: User, spec: dict = TMS_10, slug: str = "tms", **kw: Any):
+    """Enrol `patient` through the booking service on the protocol `slug` (made from `spec` if
+    it does not exist yet): from MONDAY at NINE, booked at NOW unless `kw` says otherwise."""
+    make_protocol(spec, slug)
+    kw.setdefault("start_date", MONDAY)
+    kw.setdefault("preferred_time", NINE)
+    kw.setdefault("now", NOW)
+    return course_enrol(patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw)
 
 
 def one_chair(site: Site) -> Resource:
@@ -106,10 +91,6 @@ def one_chair(site: Site) -> Resource:
         extra.active = False
         extra.save()
     return chairs[0]
-
-
-def local(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hh, mm, tzinfo=NY).astimezone(dt.UTC)
 
 
 def local_of(value: dt.datetime) -> dt.datetime:

@@ -3,7 +3,6 @@ helpers to read a feed back with two independent parsers."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import ics
@@ -12,8 +11,9 @@ from icalendar import Calendar
 from clinic.models import Patient, Resource, Site
 from clinic.tokens import hash_token, new_token
 from scheduling.models import CalendarFeed, Course, Session
-from tests.scheduling.factories import ESKETAMINE_SPEC, local, make_course, make_protocol
-from tests.scheduling.factories import make_session as _make_session
+from tests.support.clock import local
+from tests.support.factories import ESKETAMINE_SPEC, make_course, make_protocol
+from tests.support.factories import make_session as _make_session
 
 GUIDED_ESKETAMINE = {
     **ESKETAMINE_SPEC,
@@ -83,7 +83,3 @@ def events(body: bytes) -> dict[str, dict[str, Any]]:
         assert other_events[uid].end.datetime == seen["end"]
         assert other_events[uid].name == seen["summary"]
     return out
-
-
-def at(site: Site, day: str, hhmm: str) -> dt.datetime:
-    return local(site, day, hhmm)

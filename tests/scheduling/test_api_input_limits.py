@@ -17,8 +17,8 @@ import time_machine
 from clinic.api.fields import LAST_DAY, MAX_ID
 from clinic.models import Closure
 from scheduling.models import Course, ResourceHold, Session
-from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
-from tests.scheduling.booking_support import patient as make_patient
+from tests.scheduling.booking_support import MONDAY, NOW, TMS_10
+from tests.support.factories import make_patient, make_protocol
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +48,7 @@ def nothing_booked() -> bool:
 def test_enrolling_from_a_day_out_of_range_is_422_and_books_nothing(
     site, scheduler, api_as, start_date
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     patient = make_patient(site, "MRN-9")
     response = api_as(scheduler).post("courses", enrol_body(patient, start_date=start_date))
     assert response.status_code == 422
@@ -61,7 +61,7 @@ def test_enrolling_from_a_day_out_of_range_is_422_and_books_nothing(
 
 
 def test_the_last_day_in_range_still_plans(site, scheduler, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     patient = make_patient(site, "MRN-9")
     body = enrol_body(patient, start_date=LAST_DAY.isoformat(), dry_run=True)
     response = api_as(scheduler).post("courses", body)
@@ -71,7 +71,7 @@ def test_the_last_day_in_range_still_plans(site, scheduler, api_as):
 
 @pytest.mark.parametrize("field", ["patient_id", "site_id", "prescriber_id"])
 def test_ids_past_64_bits_are_422(site, scheduler, api_as, field):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     patient = make_patient(site, "MRN-9")
     response = api_as(scheduler).post("courses", enrol_body(patient, **{field: MAX_ID + 1}))
     assert response.status_code == 422
@@ -80,7 +80,7 @@ def test_ids_past_64_bits_are_422(site, scheduler, api_as, field):
 
 
 def test_nul_in_the_protocol_slug_is_422(site, scheduler, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     patient = make_patient(site, "MRN-9")
     response = api_as(scheduler).post("courses", enrol_body(patient, protocol="tms\x00"))
     assert response.status_code == 422
@@ -89,7 +89,7 @@ def test_nul_in_the_protocol_slug_is_422(site, scheduler, api_as):
 
 
 def test_rescheduling_past_the_last_day_is_422_and_moves_nothing(site, scheduler, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     patient = make_patient(site, "MRN-9")
     client = api_as(scheduler)
     course_id = client.post("courses", enrol_body(patient)).json()["id"]
@@ -150,7 +150,7 @@ def test_local_times_are_described_without_the_offset_requiring_time_format(
 
 
 def test_a_booked_course_answers_its_preferred_time_in_the_described_shape(site, scheduler, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     patient = make_patient(site, "MRN-9")
     client = api_as(scheduler)
     course_id = client.post("courses", enrol_body(patient)).json()["id"]

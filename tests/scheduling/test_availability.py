@@ -8,16 +8,11 @@ import pytest
 
 from clinic.calendar import SiteCalendar
 from scheduling.availability import free_slots, local_day_bounds, merge_intervals, open_windows
+from tests.support.clock import local
 
 NY = ZoneInfo("America/New_York")
 UTC = dt.UTC
 WEEKDAYS_8_TO_12 = {wd: (dt.time(8), dt.time(12)) for wd in range(5)}
-
-
-def at(day: str, hhmm: str, zone: ZoneInfo = NY) -> dt.datetime:
-    """A local wall-clock time as a UTC instant."""
-    local = dt.datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=zone)
-    return local.astimezone(UTC)
 
 
 def local_starts(slots, zone: ZoneInfo = NY) -> list[str]:
@@ -38,13 +33,13 @@ def test_free_day_is_cut_on_the_step_grid_and_slots_end_by_closing():
     )[1]
     assert local_starts(slots) == ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00"]
     assert all(s.end - s.start == dt.timedelta(minutes=60) for s in slots)
-    assert slots[-1].end == at("2026-03-02", "12:00")
+    assert slots[-1].end == local(NY, "2026-03-02", "12:00")
 
 
 def test_holds_are_avoided_and_the_next_slot_starts_on_the_grid_after_a_hold():
     calendar = SiteCalendar(zone=NY, hours=WEEKDAYS_8_TO_12)
     day = dt.date(2026, 3, 2)
-    busy = {1: [(at("2026-03-02", "09:30"), at("2026-03-02", "10:20"))]}
+    busy = {1: [(local(NY, "2026-03-02", "09:30"), local(NY, "2026-03-02", "10:20"))]}
     slots = free_slots(
         calendar=calendar,
         resource_ids=[1],
@@ -62,8 +57,8 @@ def test_a_slot_may_start_exactly_when_a_hold_ends_and_end_when_the_next_begins(
     day = dt.date(2026, 3, 2)
     busy = {
         1: [
-            (at("2026-03-02", "08:00"), at("2026-03-02", "09:00")),
-            (at("2026-03-02", "10:00"), at("2026-03-02", "12:00")),
+            (local(NY, "2026-03-02", "08:00"), local(NY, "2026-03-02", "09:00")),
+            (local(NY, "2026-03-02", "10:00"), local(NY, "2026-03-02", "12:00")),
         ]
     }
     slots = free_slots(
@@ -79,7 +74,7 @@ def test_a_slot_may_start_exactly_when_a_hold_ends_and_end_when_the_next_begins(
 
 
 def test_overlapping_and_unsorted_holds_are_merged():
-    a = at("2026-03-02", "09:00")
+    a = local(NY, "2026-03-02", "09:00")
     assert merge_intervals(
         [
             (a + dt.timedelta(minutes=30), a + dt.timedelta(minutes=90)),
@@ -95,7 +90,7 @@ def test_overlapping_and_unsorted_holds_are_merged():
 
 def test_hold_spanning_days_blocks_both_days():
     calendar = SiteCalendar(zone=NY, hours=WEEKDAYS_8_TO_12)
-    busy = {1: [(at("2026-03-02", "11:00"), at("2026-03-03", "09:00"))]}
+    busy = {1: [(local(NY, "2026-03-02", "11:00"), local(NY, "2026-03-03", "09:00"))]}
     slots = free_slots(
         calendar=calendar,
         resource_ids=[1],
@@ -137,7 +132,7 @@ def test_closed_days_weekends_and_holidays_have_no_slots():
 def test_each_resource_has_its_own_holds_and_every_resource_is_listed():
     calendar = SiteCalendar(zone=NY, hours=WEEKDAYS_8_TO_12)
     day = dt.date(2026, 3, 2)
-    busy = {1: [(at("2026-03-02", "08:00"), at("2026-03-02", "12:00"))]}
+    busy = {1: [(local(NY, "2026-03-02", "08:00"), local(NY, "2026-03-02", "12:00"))]}
     result = free_slots(
         calendar=calendar,
         resource_ids=[1, 2],
@@ -163,7 +158,7 @@ def test_no_slot_starts_before_now():
         last=day,
         minutes=30,
         step_minutes=30,
-        not_before=at("2026-03-02", "10:10"),
+        not_before=local(NY, "2026-03-02", "10:10"),
     )[1]
     assert local_starts(slots) == ["10:30", "11:00", "11:30"]
 

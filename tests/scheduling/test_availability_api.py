@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Closure, Resource
 from scheduling.models import Session
-from tests.conftest import make_user
-from tests.scheduling.factories import bulk_sessions, local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import bulk_sessions, make_course, make_session, make_user
 
 STAFF = ["scheduler", "nurse", "clinician", "admin_user"]
 # A Monday morning, before every range asked for below.

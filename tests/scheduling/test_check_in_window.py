@@ -11,7 +11,8 @@ import pytest
 
 from scheduling.check_in_window import check_in_window
 from scheduling.models import Session
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 NY = ZoneInfo("America/New_York")
 
@@ -22,10 +23,6 @@ def session(site, scheduler, patient):
     # Monday 9 March 2026, 10:00-10:45 local (the built-in 10 Hz protocol books 45 minutes);
     # the window is checked before the screening gates.
     return make_session(course=course, start=local(site, "2026-03-09", "10:00"))
-
-
-def _at(site, day: str, hhmm: str) -> dt.datetime:
-    return local(site, day, hhmm)
 
 
 @pytest.mark.parametrize(
@@ -40,7 +37,7 @@ def _at(site, day: str, hhmm: str) -> dt.datetime:
 def test_check_in_outside_the_window_is_refused_with_the_window(
     site, nurse, session, api_as, time_machine, day, hhmm
 ):
-    time_machine.move_to(_at(site, day, hhmm), tick=False)
+    time_machine.move_to(local(site, day, hhmm), tick=False)
     response = api_as(nurse).post(f"sessions/{session.pk}/check_in")
     assert response.status_code == 409
     body = response.json()
@@ -57,7 +54,7 @@ def test_a_session_booked_for_2030_cannot_be_checked_in_today(
 ):
     course = make_course(patient=patient, modality="tms", booked_by=scheduler)
     later = make_session(course=course, start=local(site, "2030-06-03", "09:00"))
-    time_machine.move_to(_at(site, "2026-03-09", "09:00"), tick=False)
+    time_machine.move_to(local(site, "2026-03-09", "09:00"), tick=False)
     response = api_as(nurse).post(f"sessions/{later.pk}/check_in")
     assert response.status_code == 409
     assert response.json()["code"] == "outside_check_in_window"
@@ -67,7 +64,7 @@ def test_a_session_booked_for_2030_cannot_be_checked_in_today(
 def test_check_in_within_the_window_passes_the_window(
     site, nurse, session, api_as, time_machine, hhmm
 ):
-    time_machine.move_to(_at(site, "2026-03-09", hhmm), tick=False)
+    time_machine.move_to(local(site, "2026-03-09", hhmm), tick=False)
     response = api_as(nurse).post(f"sessions/{session.pk}/check_in")
     # The window lets it through; the TMS course screening gate is what answers now.
     assert response.json().get("code") != "outside_check_in_window", response.json()
@@ -78,7 +75,7 @@ def test_only_a_clinician_overrides_the_window_and_the_reason_is_recorded(
 ):
     session.course.protocol.spec["forms"] = {}
     session.course.protocol.save()
-    time_machine.move_to(_at(site, "2026-03-09", "07:30"), tick=False)
+    time_machine.move_to(local(site, "2026-03-09", "07:30"), tick=False)
     reason = "arrived early: hospital transport"
     by_nurse = api_as(nurse).post(f"sessions/{session.pk}/check_in", {"override_reason": reason})
     assert by_nurse.status_code == 403

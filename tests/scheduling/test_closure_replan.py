@@ -11,7 +11,8 @@ from clinic.models import Closure
 from scheduling.closures import site_close_day
 from scheduling.enrolment import course_enrol
 from scheduling.models import Session
-from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local_of, protocol
+from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local_of
+from tests.support.factories import make_protocol
 
 WEDNESDAY = MONDAY + dt.timedelta(days=2)
 
@@ -24,7 +25,7 @@ def _frozen():
 
 @pytest.fixture
 def course(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     return course_enrol(
         patient=patient.pk,
         protocol="tms",

@@ -13,7 +13,8 @@ from clinic.models import Closure
 from scheduling.enrolment import course_enrol
 from scheduling.models import Session
 from scheduling.session_cancellation import session_cancel
-from tests.scheduling.booking_support import MONDAY, NINE, NOW, SAINT, local_of, protocol
+from tests.scheduling.booking_support import MONDAY, NINE, NOW, SAINT, local_of
+from tests.support.factories import make_protocol
 
 WEDNESDAY = MONDAY + dt.timedelta(days=2)
 # Accelerated TMS: ten sessions a day on five consecutive weekdays; a day of it cannot move
@@ -38,7 +39,7 @@ def _frozen():
 
 @pytest.fixture
 def saint(site, scheduler, patient):
-    protocol(SAINT_BLOCK, "saint")
+    make_protocol(SAINT_BLOCK, "saint")
     return course_enrol(
         patient=patient.pk,
         protocol="saint",

@@ -7,29 +7,16 @@ import pytest
 import time_machine
 
 from scheduling.courses import course_discontinue
-from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.session_lifecycle import session_check_in
-from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local, protocol
+from tests.scheduling.booking_support import MONDAY, NY, book
+from tests.support.clock import local
 
 
 @pytest.fixture(autouse=True)
 def _frozen():
-    with time_machine.travel(local(MONDAY, 8, 50), tick=False):
+    with time_machine.travel(local(NY, MONDAY, "08:50"), tick=False):
         yield
-
-
-def book(patient, user):
-    protocol(TMS_10, "tms")
-    return course_enrol(
-        patient=patient.pk,
-        protocol="tms",
-        site=patient.site_id,
-        start_date=MONDAY,
-        preferred_time=NINE,
-        by=user,
-        now=NOW,
-    )
 
 
 def test_discontinue_cancels_the_remaining_sessions_and_frees_their_resources(

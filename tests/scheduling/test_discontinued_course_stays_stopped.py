@@ -14,20 +14,21 @@ from scheduling.enrolment import course_enrol
 from scheduling.models import Course, Session
 from scheduling.session_cancellation import session_cancel
 from scheduling.session_lifecycle import session_check_in, session_complete, session_start
-from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local, one_chair, protocol
-from tests.scheduling.booking_support import patient as make_patient
+from tests.scheduling.booking_support import MONDAY, NINE, NOW, NY, TMS_10, one_chair
+from tests.support.clock import local
+from tests.support.factories import make_patient, make_protocol
 
 
 @pytest.fixture(autouse=True)
 def _frozen():
-    with time_machine.travel(local(MONDAY, 8, 50), tick=False):
+    with time_machine.travel(local(NY, MONDAY, "08:50"), tick=False):
         yield
 
 
 @pytest.fixture
 def stopped(site, scheduler, nurse, patient):
     """A TMS course discontinued while its first session was checked in."""
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     course = course_enrol(
         patient=patient.pk,
         protocol="tms",
@@ -74,7 +75,7 @@ def test_a_make_up_whose_slot_was_just_taken_is_a_note_not_a_500(
     """The make-up is placed from a picture read a moment earlier; when another booking took
     that chair in between, the database refuses the hold. The cancellation still stands."""
     one_chair(site)
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     enrol = dict(protocol="tms", site=site.pk, preferred_time=NINE, by=scheduler, now=NOW)
     mine = course_enrol(patient=patient.pk, start_date=MONDAY, **enrol)
     other = make_patient(site, "MRN-OTHER")

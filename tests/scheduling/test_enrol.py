@@ -19,17 +19,15 @@ from tests.scheduling.booking_support import (
     MONDAY,
     NINE,
     NOW,
+    NY,
     SAINT,
     TMS_10,
     TMS_36,
-    local,
     local_of,
     one_chair,
-    protocol,
 )
-from tests.scheduling.booking_support import (
-    patient as make_patient,
-)
+from tests.support.clock import local
+from tests.support.factories import make_patient, make_protocol
 
 
 def enrol(patient, user, slug="tms", **kw):
@@ -40,7 +38,7 @@ def enrol(patient, user, slug="tms", **kw):
 
 
 def test_enrol_books_36_sessions_at_the_preferred_local_time_across_dst(site, scheduler, patient):
-    protocol(TMS_36, "tms")
+    make_protocol(TMS_36, "tms")
     course = enrol(patient, scheduler)
     sessions = list(Session.objects.filter(course=course).order_by("number"))
     assert [s.number for s in sessions] == list(range(1, 37))
@@ -58,7 +56,7 @@ def test_enrol_books_36_sessions_at_the_preferred_local_time_across_dst(site, sc
 
 
 def test_two_courses_at_the_same_time_use_both_chairs(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     other = make_patient(site, "MRN-002")
     enrol(patient, scheduler)
     enrol(other, scheduler)
@@ -71,26 +69,28 @@ def test_two_courses_at_the_same_time_use_both_chairs(site, scheduler, patient):
 
 
 def test_taken_slot_moves_to_the_nearest_free_time_that_day(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     one_chair(site)
     other = make_patient(site, "MRN-002")
     # The other patient's single-session course holds the only chair Tuesday 09:00-09:40.
-    protocol({**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one")
+    make_protocol(
+        {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one"
+    )
     enrol(other, scheduler, slug="one", start_date=dt.date(2026, 3, 3))
     course = enrol(patient, scheduler)
     starts = [local_of(s.start) for s in Session.objects.filter(course=course).order_by("number")]
     # 08:20 and 09:40 are both 40 min from 09:00; the earlier wins the tie.
-    assert starts[1] == local_of(local(dt.date(2026, 3, 3), 8, 20))
+    assert starts[1] == local_of(local(NY, dt.date(2026, 3, 3), "08:20"))
     assert all(s.time() == NINE for i, s in enumerate(starts) if i != 1)
 
 
 def test_a_full_day_moves_the_session_to_the_next_allowed_day(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     chair = one_chair(site)
     other = make_patient(site, "MRN-002")
     blocker = course_enrol(
         patient=other.pk,
-        protocol=protocol(
+        protocol=make_protocol(
             {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one"
         ).slug,
         site=site.pk,
@@ -101,12 +101,12 @@ def test_a_full_day_moves_the_session_to_the_next_allowed_day(site, scheduler, p
     )
     # Stretch the blocker's hold over the whole of Tuesday's opening hours.
     ResourceHold.objects.filter(session__course=blocker).update(
-        start=local(dt.date(2026, 3, 3), 8), end=local(dt.date(2026, 3, 3), 18)
+        start=local(NY, dt.date(2026, 3, 3), "08:00"), end=local(NY, dt.date(2026, 3, 3), "18:00")
     )
     Session.objects.filter(course=blocker).update(
-        start=local(dt.date(2026, 3, 3), 8),
-        end=local(dt.date(2026, 3, 3), 18),
-        observation_end=local(dt.date(2026, 3, 3), 18),
+        start=local(NY, dt.date(2026, 3, 3), "08:00"),
+        end=local(NY, dt.date(2026, 3, 3), "18:00"),
+        observation_end=local(NY, dt.date(2026, 3, 3), "18:00"),
     )
     course = enrol(patient, scheduler)
     days = [local_of(s.start).date() for s in Session.objects.filter(course=course)]
@@ -126,7 +126,7 @@ def test_a_full_day_moves_the_session_to_the_next_allowed_day(site, scheduler, p
 def test_esketamine_holds_one_monitoring_chair_for_dose_and_observation(site, clinician, patient):
     site.rems_certified = True
     site.save()
-    protocol(ESK, "esk")
+    make_protocol(ESK, "esk")
     course = enrol(patient, clinician, slug="esk")
     sessions = list(Session.objects.filter(course=course).prefetch_related("holds__resource"))
     assert len(sessions) == 12
@@ -143,7 +143,7 @@ def test_esketamine_holds_one_monitoring_chair_for_dose_and_observation(site, cl
 
 
 def test_ect_holds_the_suite_then_a_recovery_bay(site, scheduler, patient):
-    protocol(ECT_12, "ect")
+    make_protocol(ECT_12, "ect")
     course = enrol(patient, scheduler, slug="ect")
     for s in Session.objects.filter(course=course).prefetch_related("holds__resource"):
         holds = {h.part: h for h in s.holds.all()}
@@ -155,7 +155,7 @@ def test_ect_holds_the_suite_then_a_recovery_bay(site, scheduler, patient):
 def test_second_ect_patient_at_the_same_time_waits_for_the_suite_not_the_bay(
     site, scheduler, patient
 ):
-    protocol(ECT_12, "ect")
+    make_protocol(ECT_12, "ect")
     other = make_patient(site, "MRN-002")
     enrol(patient, scheduler, slug="ect")
     course = enrol(other, scheduler, slug="ect")
@@ -166,7 +166,7 @@ def test_second_ect_patient_at_the_same_time_waits_for_the_suite_not_the_bay(
 
 
 def test_saint_keeps_fifty_minutes_between_same_day_sessions(site, scheduler, patient):
-    protocol(SAINT, "saint")
+    make_protocol(SAINT, "saint")
     course = enrol(patient, scheduler, slug="saint", preferred_time=dt.time(8, 0))
     sessions = list(Session.objects.filter(course=course).order_by("number"))
     assert len(sessions) == 50
@@ -176,7 +176,7 @@ def test_saint_keeps_fifty_minutes_between_same_day_sessions(site, scheduler, pa
 
 
 def test_dry_run_returns_the_same_booking_and_writes_nothing(site, scheduler, patient):
-    protocol(TMS_36, "tms")
+    make_protocol(TMS_36, "tms")
     preview = enrol(patient, scheduler, dry_run=True)
     assert Course.objects.count() == 0 and Session.objects.count() == 0
     assert ResourceHold.objects.count() == 0
@@ -192,13 +192,15 @@ def test_dry_run_returns_the_same_booking_and_writes_nothing(site, scheduler, pa
 
 
 def test_unplaceable_course_books_nothing_and_names_the_sessions(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     chair = one_chair(site)
     other = make_patient(site, "MRN-002")
-    protocol({**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one")
+    make_protocol(
+        {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one"
+    )
     blocker = enrol(other, scheduler, slug="one", start_date=dt.date(2026, 3, 9))
     # The only chair is taken for seven weeks from the course's second week.
-    start, end = local(dt.date(2026, 3, 9), 0), local(dt.date(2026, 4, 27), 0)
+    start, end = local(NY, dt.date(2026, 3, 9), "00:00"), local(NY, dt.date(2026, 4, 27), "00:00")
     ResourceHold.objects.filter(session__course=blocker).update(start=start, end=end)
     Session.objects.filter(course=blocker).update(start=start, end=end, observation_end=end)
     with pytest.raises(Conflict) as err:
@@ -216,7 +218,7 @@ def test_site_without_the_resource_kind_is_unplaceable(site, scheduler, patient)
     site.rems_certified = True
     site.save()
     Resource.objects.filter(site=site, kind="monitoring_chair").update(active=False)
-    protocol(ESK, "esk")
+    make_protocol(ESK, "esk")
     with pytest.raises(Conflict) as err:
         enrol(patient, scheduler, slug="esk")
     assert err.value.code == "unplaceable" and "monitoring_chair" in err.value.message
@@ -224,7 +226,7 @@ def test_site_without_the_resource_kind_is_unplaceable(site, scheduler, patient)
 
 
 def test_exact_booking_of_a_taken_slot_is_slot_taken_naming_the_session(site, scheduler, patient):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     one_chair(site)
     other = make_patient(site, "MRN-002")
     first = enrol(other, scheduler)
@@ -241,8 +243,8 @@ def test_booking_takes_a_constant_number_of_queries(
 ):
     """Booking reads everything it needs in a fixed number of queries and writes in bulk, so
     the count depends neither on the course length nor on what is already booked."""
-    protocol(TMS_36, "tms")
-    protocol(TMS_10, "tms10")
+    make_protocol(TMS_36, "tms")
+    make_protocol(TMS_10, "tms10")
     # A cold user object: the role and site-membership lookups are counted too, and the
     # conditional UPDATE marking the protocol version used (Protocol.first_used_at).
     with django_assert_max_num_queries(16):
@@ -267,7 +269,7 @@ TMS_WITH_DEVICE = {
 
 
 def test_a_device_is_held_only_where_the_site_models_devices(site, scheduler, patient):
-    protocol(TMS_WITH_DEVICE, "tmsd")
+    make_protocol(TMS_WITH_DEVICE, "tmsd")
     course = enrol(patient, scheduler, slug="tmsd")
     kinds = {h.resource.kind for h in ResourceHold.objects.filter(session__course=course)}
     assert kinds == {"tms_chair"}  # Riverside does not track devices

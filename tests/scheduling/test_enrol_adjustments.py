@@ -14,8 +14,8 @@ import time_machine
 
 from clinic.models import Resource
 from scheduling.models import Course
-from tests.scheduling.booking_support import NY, TMS_10, protocol
-from tests.scheduling.booking_support import patient as make_patient
+from tests.scheduling.booking_support import NY, TMS_10
+from tests.support.factories import make_patient, make_protocol
 
 THANKSGIVING = dt.date(2026, 11, 26)
 SUNDAY = dt.date(2026, 11, 22)
@@ -63,7 +63,7 @@ def before():
 def test_a_start_on_a_public_holiday_says_so_and_starts_the_next_day(
     before, site, scheduler, patient, api_as
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = enrol(api_as(scheduler), patient, THANKSGIVING)
 
     assert response.status_code == 201, response.content
@@ -80,7 +80,7 @@ def test_a_start_on_a_public_holiday_says_so_and_starts_the_next_day(
 
 
 def test_the_preview_lists_the_same_holiday_move(before, site, scheduler, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = preview(api_as(scheduler), site, THANKSGIVING)
 
     assert response.status_code == 200, response.content
@@ -90,7 +90,7 @@ def test_the_preview_lists_the_same_holiday_move(before, site, scheduler, api_as
 
 
 def test_a_sunday_start_is_a_closed_day(before, site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = enrol(api_as(scheduler), patient, SUNDAY, dry_run=True)
 
     assert response.status_code == 200, response.content
@@ -103,7 +103,7 @@ def test_a_sunday_start_is_a_closed_day(before, site, scheduler, patient, api_as
 
 
 def test_today_at_an_hour_already_past_is_time_passed(site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     eleven = dt.datetime(2026, 11, 23, 11, 0, tzinfo=NY)  # Monday 11:00 in New York
     with time_machine.travel(eleven, tick=False):
         response = enrol(api_as(scheduler), patient, MONDAY)
@@ -121,7 +121,7 @@ def test_today_at_an_hour_already_past_is_time_passed(site, scheduler, patient, 
 
 
 def test_a_busy_chair_moves_the_sessions_and_says_which(before, site, scheduler, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     chair = Resource.objects.filter(site=site, kind="tms_chair").order_by("pk").first()
     assert chair is not None
     first, second = make_patient(site, "MRN-A"), make_patient(site, "MRN-B")
@@ -139,7 +139,7 @@ def test_a_busy_chair_moves_the_sessions_and_says_which(before, site, scheduler,
 
 
 def test_a_course_placed_as_asked_has_no_adjustments(before, site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = enrol(api_as(scheduler), patient, MONDAY)
 
     assert response.status_code == 201
@@ -150,7 +150,7 @@ def test_a_course_placed_as_asked_has_no_adjustments(before, site, scheduler, pa
 def test_the_preview_refuses_a_start_in_the_past_like_booking(
     before, site, scheduler, patient, api_as
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     client = api_as(scheduler)
     yesterday = BEFORE.astimezone(NY).date() - dt.timedelta(days=1)
 
@@ -164,7 +164,7 @@ def test_the_preview_refuses_a_start_in_the_past_like_booking(
 def test_an_unplannable_course_gives_the_same_details_on_both(
     before, site, scheduler, patient, api_as
 ):
-    protocol(ONE_A_DAY, "tms")
+    make_protocol(ONE_A_DAY, "tms")
     client = api_as(scheduler)
     friday = dt.date(2026, 11, 27)
 

@@ -10,9 +10,8 @@ import time_machine
 from clinic.models import Patient, Resource
 from protocols.models import Protocol
 from scheduling.models import Course, ResourceHold, Session
-from tests.conftest import make_user
-from tests.scheduling.booking_support import ESK, MONDAY, NOW, TMS_10, protocol
-from tests.scheduling.booking_support import patient as make_patient
+from tests.scheduling.booking_support import ESK, MONDAY, NOW, TMS_10
+from tests.support.factories import make_patient, make_protocol, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +39,7 @@ def assert_nothing_written():
 
 
 def test_enrol_through_the_api_returns_the_booked_course(site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(scheduler).post("courses", body(patient))
     assert response.status_code == 201, response.content
     data = response.json()
@@ -54,7 +53,7 @@ def test_enrol_through_the_api_returns_the_booked_course(site, scheduler, patien
 
 
 def test_dry_run_through_the_api_returns_200_and_writes_nothing(site, clinician, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(clinician).post("courses", body(patient, dry_run=True))
     assert response.status_code == 200
     data = response.json()
@@ -64,13 +63,13 @@ def test_dry_run_through_the_api_returns_200_and_writes_nothing(site, clinician,
 
 
 def test_latest_active_version_is_used_unless_one_is_named(site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms", version=1)
-    protocol(
+    make_protocol(TMS_10, "tms", version=1)
+    make_protocol(
         {**TMS_10, "phases": [{"name": "a", "sessions": 3, "sessions_per_week": 5}]},
         "tms",
         version=2,
     )
-    protocol(TMS_10, "tms", version=3, status=Protocol.Status.DRAFT)
+    make_protocol(TMS_10, "tms", version=3, status=Protocol.Status.DRAFT)
     response = api_as(scheduler).post("courses", body(patient))
     assert response.json()["protocol_version"] == 2 and len(response.json()["sessions"]) == 3
 
@@ -92,7 +91,7 @@ def test_latest_active_version_is_used_unless_one_is_named(site, scheduler, pati
 def test_bad_enrolment_input_is_refused_with_a_stable_code(
     site, scheduler, patient, api_as, change, status, code
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(scheduler).post("courses", body(patient, **change))
     assert response.status_code == status, response.content
     assert response.json()["code"] == code
@@ -101,7 +100,7 @@ def test_bad_enrolment_input_is_refused_with_a_stable_code(
 
 
 def test_retired_protocol_is_refused(site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms", status=Protocol.Status.RETIRED)
+    make_protocol(TMS_10, "tms", status=Protocol.Status.RETIRED)
     response = api_as(scheduler).post("courses", body(patient))
     assert (response.status_code, response.json()["code"]) == (422, "protocol_retired")
     assert_nothing_written()
@@ -110,7 +109,7 @@ def test_retired_protocol_is_refused(site, scheduler, patient, api_as):
 def test_patient_of_another_site_is_refused(site, other_site, scheduler, api_as):
     other_site.staff.add(scheduler)  # sees both sites, so the patient is not hidden
     stranger = make_patient(other_site, "MRN-H1")
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(scheduler).post("courses", body(stranger, site_id=site.pk))
     assert (response.status_code, response.json()["code"]) == (422, "patient_not_at_site")
     assert_nothing_written()
@@ -119,28 +118,28 @@ def test_patient_of_another_site_is_refused(site, other_site, scheduler, api_as)
 def test_a_site_the_user_does_not_belong_to_is_not_found(
     site, other_site, scheduler, patient, api_as
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(scheduler).post("courses", body(patient, site_id=other_site.pk))
     assert (response.status_code, response.json()["code"]) == (404, "site_not_found")
     assert_nothing_written()
 
 
 def test_another_sites_user_cannot_see_the_patient(site, outsider, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(outsider).post("courses", body(patient))
     assert (response.status_code, response.json()["code"]) == (404, "patient_not_found")
     assert_nothing_written()
 
 
 def test_nurse_may_not_book(site, nurse, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(nurse).post("courses", body(patient))
     assert (response.status_code, response.json()["code"]) == (403, "role_forbidden")
     assert_nothing_written()
 
 
 def test_overlapping_course_of_the_same_modality_is_refused(site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     client = api_as(scheduler)
     first = client.post("courses", body(patient))
     assert first.status_code == 201
@@ -153,8 +152,8 @@ def test_overlapping_course_of_the_same_modality_is_refused(site, scheduler, pat
 def test_a_different_modality_may_run_alongside_at_another_time(site, scheduler, patient, api_as):
     site.rems_certified = True
     site.save()
-    protocol(TMS_10, "tms")
-    protocol(ESK, "esk")
+    make_protocol(TMS_10, "tms")
+    make_protocol(ESK, "esk")
     client = api_as(scheduler)
     assert client.post("courses", body(patient)).status_code == 201
     response = client.post("courses", body(patient, protocol="esk", preferred_time="11:00"))
@@ -171,7 +170,7 @@ def test_esketamine_needs_rems_enrolment_and_certification(
     site.rems_certified = rems_site
     site.save()
     person = make_patient(site, "MRN-R1", rems=rems_patient)
-    protocol(ESK, "esk")
+    make_protocol(ESK, "esk")
     response = api_as(clinician).post("courses", body(person, protocol="esk"))
     assert (response.status_code, response.json()["code"]) == (422, code)
     assert "REMS" in response.json()["message"]
@@ -180,7 +179,7 @@ def test_esketamine_needs_rems_enrolment_and_certification(
 
 def test_today_with_the_preferred_time_gone_books_later_today(site, scheduler, api_as):
     # 15:00 UTC on Friday 27 Feb is 10:00 in New York: 09:00 has passed, 10:00 is free.
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     person = make_patient(site, "MRN-T1")
     response = api_as(scheduler).post("courses", body(person, start_date="2026-02-27"))
     assert response.status_code == 201, response.content
@@ -191,13 +190,13 @@ def test_today_with_the_preferred_time_gone_books_later_today(site, scheduler, a
 
 def test_admin_without_site_membership_cannot_book_elsewhere(other_site, patient, api_as):
     admin = make_user("root-ish", "admin", None)
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(admin).post("courses", body(patient))
     assert (response.status_code, response.json()["code"]) == (404, "patient_not_found")
 
 
 def test_pinned_resource_is_used_for_every_session(site, scheduler, patient, api_as):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     chair = Resource.objects.get(site=site, name="TMS 2")
     response = api_as(scheduler).post("courses", body(patient, resource_ids=[chair.pk]))
     assert response.status_code == 201, response.content
@@ -211,7 +210,7 @@ def test_pinned_resource_is_used_for_every_session(site, scheduler, patient, api
 def test_a_resource_of_another_site_or_kind_is_refused(
     site, other_site, scheduler, patient, api_as, which, code
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     if which == "other_site":
         resource = Resource.objects.filter(site=other_site, kind="tms_chair").first()
     else:
@@ -225,7 +224,7 @@ def test_a_resource_of_another_site_or_kind_is_refused(
 def test_prescriber_must_be_a_clinician_of_the_site(
     site, scheduler, clinician, nurse, patient, api_as
 ):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     client = api_as(scheduler)
     for bad in (nurse.pk, 999999):
         response = client.post("courses", body(patient, prescriber_id=bad))
@@ -238,7 +237,7 @@ def test_prescriber_must_be_a_clinician_of_the_site(
 
 @pytest.mark.parametrize("value", ["25:00", "09:00+02:00", "9am"])
 def test_bad_preferred_time_is_explained_in_words(site, scheduler, patient, api_as, value):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
     response = api_as(scheduler).post("courses", body(patient, preferred_time=value))
     assert response.status_code == 422
     assert response.json() == {

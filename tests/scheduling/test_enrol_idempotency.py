@@ -14,9 +14,8 @@ import time_machine
 from clinic.idempotency import KEEP_FOR, idempotency_keys_purge
 from clinic.models import IdempotencyKey
 from scheduling.models import Course
-from tests.conftest import make_user
-from tests.scheduling.booking_support import MONDAY, NOW, TMS_10, protocol
-from tests.scheduling.booking_support import patient as make_patient
+from tests.scheduling.booking_support import MONDAY, NOW, TMS_10
+from tests.support.factories import make_patient, make_protocol, make_user
 
 KEY = "3f2b8c1e-booking-retry-0001"
 
@@ -29,7 +28,7 @@ def _frozen():
 
 @pytest.fixture(autouse=True)
 def _tms(db):
-    protocol(TMS_10, "tms")
+    make_protocol(TMS_10, "tms")
 
 
 def body(patient, **kw):

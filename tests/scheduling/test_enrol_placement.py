@@ -9,16 +9,13 @@ from clinic.calendar import SiteCalendar
 from protocols.engine import plan_course
 from protocols.spec import parse_spec
 from scheduling.placement import Placer, Timeline, place_course
+from tests.support.clock import local
 
 NY = ZoneInfo("America/New_York")
 HOURS = {wd: (dt.time(8), dt.time(18)) for wd in range(5)}
 CAL = SiteCalendar(zone=NY, hours=HOURS)
 MONDAY = dt.date(2026, 3, 2)
 PAST = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-def at(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hh, mm, tzinfo=NY).astimezone(dt.UTC)
 
 
 def placer(spec, resources, busy=None, patient=None, calendar=CAL) -> Placer:
@@ -72,17 +69,19 @@ ESK = parse_spec(
 
 def test_timeline_half_open_intervals_touching_do_not_conflict():
     t = Timeline()
-    t.add(at(MONDAY, 9), at(MONDAY, 10), "a")
-    assert t.conflict(at(MONDAY, 10), at(MONDAY, 11)) is None
-    assert t.conflict(at(MONDAY, 8), at(MONDAY, 9)) is None
-    assert t.conflict(at(MONDAY, 9, 59), at(MONDAY, 11)) == "a"
-    assert t.conflict(at(MONDAY, 9, 59), at(MONDAY, 11), ignore={"a"}) is None
+    t.add(local(NY, MONDAY, "09:00"), local(NY, MONDAY, "10:00"), "a")
+    assert t.conflict(local(NY, MONDAY, "10:00"), local(NY, MONDAY, "11:00")) is None
+    assert t.conflict(local(NY, MONDAY, "08:00"), local(NY, MONDAY, "09:00")) is None
+    assert t.conflict(local(NY, MONDAY, "09:59"), local(NY, MONDAY, "11:00")) == "a"
+    assert t.conflict(local(NY, MONDAY, "09:59"), local(NY, MONDAY, "11:00"), ignore={"a"}) is None
 
 
 def test_a_kind_held_in_both_parts_is_one_resource_for_the_whole_window():
     # Chair 1 is free for the dose but taken during observation; chair 2 is free throughout.
     p = placer(
-        ESK, {"monitoring_chair": [1, 2]}, busy={1: [(at(MONDAY, 10), at(MONDAY, 10, 30), "x")]}
+        ESK,
+        {"monitoring_chair": [1, 2]},
+        busy={1: [(local(NY, MONDAY, "10:00"), local(NY, MONDAY, "10:30"), "x")]},
     )
     result = run(ESK, p)
     first = result.placements[0]
@@ -94,23 +93,41 @@ def test_nearest_free_time_ties_go_earlier_and_the_course_keeps_its_chair():
     p = placer(
         TMS,
         {"tms_chair": [1]},
-        busy={1: [(at(MONDAY + dt.timedelta(1), 9), at(MONDAY + dt.timedelta(1), 9, 40), "other")]},
+        busy={
+            1: [
+                (
+                    local(NY, MONDAY + dt.timedelta(1), "09:00"),
+                    local(NY, MONDAY + dt.timedelta(1), "09:40"),
+                    "other",
+                )
+            ]
+        },
     )
     result = run(TMS, p)
     starts = [pl.start for pl in result.placements]
-    assert starts[1] == at(MONDAY + dt.timedelta(1), 8, 20)
-    assert starts[0] == at(MONDAY, 9) and starts[2] == at(MONDAY + dt.timedelta(2), 9)
+    assert starts[1] == local(NY, MONDAY + dt.timedelta(1), "08:20")
+    assert starts[0] == local(NY, MONDAY, "09:00") and starts[2] == local(
+        NY, MONDAY + dt.timedelta(2), "09:00"
+    )
 
 
 def test_the_patients_own_other_session_is_avoided_too():
-    p = placer(TMS, {"tms_chair": [1, 2]}, patient=[(at(MONDAY, 8), at(MONDAY, 11), 99)])
+    p = placer(
+        TMS,
+        {"tms_chair": [1, 2]},
+        patient=[(local(NY, MONDAY, "08:00"), local(NY, MONDAY, "11:00"), 99)],
+    )
     result = run(TMS, p)
-    assert result.placements[0].start == at(MONDAY, 11)
+    assert result.placements[0].start == local(NY, MONDAY, "11:00")
 
 
 def test_a_full_day_shifts_the_rest_of_the_course_keeping_the_weekly_quota():
     busy_day = MONDAY + dt.timedelta(days=4)  # Friday
-    p = placer(TMS, {"tms_chair": [1]}, busy={1: [(at(busy_day, 8), at(busy_day, 18), "x")]})
+    p = placer(
+        TMS,
+        {"tms_chair": [1]},
+        busy={1: [(local(NY, busy_day, "08:00"), local(NY, busy_day, "18:00"), "x")]},
+    )
     result = run(TMS, p)
     days = [pl.day for pl in result.placements]
     assert busy_day not in days and len(days) == 10

@@ -16,6 +16,7 @@ from icalendar import Calendar
 
 from protocols.spec import parse_spec
 from scheduling.feeds import FeedOptions, FeedSession, Guidance, event_text, feed_bytes
+from tests.support.clock import local
 
 NY = ZoneInfo("America/New_York")
 LIBRARY = Path(__file__).resolve().parents[2] / "protocols" / "library"
@@ -61,12 +62,8 @@ def ical(body: bytes) -> Any:
     return Calendar.from_ical(body)
 
 
-def local(day: str, hhmm: str, zone: ZoneInfo = NY) -> dt.datetime:
-    return dt.datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=zone).astimezone(dt.UTC)
-
-
 def session(n: int = 1, day: str = "2026-03-02", hhmm: str = "09:00", **kw) -> FeedSession:
-    start = local(day, hhmm)
+    start = local(NY, day, hhmm)
     values: dict[str, Any] = {
         "id": n,
         "start": start,

@@ -16,9 +16,8 @@ from clinic.models import Patient, Resource
 from scheduling.models import CalendarFeed, Session
 from scheduling.session_cancellation import session_cancel
 from scheduling.tasks import expire_cancelled_feed_entries
-from tests.conftest import make_site
-from tests.scheduling.factories import make_patient
 from tests.scheduling.feed_support import add_session, esketamine_course, events, make_feed
+from tests.support.factories import make_patient, make_site
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ from django.test import Client
 
 from clinic.tokens import hash_token
 from scheduling.models import CalendarFeed
-from tests.conftest import make_user
+from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

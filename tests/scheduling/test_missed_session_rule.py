@@ -5,27 +5,16 @@ from __future__ import annotations
 import pytest
 
 from clinic.errors import DomainError
-from scheduling.enrolment import course_enrol
 from scheduling.models import Session
 from scheduling.session_cancellation import session_cancel
-from tests.scheduling.booking_support import ECT_12, MONDAY, NINE, NOW, TMS_10, patient, protocol
-
-
-def book(pat, by, spec, slug):
-    protocol(spec, slug)
-    return course_enrol(
-        patient=pat.pk,
-        protocol=slug,
-        site=pat.site_id,
-        start_date=MONDAY,
-        preferred_time=NINE,
-        by=by,
-        now=NOW,
-    )
+from tests.scheduling.booking_support import ECT_12, NOW, TMS_10, book
+from tests.support.factories import make_patient
 
 
 def test_a_tms_protocol_may_say_continue_and_then_no_make_up_is_added(site, scheduler):
-    course = book(patient(site, "M1"), scheduler, {**TMS_10, "missed_session": "continue"}, "t")
+    course = book(
+        make_patient(site, "M1"), scheduler, {**TMS_10, "missed_session": "continue"}, "t"
+    )
     first = Session.objects.get(course=course, number=1)
     change = session_cancel(session_id=first.pk, reason="unwell", by=scheduler, now=NOW)
     assert change.moved == []
@@ -34,7 +23,7 @@ def test_a_tms_protocol_may_say_continue_and_then_no_make_up_is_added(site, sche
 
 def test_an_ect_protocol_with_append_makeup_gets_a_make_up(site, scheduler):
     course = book(
-        patient(site, "M2"), scheduler, {**ECT_12, "missed_session": "append_makeup"}, "e"
+        make_patient(site, "M2"), scheduler, {**ECT_12, "missed_session": "append_makeup"}, "e"
     )
     first = Session.objects.get(course=course, number=1)
     change = session_cancel(session_id=first.pk, reason="unwell", by=scheduler, now=NOW)
@@ -43,14 +32,14 @@ def test_an_ect_protocol_with_append_makeup_gets_a_make_up(site, scheduler):
 
 
 def test_the_built_in_default_still_appends_a_tms_make_up(site, scheduler):
-    course = book(patient(site, "M3"), scheduler, TMS_10, "t10")
+    course = book(make_patient(site, "M3"), scheduler, TMS_10, "t10")
     first = Session.objects.get(course=course, number=1)
     change = session_cancel(session_id=first.pk, reason="unwell", by=scheduler, now=NOW)
     assert [m.session.number for m in change.moved] == [11]
 
 
 def test_any_protocol_that_requires_rems_is_gated(site, scheduler):
-    not_enrolled = patient(site, "M4", rems=False)
+    not_enrolled = make_patient(site, "M4", rems=False)
     with pytest.raises(DomainError) as err:
         book(not_enrolled, scheduler, {**TMS_10, "requires_rems": True}, "tr")
     assert err.value.code == "rems_patient_not_enrolled"
@@ -72,7 +61,7 @@ def _by_start(course):
 
 
 def test_a_missed_acute_session_extends_the_acute_phase_and_the_taper_stays_last(site, scheduler):
-    course = book(patient(site, "M5"), scheduler, TMS_TAPER, "taper")
+    course = book(make_patient(site, "M5"), scheduler, TMS_TAPER, "taper")
     before = _by_start(course)
     assert [s.phase for s in before[-4:]] == ["taper-3"] * 3 + ["taper-1"]
     first = Session.objects.get(course=course, number=1)
@@ -88,7 +77,7 @@ def test_a_missed_acute_session_extends_the_acute_phase_and_the_taper_stays_last
 
 def test_a_protocol_may_still_put_the_make_up_after_the_last_session(site, scheduler):
     spec = {**TMS_TAPER, "makeup_place": "end_of_course"}
-    course = book(patient(site, "M6"), scheduler, spec, "taper-end")
+    course = book(make_patient(site, "M6"), scheduler, spec, "taper-end")
     first = Session.objects.get(course=course, number=1)
     change = session_cancel(session_id=first.pk, reason="unwell", by=scheduler, now=NOW)
     assert [m.session.number for m in change.moved] == [15]

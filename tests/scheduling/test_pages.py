@@ -12,16 +12,16 @@ from django.utils import timezone
 
 from clinic.models import Resource
 from scheduling.models import Session
-from tests.conftest import make_user
-from tests.scheduling.factories import (
+from tests.support.clock import local
+from tests.support.factories import (
     ESKETAMINE_SPEC,
     TMS_SPEC,
     bulk_sessions,
-    local,
     make_course,
     make_patient,
     make_protocol,
     make_session,
+    make_user,
 )
 
 SCREENED_TMS = {**TMS_SPEC, "forms": {"course_screening": "tms-safety-screen"}}
@@ -207,7 +207,7 @@ def test_roles_are_those_of_the_api(site, scheduler, nurse, todays_session):
 
 
 def test_observe_then_complete_for_a_session_with_observation(site, nurse, scheduler):
-    patient = make_patient(site, "Maria", "Lopez")
+    patient = make_patient(site, given="Maria", family="Lopez")
     course = make_course(
         patient=patient, booked_by=scheduler, protocol=make_protocol(ESKETAMINE_SPEC)
     )

@@ -15,8 +15,9 @@ from django.utils.http import http_date
 from scheduling.models import CalendarFeed, Session
 from scheduling.session_cancellation import session_cancel
 from scheduling.session_reschedule import session_reschedule
-from tests.scheduling.factories import bulk_sessions, make_patient
-from tests.scheduling.feed_support import add_session, at, esketamine_course, events, make_feed
+from tests.scheduling.feed_support import add_session, esketamine_course, events, make_feed
+from tests.support.clock import local
+from tests.support.factories import bulk_sessions, make_patient
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -109,13 +110,13 @@ def test_moved_session_keeps_uid_with_higher_sequence_and_new_etag(booked, sched
     before = events(first.content)[uid]
     with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
         session_reschedule(
-            session_id=sessions[0].pk, by=scheduler, to=at(site, "2026-03-03", "10:00")
+            session_id=sessions[0].pk, by=scheduler, to=local(site, "2026-03-03", "10:00")
         )
         moved = get(f"/calendar/{token}.ics", if_none_match=first["ETag"])
     assert moved.status_code == 200
     after = events(moved.content)[uid]
     assert after["sequence"] > before["sequence"]
-    assert after["start"] == at(site, "2026-03-03", "10:00")
+    assert after["start"] == local(site, "2026-03-03", "10:00")
     assert after["start"].tzinfo is not None and str(after["start"].tzinfo) == "America/New_York"
     assert moved["ETag"] != first["ETag"]
 
@@ -171,7 +172,7 @@ def test_staff_feed_of_someone_who_left_the_site_is_404(travel, site, nurse):
 
 def _site_feed_queries(site, scheduler, count: int) -> int:
     chair = site.resources.filter(kind="tms_chair").first()
-    start = at(site, "2026-03-02", "08:00")
+    start = local(site, "2026-03-02", "08:00")
     slots = [(chair, start + dt.timedelta(hours=i), 40) for i in range(count)]
     bulk_sessions(site=site, booked_by=scheduler, slots=slots, patients=5)
     _, token = make_feed("site", site)
@@ -184,7 +185,7 @@ def _site_feed_queries(site, scheduler, count: int) -> int:
 
 def test_queries_are_constant_for_5_and_500_sessions(travel, site, other_site, scheduler):
     few = _site_feed_queries(site, scheduler, 5)
-    from tests.conftest import make_user
+    from tests.support.factories import make_user
 
     other_scheduler = make_user("sam2", "scheduler", other_site)
     many = _site_feed_queries(other_site, other_scheduler, 500)
@@ -196,7 +197,7 @@ def test_queries_are_constant_for_5_and_500_sessions(travel, site, other_site, s
 
 
 def test_staff_feed_shows_initials_not_names_by_default(travel, site, scheduler, clinician):
-    patient = make_patient(site, "Alexandra", "Morgan", mrn="RIP-0042")
+    patient = make_patient(site, given="Alexandra", family="Morgan", mrn="RIP-0042")
     course = esketamine_course(patient, scheduler)
     add_session(course, site, "2026-03-02")
     _, token = make_feed("staff", site, user=clinician)
@@ -211,8 +212,8 @@ def test_staff_feed_shows_initials_not_names_by_default(travel, site, scheduler,
 
 
 def test_staff_feed_is_assigned_courses_else_site_sessions(travel, site, scheduler, clinician):
-    mine = esketamine_course(make_patient(site, "Ann", "Mine"), scheduler)
-    theirs = esketamine_course(make_patient(site, "Bob", "Theirs"), scheduler)
+    mine = esketamine_course(make_patient(site, given="Ann", family="Mine"), scheduler)
+    theirs = esketamine_course(make_patient(site, given="Bob", family="Theirs"), scheduler)
     a = add_session(mine, site, "2026-03-02")
     b = add_session(theirs, site, "2026-03-03")
     _, token = make_feed("staff", site, user=clinician)

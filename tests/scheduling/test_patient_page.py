@@ -12,8 +12,8 @@ from django.test import Client
 
 from scheduling.admin import CalendarFeedAdmin, revoke_feeds, rotate_feeds
 from scheduling.models import CalendarFeed, Session
-from tests.scheduling.factories import make_patient
 from tests.scheduling.feed_support import add_session, esketamine_course, events, make_feed
+from tests.support.factories import make_patient
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 4, 17, 0, tzinfo=dt.UTC)
@@ -85,7 +85,7 @@ def test_single_session_download_is_that_session_only(booked, site, scheduler):
     assert "attachment" in response["Content-Disposition"]
     seen = events(response.content)
     assert list(seen) == [f"session-{booked['upcoming'].pk}@interventional-clinic.invalid"]
-    stranger = esketamine_course(make_patient(site, "Other", "Person"), scheduler)
+    stranger = esketamine_course(make_patient(site, given="Other", family="Person"), scheduler)
     theirs = add_session(stranger, site, "2026-03-06")
     assert Client().get(f"/p/{token}/sessions/{theirs.pk}.ics").status_code == 404
 
@@ -120,7 +120,7 @@ def test_companion_page_post_needs_csrf(booked):
 
 
 def test_cannot_revoke_another_patients_companion(booked, site):
-    other = make_patient(site, "Other", "Person")
+    other = make_patient(site, given="Other", family="Person")
     theirs, _ = make_feed("companion", site, patient=other)
     response = Client().post(f"/p/{booked['token']}/companions/{theirs.pk}/revoke/")
     assert response.status_code == 404

@@ -8,15 +8,15 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Resource
 from scheduling.models import Session
-from tests.conftest import make_user
-from tests.scheduling.factories import (
+from tests.support.clock import local
+from tests.support.factories import (
     ESKETAMINE_SPEC,
     bulk_sessions,
-    local,
     make_course,
     make_patient,
     make_protocol,
     make_session,
+    make_user,
 )
 
 STAFF = ["scheduler", "nurse", "clinician", "admin_user"]
@@ -60,7 +60,7 @@ def test_board_shows_the_local_day_on_a_dst_day(site, scheduler, patient, api_as
 
 
 def test_board_row_has_patient_phase_status_and_held_resources(site, scheduler, api_as):
-    patient = make_patient(site, "Maria", "Lopez", mrn="MRN-777")
+    patient = make_patient(site, given="Maria", family="Lopez", mrn="MRN-777")
     course = make_course(
         patient=patient, booked_by=scheduler, protocol=make_protocol(ESKETAMINE_SPEC)
     )

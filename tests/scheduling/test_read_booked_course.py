@@ -5,7 +5,7 @@ import datetime as dt
 import time_machine
 
 from scheduling.enrolment import course_enrol
-from tests.scheduling.factories import make_protocol
+from tests.support.factories import make_protocol
 
 NOW = dt.datetime(2026, 2, 27, 15, 0, tzinfo=dt.UTC)  # the Friday before the course starts
 

@@ -9,14 +9,14 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.models import Resource
 from scheduling.models import Course, Session
-from tests.conftest import make_user
-from tests.scheduling.factories import (
+from tests.support.clock import local
+from tests.support.factories import (
     ESKETAMINE_SPEC,
-    local,
     make_course,
     make_patient,
     make_protocol,
     make_session,
+    make_user,
 )
 
 STAFF = ["scheduler", "nurse", "clinician", "admin_user"]
@@ -96,8 +96,8 @@ def test_list_shows_courses_of_my_sites_with_session_counts(site, other_site, sc
 
 
 def test_list_filters_by_patient_status_modality_and_start_range(site, scheduler, api_as):
-    ann = make_patient(site, "Ann", "Smith")
-    bob = make_patient(site, "Bob", "Jones")
+    ann = make_patient(site, given="Ann", family="Smith")
+    bob = make_patient(site, given="Bob", family="Jones")
     early = make_course(patient=ann, booked_by=scheduler, start_date=dt.date(2026, 1, 5))
     late = make_course(
         patient=ann,
@@ -200,7 +200,7 @@ def test_outsider_lists_none_of_our_courses_and_cannot_filter_by_our_site(
 def test_detail_has_every_session_with_local_times_and_held_resources(
     site, scheduler, clinician, api_as
 ):
-    patient = make_patient(site, "Maria", "Lopez")
+    patient = make_patient(site, given="Maria", family="Lopez")
     course = make_course(
         patient=patient,
         booked_by=scheduler,

@@ -9,7 +9,8 @@ from django.core import mail
 
 from scheduling.feed_selectors import site_patient_place
 from scheduling.reminders import reminder_send
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 
 def _remind(site, patient, scheduler) -> str:

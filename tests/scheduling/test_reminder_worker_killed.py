@@ -21,7 +21,8 @@ from django.utils import timezone
 from scheduling.models import ReminderDelivery
 from scheduling.reminders import claim_timeout, reminder_send, reminders_due
 from scheduling.tasks import send_session_reminder
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 from tests.worker_support import start_python, wait_for
 
 TIMEOUT = claim_timeout()

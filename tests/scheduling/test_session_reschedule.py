@@ -10,7 +10,6 @@ import pytest
 import time_machine
 
 from clinic.errors import Conflict, InvalidInput
-from scheduling.enrolment import course_enrol
 from scheduling.models import ResourceHold, Session
 from scheduling.session_cancellation import session_cancel, session_no_show
 from scheduling.session_reschedule import session_reschedule
@@ -20,14 +19,14 @@ from tests.scheduling.booking_support import (
     MONDAY,
     NINE,
     NOW,
-    TMS_10,
+    NY,
     TMS_36,
-    local,
+    book,
     local_of,
     one_chair,
-    protocol,
 )
-from tests.scheduling.booking_support import patient as make_patient
+from tests.support.clock import local
+from tests.support.factories import make_patient
 
 TUESDAY = MONDAY + dt.timedelta(days=1)
 
@@ -36,20 +35,6 @@ TUESDAY = MONDAY + dt.timedelta(days=1)
 def _frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-def book(patient, user, spec=TMS_10, slug="tms", **kw):
-    protocol(spec, slug)
-    return course_enrol(
-        patient=patient.pk,
-        protocol=slug,
-        site=patient.site_id,
-        start_date=kw.pop("start_date", MONDAY),
-        preferred_time=kw.pop("preferred_time", NINE),
-        by=user,
-        now=NOW,
-        **kw,
-    )
 
 
 def sessions(course) -> list[Session]:
@@ -65,7 +50,7 @@ def test_reschedule_to_a_free_time_moves_the_session_and_its_holds(
 ):
     course = book(patient, scheduler)
     s = sessions(course)[0]
-    new = local(MONDAY, 14, 30)
+    new = local(NY, MONDAY, "14:30")
     response = api_as(scheduler).post(f"sessions/{s.pk}/reschedule", {"to": new.isoformat()})
     assert response.status_code == 200, response.content
     body = response.json()
@@ -97,19 +82,19 @@ def test_reschedule_into_a_taken_slot_names_the_conflicting_session(site, schedu
     theirs = sessions(book(other, scheduler, preferred_time=dt.time(14, 0)))[0]
     mine = sessions(book(patient, scheduler))[0]
     with pytest.raises(Conflict) as err:
-        session_reschedule(session_id=mine.pk, to=local(MONDAY, 14, 20), by=scheduler, now=NOW)
+        session_reschedule(session_id=mine.pk, to=local(NY, MONDAY, "14:20"), by=scheduler, now=NOW)
     assert err.value.code == "slot_taken" and f"session {theirs.pk}" in err.value.message
     mine.refresh_from_db()
-    assert mine.start == local(MONDAY, 9) and mine.sequence == 0
+    assert mine.start == local(NY, MONDAY, "09:00") and mine.sequence == 0
 
 
 @pytest.mark.parametrize(
     ("to", "code"),
     [
-        (local(MONDAY, 7, 30), "outside_opening_hours"),
-        (local(MONDAY, 17, 40), "outside_opening_hours"),
-        (local(dt.date(2026, 3, 7), 10), "site_closed"),  # a Saturday
-        (local(dt.date(2026, 2, 26), 10), "start_in_past"),
+        (local(NY, MONDAY, "07:30"), "outside_opening_hours"),
+        (local(NY, MONDAY, "17:40"), "outside_opening_hours"),
+        (local(NY, dt.date(2026, 3, 7), "10:00"), "site_closed"),  # a Saturday
+        (local(NY, dt.date(2026, 2, 26), "10:00"), "start_in_past"),
     ],
 )
 def test_reschedule_refuses_impossible_times(site, scheduler, patient, to, code):
@@ -122,7 +107,7 @@ def test_reschedule_refuses_impossible_times(site, scheduler, patient, to, code)
 def test_moving_a_session_onto_the_previous_sessions_day_breaks_the_rule(site, scheduler, patient):
     s2 = sessions(book(patient, scheduler))[1]
     with pytest.raises(InvalidInput) as err:
-        session_reschedule(session_id=s2.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
+        session_reschedule(session_id=s2.pk, to=local(NY, MONDAY, "15:00"), by=scheduler, now=NOW)
     assert err.value.code == "protocol_rule" and "session 1" in err.value.message
 
 
@@ -131,7 +116,9 @@ def test_ect_moved_later_pushes_later_sessions_to_keep_the_gap(site, scheduler, 
     before = days(course)
     assert before[:3] == [MONDAY, MONDAY + dt.timedelta(2), MONDAY + dt.timedelta(4)]
     first = sessions(course)[0]
-    change = session_reschedule(session_id=first.pk, to=local(TUESDAY, 9), by=scheduler, now=NOW)
+    change = session_reschedule(
+        session_id=first.pk, to=local(NY, TUESDAY, "09:00"), by=scheduler, now=NOW
+    )
     moved = [m.session.number for m in change.moved]
     assert moved[:3] == [1, 2, 3]
     after = days(course)
@@ -151,7 +138,9 @@ def test_esketamine_induction_keeps_twice_weekly_cadence(site, clinician, patien
     before = days(course)
     assert before[:3] == [MONDAY, MONDAY + dt.timedelta(3), MONDAY + dt.timedelta(7)]
     first = sessions(course)[0]
-    change = session_reschedule(session_id=first.pk, to=local(TUESDAY, 9), by=clinician, now=NOW)
+    change = session_reschedule(
+        session_id=first.pk, to=local(NY, TUESDAY, "09:00"), by=clinician, now=NOW
+    )
     after = days(course)
     # Mon -> Tue pushes Thu -> Fri (no consecutive-ish days: 3 apart); next Monday stays.
     assert [m.session.number for m in change.moved] == [1, 2]
@@ -228,7 +217,7 @@ def test_rescheduling_takes_a_bounded_number_of_queries(
     course = book(patient, scheduler, TMS_36, "tms36")
     s = sessions(course)[0]
     with django_assert_max_num_queries(14):
-        session_reschedule(session_id=s.pk, to=local(MONDAY, 15), by=scheduler, now=NOW)
+        session_reschedule(session_id=s.pk, to=local(NY, MONDAY, "15:00"), by=scheduler, now=NOW)
     # A push of the whole chain costs no more queries than moving one session.
     fifth = sessions(course)[4]
     with django_assert_max_num_queries(14):

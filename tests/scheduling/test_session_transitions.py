@@ -10,28 +10,17 @@ from scheduling.enrolment import course_enrol
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.session_cancellation import session_cancel
 from scheduling.session_lifecycle import session_check_in, session_complete, session_start
-from tests.scheduling.booking_support import ESK, MONDAY, NINE, NOW, TMS_10, local, protocol
+from tests.scheduling.booking_support import ESK, MONDAY, NINE, NOW, NY, TMS_10, book
+from tests.support.clock import local
+from tests.support.factories import make_protocol
 
-ON_THE_DAY = local(MONDAY, 8, 50)
+ON_THE_DAY = local(NY, MONDAY, "08:50")
 
 
 @pytest.fixture(autouse=True)
 def _frozen():
     with time_machine.travel(ON_THE_DAY, tick=False):
         yield
-
-
-def book(patient, user, spec=TMS_10, slug="tms"):
-    protocol(spec, slug)
-    return course_enrol(
-        patient=patient.pk,
-        protocol=slug,
-        site=patient.site_id,
-        start_date=MONDAY,
-        preferred_time=NINE,
-        by=user,
-        now=NOW,
-    )
 
 
 def first_session(course) -> Session:
@@ -59,7 +48,7 @@ def test_tms_session_runs_checked_in_started_completed(site, scheduler, nurse, p
 def test_esketamine_passes_through_observing_before_completion(site, clinician, nurse, api_as):
     site.rems_certified = True
     site.save()
-    from tests.scheduling.booking_support import patient as make_patient
+    from tests.support.factories import make_patient
 
     person = make_patient(site, "MRN-E1")
     course = book(person, clinician, ESK, "esk")
@@ -175,14 +164,16 @@ def test_cancel_needs_a_reason_and_keeps_the_row(site, scheduler, patient, api_a
 
 def test_a_cancelled_slot_can_be_booked_again(site, scheduler, patient):
     from tests.scheduling.booking_support import one_chair
-    from tests.scheduling.booking_support import patient as make_patient
+    from tests.support.factories import make_patient
 
     one_chair(site)
     course = book(patient, scheduler)
     s = first_session(course)
     session_cancel(session_id=s.pk, reason="moved away", by=scheduler, now=NOW)
     other = make_patient(site, "MRN-2")
-    protocol({**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one")
+    make_protocol(
+        {**TMS_10, "phases": [{"name": "x", "sessions": 1, "sessions_per_week": 1}]}, "one"
+    )
     again = course_enrol(
         patient=other.pk,
         protocol="one",

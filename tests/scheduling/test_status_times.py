@@ -11,20 +11,9 @@ import time_machine
 
 from scheduling.enrolment import course_enrol
 from scheduling.models import Session
-from tests.scheduling.booking_support import MONDAY, NINE, NOW, TMS_10, local, protocol
-
-
-def book(patient, user, spec=TMS_10, slug="tms"):
-    protocol(spec, slug)
-    return course_enrol(
-        patient=patient.pk,
-        protocol=slug,
-        site=patient.site_id,
-        start_date=MONDAY,
-        preferred_time=NINE,
-        by=user,
-        now=NOW,
-    )
+from tests.scheduling.booking_support import MONDAY, NINE, NOW, NY, TMS_10, book
+from tests.support.clock import local
+from tests.support.factories import make_protocol
 
 
 def session_number(course, number: int) -> Session:
@@ -55,7 +44,7 @@ def test_a_no_show_opens_at_the_local_start_plus_the_sites_grace(
     site.save()
     course = book(patient, scheduler)
     first = session_number(course, 1)
-    assert first.start == local(MONDAY, 9, 0)
+    assert first.start == local(NY, MONDAY, "09:00")
     with time_machine.travel(first.start + dt.timedelta(minutes=minutes), tick=False):
         response = api_as(scheduler).post(f"sessions/{first.pk}/no_show", {})
     assert (response.status_code == 200) is allowed, response.json()
@@ -83,7 +72,7 @@ def test_the_session_page_refuses_an_early_no_show_and_hides_the_button(
 def test_a_clinicians_override_on_another_day_is_refused_as_not_session_day(
     site, clinician, patient, api_as
 ):
-    protocol({**TMS_10, "forms": {}}, "tms-noforms")
+    make_protocol({**TMS_10, "forms": {}}, "tms-noforms")
     course = course_enrol(
         patient=patient.pk,
         protocol="tms-noforms",
@@ -94,7 +83,7 @@ def test_a_clinicians_override_on_another_day_is_refused_as_not_session_day(
         now=NOW,
     )
     later = session_number(course, 10)  # Friday 13 March
-    with time_machine.travel(local(MONDAY, 9, 0), tick=False):
+    with time_machine.travel(local(NY, MONDAY, "09:00"), tick=False):
         response = api_as(clinician).post(
             f"sessions/{later.pk}/check_in", {"override_reason": "patient is here"}
         )
@@ -110,7 +99,7 @@ def test_a_clinicians_override_on_another_day_is_refused_as_not_session_day(
 def test_a_clinicians_override_on_the_sessions_own_day_still_checks_in(
     site, clinician, patient, api_as
 ):
-    protocol({**TMS_10, "forms": {}}, "tms-noforms")
+    make_protocol({**TMS_10, "forms": {}}, "tms-noforms")
     course = course_enrol(
         patient=patient.pk,
         protocol="tms-noforms",
@@ -121,7 +110,7 @@ def test_a_clinicians_override_on_the_sessions_own_day_still_checks_in(
         now=NOW,
     )
     first = session_number(course, 1)
-    with time_machine.travel(local(MONDAY, 6, 30), tick=False):  # before the window opens
+    with time_machine.travel(local(NY, MONDAY, "06:30"), tick=False):  # before the window opens
         response = api_as(clinician).post(
             f"sessions/{first.pk}/check_in", {"override_reason": "early transport"}
         )

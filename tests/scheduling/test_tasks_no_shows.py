@@ -8,7 +8,8 @@ import time_machine
 
 from scheduling.models import ReplanOffer, Session, SkippedTask
 from scheduling.tasks import mark_overdue_no_shows, mark_session_no_show
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 
 def _tms(site, patient, scheduler, days: int = 3):

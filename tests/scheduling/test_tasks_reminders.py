@@ -14,7 +14,8 @@ from django.core import mail
 from scheduling.models import ReminderDelivery, SkippedTask
 from scheduling.reminders import reminder_message
 from scheduling.tasks import send_day_before_reminders, send_session_reminder
-from tests.charting.factories import local, make_course, make_session
+from tests.support.clock import local
+from tests.support.factories import make_course, make_session
 
 CLINICAL_WORDS = (
     "tms",
