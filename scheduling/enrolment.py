@@ -29,6 +29,7 @@ from scheduling.booking_change import (
     conflict_label,
     load_site_calendar,
 )
+from scheduling.change_results import Enrolment
 from scheduling.error_codes import ERR_SLOT_TAKEN, ERR_UNPLACEABLE
 from scheduling.models import Course, Session
 from scheduling.placement import (
@@ -103,16 +104,16 @@ def course_enrol(
     dry_run: bool = False,
     exact: bool = False,
     now: dt.datetime | None = None,
-) -> Course:
+) -> Enrolment:
     """Enrol a patient: plan the course with the engine and book every session, or nothing.
 
     exact: every session at the engine's planned time or a 409 `slot_taken` (no nudging).
     resource_ids: book only on these resources for their kinds (e.g. the chair with the H7
     coil); each must be an active resource of the site of a kind the protocol holds.
     dry_run: the same booking, returned unsaved (ids are None); nothing is written.
-    Returns the course with `planned_sessions` (each with `planned_holds`) and `adjustments`
-    (each session placed away from the asked day or time, with why) attached; its start_date is
-    its first session's local date.
+    Returns the course (its start_date is its first session's local date), its sessions, their
+    hold rows and the adjustments (each session placed away from the asked day or time, with
+    why).
     """
     now = resolve_now(now)
     require_role(by, *BOOKERS, action="book a course")
@@ -171,14 +172,13 @@ def course_enrol(
             for p in result.placements
         ]
         holds = booking.hold_rows(result.placements, sessions)
-        course.planned_sessions = sessions  # type: ignore[attr-defined]
-        course.adjustments = changes  # type: ignore[attr-defined]
+        enrolment = Enrolment(course, sessions, holds, changes)
         if dry_run:
-            return course
+            return enrolment
         course._history_user = by  # type: ignore[attr-defined]
         course.save()
         booking.add_sessions(sessions, holds, by=by)
-    return course
+    return enrolment
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def book(patient, user):
         preferred_time=NINE,
         by=user,
         now=NOW,
-    )
+    ).course
 
 
 def test_discontinue_cancels_the_remaining_sessions_and_frees_their_resources(

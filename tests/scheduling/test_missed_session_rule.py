@@ -21,7 +21,7 @@ def book(pat, by, spec, slug):
         preferred_time=NINE,
         by=by,
         now=NOW,
-    )
+    ).course
 
 
 def test_a_tms_protocol_may_say_continue_and_then_no_make_up_is_added(site, scheduler):

@@ -49,7 +49,7 @@ def book(patient, user, spec=TMS_10, slug="tms", **kw):
         by=user,
         now=NOW,
         **kw,
-    )
+    ).course
 
 
 def sessions(course) -> list[Session]:

@@ -24,7 +24,7 @@ def book(patient, user, spec=TMS_10, slug="tms"):
         preferred_time=NINE,
         by=user,
         now=NOW,
-    )
+    ).course
 
 
 def session_number(course, number: int) -> Session:
@@ -92,7 +92,7 @@ def test_a_clinicians_override_on_another_day_is_refused_as_not_session_day(
         preferred_time=NINE,
         by=clinician,
         now=NOW,
-    )
+    ).course
     later = session_number(course, 10)  # Friday 13 March
     with time_machine.travel(local(MONDAY, 9, 0), tick=False):
         response = api_as(clinician).post(
@@ -119,7 +119,7 @@ def test_a_clinicians_override_on_the_sessions_own_day_still_checks_in(
         preferred_time=NINE,
         by=clinician,
         now=NOW,
-    )
+    ).course
     first = session_number(course, 1)
     with time_machine.travel(local(MONDAY, 6, 30), tick=False):  # before the window opens
         response = api_as(clinician).post(
