@@ -94,7 +94,9 @@ def test_every_code_constant_is_raised_by_app_code():
         if path.name == CODES_MODULE:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith(".error_codes"):
+            if not isinstance(node, ast.ImportFrom) or node.module is None:
+                continue
+            if node.module.endswith(".error_codes"):
                 imported.update((node.module.split(".")[0], a.name) for a in node.names)
     unused = sorted(
         f"{app}.{name}" for app, name in _constants().values() if (app, name) not in imported
