@@ -284,7 +284,7 @@ def main() -> None:
                     family_name="Patient",
                     date_of_birth=dt.date(1980, 1, 1),
                 )
-                course = course_enrol(
+                enrolment = course_enrol(
                     patient=person.pk,
                     protocol="tms",
                     site=site.pk,
@@ -294,8 +294,7 @@ def main() -> None:
                     now=NOW,
                     dry_run=dry_run,
                 )
-                # attached by course_enrol for the API's response, not a model field
-                assert len(course.planned_sessions) == 36  # type: ignore[attr-defined]
+                assert len(enrolment.sessions) == 36
 
             return run
 

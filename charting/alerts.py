@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
+from charting.error_codes import ERR_ALREADY_ACKNOWLEDGED, ERR_NOTE_REQUIRED
 from charting.models import Alert
 from charting.recording import save_with_history
 from clinic.clock import resolve_now
@@ -37,10 +38,12 @@ def alert_acknowledge(
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if alert.acknowledged_at is not None:
-            raise Conflict("This alert has already been acknowledged.", code="already_acknowledged")
+            raise Conflict(
+                "This alert has already been acknowledged.", code=ERR_ALREADY_ACKNOWLEDGED
+            )
         if alert_is_severe(alert) and not note:
             what = "safety assessment" if alert.kind == Alert.Kind.SAFETY else "assessment"
-            raise InvalidInput(f"note: record the {what} or action taken.", code="note_required")
+            raise InvalidInput(f"note: record the {what} or action taken.", code=ERR_NOTE_REQUIRED)
         alert.acknowledged_by = by
         alert.acknowledged_at = now
         alert.note = note

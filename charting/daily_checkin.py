@@ -18,6 +18,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from charting.error_codes import (
+    ERR_CHECKIN_OFF,
+    ERR_COURSE_NOT_ACTIVE,
+    ERR_INVALID_VALUE,
+    ERR_MOOD_REQUIRED,
+    ERR_UNKNOWN_SIDE_EFFECT,
+)
 from charting.models import Alert, DailyCheckIn
 from charting.selectors import checkin_enabled, local_today
 from clinic.clock import resolve_now
@@ -38,12 +45,12 @@ def _sleep_hours(raw: Any) -> Decimal:
     except (InvalidOperation, ValueError):
         value = Decimal("NaN")
     if isinstance(raw, bool) or not value.is_finite():
-        raise InvalidInput("sleep_hours: hours, e.g. 6.5.", code="invalid_value")
+        raise InvalidInput("sleep_hours: hours, e.g. 6.5.", code=ERR_INVALID_VALUE)
     if not Decimal(0) <= value <= Decimal(24):
-        raise InvalidInput("sleep_hours: from 0 to 24.", code="invalid_value")
+        raise InvalidInput("sleep_hours: from 0 to 24.", code=ERR_INVALID_VALUE)
     if value != value.quantize(Decimal("0.1")):
         raise InvalidInput(
-            "sleep_hours: at most one decimal place, e.g. 6.5.", code="invalid_value"
+            "sleep_hours: at most one decimal place, e.g. 6.5.", code=ERR_INVALID_VALUE
         )
     return value.quantize(Decimal("0.1"))
 
@@ -54,13 +61,13 @@ def _clean(
     # Required, with no default: a mood the patient did not choose must never be stored (a
     # preset 0, "the worst", would chart a crash that did not happen).
     if mood is None or mood == "":
-        raise InvalidInput("mood: choose your mood today, from 0 to 10.", code="mood_required")
+        raise InvalidInput("mood: choose your mood today, from 0 to 10.", code=ERR_MOOD_REQUIRED)
     if isinstance(mood, bool) or not isinstance(mood, int) or not 0 <= mood <= 10:
-        raise InvalidInput("mood: a whole number from 0 to 10.", code="invalid_value")
+        raise InvalidInput("mood: a whole number from 0 to 10.", code=ERR_INVALID_VALUE)
     sleep = _sleep_hours(sleep_hours)
     if not isinstance(side_effects, dict):
         raise InvalidInput(
-            "side_effects: an object of side effect: severity.", code="invalid_value"
+            "side_effects: an object of side effect: severity.", code=ERR_INVALID_VALUE
         )
     known = {effect.key for effect in course.protocol.parsed.checkin_side_effects}
     effects: dict[str, str] = {}
@@ -69,19 +76,19 @@ def _clean(
             raise InvalidInput(
                 f"side_effects.{key}: not on this treatment's list "
                 f"({', '.join(sorted(known)) or 'none'}).",
-                code="unknown_side_effect",
+                code=ERR_UNKNOWN_SIDE_EFFECT,
             )
         if severity in ("", None, "none"):
             continue
         if severity not in SEVERITIES:
             raise InvalidInput(
                 f"side_effects.{key}: one of {', '.join(SEVERITIES)} (or none).",
-                code="invalid_value",
+                code=ERR_INVALID_VALUE,
             )
         effects[key] = severity
     text = "" if note is None else note
     if not isinstance(text, str) or len(text) > NOTE_MAX:
-        raise InvalidInput(f"note: text of at most {NOTE_MAX} characters.", code="invalid_value")
+        raise InvalidInput(f"note: text of at most {NOTE_MAX} characters.", code=ERR_INVALID_VALUE)
     return mood, sleep, effects, text.strip()
 
 
@@ -98,9 +105,9 @@ def daily_checkin_save(
     this save (severe side effects not alerted earlier today)."""
     now = resolve_now(now)
     if course.status not in (Course.Status.PLANNED, Course.Status.ACTIVE):
-        raise Conflict("This course has ended.", code="course_not_active")
+        raise Conflict("This course has ended.", code=ERR_COURSE_NOT_ACTIVE)
     if not checkin_enabled(course=course):
-        raise Conflict("Daily check-ins are not on for this course.", code="checkin_off")
+        raise Conflict("Daily check-ins are not on for this course.", code=ERR_CHECKIN_OFF)
     mood, sleep, effects, text = _clean(course, mood, sleep_hours, side_effects, note)
     day = local_today(course=course, now=now)
     with transaction.atomic():

@@ -130,7 +130,7 @@ def _tms_mid_way(site: Site, patient: Patient, day: dt.date, staff: dict[str, Us
         preferred_time=dt.time(10, 0),
         by=staff["scheduler"],
         now=_at(site, start_day, 7),
-    )
+    ).course
     nurse = staff["nurse"]
     course_screening_submit(
         course=course, answers=TMS_SAFETY, by=nurse, now=_at(site, start_day, 7, 30)
@@ -174,7 +174,7 @@ def _esketamine_this_morning(
         by=staff["scheduler"],
         now=_at(site, day, 7),
         exact=True,
-    )
+    ).course
     session = _sessions(course)[0]
     begin = session.start
     session_check_in(session_id=session.pk, by=nurse, now=begin - dt.timedelta(minutes=15))
@@ -220,7 +220,7 @@ def _ect_series(site: Site, patient: Patient, day: dt.date, staff: dict[str, Use
         preferred_time=dt.time(8, 0),
         by=staff["scheduler"],
         now=_at(site, day, 7),
-    )
+    ).course
     course_screening_submit(
         course=course, answers=ECT_CONSENT, by=staff["nurse"], now=_at(site, day, 7, 30)
     )
@@ -236,7 +236,7 @@ def _no_show(site: Site, patient: Patient, day: dt.date, staff: dict[str, User])
         by=staff["scheduler"],
         now=_at(site, day, 7),
         exact=True,
-    )
+    ).course
     first = _sessions(course)[0]
     session_no_show(
         session_id=first.pk,

@@ -50,7 +50,7 @@ def _start_reaching_session_10(patient: Patient, by: User, today: dt.date) -> dt
             dry_run=True,
             now=_local_noon(start - dt.timedelta(days=3), zone),
         )
-        sessions = sorted(plan.planned_sessions, key=lambda s: s.number)  # type: ignore[attr-defined]
+        sessions = sorted(plan.sessions, key=lambda s: s.number)
         tenth = sessions[REVIEW_SESSION - 1].start.astimezone(zone).date()
         if tenth <= today:
             return start
@@ -81,7 +81,7 @@ def demo_self_report_course(*, today: dt.date, base_url: str | None = None) -> s
             by=scheduler,
             prescriber_id=clinician.pk,
             now=_local_noon(start - dt.timedelta(days=3), zone),
-        )
+        ).course
         # Demo history: sessions before the review point happened (set directly: the demo
         # skips nine screenings and observation records).
         Session.objects.filter(course=course, number__lt=REVIEW_SESSION).update(

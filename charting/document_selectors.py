@@ -29,6 +29,7 @@ from charting.documents.rems_form import RemsFieldLine, RemsFormData
 from charting.documents.run_sheet import RunSheetData, RunSheetLine
 from charting.documents.screening_checklist import AnswerLine, ScreeningChecklistData, ScreeningData
 from charting.documents.session_record import AmendmentLine, SessionRecordData, ValueLine
+from charting.error_codes import ERR_MONITORING_FORM_NOT_APPLICABLE, ERR_RUN_SHEET_NOT_FOUND
 from charting.models import (
     Alert,
     Amendment,
@@ -781,7 +782,7 @@ def rems_template_for(*, session: Session) -> FormTemplate:
     if template is None or not template.parsed.report:
         raise NotFound(
             "This session's protocol has no REMS monitoring form.",
-            code="monitoring_form_not_applicable",
+            code=ERR_MONITORING_FORM_NOT_APPLICABLE,
         )
     return template
 
@@ -807,5 +808,5 @@ def stored_run_sheet_get(*, site: Site, day: dt.date) -> RunSheet:
     """The run sheet stored for the site and day; 404 `run_sheet_not_found`."""
     sheet = RunSheet.objects.filter(site=site, day=day).first()
     if sheet is None:
-        raise NotFound(f"No run sheet stored for {day}.", code="run_sheet_not_found")
+        raise NotFound(f"No run sheet stored for {day}.", code=ERR_RUN_SHEET_NOT_FOUND)
     return sheet

@@ -26,6 +26,12 @@ from typing import Any
 from django.db import transaction
 
 from charting.baselines import course_first_session, course_session_numbers, scale_taken
+from charting.error_codes import (
+    ERR_ALREADY_DECIDED,
+    ERR_INVALID_DECISION,
+    ERR_NOTE_REQUIRED,
+    ERR_REVIEW_NOT_NEEDED,
+)
 from charting.models import EarlyReview, ScaleAdministration
 from charting.recording import save_with_history
 from charting.scoring import baseline_index
@@ -140,18 +146,19 @@ def early_review_decide(
     now = resolve_now(now)
     if decision not in DECISIONS:
         raise InvalidInput(
-            f"decision: must be one of {', '.join(DECISIONS)}.", code="invalid_decision"
+            f"decision: must be one of {', '.join(DECISIONS)}.", code=ERR_INVALID_DECISION
         )
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("note: say why (it goes on the course record).", code="note_required")
+        raise InvalidInput("note: say why (it goes on the course record).", code=ERR_NOTE_REQUIRED)
     with transaction.atomic():
         review = EarlyReview.objects.select_for_update().get(pk=review.pk)
         if review.status == EarlyReview.Status.DECIDED:
-            raise Conflict("This review already has a decision.", code="already_decided")
+            raise Conflict("This review already has a decision.", code=ERR_ALREADY_DECIDED)
         if review.status == EarlyReview.Status.NOT_NEEDED:
             raise Conflict(
-                "No review is needed: improvement reached the threshold.", code="review_not_needed"
+                "No review is needed: improvement reached the threshold.",
+                code=ERR_REVIEW_NOT_NEEDED,
             )
         review.decision = decision
         review.note = note[:2000]

@@ -9,6 +9,12 @@ from typing import Any
 
 from django.db import transaction
 
+from charting.error_codes import (
+    ERR_INVALID_TEMPLATE,
+    ERR_OBSERVATION_WINDOW_MISMATCH,
+    ERR_TEMPLATE_IN_USE,
+    ERR_TEMPLATE_MISSING,
+)
 from charting.models import FormTemplate, ObservationRecord, ScreeningResponse
 from charting.spec import TemplateError, TemplateSpec, parse_template
 from clinic.errors import Conflict, InvalidInput
@@ -17,7 +23,6 @@ from protocols.spec import ProtocolSpec
 from protocols.spec_checks import SpecProblem
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
-OBSERVATION_WINDOW_MISMATCH = "observation_window_mismatch"
 
 
 def observation_window_problem(
@@ -54,7 +59,7 @@ def protocol_observation_window_problems(spec: ProtocolSpec) -> list[SpecProblem
     problem = observation_window_problem(
         template=row.parsed, protocol_name="the protocol", spec=spec
     )
-    return [SpecProblem(OBSERVATION_WINDOW_MISMATCH, problem)] if problem else []
+    return [SpecProblem(ERR_OBSERVATION_WINDOW_MISMATCH, problem)] if problem else []
 
 
 def _check_protocols_using(template: TemplateSpec) -> None:
@@ -71,7 +76,7 @@ def _check_protocols_using(template: TemplateSpec) -> None:
         if problem:
             problems.append(problem)
     if problems:
-        raise InvalidInput("; ".join(problems), code=OBSERVATION_WINDOW_MISMATCH)
+        raise InvalidInput("; ".join(problems), code=ERR_OBSERVATION_WINDOW_MISMATCH)
 
 
 def template_save(*, data: dict[str, Any], builtin: bool = False) -> tuple[FormTemplate, str]:
@@ -82,7 +87,7 @@ def template_save(*, data: dict[str, Any], builtin: bool = False) -> tuple[FormT
     try:
         spec = parse_template(data)
     except TemplateError as exc:
-        raise InvalidInput(str(exc), code="invalid_template") from None
+        raise InvalidInput(str(exc), code=ERR_INVALID_TEMPLATE) from None
     _check_protocols_using(spec)
     with transaction.atomic():
         row = (
@@ -107,7 +112,7 @@ def template_save(*, data: dict[str, Any], builtin: bool = False) -> tuple[FormT
             raise Conflict(
                 f"{spec.slug} v{spec.version} is already used by records; give the change a "
                 "new version number.",
-                code="template_in_use",
+                code=ERR_TEMPLATE_IN_USE,
             )
         row.spec = data
         row.name = spec.name
@@ -148,6 +153,6 @@ def template_current(slug: str) -> FormTemplate:
         raise Conflict(
             f"The protocol names form template {slug!r}, which is not loaded "
             "(manage.py load_form_templates).",
-            code="template_missing",
+            code=ERR_TEMPLATE_MISSING,
         )
     return row

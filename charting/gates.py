@@ -25,6 +25,13 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from charting.early_review import early_review_evaluate
+from charting.error_codes import (
+    ERR_COURSE_SCREENING_REQUIRED,
+    ERR_OBSERVATION_NOT_SIGNED,
+    ERR_SCREENING_HARD_STOP,
+    ERR_SCREENING_NEEDS_REVIEW,
+    ERR_SESSION_SCREENING_REQUIRED,
+)
 from charting.models import ObservationRecord, ScreeningResponse
 from charting.monitoring_forms import monitoring_form_queue
 from charting.observations import observation_open
@@ -41,14 +48,14 @@ def _check(screening: Any, what: str) -> None:
         items = "; ".join(i["message"] for i in screening.hard_stops)
         raise Conflict(
             f"The {what} has a hard stop ({items}): a clinician must override it with a reason.",
-            code="screening_hard_stop",
+            code=ERR_SCREENING_HARD_STOP,
             screening_id=screening.pk,
         )
     if screening.status == "needs_review":
         items = "; ".join(i["message"] for i in screening.review_items)
         raise Conflict(
             f"The {what} has items a clinician must review ({items}).",
-            code="screening_needs_review",
+            code=ERR_SCREENING_NEEDS_REVIEW,
             screening_id=screening.pk,
         )
 
@@ -64,7 +71,7 @@ def _course_screening(session: Session) -> None:
         raise Conflict(
             f"The course screening ({slug}) must be completed before the first session can be "
             "checked in.",
-            code="course_screening_required",
+            code=ERR_COURSE_SCREENING_REQUIRED,
         )
     _check(screening, f"course screening ({slug})")
 
@@ -84,7 +91,7 @@ def start_allowed(session: Session) -> None:
     if screening is None:
         raise Conflict(
             f"The session screening ({slug}) must be completed before the session starts.",
-            code="session_screening_required",
+            code=ERR_SESSION_SCREENING_REQUIRED,
         )
     _check(screening, f"session screening ({slug})")
 
@@ -98,7 +105,7 @@ def complete_allowed(session: Session) -> None:
     if record is None or record.status != ObservationRecord.Status.SIGNED:
         raise Conflict(
             f"The observation record ({slug}) must be signed before the session is completed.",
-            code="observation_not_signed",
+            code=ERR_OBSERVATION_NOT_SIGNED,
         )
 
 

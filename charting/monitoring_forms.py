@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from charting.error_codes import ERR_ALREADY_SUBMITTED, ERR_INVALID_VALUE, ERR_TIME_IN_FUTURE
 from charting.models import MonitoringFormItem, ObservationRecord, ScreeningResponse
 from charting.recording import (
     CHARTING_ROLES,
@@ -156,15 +157,15 @@ def monitoring_form_submit(
     if how not in MonitoringFormItem.Method.values:
         raise InvalidInput(
             f"how: must be one of {', '.join(MonitoringFormItem.Method.values)}.",
-            code="invalid_value",
+            code=ERR_INVALID_VALUE,
         )
     when = submitted_at or now
     if when > now + CLOCK_SKEW:
-        raise InvalidInput("submitted_at: cannot be in the future.", code="time_in_future")
+        raise InvalidInput("submitted_at: cannot be in the future.", code=ERR_TIME_IN_FUTURE)
     with transaction.atomic():
         item = MonitoringFormItem.objects.select_for_update().get(pk=item.pk)
         if item.status == MonitoringFormItem.Status.SUBMITTED:
-            raise Conflict("This monitoring form is already submitted.", code="already_submitted")
+            raise Conflict("This monitoring form is already submitted.", code=ERR_ALREADY_SUBMITTED)
         item.status = MonitoringFormItem.Status.SUBMITTED
         item.submitted_by = by
         item.submitted_at = when

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from charting.error_codes import ERR_ANCHOR_NOT_RECORDED, ERR_TOO_EARLY_TO_SIGN
 from charting.models import ObservationRecord, ScreeningResponse
 from charting.observations import discharge_earliest, observation_sign_problem
 from charting.selectors import NurseDay
@@ -75,11 +76,11 @@ def _observing(record: ObservationRecord, now: dt.datetime, zone: dt.tzinfo) -> 
     problem = observation_sign_problem(record, now=now)
     if problem is None:
         steps.append(Step("Discharge can be signed", "todo", "observation"))
-    elif problem.code == "too_early_to_sign":
+    elif problem.code == ERR_TOO_EARLY_TO_SIGN:
         # Rounded up, as refusals name times: 10:40 for 10:40:30 would still be refused.
         earliest = ceil_minute(discharge_earliest(record)).astimezone(zone)
         steps.append(Step(f"Discharge available at {earliest:%H:%M}", "info", "observation"))
-    elif problem.code != "anchor_not_recorded":  # already the first step above
+    elif problem.code != ERR_ANCHOR_NOT_RECORDED:  # already the first step above
         steps.append(Step(f"Discharge not yet: {problem.message}", "wait", "observation"))
     return steps
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from charting import selectors
+from charting.error_codes import ERR_SEVERE_ALERT_OPEN
 from charting.forms import (
     AnchorForm,
     ReasonForm,
@@ -132,7 +133,7 @@ def _page(
             "sign_problem": problem.message if problem else "",
             # A clinician may sign over an open severe alert, with a reason (observation_sign).
             "can_cosign": problem is not None
-            and problem.code == "severe_alert_open"
+            and problem.code == ERR_SEVERE_ALERT_OPEN
             and can(request.user, ROLE_CLINICIAN),
             "earliest": discharge_earliest(record).astimezone(zone),
             "anchor_form": posted.get("anchor")

@@ -13,6 +13,22 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from charting.alerts import alert_is_severe
+from charting.error_codes import (
+    ERR_ANCHOR_NOT_RECORDED,
+    ERR_CHECKPOINTS_MISSING,
+    ERR_DISCHARGE_BEFORE_CHECKPOINT,
+    ERR_DISCHARGE_VALUES_TOO_EARLY,
+    ERR_NOTHING_TO_AMEND,
+    ERR_RECORD_NOT_SIGNED,
+    ERR_RECORD_SIGNED,
+    ERR_SEVERE_ALERT_OPEN,
+    ERR_TIME_BEFORE_CHECK_IN,
+    ERR_TIME_IN_FUTURE,
+    ERR_TIME_OUT_OF_SESSION,
+    ERR_TOO_EARLY_TO_SIGN,
+    ERR_UNKNOWN_CHECKPOINT,
+    ERR_WRONG_TEMPLATE_KIND,
+)
 from charting.form_templates import template_current
 from charting.models import (
     Alert,
@@ -37,6 +53,7 @@ from clinic.clock import resolve_now, utc_iso
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
+from scheduling.error_codes import ERR_REASON_REQUIRED
 from scheduling.models import Session
 from scheduling.observation_holds import observation_hold_follow
 
@@ -59,7 +76,7 @@ def observation_open(
         template = template_current(slug)
         spec = template.parsed
         if spec.kind != "observation":
-            raise Conflict(f"{slug} is not an observation form.", code="wrong_template_kind")
+            raise Conflict(f"{slug} is not an observation form.", code=ERR_WRONG_TEMPLATE_KIND)
         anchor = session.started_at or now
         record = save_with_history(
             ObservationRecord(
@@ -99,7 +116,7 @@ def _locked_open_record(record: ObservationRecord) -> ObservationRecord:
         raise Conflict(
             f"The record was signed at {local_text(record.signed_at, record.site)}; corrections "
             "are amendments with a reason.",
-            code="record_signed",
+            code=ERR_RECORD_SIGNED,
         )
     return record
 
@@ -126,7 +143,7 @@ def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name:
     # the minimum observation time be skipped, one in the future would block sign-out.
     if at > now + CLOCK_SKEW:
         raise InvalidInput(
-            f"{name}: the dose/procedure time cannot be in the future.", code="time_in_future"
+            f"{name}: the dose/procedure time cannot be in the future.", code=ERR_TIME_IN_FUTURE
         )
     checked_in = session.checked_in_at
     if checked_in is not None and at < checked_in - CLOCK_SKEW:
@@ -136,12 +153,12 @@ def check_anchor_time(at: dt.datetime, session: Session, now: dt.datetime, name:
         raise InvalidInput(
             f"{name}: the dose/procedure time {local_text(at, site)} is before the patient was "
             f"checked in at {local_text(checked_in, site)}.",
-            code="time_before_check_in",
+            code=ERR_TIME_BEFORE_CHECK_IN,
         )
     if at < session.start - dt.timedelta(hours=12):
         raise InvalidInput(
             f"{name}: the dose/procedure time is long before the session's booked start.",
-            code="time_out_of_session",
+            code=ERR_TIME_OUT_OF_SESSION,
         )
 
 
@@ -253,7 +270,7 @@ def observation_record_values(
     require_role(by, *CHARTING_ROLES, action="record observations")
     now = resolve_now(now)
     if taken_at > now + CLOCK_SKEW:
-        raise InvalidInput("taken_at: cannot be in the future.", code="time_in_future")
+        raise InvalidInput("taken_at: cannot be in the future.", code=ERR_TIME_IN_FUTURE)
     with transaction.atomic():
         record = _locked_open_record(record)
         spec = record.template.parsed
@@ -262,7 +279,7 @@ def observation_record_values(
             known = ", ".join(c.key for c in spec.checkpoints)
             raise InvalidInput(
                 f"checkpoint: {checkpoint!r} is not a checkpoint of this form ({known}).",
-                code="unknown_checkpoint",
+                code=ERR_UNKNOWN_CHECKPOINT,
             )
         try:
             clean = clean_answers(cp_spec.fields, values, require_all=False)
@@ -346,12 +363,12 @@ def observation_sign_problem(
         return Conflict(
             f"The record was signed at {local_text(record.signed_at, site)}; corrections are "
             "amendments with a reason.",
-            code="record_signed",
+            code=ERR_RECORD_SIGNED,
         )
     if spec.anchor == "dose" and not record.anchor_recorded:
         return Conflict(
             "Record the dose time (first device) before signing the discharge.",
-            code="anchor_not_recorded",
+            code=ERR_ANCHOR_NOT_RECORDED,
         )
     earliest = discharge_earliest(record)
     if now < earliest:
@@ -359,7 +376,7 @@ def observation_sign_problem(
             f"Discharge cannot be signed before {local_deadline_text(earliest, site)}: "
             f"{spec.minimum_observation_minutes} minutes after the {spec.anchor} at "
             f"{local_text(record.anchor_at, site)} (now {local_text(now, site)}).",
-            code="too_early_to_sign",
+            code=ERR_TOO_EARLY_TO_SIGN,
             earliest=utc_iso(earliest),
         )
     current = current_entries(record)
@@ -371,7 +388,7 @@ def observation_sign_problem(
         ]
         return Conflict(
             "Required checkpoint values are missing: " + "; ".join(lines) + ".",
-            code="checkpoints_missing",
+            code=ERR_CHECKPOINTS_MISSING,
             missing=missing,
         )
     return _discharge_timing_problem(record, current, earliest) or (
@@ -408,7 +425,7 @@ def _discharge_timing_problem(
             "Discharge values must be taken at or after "
             f"{local_text(earliest, site)}, the end of the minimum observation time; "
             f"record them again ({listed}).",
-            code="discharge_values_too_early",
+            code=ERR_DISCHARGE_VALUES_TOO_EARLY,
             early=early,
         )
     # ... and it comes last: a 40-minute reading written in after the discharge values (the
@@ -427,7 +444,7 @@ def _discharge_timing_problem(
             f"The discharge values were taken at {local_text(first_discharge.taken_at, site)}, "
             f"before the last required checkpoint ({label}, taken "
             f"{local_text(last_required.taken_at, site)}); record the discharge values again.",
-            code="discharge_before_checkpoint",
+            code=ERR_DISCHARGE_BEFORE_CHECKPOINT,
             last_checkpoint_at=last_required.taken_at.isoformat(),
         )
     return None
@@ -448,7 +465,7 @@ def _severe_alert_problem(record: ObservationRecord) -> Conflict | None:
     return Conflict(
         f"A severe alert is not acknowledged yet ({listed}). A clinician acknowledges it with "
         "a note, or co-signs the discharge with a reason.",
-        code="severe_alert_open",
+        code=ERR_SEVERE_ALERT_OPEN,
         alerts=[a.pk for a in open_severe],
     )
 
@@ -473,7 +490,7 @@ def observation_sign(
         require_role(by, ROLE_CLINICIAN, action="co-sign a discharge over a severe alert")
         if len(reason) < 3:
             raise InvalidInput(
-                "cosign_reason: say why the patient may leave.", code="reason_required"
+                "cosign_reason: say why the patient may leave.", code=ERR_REASON_REQUIRED
             )
     now = resolve_now(now)
     with transaction.atomic():
@@ -505,21 +522,21 @@ def observation_amend(
     require_role(by, *CHARTING_ROLES, action="amend observation records")
     reason = (reason or "").strip()
     if len(reason) < 3:
-        raise InvalidInput("reason: say why the value is corrected.", code="reason_required")
+        raise InvalidInput("reason: say why the value is corrected.", code=ERR_REASON_REQUIRED)
     now = resolve_now(now)
     with transaction.atomic():
         record = ObservationRecord.objects.select_for_update().get(pk=record.pk)
         if record.status != ObservationRecord.Status.SIGNED:
             raise Conflict(
                 "The record is not signed yet: record the right value as a new reading.",
-                code="record_not_signed",
+                code=ERR_RECORD_NOT_SIGNED,
             )
         spec = record.template.parsed
         cp_spec = spec.checkpoint(checkpoint)
         if cp_spec is None:
             raise InvalidInput(
                 f"checkpoint: {checkpoint!r} is not a checkpoint of this form.",
-                code="unknown_checkpoint",
+                code=ERR_UNKNOWN_CHECKPOINT,
             )
         try:
             clean = clean_answers(cp_spec.fields, {field: value}, require_all=False)
@@ -528,7 +545,7 @@ def observation_amend(
         original = current_entries(record).get((checkpoint, field))
         if original is None:
             raise Conflict(
-                f"{checkpoint}.{field} has no recorded value to amend.", code="nothing_to_amend"
+                f"{checkpoint}.{field} has no recorded value to amend.", code=ERR_NOTHING_TO_AMEND
             )
         field_spec = next(f for f in cp_spec.fields if f.key == field)
         flags = flags_for(field_spec, clean[field])

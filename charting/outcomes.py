@@ -11,6 +11,7 @@ from django.db import transaction
 
 from charting import scoring
 from charting.early_review import early_review_evaluate
+from charting.error_codes import ERR_INVALID_VALUE, ERR_SESSION_NOT_IN_COURSE, ERR_TIME_IN_FUTURE
 from charting.models import ScaleAdministration
 from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
 from charting.safety_alerts import safety_alert_raise
@@ -18,6 +19,7 @@ from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
+from scheduling.error_codes import ERR_REASON_REQUIRED
 from scheduling.models import Course, Session
 
 
@@ -47,15 +49,15 @@ def scale_record(
         require_role(by, *CHARTING_ROLES, action="record rating scales")
     now = resolve_now(now)
     if administered_at > now + CLOCK_SKEW:
-        raise InvalidInput("administered_at: cannot be in the future.", code="time_in_future")
+        raise InvalidInput("administered_at: cannot be in the future.", code=ERR_TIME_IN_FUTURE)
     if not isinstance(items, dict):
-        raise InvalidInput("items: must be an object of item scores.", code="invalid_value")
+        raise InvalidInput("items: must be an object of item scores.", code=ERR_INVALID_VALUE)
     try:
         result = scoring.score(scale, items)
     except scoring.ScoreError as exc:
         raise InvalidInput(str(exc), code=exc.code) from None
     if session is not None and session.course_id != course.pk:
-        raise InvalidInput("session: belongs to another course.", code="session_not_in_course")
+        raise InvalidInput("session: belongs to another course.", code=ERR_SESSION_NOT_IN_COURSE)
     with transaction.atomic():
         row = save_with_history(
             ScaleAdministration(
@@ -111,7 +113,7 @@ def scale_baseline_mark(
     if not reason:
         raise InvalidInput(
             "reason: say why this score is the baseline (it goes on the record).",
-            code="reason_required",
+            code=ERR_REASON_REQUIRED,
         )
     with transaction.atomic():
         # Lock the course: two marks at once must leave one baseline.

@@ -22,6 +22,7 @@ from charting.selectors import checkin_enabled, course_scale_rows, local_today, 
 from clinic.clock import resolve_now
 from clinic.errors import NotFound
 from clinic.models import Patient
+from scheduling.error_codes import ERR_COURSE_NOT_FOUND
 from scheduling.feed_selectors import feed_by_token
 from scheduling.models import CalendarFeed, Course
 
@@ -63,7 +64,7 @@ def patient_course(*, patient: Patient, course_id: int) -> Course:
         .first()
     )
     if course is None:
-        raise NotFound(f"No course {course_id}.", code="course_not_found")
+        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
     return course
 
 

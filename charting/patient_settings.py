@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from charting.error_codes import ERR_REQUIRED, ERR_TOO_LONG
 from charting.models import CourseCheckinSetting, SitePatientSettings
 from charting.recording import save_with_history
 from clinic.clock import resolve_now
@@ -32,14 +33,14 @@ def site_patient_settings_update(
     promise = (callback_promise or "").strip()
     if not crisis:
         raise InvalidInput(
-            "crisis_resources: a site must tell patients where to get help.", code="required"
+            "crisis_resources: a site must tell patients where to get help.", code=ERR_REQUIRED
         )
     if not promise:
         raise InvalidInput(
-            "callback_promise: say when the clinic will contact the patient.", code="required"
+            "callback_promise: say when the clinic will contact the patient.", code=ERR_REQUIRED
         )
     if len(crisis) > 2000 or len(promise) > 500:
-        raise InvalidInput("Too long (2000 and 500 characters at most).", code="too_long")
+        raise InvalidInput("Too long (2000 and 500 characters at most).", code=ERR_TOO_LONG)
     with transaction.atomic():
         row = SitePatientSettings.objects.select_for_update().filter(site=site).first()
         row = row or SitePatientSettings(site=site)

@@ -28,6 +28,13 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from charting.error_codes import (
+    ERR_ITEM_OUT_OF_RANGE,
+    ERR_MISSING_ITEM,
+    ERR_UNKNOWN_ITEM,
+    ERR_UNKNOWN_SCALE,
+)
+
 
 @dataclass(frozen=True)
 class Item:
@@ -248,7 +255,7 @@ def get_scale(name: str) -> ScaleDef:
         return SCALES[name]
     except KeyError:
         raise ScoreError(
-            "unknown_scale", f"scale: {name!r} is not one of {', '.join(sorted(SCALES))}"
+            ERR_UNKNOWN_SCALE, f"scale: {name!r} is not one of {', '.join(sorted(SCALES))}"
         ) from None
 
 
@@ -258,16 +265,16 @@ def score(name: str, items: Mapping[str, object]) -> ScaleResult:
     keys = {i.key for i in scale.items}
     unknown = sorted(set(items) - keys)
     if unknown:
-        raise ScoreError("unknown_item", f"items.{unknown[0]}: is not an item of {scale.name}")
+        raise ScoreError(ERR_UNKNOWN_ITEM, f"items.{unknown[0]}: is not an item of {scale.name}")
     clean: dict[str, int] = {}
     for item in scale.items:
         if item.key not in items:
-            raise ScoreError("missing_item", f"items.{item.key}: is required")
+            raise ScoreError(ERR_MISSING_ITEM, f"items.{item.key}: is required")
         raw = items[item.key]
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ScoreError("item_out_of_range", f"items.{item.key}: must be a whole number")
+            raise ScoreError(ERR_ITEM_OUT_OF_RANGE, f"items.{item.key}: must be a whole number")
         if not 0 <= raw <= item.max:
-            raise ScoreError("item_out_of_range", f"items.{item.key}: must be 0 to {item.max}")
+            raise ScoreError(ERR_ITEM_OUT_OF_RANGE, f"items.{item.key}: must be 0 to {item.max}")
         clean[item.key] = raw
     in_domain: set[str] = set()
     total = 0

@@ -9,6 +9,18 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from charting.error_codes import (
+    ERR_ALREADY_OVERRIDDEN,
+    ERR_ALREADY_REVIEWED,
+    ERR_COURSE_CLOSED,
+    ERR_HARD_STOP_NEEDS_OVERRIDE,
+    ERR_NO_SCREENING_FORM,
+    ERR_NOTHING_TO_OVERRIDE,
+    ERR_NOTHING_TO_REVIEW,
+    ERR_SCREENING_EXISTS,
+    ERR_SESSION_NOT_OPEN,
+    ERR_WRONG_TEMPLATE_KIND,
+)
 from charting.form_templates import template_current
 from charting.models import FormTemplate, ScreeningResponse
 from charting.recording import CHARTING_ROLES, invalid_answers, save_with_history
@@ -17,6 +29,7 @@ from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
+from scheduling.error_codes import ERR_REASON_REQUIRED
 from scheduling.models import Course, Session
 
 
@@ -32,7 +45,9 @@ def _screen(
 ) -> ScreeningResponse:
     spec = template.parsed
     if spec.kind != "screening":
-        raise Conflict(f"{template.slug} is not a screening checklist.", code="wrong_template_kind")
+        raise Conflict(
+            f"{template.slug} is not a screening checklist.", code=ERR_WRONG_TEMPLATE_KIND
+        )
     try:
         clean = clean_answers(spec.fields, answers, require_all=True)
     except AnswersInvalid as exc:
@@ -62,7 +77,7 @@ def _screen(
             save_with_history(response, by)
     except IntegrityError:
         raise Conflict(
-            "This screening has already been completed.", code="screening_exists"
+            "This screening has already been completed.", code=ERR_SCREENING_EXISTS
         ) from None
     return response
 
@@ -79,12 +94,12 @@ def course_screening_submit(
         slug = course.protocol.parsed.forms.course_screening
         if slug is None:
             raise Conflict(
-                "This course's protocol has no course screening.", code="no_screening_form"
+                "This course's protocol has no course screening.", code=ERR_NO_SCREENING_FORM
             )
         if course.status in (Course.Status.COMPLETED, Course.Status.DISCONTINUED):
-            raise Conflict(f"The course is {course.status}.", code="course_closed")
+            raise Conflict(f"The course is {course.status}.", code=ERR_COURSE_CLOSED)
         if ScreeningResponse.objects.filter(course=course, level="course").exists():
-            raise Conflict("The course screening is already complete.", code="screening_exists")
+            raise Conflict("The course screening is already complete.", code=ERR_SCREENING_EXISTS)
         return _screen(
             template=template_current(slug),
             level=ScreeningResponse.Level.COURSE,
@@ -111,15 +126,17 @@ def session_screening_submit(
         slug = session.course.protocol.parsed.forms.session_screening
         if slug is None:
             raise Conflict(
-                "This session's protocol has no per-session screening.", code="no_screening_form"
+                "This session's protocol has no per-session screening.", code=ERR_NO_SCREENING_FORM
             )
         if session.status not in (Session.Status.SCHEDULED, Session.Status.CHECKED_IN):
             raise Conflict(
                 f"The session is {session.status}; screening comes before the session starts.",
-                code="session_not_open",
+                code=ERR_SESSION_NOT_OPEN,
             )
         if ScreeningResponse.objects.filter(session=session, level="session").exists():
-            raise Conflict("This session's screening is already complete.", code="screening_exists")
+            raise Conflict(
+                "This session's screening is already complete.", code=ERR_SCREENING_EXISTS
+            )
         return _screen(
             template=template_current(slug),
             level=ScreeningResponse.Level.SESSION,
@@ -138,16 +155,18 @@ def screening_override(
     require_role(by, ROLE_CLINICIAN, action="override a screening hard stop")
     reason = (reason or "").strip()
     if len(reason) < 3:
-        raise InvalidInput("reason: say why the hard stop is overridden.", code="reason_required")
+        raise InvalidInput("reason: say why the hard stop is overridden.", code=ERR_REASON_REQUIRED)
     now = resolve_now(now)
     with transaction.atomic():
         screening = ScreeningResponse.objects.select_for_update().get(pk=screening.pk)
         if not screening.hard_stops:
             raise Conflict(
-                "This screening has no hard stop to override.", code="nothing_to_override"
+                "This screening has no hard stop to override.", code=ERR_NOTHING_TO_OVERRIDE
             )
         if screening.override_at is not None:
-            raise Conflict("The hard stop has already been overridden.", code="already_overridden")
+            raise Conflict(
+                "The hard stop has already been overridden.", code=ERR_ALREADY_OVERRIDDEN
+            )
         screening.override_by = by
         screening.override_at = now
         screening.override_reason = reason
@@ -165,12 +184,12 @@ def screening_review(
         if screening.hard_stops and screening.override_at is None:
             raise Conflict(
                 "This screening has a hard stop: a clinician must override it with a reason.",
-                code="hard_stop_needs_override",
+                code=ERR_HARD_STOP_NEEDS_OVERRIDE,
             )
         if not screening.review_items:
-            raise Conflict("Nothing on this screening needs review.", code="nothing_to_review")
+            raise Conflict("Nothing on this screening needs review.", code=ERR_NOTHING_TO_REVIEW)
         if screening.reviewed_at is not None:
-            raise Conflict("This screening has already been reviewed.", code="already_reviewed")
+            raise Conflict("This screening has already been reviewed.", code=ERR_ALREADY_REVIEWED)
         screening.reviewed_by = by
         screening.reviewed_at = now
         screening.review_note = (note or "").strip()

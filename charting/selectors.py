@@ -19,6 +19,16 @@ from django.db.models import Q, QuerySet
 from charting import scoring
 from charting.alerts import alert_is_severe
 from charting.baselines import course_first_session, course_session_numbers, scale_outcome
+from charting.error_codes import (
+    ERR_ALERT_NOT_FOUND,
+    ERR_MONITORING_FORM_NOT_FOUND,
+    ERR_OBSERVATION_NOT_FOUND,
+    ERR_PARAMETERS_NOT_FOUND,
+    ERR_REVIEW_NOT_FOUND,
+    ERR_SCALE_NOT_FOUND,
+    ERR_SCREENING_NOT_FOUND,
+    ERR_TEMPLATE_NOT_FOUND,
+)
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
@@ -50,10 +60,12 @@ from charting.self_report_schedule import (
     self_report_points,
 )
 from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
+from clinic.error_codes import ERR_SITE_NOT_FOUND
 from clinic.errors import DomainError, NotFound
 from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
 from clinic.permissions import filter_sites, require_role, user_roles, user_site_ids
 from scheduling.availability import local_day_bounds
+from scheduling.error_codes import ERR_COURSE_NOT_FOUND, ERR_SESSION_NOT_FOUND
 from scheduling.models import Course, Session
 from scheduling.selectors import course_for_reader, session_for_reader
 
@@ -91,22 +103,22 @@ def chart_course(*, user: User, course_id: int) -> Course:
 
 def observation_record_for_reader(*, user: User, record_id: int) -> ObservationRecord:
     qs = ObservationRecord.objects.select_related("template", "session__course", "site")
-    return _one_within_sites(qs, user, record_id, "observation_not_found", "observation record")
+    return _one_within_sites(qs, user, record_id, ERR_OBSERVATION_NOT_FOUND, "observation record")
 
 
 def screening_for_reader(*, user: User, screening_id: int) -> ScreeningResponse:
     qs = ScreeningResponse.objects.select_related("template", "patient")
-    return _one_within_sites(qs, user, screening_id, "screening_not_found", "screening")
+    return _one_within_sites(qs, user, screening_id, ERR_SCREENING_NOT_FOUND, "screening")
 
 
 def alert_for_reader(*, user: User, alert_id: int) -> Alert:
     qs = alerts_visible(Alert.objects.all(), user)
-    return _one_within_sites(qs, user, alert_id, "alert_not_found", "alert")
+    return _one_within_sites(qs, user, alert_id, ERR_ALERT_NOT_FOUND, "alert")
 
 
 def monitoring_form_for_reader(*, user: User, item_id: int) -> MonitoringFormItem:
     qs = MonitoringFormItem.objects.select_related("patient", "session", "site")
-    return _one_within_sites(qs, user, item_id, "monitoring_form_not_found", "monitoring form")
+    return _one_within_sites(qs, user, item_id, ERR_MONITORING_FORM_NOT_FOUND, "monitoring form")
 
 
 def chart_site(*, user: User, site_id: int | None) -> Site:
@@ -116,7 +128,7 @@ def chart_site(*, user: User, site_id: int | None) -> Site:
     sites = filter_sites(Site.objects.order_by("name", "id"), user, field="id")
     site = sites.filter(pk=site_id).first() if site_id is not None else sites.first()
     if site is None:
-        raise NotFound(f"No site {site_id}." if site_id else "No site.", code="site_not_found")
+        raise NotFound(f"No site {site_id}." if site_id else "No site.", code=ERR_SITE_NOT_FOUND)
     return site
 
 
@@ -131,14 +143,16 @@ def monitoring_form_get(*, item_id: int) -> MonitoringFormItem:
 def course_screening_get(*, course: Course) -> ScreeningResponse:
     row = ScreeningResponse.objects.filter(course=course, level="course").first()
     if row is None:
-        raise NotFound("The course screening has not been completed.", code="screening_not_found")
+        raise NotFound("The course screening has not been completed.", code=ERR_SCREENING_NOT_FOUND)
     return row
 
 
 def session_screening_get(*, session: Session) -> ScreeningResponse:
     row = ScreeningResponse.objects.filter(session=session, level="session").first()
     if row is None:
-        raise NotFound("The session screening has not been completed.", code="screening_not_found")
+        raise NotFound(
+            "The session screening has not been completed.", code=ERR_SCREENING_NOT_FOUND
+        )
     return row
 
 
@@ -147,7 +161,7 @@ def session_observation_get(*, session: Session) -> ObservationRecord:
     if record is None:
         raise NotFound(
             "No observation record: it opens when the session starts.",
-            code="observation_not_found",
+            code=ERR_OBSERVATION_NOT_FOUND,
         )
     return record
 
@@ -155,7 +169,7 @@ def session_observation_get(*, session: Session) -> ObservationRecord:
 def session_parameters_get(*, session: Session) -> TreatmentParameters:
     row = TreatmentParameters.objects.filter(session=session).first()
     if row is None:
-        raise NotFound("No parameters recorded for this session.", code="parameters_not_found")
+        raise NotFound("No parameters recorded for this session.", code=ERR_PARAMETERS_NOT_FOUND)
     return row
 
 
@@ -214,7 +228,7 @@ def template_get(*, user: User, slug: str, version: int | None) -> FormTemplate:
     qs = FormTemplate.objects.filter(slug=slug)
     row = (qs.filter(version=version) if version else qs.order_by("-version")).first()
     if row is None:
-        raise NotFound(f"No form template {slug!r}.", code="template_not_found")
+        raise NotFound(f"No form template {slug!r}.", code=ERR_TEMPLATE_NOT_FOUND)
     return row
 
 
@@ -310,7 +324,7 @@ def course_scale_get(*, course: Course, scale_id: int) -> ScaleAdministration:
     row = ScaleAdministration.objects.filter(course=course, pk=scale_id).first()
     if row is None:
         raise NotFound(
-            f"No scale administration {scale_id} in this course.", code="scale_not_found"
+            f"No scale administration {scale_id} in this course.", code=ERR_SCALE_NOT_FOUND
         )
     return row
 
@@ -502,7 +516,7 @@ def early_review_for_reader(*, user: Any, review_id: int) -> EarlyReview:
         .first()
     )
     if row is None:
-        raise NotFound(f"No early-improvement review {review_id}.", code="review_not_found")
+        raise NotFound(f"No early-improvement review {review_id}.", code=ERR_REVIEW_NOT_FOUND)
     return row
 
 
@@ -581,7 +595,7 @@ def session_for_chart(*, user: Any, session_id: int) -> Session:
         .first()
     )
     if session is None:
-        raise NotFound(f"No session {session_id}.", code="session_not_found")
+        raise NotFound(f"No session {session_id}.", code=ERR_SESSION_NOT_FOUND)
     return session
 
 
@@ -593,7 +607,7 @@ def course_for_chart(*, user: Any, course_id: int) -> Course:
         .first()
     )
     if course is None:
-        raise NotFound(f"No course {course_id}.", code="course_not_found")
+        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
     return course
 
 

@@ -26,6 +26,18 @@ from django.db import IntegrityError, transaction
 
 from charting import scoring
 from charting.early_review import early_review_evaluate
+from charting.error_codes import (
+    ERR_INCOMPLETE,
+    ERR_INVALID_VALUE,
+    ERR_ITEM_OUT_OF_RANGE,
+    ERR_MISSING_ITEM,
+    ERR_SELF_REPORT_NOT_DUE,
+    ERR_SELF_REPORT_NOT_FOUND,
+    ERR_SELF_REPORT_RECORDED_IN_CLINIC,
+    ERR_SELF_REPORT_SUBMITTED,
+    ERR_UNKNOWN_ITEM,
+    ERR_UNKNOWN_SCALE,
+)
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
 from charting.safety_alerts import safety_alert_raise
 from charting.selectors import (
@@ -58,7 +70,7 @@ def _definition(scale: str) -> scoring.ScaleDef:
     try:
         definition = scoring.get_scale(scale)
     except scoring.ScoreError as exc:
-        raise NotFound(str(exc), code="unknown_scale") from None
+        raise NotFound(str(exc), code=ERR_UNKNOWN_SCALE) from None
     return definition
 
 
@@ -66,20 +78,20 @@ def _point(course: Course, scale: str, session_number: int, now: dt.datetime) ->
     spec = course.protocol.parsed
     if not any(o.scale == scale and o.self_report for o in spec.outcomes):
         raise NotFound(
-            f"{scale} is not a self-report of this course.", code="self_report_not_found"
+            f"{scale} is not a self-report of this course.", code=ERR_SELF_REPORT_NOT_FOUND
         )
     today = local_today(course=course, now=now)
     point = open_point(self_report_points_of(course=course), scale=scale, today=today)
     if point is None or point.session_number != session_number:
         raise Conflict(
             "This questionnaire is not open now. Your page shows the ones due today.",
-            code="self_report_not_due",
+            code=ERR_SELF_REPORT_NOT_DUE,
         )
     if self_report_recorded_in_clinic(course=course, points=[point]):
         raise Conflict(
             "You already answered this questionnaire with your clinic: there is nothing to "
             "fill in now.",
-            code="self_report_recorded_in_clinic",
+            code=ERR_SELF_REPORT_RECORDED_IN_CLINIC,
         )
     return point
 
@@ -88,11 +100,11 @@ def _clean_answer(definition: scoring.ScaleDef, item: str, value: Any) -> int:
     match = next((i for i in definition.items if i.key == item), None)
     if match is None:
         raise InvalidInput(
-            f"item: {item!r} is not an item of {definition.name}.", code="unknown_item"
+            f"item: {item!r} is not an item of {definition.name}.", code=ERR_UNKNOWN_ITEM
         )
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= match.max:
         raise InvalidInput(
-            f"{item}: must be a whole number from 0 to {match.max}.", code="item_out_of_range"
+            f"{item}: must be a whole number from 0 to {match.max}.", code=ERR_ITEM_OUT_OF_RANGE
         )
     return value
 
@@ -177,7 +189,7 @@ def self_report_answer(
         if report.status == SelfReport.Status.SUBMITTED:
             raise Conflict(
                 "This questionnaire was submitted and can no longer be changed.",
-                code="self_report_submitted",
+                code=ERR_SELF_REPORT_SUBMITTED,
             )
         report.answers = {**report.answers, item: clean}
         report.updated_at = now
@@ -206,7 +218,7 @@ def self_report_submit(
     now = resolve_now(now)
     definition = _definition(scale)
     if answers is not None and not isinstance(answers, dict):
-        raise InvalidInput("answers: must be an object of item scores.", code="invalid_value")
+        raise InvalidInput("answers: must be an object of item scores.", code=ERR_INVALID_VALUE)
     with transaction.atomic():
         existing = (
             SelfReport.objects.select_for_update()
@@ -227,7 +239,7 @@ def self_report_submit(
         try:
             result = scoring.score(scale, merged)
         except scoring.ScoreError as exc:
-            code = "incomplete" if exc.code == "missing_item" else exc.code
+            code = ERR_INCOMPLETE if exc.code == ERR_MISSING_ITEM else exc.code
             raise InvalidInput(str(exc), code=code) from None
         administration = ScaleAdministration(
             course=course,

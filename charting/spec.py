@@ -19,6 +19,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from charting.error_codes import (
+    ERR_INVALID_VALUE,
+    ERR_MISSING_ANSWER,
+    ERR_OUT_OF_BOUNDS,
+    ERR_UNKNOWN_FIELD,
+)
 from protocols.spec import Modality, Source, format_errors
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
@@ -362,9 +368,9 @@ def _number(field_label: str, raw: Any, *, integer: bool) -> float | int:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         # json.loads accepts NaN and Infinity; neither is a reading, and PostgreSQL's JSON
         # cannot store them.
-        raise ValueProblem("invalid_value", f"{field_label}: must be a number")
+        raise ValueProblem(ERR_INVALID_VALUE, f"{field_label}: must be a number")
     if integer and not float(raw).is_integer():
-        raise ValueProblem("invalid_value", f"{field_label}: must be a whole number")
+        raise ValueProblem(ERR_INVALID_VALUE, f"{field_label}: must be a whole number")
     return int(raw) if integer or isinstance(raw, int) else float(raw)
 
 
@@ -374,12 +380,12 @@ def _bounded(label: str, value: float, limits: Limits | None, unit: str) -> None
     suffix = f" {unit}" if unit else ""
     if limits.min is not None and value < limits.min:
         raise ValueProblem(
-            "out_of_bounds",
+            ERR_OUT_OF_BOUNDS,
             f"{label}: {_fmt(value)}{suffix} is impossible (lowest accepted {_fmt(limits.min)})",
         )
     if limits.max is not None and value > limits.max:
         raise ValueProblem(
-            "out_of_bounds",
+            ERR_OUT_OF_BOUNDS,
             f"{label}: {_fmt(value)}{suffix} is impossible (highest accepted {_fmt(limits.max)})",
         )
 
@@ -394,7 +400,7 @@ def clean_value(field: FormField, raw: Any) -> Any:
     t = field.type
     if t == FieldType.YES_NO:
         if not isinstance(raw, bool):
-            raise ValueProblem("invalid_value", f"{label}: must be true or false")
+            raise ValueProblem(ERR_INVALID_VALUE, f"{label}: must be true or false")
         return raw
     if t == FieldType.NUMBER:
         value = _number(label, raw, integer=field.integer)
@@ -405,7 +411,7 @@ def clean_value(field: FormField, raw: Any) -> Any:
             raw = {"systolic": int(m.group(1)), "diastolic": int(m.group(2))}
         if not isinstance(raw, dict) or set(raw) != {"systolic", "diastolic"}:
             raise ValueProblem(
-                "invalid_value",
+                ERR_INVALID_VALUE,
                 f'{label}: must be {{"systolic": n, "diastolic": n}} or "120/80"',
             )
         sys_v = _number(f"{label}.systolic", raw["systolic"], integer=True)
@@ -414,19 +420,19 @@ def clean_value(field: FormField, raw: Any) -> Any:
         _bounded(f"{label}.diastolic", dia_v, field.diastolic_limits, "mmHg")
         if dia_v >= sys_v:
             raise ValueProblem(
-                "out_of_bounds", f"{label}: diastolic must be below systolic ({sys_v}/{dia_v})"
+                ERR_OUT_OF_BOUNDS, f"{label}: diastolic must be below systolic ({sys_v}/{dia_v})"
             )
         return {"systolic": sys_v, "diastolic": dia_v}
     if t == FieldType.CHOICE:
         known = [c.value for c in field.choices]
         if not isinstance(raw, str) or raw not in known:
-            raise ValueProblem("invalid_value", f"{label}: must be one of {', '.join(known)}")
+            raise ValueProblem(ERR_INVALID_VALUE, f"{label}: must be one of {', '.join(known)}")
         return raw
     if t == FieldType.TEXT:
         if not isinstance(raw, str):
-            raise ValueProblem("invalid_value", f"{label}: must be text")
+            raise ValueProblem(ERR_INVALID_VALUE, f"{label}: must be text")
         if len(raw) > field.max_length:
-            raise ValueProblem("invalid_value", f"{label}: at most {field.max_length} characters")
+            raise ValueProblem(ERR_INVALID_VALUE, f"{label}: at most {field.max_length} characters")
         return raw.strip()
     # TIME: a wall-clock "HH:MM" or an ISO 8601 date-time with its UTC offset.
     if isinstance(raw, str) and _HHMM.match(raw):
@@ -439,7 +445,9 @@ def clean_value(field: FormField, raw: Any) -> Any:
         if when is not None and when.tzinfo is not None:
             # Stored and answered as the API writes instants: UTC with Z.
             return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    raise ValueProblem("invalid_value", f'{label}: must be "HH:MM" or an ISO date-time with offset')
+    raise ValueProblem(
+        ERR_INVALID_VALUE, f'{label}: must be "HH:MM" or an ISO date-time with offset'
+    )
 
 
 def flags_for(field: FormField, value: Any) -> list[Flag]:
@@ -527,30 +535,35 @@ def clean_answers(fields: list[FormField], answers: Any, *, require_all: bool) -
     observation checkpoint may be recorded in parts).
     """
     if not isinstance(answers, dict):
-        raise AnswersInvalid([Problem("invalid_value", "answers: must be an object")])
+        raise AnswersInvalid([Problem(ERR_INVALID_VALUE, "answers: must be an object")])
     by_key = {f.key: f for f in fields}
     problems: list[Problem] = []
     for key in answers:
         if key not in by_key:
             known = ", ".join(sorted(by_key))
             problems.append(
-                Problem("unknown_field", f"{key}: is not a field of this form ({known})")
+                Problem(ERR_UNKNOWN_FIELD, f"{key}: is not a field of this form ({known})")
             )
     clean: dict[str, Any] = {}
     for field in fields:
         if field.key not in answers or answers[field.key] is None:
             if require_all and field.required:
-                problems.append(Problem("missing_answer", f"{field.key}: is required"))
+                problems.append(Problem(ERR_MISSING_ANSWER, f"{field.key}: is required"))
             continue
         try:
             clean[field.key] = clean_value(field, answers[field.key])
         except ValueProblem as exc:
             problems.append(Problem(exc.code, exc.message))
     if not clean and not problems:
-        problems.append(Problem("missing_answer", "answers: give at least one value"))
+        problems.append(Problem(ERR_MISSING_ANSWER, "answers: give at least one value"))
     if problems:
         # Unknown fields first: they usually mean the wrong form, which explains the rest.
-        order = {"unknown_field": 0, "out_of_bounds": 1, "invalid_value": 2, "missing_answer": 3}
+        order = {
+            ERR_UNKNOWN_FIELD: 0,
+            ERR_OUT_OF_BOUNDS: 1,
+            ERR_INVALID_VALUE: 2,
+            ERR_MISSING_ANSWER: 3,
+        }
         problems.sort(key=lambda p: order.get(p.code, 9))
         raise AnswersInvalid(problems)
     return clean

@@ -9,6 +9,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from charting import parameters as params_mod
+from charting.error_codes import (
+    ERR_INVALID_PARAMETERS,
+    ERR_PARAMETERS_LOCKED,
+    ERR_SESSION_NOT_OPEN,
+    ERR_SESSION_NOT_STARTED,
+)
 from charting.models import Alert, ObservationRecord, TreatmentParameters
 from charting.observations import check_anchor_time, set_anchor
 from charting.recording import CHARTING_ROLES, save_with_history
@@ -38,17 +44,17 @@ def parameters_record(
         else:
             require_role(by, ROLE_CLINICIAN, action=f"record {modality.upper()} parameters")
         if session.status in (Session.Status.SCHEDULED, Session.Status.CHECKED_IN):
-            raise Conflict("The session has not started.", code="session_not_started")
+            raise Conflict("The session has not started.", code=ERR_SESSION_NOT_STARTED)
         if session.status in Session.INACTIVE:
-            raise Conflict(f"The session is {session.status}.", code="session_not_open")
+            raise Conflict(f"The session is {session.status}.", code=ERR_SESSION_NOT_OPEN)
         if session.status == Session.Status.COMPLETED:
             raise Conflict(
-                "The session is completed; its parameters are locked.", code="parameters_locked"
+                "The session is completed; its parameters are locked.", code=ERR_PARAMETERS_LOCKED
             )
         try:
             parsed = params_mod.parse_parameters(modality, values)
         except params_mod.ParametersError as exc:
-            raise InvalidInput(str(exc), code="invalid_parameters") from None
+            raise InvalidInput(str(exc), code=ERR_INVALID_PARAMETERS) from None
         flags = params_mod.parameter_flags(parsed)
         anchor = params_mod.anchor_time(parsed)
         if anchor is not None:

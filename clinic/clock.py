@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from clinic.error_codes import ERR_NAIVE_DATETIME
 from clinic.errors import InvalidInput
 
 
@@ -20,7 +21,7 @@ def require_aware(value: dt.datetime, name: str) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(
             f"{name} must include a UTC offset, e.g. 2026-12-01T09:00:00-05:00 or ...Z.",
-            code="naive_datetime",
+            code=ERR_NAIVE_DATETIME,
         )
     return value
 

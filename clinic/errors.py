@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from clinic.error_codes import (
+    ERR_BAD_REQUEST,
+    ERR_CONFLICT,
+    ERR_FORBIDDEN,
+    ERR_INVALID,
+    ERR_NOT_FOUND,
+    ERR_UNAUTHENTICATED,
+)
+
 
 class DomainError(Exception):
     status = 400
-    code = "bad_request"
+    code = ERR_BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, **details: Any):
         super().__init__(message)
@@ -29,24 +38,24 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     status = 422
-    code = "invalid"
+    code = ERR_INVALID
 
 
 class Unauthenticated(DomainError):
     status = 401
-    code = "unauthenticated"
+    code = ERR_UNAUTHENTICATED
 
 
 class NotFound(DomainError):
     status = 404
-    code = "not_found"
+    code = ERR_NOT_FOUND
 
 
 class Forbidden(DomainError):
     status = 403
-    code = "forbidden"
+    code = ERR_FORBIDDEN
 
 
 class Conflict(DomainError):
     status = 409
-    code = "conflict"
+    code = ERR_CONFLICT

@@ -30,6 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 
 from clinic.clock import resolve_now
+from clinic.error_codes import ERR_IDEMPOTENCY_KEY_INVALID, ERR_IDEMPOTENCY_KEY_REUSED
 from clinic.errors import InvalidInput
 from clinic.models import FormSubmission, IdempotencyKey
 
@@ -38,9 +39,6 @@ HEADER = "Idempotency-Key"
 KEEP_FOR = dt.timedelta(hours=24)
 # Printable ASCII without spaces, as the IETF draft's examples (UUIDs, random tokens).
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-
-KEY_INVALID = "idempotency_key_invalid"
-KEY_REUSED = "idempotency_key_reused"
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ def idempotency_key_check(key: str) -> str:
     if not _KEY.match(key):
         raise InvalidInput(
             f"{HEADER}: 1 to 255 printable ASCII characters without spaces (a UUID will do).",
-            code=KEY_INVALID,
+            code=ERR_IDEMPOTENCY_KEY_INVALID,
         )
     return key
 
@@ -75,7 +73,7 @@ def _replay(row: IdempotencyKey, *, fingerprint: str) -> Answer:
     if row.request_hash != fingerprint:
         raise InvalidInput(
             f"{HEADER}: this key was used for another request; use a new key for each request.",
-            code=KEY_REUSED,
+            code=ERR_IDEMPOTENCY_KEY_REUSED,
         )
     return Answer(status=row.status, body=row.response_body)
 

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from clinic.error_codes import ERR_TOO_MANY_ATTEMPTS
 from clinic.errors import DomainError
 from clinic.services import PREFIX_LENGTH
 
@@ -38,7 +39,7 @@ _TOKEN_USERS = (TOKEN_PREFIX_USER, TOKEN_ADDRESS_USER)
 
 class TooManyAttempts(DomainError):
     status = 429
-    code = "too_many_attempts"
+    code = ERR_TOO_MANY_ATTEMPTS
 
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message, retry_after_seconds=retry_after)
@@ -118,7 +119,7 @@ def lockout_response(
     message = lockout_message(request, credentials)
     response: HttpResponse
     if request.path.startswith("/api/"):
-        response = JsonResponse({"code": "too_many_attempts", "message": message}, status=429)
+        response = JsonResponse({"code": ERR_TOO_MANY_ATTEMPTS, "message": message}, status=429)
     else:
         response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(seconds)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from clinic.error_codes import ERR_ROLE_FORBIDDEN, ERR_SITE_NOT_FOUND, ERR_UNAUTHENTICATED
 from clinic.errors import Forbidden, NotFound, Unauthenticated
 from clinic.models import ROLE_ADMIN, ROLES
 
@@ -23,7 +24,7 @@ def acting_user(request: HttpRequest) -> User:
     """
     user = request.user
     if not isinstance(user, User):
-        raise Unauthenticated("Sign in or send an API token.", code="unauthenticated")
+        raise Unauthenticated("Sign in or send an API token.", code=ERR_UNAUTHENTICATED)
     return user
 
 
@@ -47,7 +48,7 @@ def require_role(user: User, *roles: str, action: str = "do this") -> None:
     if ROLE_ADMIN in have or have.intersection(roles):
         return
     wanted = " or ".join(roles)
-    raise Forbidden(f"Only a {wanted} may {action}.", code="role_forbidden")
+    raise Forbidden(f"Only a {wanted} may {action}.", code=ERR_ROLE_FORBIDDEN)
 
 
 def user_site_ids(user: User) -> frozenset[int] | None:
@@ -73,7 +74,7 @@ def require_site(user: User, site_id: int) -> None:
     """
     allowed = user_site_ids(user)
     if allowed is not None and site_id not in allowed:
-        raise NotFound("No such site.", code="site_not_found")
+        raise NotFound("No such site.", code=ERR_SITE_NOT_FOUND)
 
 
 def filter_sites(queryset: QuerySet[M], user: User, field: str = "site_id") -> QuerySet[M]:

@@ -27,6 +27,8 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from clinic.error_codes import ERR_DATABASE_UNAVAILABLE, ERR_SERVER_ERROR
+
 logger = logging.getLogger("clinic.requests")
 
 # Exceptions Django turns into 4xx answers (django.core.handlers.exception): not server errors.
@@ -77,7 +79,11 @@ def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     response: HttpResponse
     if is_api(request):
         response = JsonResponse(
-            {"code": "database_unavailable", "message": message, "request_id": request_id(request)},
+            {
+                "code": ERR_DATABASE_UNAVAILABLE,
+                "message": message,
+                "request_id": request_id(request),
+            },
             status=503,
         )
     else:
@@ -96,7 +102,7 @@ def server_error_response(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         response: HttpResponse = JsonResponse(
             {
-                "code": "server_error",
+                "code": ERR_SERVER_ERROR,
                 "message": f"Internal server error. It has been logged as request {rid}.",
                 "request_id": rid,
             },

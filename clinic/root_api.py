@@ -31,6 +31,14 @@ from clinic.api import accounts, patients
 from clinic.api.auth import BearerToken, HeaderToken, StaffSession
 from clinic.api.openapi_statuses import declare_edge_statuses
 from clinic.api.rendering import UtcJSONRenderer
+from clinic.error_codes import (
+    ERR_BAD_REQUEST,
+    ERR_ERROR,
+    ERR_FORBIDDEN,
+    ERR_INVALID,
+    ERR_NOT_FOUND,
+    ERR_UNAUTHENTICATED,
+)
 from clinic.errors import DomainError
 from protocols.api import protocols
 from scheduling.api import (
@@ -86,7 +94,7 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
     return _error(
         request,
         401,
-        "unauthenticated",
+        ERR_UNAUTHENTICATED,
         "Log in, or send an API token as 'Authorization: Bearer <token>'.",
     )
 
@@ -94,12 +102,12 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(AuthorizationError)
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 403, "forbidden", str(exc) or "You may not do this.")
+    return _error(request, 403, ERR_FORBIDDEN, str(exc) or "You may not do this.")
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
-    return _error(request, 404, "not_found", str(exc) or "Not found.")
+    return _error(request, 404, ERR_NOT_FOUND, str(exc) or "Not found.")
 
 
 def _loc(loc: list[Any] | tuple[Any, ...]) -> str:
@@ -117,7 +125,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for err in exc.errors:
         message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         problems.append(f"{_loc(err.get('loc', ()))}: {message}")
-    return _error(request, 422, "invalid", "; ".join(problems) or "Invalid request.")
+    return _error(request, 422, ERR_INVALID, "; ".join(problems) or "Invalid request.")
 
 
 @api.exception_handler(DjangoValidationError)
@@ -126,13 +134,18 @@ def _django_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpRes
         message = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
     else:
         message = " ".join(exc.messages)
-    return _error(request, 422, "invalid", message)
+    return _error(request, 422, ERR_INVALID, message)
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    codes = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
-    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), exc.message)
+    codes = {
+        400: ERR_BAD_REQUEST,
+        401: ERR_UNAUTHENTICATED,
+        403: ERR_FORBIDDEN,
+        404: ERR_NOT_FOUND,
+    }
+    return _error(request, exc.status_code, codes.get(exc.status_code, ERR_ERROR), exc.message)
 
 
 def _charting_router() -> Router:

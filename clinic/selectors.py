@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 
+from clinic.error_codes import ERR_PATIENT_NOT_FOUND, ERR_SITE_NOT_FOUND, ERR_TOKEN_NOT_FOUND
 from clinic.errors import NotFound
 from clinic.models import ApiToken, Patient, Site
 from clinic.permissions import filter_sites, require_site, user_site_ids
@@ -17,7 +18,7 @@ def site_get_for_user(*, user: User, site_id: int) -> Site:
     require_site(user, site_id)
     site = Site.objects.filter(pk=site_id).first()
     if site is None:
-        raise NotFound("No such site.", code="site_not_found")
+        raise NotFound("No such site.", code=ERR_SITE_NOT_FOUND)
     return site
 
 
@@ -44,7 +45,7 @@ def patient_get(*, user: User, patient_id: int) -> Patient:
     """A patient of one of the user's sites; 404 `patient_not_found` for any other."""
     patient = filter_sites(Patient.objects.all(), user).filter(pk=patient_id).first()
     if patient is None:
-        raise NotFound(f"No patient {patient_id}.", code="patient_not_found")
+        raise NotFound(f"No patient {patient_id}.", code=ERR_PATIENT_NOT_FOUND)
     return patient
 
 
@@ -64,5 +65,5 @@ def api_token_get(*, user: User, token_id: int) -> ApiToken:
     """One of the user's own API tokens; 404 `token_not_found` for anyone else's."""
     row = ApiToken.objects.filter(user=user, id=token_id).first()
     if row is None:
-        raise NotFound("You have no API token with this id.", code="token_not_found")
+        raise NotFound("You have no API token with this id.", code=ERR_TOKEN_NOT_FOUND)
     return row

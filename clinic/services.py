@@ -14,6 +14,14 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from clinic.error_codes import (
+    ERR_CLOSURE_EXISTS,
+    ERR_FIELD_READ_ONLY,
+    ERR_MRN_TAKEN,
+    ERR_TOKEN_ALREADY_REVOKED,
+    ERR_UNKNOWN_ROLE,
+    ERR_USER_INACTIVE,
+)
 from clinic.errors import Conflict, InvalidInput
 from clinic.models import ROLES, ApiToken, Closure, OpeningHours, Patient, Resource, Site
 from clinic.tokens import hash_token, new_token
@@ -37,7 +45,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     if not name:
         raise InvalidInput("name: give the token a name, e.g. the script that uses it")
     if not user.is_active:
-        raise InvalidInput("user: an inactive user cannot get an API token", code="user_inactive")
+        raise InvalidInput("user: an inactive user cannot get an API token", code=ERR_USER_INACTIVE)
     raw = new_token(API_TOKEN_PREFIX)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -59,7 +67,7 @@ def api_token_revoke(
             revoked_at=now
         )
         if not updated:
-            raise Conflict("This token is already revoked.", code="token_already_revoked")
+            raise Conflict("This token is already revoked.", code=ERR_TOKEN_ALREADY_REVOKED)
     token.revoked_at = now
     who = by.get_username() if by is not None else "system"
     log.info("api token %s (%s) revoked by %s", token.pk, token.prefix, who)
@@ -116,7 +124,7 @@ def site_closure_add(*, site: Site, date: dt.date, reason: str) -> Closure:
         if not created and closure.reason != reason[:200]:
             raise Conflict(
                 f"{site} is already closed on {date:%Y-%m-%d}: {closure.reason}",
-                code="closure_exists",
+                code=ERR_CLOSURE_EXISTS,
             )
     return closure
 
@@ -124,7 +132,9 @@ def site_closure_add(*, site: Site, date: dt.date, reason: str) -> Closure:
 def staff_grant_role(*, user: User, role: str, site: Site | None = None) -> None:
     """Give a user a staff role (a Django group), and membership of `site` if given."""
     if role not in ROLES:
-        raise InvalidInput(f"role: {role!r} is not one of {', '.join(ROLES)}", code="unknown_role")
+        raise InvalidInput(
+            f"role: {role!r} is not one of {', '.join(ROLES)}", code=ERR_UNKNOWN_ROLE
+        )
     with transaction.atomic():
         # The groups come from migration clinic/0002_roles; get_or_create guards against a
         # database whose groups were deleted by hand in the admin.
@@ -181,7 +191,8 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
         taken = taken.exclude(pk=patient.pk)
     if taken.exists():
         raise Conflict(
-            f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"
+            f"MRN {patient.mrn} is already used by another patient at this site.",
+            code=ERR_MRN_TAKEN,
         )
     # simple_history records who made the change (API requests have no history middleware).
     patient._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
@@ -192,7 +203,8 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
             patient.save()
     except IntegrityError as exc:
         raise Conflict(
-            f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"
+            f"MRN {patient.mrn} is already used by another patient at this site.",
+            code=ERR_MRN_TAKEN,
         ) from exc
     return patient
 
@@ -232,7 +244,7 @@ def patient_update(*, patient: Patient, changes: dict[str, object], by: User | N
     """Change some of a patient's fields (see PATIENT_FIELDS); the site never changes here."""
     unknown = set(changes) - set(PATIENT_FIELDS)
     if unknown:
-        raise InvalidInput(f"{sorted(unknown)[0]}: cannot be changed", code="field_read_only")
+        raise InvalidInput(f"{sorted(unknown)[0]}: cannot be changed", code=ERR_FIELD_READ_ONLY)
     if not changes:
         return patient
     with transaction.atomic():

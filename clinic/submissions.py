@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from clinic import clock
+from clinic.error_codes import ERR_FORM_KEY_MISSING
 from clinic.errors import InvalidInput
 from clinic.models import FormSubmission
 
@@ -33,7 +34,7 @@ def submit_once(*, key: str | None, user: User, change: Callable[[], T]) -> tupl
     if not key or not _KEY.match(key):
         raise InvalidInput(
             "The form is missing its submission key; reload the page and try again.",
-            code="form_key_missing",
+            code=ERR_FORM_KEY_MISSING,
         )
     with transaction.atomic():
         try:

@@ -7,10 +7,9 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from clinic.errors import InvalidInput
 from protocols.engine import PlanningError
+from protocols.error_codes import ERR_UNPLANNABLE
 from protocols.models import Protocol
 from protocols.services import protocol_scope
-
-UNPLANNABLE = "unplannable"
 
 
 def protocol_list(
@@ -44,7 +43,7 @@ def protocol_list(
 def unplannable(exc: PlanningError) -> InvalidInput:
     """The 422 for a course the engine cannot plan, the same from the preview and the booking."""
     return InvalidInput(
-        exc.message, code=UNPLANNABLE, rule=exc.rule, day=exc.day.isoformat(), phase=exc.phase
+        exc.message, code=ERR_UNPLANNABLE, rule=exc.rule, day=exc.day.isoformat(), phase=exc.phase
     )
 
 

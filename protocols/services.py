@@ -31,18 +31,19 @@ from django.utils import timezone
 from clinic.errors import Conflict, Forbidden, InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role, require_site, user_site_ids
+from protocols.error_codes import (
+    ERR_INVALID_SPEC,
+    ERR_INVALID_STATUS,
+    ERR_MODALITY_CHANGED,
+    ERR_PROTOCOL_BUILTIN,
+    ERR_PROTOCOL_NOT_FOUND,
+    ERR_PROTOCOL_SLUG_TAKEN,
+    ERR_PROTOCOL_VERSION_CONFLICT,
+    ERR_SITE_REQUIRED,
+)
 from protocols.models import Protocol
 from protocols.spec import ProtocolSpec, SpecError, parse_spec
 from protocols.spec_checks import spec_problems
-
-# Stable error codes (clients and tests rely on them).
-INVALID_SPEC = "invalid_spec"
-MODALITY_CHANGED = "modality_changed"
-PROTOCOL_NOT_FOUND = "protocol_not_found"
-VERSION_CONFLICT = "protocol_version_conflict"
-PROTOCOL_BUILTIN = "protocol_builtin"
-SLUG_TAKEN = "protocol_slug_taken"
-SITE_REQUIRED = "site_required"
 
 _STATUSES = {s.value for s in Protocol.Status}
 
@@ -55,7 +56,7 @@ def protocol_spec_validate(*, spec: Any, slug: str | None = None) -> ProtocolSpe
     try:
         parsed = parse_spec(spec)
     except SpecError as exc:
-        raise InvalidInput(str(exc), code=INVALID_SPEC, problems=exc.problems) from None
+        raise InvalidInput(str(exc), code=ERR_INVALID_SPEC, problems=exc.problems) from None
     problems = spec_problems(parsed)
     if problems:
         raise InvalidInput(
@@ -79,7 +80,7 @@ def _check_modality(slug: str, existing: str, parsed: ProtocolSpec) -> None:
         raise InvalidInput(
             f"spec.modality: {slug!r} is a {existing} protocol; a version cannot change it to "
             f"{parsed.modality.value} (use a new slug)",
-            code=MODALITY_CHANGED,
+            code=ERR_MODALITY_CHANGED,
         )
 
 
@@ -108,12 +109,12 @@ def protocol_editor_require(*, by: User | None, site_id: int | None, action: str
             raise Forbidden(
                 f"Built-in protocols are read-only: a site may not {action} (publish the "
                 "site's own protocol under a new slug instead).",
-                code=PROTOCOL_BUILTIN,
+                code=ERR_PROTOCOL_BUILTIN,
             )
         return
     allowed = user_site_ids(by)
     if allowed is not None and site_id not in allowed:
-        raise NotFound("No such protocol.", code=PROTOCOL_NOT_FOUND)
+        raise NotFound("No such protocol.", code=ERR_PROTOCOL_NOT_FOUND)
 
 
 def _new_slug_site(by: User | None, site_id: int | None) -> int | None:
@@ -128,12 +129,12 @@ def _new_slug_site(by: User | None, site_id: int | None) -> int | None:
     if not allowed:
         raise Forbidden(
             "A clinician with no site cannot publish protocols: ask an admin to add you to one.",
-            code=SITE_REQUIRED,
+            code=ERR_SITE_REQUIRED,
         )
     if len(allowed) > 1:
         raise InvalidInput(
             "site_id: you work at several sites; name the one this protocol belongs to.",
-            code=SITE_REQUIRED,
+            code=ERR_SITE_REQUIRED,
         )
     return allowed[0]
 
@@ -141,7 +142,7 @@ def _new_slug_site(by: User | None, site_id: int | None) -> int | None:
 def _check_status(status: str) -> None:
     if status not in _STATUSES:
         raise InvalidInput(
-            f"status: must be one of {', '.join(sorted(_STATUSES))}", code="invalid_status"
+            f"status: must be one of {', '.join(sorted(_STATUSES))}", code=ERR_INVALID_STATUS
         )
 
 
@@ -208,7 +209,7 @@ def protocol_create_version(
     except IntegrityError:
         raise Conflict(
             f"Another version of {slug!r} was saved at the same moment; try again.",
-            code=VERSION_CONFLICT,
+            code=ERR_PROTOCOL_VERSION_CONFLICT,
         ) from None
 
 
@@ -233,13 +234,13 @@ def _existing_slug_site(
     ):
         raise Conflict(
             f"The slug {slug!r} is another site's protocol; choose another slug.",
-            code=SLUG_TAKEN,
+            code=ERR_PROTOCOL_SLUG_TAKEN,
         )
     protocol_editor_require(by=by, site_id=owner, action="publish new versions of it")
     if asked is not None and asked != owner:
         raise InvalidInput(
             f"site_id: {slug!r} belongs to another site; a version keeps its slug's site.",
-            code=SITE_REQUIRED,
+            code=ERR_SITE_REQUIRED,
         )
     return owner
 
@@ -251,12 +252,14 @@ def protocol_get(*, slug: str, version: int | None = None, user: User | None = N
     if version is not None:
         found = rows.filter(version=version).first()
         if found is None:
-            raise NotFound(f"Protocol {slug!r} has no version {version}.", code=PROTOCOL_NOT_FOUND)
+            raise NotFound(
+                f"Protocol {slug!r} has no version {version}.", code=ERR_PROTOCOL_NOT_FOUND
+            )
         return found
     found = rows.filter(status=Protocol.Status.ACTIVE).order_by("-version").first()
     if found is None:
         what = "no active version" if rows.exists() else "does not exist"
-        raise NotFound(f"Protocol {slug!r} {what}.", code=PROTOCOL_NOT_FOUND)
+        raise NotFound(f"Protocol {slug!r} {what}.", code=ERR_PROTOCOL_NOT_FOUND)
     return found
 
 
@@ -289,7 +292,7 @@ def protocol_retire_slug(*, slug: str, by: User, now: dt.datetime | None = None)
     """Retire every version of `slug` that is not retired yet; returns the versions retired."""
     found = Protocol.objects.filter(protocol_scope(user=by), slug=slug).first()
     if found is None:
-        raise NotFound(f"Protocol {slug!r} does not exist.", code=PROTOCOL_NOT_FOUND)
+        raise NotFound(f"Protocol {slug!r} does not exist.", code=ERR_PROTOCOL_NOT_FOUND)
     protocol_editor_require(by=by, site_id=found.site_id, action="retire protocol versions")
     now = now or timezone.now()
     with transaction.atomic():

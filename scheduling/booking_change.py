@@ -228,23 +228,25 @@ class BookingChange:
     def hold_rows(
         self, placements: Sequence[Placement], sessions: Sequence[Session]
     ) -> list[ResourceHold]:
-        """Hold rows for placed sessions (unsaved); each session gets `planned_holds`."""
-        out = []
-        for placement, session in zip(placements, sessions, strict=True):
-            mine = [
-                ResourceHold(
-                    session=session,
-                    resource=self.resources[h.resource_id],
-                    part=h.part,
-                    start=h.start,
-                    end=h.end,
-                    active=True,
-                )
-                for h in placement.holds
-            ]
-            session.planned_holds = mine  # type: ignore[attr-defined]
-            out.extend(mine)
-        return out
+        """Hold rows for placed sessions (unsaved)."""
+        return [
+            row
+            for placement, session in zip(placements, sessions, strict=True)
+            for row in self._session_hold_rows(placement, session)
+        ]
+
+    def _session_hold_rows(self, placement: Placement, session: Session) -> list[ResourceHold]:
+        return [
+            ResourceHold(
+                session=session,
+                resource=self.resources[h.resource_id],
+                part=h.part,
+                start=h.start,
+                end=h.end,
+                active=True,
+            )
+            for h in placement.holds
+        ]
 
     def add_sessions(
         self, sessions: Sequence[Session], holds: Sequence[ResourceHold], *, by: User | None
@@ -304,7 +306,11 @@ class BookingChange:
                 )
                 for s, slot in moves
             ]
-            ResourceHold.objects.bulk_create(self.hold_rows(placements, sessions))
+            rows = []
+            for m, placement in zip(moved, placements, strict=True):
+                m.holds = self._session_hold_rows(placement, m.session)
+                rows.extend(m.holds)
+            ResourceHold.objects.bulk_create(rows)
         return moved
 
     @contextmanager

@@ -9,13 +9,19 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from clinic.clock import resolve_now
+from clinic.error_codes import ERR_SITE_NOT_FOUND
 from clinic.errors import Conflict, DomainError, InvalidInput, NotFound
 from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, Site
 from clinic.permissions import can_see_site, require_role
 from scheduling.availability import local_day_bounds
 from scheduling.booking_change import BookingRace
 from scheduling.change_results import Moved
-from scheduling.error_codes import ERR_CLOSURE_UNRESOLVED
+from scheduling.error_codes import (
+    ERR_ALREADY_CLOSED,
+    ERR_CLOSURE_UNRESOLVED,
+    ERR_REASON_REQUIRED,
+    ERR_START_IN_PAST,
+)
 from scheduling.models import Session
 from scheduling.session_reschedule import session_replan
 
@@ -71,15 +77,15 @@ def site_close_day(
     site_id = site.pk if isinstance(site, Site) else site
     row = Site.objects.filter(pk=site_id).first()
     if row is None or not can_see_site(by, site_id):
-        raise NotFound(f"No site {site_id}.", code="site_not_found")
+        raise NotFound(f"No site {site_id}.", code=ERR_SITE_NOT_FOUND)
     site = row
     if not (reason or "").strip():
-        raise InvalidInput("Give a reason for the closure.", code="reason_required")
+        raise InvalidInput("Give a reason for the closure.", code=ERR_REASON_REQUIRED)
     if date < now.astimezone(site.zone).date():
-        raise InvalidInput(f"{date} is in the past.", code="start_in_past")
+        raise InvalidInput(f"{date} is in the past.", code=ERR_START_IN_PAST)
     existing = Closure.objects.filter(site=site, date=date).first()
     if existing is not None and not replan:
-        raise Conflict(f"{site} is already closed on {date}.", code="already_closed")
+        raise Conflict(f"{site} is already closed on {date}.", code=ERR_ALREADY_CLOSED)
     # A closure recorded elsewhere (the admin) left its sessions in place: `replan` on an
     # already closed day moves them and keeps the recorded closure.
     lo, hi = local_day_bounds(date, site.zone)

@@ -12,7 +12,7 @@ from simple_history.utils import bulk_update_with_history
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.permissions import can_see_site, require_role
-from scheduling.error_codes import ERR_INVALID_TRANSITION
+from scheduling.error_codes import ERR_COURSE_NOT_FOUND, ERR_INVALID_TRANSITION, ERR_REASON_REQUIRED
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.roles import BOOKERS
 
@@ -33,11 +33,11 @@ def course_discontinue(
     or under way are left for the nurse to finish or cancel one by one."""
     now = resolve_now(now)
     if not (reason or "").strip():
-        raise InvalidInput("Give a reason for discontinuing the course.", code="reason_required")
+        raise InvalidInput("Give a reason for discontinuing the course.", code=ERR_REASON_REQUIRED)
     reason = reason.strip()
     course = Course.objects.filter(pk=course_id).first()
     if course is None or not can_see_site(by, course.site_id):
-        raise NotFound(f"No course {course_id}.", code="course_not_found")
+        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
     require_role(by, *BOOKERS, action="discontinue a course")
     with transaction.atomic():
         # Lock the course row: a concurrent make-up booking or completion must not add to or

@@ -15,11 +15,13 @@ from django.db.models import Q
 
 from clinic.calendar import SiteCalendar
 from clinic.clock import minute_of_day, resolve_now
+from clinic.error_codes import ERR_PATIENT_NOT_FOUND, ERR_SITE_NOT_FOUND
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Patient, Resource, Site
 from clinic.permissions import can_see_site, require_role
 from protocols.adjustments import Adjustment, adjustments
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
+from protocols.error_codes import ERR_PROTOCOL_NOT_FOUND
 from protocols.models import Protocol
 from protocols.selectors import protocols_bookable_at, unplannable
 from protocols.spec import ProtocolSpec
@@ -29,7 +31,22 @@ from scheduling.booking_change import (
     conflict_label,
     load_site_calendar,
 )
-from scheduling.error_codes import ERR_SLOT_TAKEN, ERR_UNPLACEABLE
+from scheduling.change_results import Enrolment
+from scheduling.error_codes import (
+    ERR_OUTSIDE_OPENING_HOURS,
+    ERR_OVERLAPPING_COURSE,
+    ERR_PATIENT_NOT_AT_SITE,
+    ERR_PRESCRIBER_INVALID,
+    ERR_PROTOCOL_NOT_ACTIVE,
+    ERR_PROTOCOL_RETIRED,
+    ERR_REMS_PATIENT_NOT_ENROLLED,
+    ERR_REMS_SITE_NOT_CERTIFIED,
+    ERR_RESOURCE_NOT_AT_SITE,
+    ERR_RESOURCE_NOT_USABLE,
+    ERR_SLOT_TAKEN,
+    ERR_START_IN_PAST,
+    ERR_UNPLACEABLE,
+)
 from scheduling.models import Course, Session
 from scheduling.placement import (
     BookingResult,
@@ -50,12 +67,12 @@ def _protocol(slug: str, version: int | None, site_id: int) -> Protocol:
     # Built-ins and the site's own protocols: another site's slug does not exist here.
     versions = list(protocols_bookable_at(site_id=site_id).filter(slug=slug).order_by("-version"))
     if not versions:
-        raise NotFound(f"No protocol {slug!r}.", code="protocol_not_found")
+        raise NotFound(f"No protocol {slug!r}.", code=ERR_PROTOCOL_NOT_FOUND)
     if version is not None:
         match = [p for p in versions if p.version == version]
         if not match:
             raise NotFound(
-                f"Protocol {slug!r} has no version {version}.", code="protocol_not_found"
+                f"Protocol {slug!r} has no version {version}.", code=ERR_PROTOCOL_NOT_FOUND
             )
         chosen = match[0]
     else:
@@ -63,10 +80,10 @@ def _protocol(slug: str, version: int | None, site_id: int) -> Protocol:
         chosen = active[0] if active else versions[0]
     if chosen.status == Protocol.Status.RETIRED:
         raise InvalidInput(
-            f"{chosen} is retired; enrol on a current version.", code="protocol_retired"
+            f"{chosen} is retired; enrol on a current version.", code=ERR_PROTOCOL_RETIRED
         )
     if chosen.status != Protocol.Status.ACTIVE:
-        raise InvalidInput(f"{chosen} is a draft, not yet active.", code="protocol_not_active")
+        raise InvalidInput(f"{chosen} is a draft, not yet active.", code=ERR_PROTOCOL_NOT_ACTIVE)
     return chosen
 
 
@@ -85,7 +102,7 @@ def _check_preferred_time(calendar: SiteCalendar, preferred: dt.time, minutes: i
         raise InvalidInput(
             f"A {minutes}-minute session at {preferred:%H:%M} does not fit the site's opening "
             f"hours ({hours}).",
-            code="outside_opening_hours",
+            code=ERR_OUTSIDE_OPENING_HOURS,
         )
 
 
@@ -103,16 +120,16 @@ def course_enrol(
     dry_run: bool = False,
     exact: bool = False,
     now: dt.datetime | None = None,
-) -> Course:
+) -> Enrolment:
     """Enrol a patient: plan the course with the engine and book every session, or nothing.
 
     exact: every session at the engine's planned time or a 409 `slot_taken` (no nudging).
     resource_ids: book only on these resources for their kinds (e.g. the chair with the H7
     coil); each must be an active resource of the site of a kind the protocol holds.
     dry_run: the same booking, returned unsaved (ids are None); nothing is written.
-    Returns the course with `planned_sessions` (each with `planned_holds`) and `adjustments`
-    (each session placed away from the asked day or time, with why) attached; its start_date is
-    its first session's local date.
+    Returns the course (its start_date is its first session's local date), its sessions, their
+    hold rows and the adjustments (each session placed away from the asked day or time, with
+    why).
     """
     now = resolve_now(now)
     require_role(by, *BOOKERS, action="book a course")
@@ -129,7 +146,9 @@ def course_enrol(
         spec = protocol.parsed
         check_rems(spec, patient, site)
         if start_date < now.astimezone(site.zone).date():
-            raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
+            raise InvalidInput(
+                f"The start date {start_date} is in the past.", code=ERR_START_IN_PAST
+            )
         if prescriber_id is not None:
             _check_prescriber(prescriber_id, site)
         calendar = load_site_calendar(site, start_date)
@@ -171,14 +190,13 @@ def course_enrol(
             for p in result.placements
         ]
         holds = booking.hold_rows(result.placements, sessions)
-        course.planned_sessions = sessions  # type: ignore[attr-defined]
-        course.adjustments = changes  # type: ignore[attr-defined]
+        enrolment = Enrolment(course, sessions, holds, changes)
         if dry_run:
-            return course
+            return enrolment
         course._history_user = by  # type: ignore[attr-defined]
         course.save()
         booking.add_sessions(sessions, holds, by=by)
-    return course
+    return enrolment
 
 
 @dataclass(frozen=True)
@@ -208,15 +226,15 @@ def course_preview(
     require_role(by, *PREVIEW_ROLES, action="see protocols")
     site = Site.objects.filter(pk=site_id).first()
     if site is None or not can_see_site(by, site_id):
-        raise NotFound(f"No site {site_id}.", code="site_not_found")
+        raise NotFound(f"No site {site_id}.", code=ERR_SITE_NOT_FOUND)
     if protocol.site_id not in (None, site.pk):
         # Another site's own protocol is not booked here, so it is not previewed here either.
         raise NotFound(
-            f"Protocol {protocol.slug!r} is not booked at this site.", code="protocol_not_found"
+            f"Protocol {protocol.slug!r} is not booked at this site.", code=ERR_PROTOCOL_NOT_FOUND
         )
     spec = protocol.parsed
     if start_date < now.astimezone(site.zone).date():
-        raise InvalidInput(f"The start date {start_date} is in the past.", code="start_in_past")
+        raise InvalidInput(f"The start date {start_date} is in the past.", code=ERR_START_IN_PAST)
     calendar = load_site_calendar(site, start_date)
     _check_preferred_time(
         calendar, preferred_time, spec.timing.procedure_minutes + spec.timing.observation_minutes
@@ -238,13 +256,13 @@ def _lock_patient(patient: Patient | int, site: Site | int, by: User) -> Patient
         .first()
     )
     if row is None or not can_see_site(by, row.site_id):
-        raise NotFound(f"No patient {patient_id}.", code="patient_not_found")
+        raise NotFound(f"No patient {patient_id}.", code=ERR_PATIENT_NOT_FOUND)
     if site_id != row.site_id:
         if not can_see_site(by, site_id) or not Site.objects.filter(pk=site_id).exists():
-            raise NotFound(f"No site {site_id}.", code="site_not_found")
+            raise NotFound(f"No site {site_id}.", code=ERR_SITE_NOT_FOUND)
         raise InvalidInput(
             f"{row.full_name} is a patient of {row.site}, not of site {site_id}.",
-            code="patient_not_at_site",
+            code=ERR_PATIENT_NOT_AT_SITE,
         )
     return row
 
@@ -256,12 +274,12 @@ def check_rems(spec: ProtocolSpec, patient: Patient, site: Site) -> None:
     if not patient.rems_enrolled:
         raise InvalidInput(
             f"{patient.full_name} is not recorded as enrolled in the Spravato REMS programme.",
-            code="rems_patient_not_enrolled",
+            code=ERR_REMS_PATIENT_NOT_ENROLLED,
         )
     if not site.rems_certified:
         raise InvalidInput(
             f"{site} is not recorded as certified in the Spravato REMS programme.",
-            code="rems_site_not_certified",
+            code=ERR_REMS_SITE_NOT_CERTIFIED,
         )
 
 
@@ -350,7 +368,7 @@ def _check_prescriber(prescriber_id: int, site: Site) -> None:
     )
     if not ok:
         raise InvalidInput(
-            f"User {prescriber_id} is not a clinician at {site}.", code="prescriber_invalid"
+            f"User {prescriber_id} is not a clinician at {site}.", code=ERR_PRESCRIBER_INVALID
         )
 
 
@@ -363,10 +381,10 @@ def _pin_resources(
             row = Resource.objects.filter(pk=rid).values("site_id", "kind", "active").first()
             if row is None or row["site_id"] != site.pk:
                 raise InvalidInput(
-                    f"Resource {rid} is not a resource of {site}.", code="resource_not_at_site"
+                    f"Resource {rid} is not a resource of {site}.", code=ERR_RESOURCE_NOT_AT_SITE
                 )
             why = "inactive" if not row["active"] else f"a {row['kind']}, not held by this protocol"
-            raise InvalidInput(f"Resource {rid} is {why}.", code="resource_not_usable")
+            raise InvalidInput(f"Resource {rid} is {why}.", code=ERR_RESOURCE_NOT_USABLE)
     for kind in {known[rid].kind for rid in wanted}:
         placer.resources[kind] = [rid for rid in wanted if known[rid].kind == kind]
 
@@ -383,7 +401,7 @@ def check_overlapping_course(
             raise Conflict(
                 f"{patient.full_name} is already on course {course_id} ({modality}) in that "
                 f"period; finish or discontinue it first.",
-                code="overlapping_course",
+                code=ERR_OVERLAPPING_COURSE,
                 course_id=course_id,
             )
 

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clinic.error_codes import ERR_INVALID
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.models import (
     ROLE_ADMIN,
@@ -33,6 +34,14 @@ from clinic.models import (
 )
 from clinic.permissions import require_role, require_site, user_roles, user_site_ids
 from clinic.tokens import hash_token, new_token
+from scheduling.error_codes import (
+    ERR_FEED_EXISTS,
+    ERR_FEED_NOT_FOUND,
+    ERR_FEED_REVOKED,
+    ERR_INVALID_FEED_OWNER,
+    ERR_STAFF_NOT_FOUND,
+    ERR_TOO_MANY_COMPANION_FEEDS,
+)
 from scheduling.models import CalendarFeed
 
 Kind = CalendarFeed.Kind
@@ -43,11 +52,6 @@ TOKEN_RE = re.compile(r"^icf_[A-Za-z0-9_-]{43}$")
 MAX_COMPANION_FEEDS = 3
 MAX_ALARM_MINUTES = 10080
 
-ERR_FEED_NOT_FOUND = "feed_not_found"
-ERR_FEED_REVOKED = "feed_revoked"
-ERR_FEED_EXISTS = "feed_exists"
-ERR_TOO_MANY_COMPANIONS = "too_many_companion_feeds"
-ERR_BAD_OWNER = "invalid_feed_owner"
 
 PATIENT_FEED_ROLES = (ROLE_SCHEDULER, ROLE_CLINICIAN)
 STAFF_ROLES = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
@@ -82,7 +86,7 @@ def _check_alarm(alarm_minutes: int | None) -> None:
     if alarm_minutes is not None and not 0 <= alarm_minutes <= MAX_ALARM_MINUTES:
         raise InvalidInput(
             f"alarm_minutes: must be between 0 (no reminder) and {MAX_ALARM_MINUTES} (a week).",
-            code="invalid",
+            code=ERR_INVALID,
         )
 
 
@@ -123,7 +127,7 @@ def feed_create(
     feed = CalendarFeed(kind=kind, label=label, alarm_minutes=alarm_minutes, created_by=by)
     if kind in (Kind.PATIENT, Kind.COMPANION):
         if patient is None:
-            raise InvalidInput("A patient feed needs a patient.", code=ERR_BAD_OWNER)
+            raise InvalidInput("A patient feed needs a patient.", code=ERR_INVALID_FEED_OWNER)
         require_site(by, patient.site_id)
         require_role(by, *PATIENT_FEED_ROLES, action="manage patients' calendar feeds")
         feed.patient, feed.site = patient, patient.site
@@ -142,13 +146,13 @@ def feed_create(
     elif kind == Kind.STAFF:
         owner = staff or by
         if site is None:
-            raise InvalidInput("A staff feed needs a site.", code=ERR_BAD_OWNER)
+            raise InvalidInput("A staff feed needs a site.", code=ERR_INVALID_FEED_OWNER)
         require_site(by, site.pk)
         require_role(by, *STAFF_ROLES, action="have a calendar feed")
         if owner.pk != by.pk:
             require_role(by, ROLE_ADMIN, action="make another person's calendar feed")
             if not owner.is_active or not owner.sites.filter(pk=site.pk).exists():
-                raise NotFound("No such staff member at this site.", code="staff_not_found")
+                raise NotFound("No such staff member at this site.", code=ERR_STAFF_NOT_FOUND)
         feed.user, feed.site = owner, site
         if CalendarFeed.objects.filter(
             user=owner, site=site, kind=Kind.STAFF, revoked_at__isnull=True
@@ -159,18 +163,18 @@ def feed_create(
             )
     elif kind == Kind.RESOURCE:
         if resource is None:
-            raise InvalidInput("A room feed needs a resource.", code=ERR_BAD_OWNER)
+            raise InvalidInput("A room feed needs a resource.", code=ERR_INVALID_FEED_OWNER)
         require_site(by, resource.site_id)
         require_role(by, *STAFF_ROLES, action="make room calendar feeds")
         feed.resource, feed.site = resource, resource.site
     elif kind == Kind.SITE:
         if site is None:
-            raise InvalidInput("A site feed needs a site.", code=ERR_BAD_OWNER)
+            raise InvalidInput("A site feed needs a site.", code=ERR_INVALID_FEED_OWNER)
         require_site(by, site.pk)
         require_role(by, *STAFF_ROLES, action="make site calendar feeds")
         feed.site = site
     else:
-        raise InvalidInput(f"Unknown feed kind {kind!r}.", code=ERR_BAD_OWNER)
+        raise InvalidInput(f"Unknown feed kind {kind!r}.", code=ERR_INVALID_FEED_OWNER)
     return _save_new(feed)
 
 
@@ -181,7 +185,7 @@ def _check_companion_room(patient: Patient) -> None:
     if active >= MAX_COMPANION_FEEDS:
         raise Conflict(
             f"At most {MAX_COMPANION_FEEDS} companion feeds; revoke one first.",
-            code=ERR_TOO_MANY_COMPANIONS,
+            code=ERR_TOO_MANY_COMPANION_FEEDS,
         )
 
 
@@ -243,7 +247,7 @@ def companion_feed_create(*, patient_feed: CalendarFeed, label: str) -> tuple[Ca
     """A companion (driver) feed for the patient who owns `patient_feed`."""
     label = label.strip()
     if len(label) > 100 or "\x00" in label:
-        raise InvalidInput("The name may be at most 100 characters.", code="invalid")
+        raise InvalidInput("The name may be at most 100 characters.", code=ERR_INVALID)
     patient = patient_feed.patient
     assert patient is not None
     _check_companion_room(patient)

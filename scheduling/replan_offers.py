@@ -12,18 +12,17 @@ from django.utils import timezone
 from clinic.errors import Conflict, NotFound
 from clinic.permissions import require_role, user_site_ids
 from scheduling.change_results import SessionChange
+from scheduling.error_codes import ERR_OFFER_DECIDED, ERR_OFFER_NOT_FOUND
 from scheduling.models import ReplanOffer
 from scheduling.roles import BOOKERS
 from scheduling.session_cancellation import session_makeup_add
-
-ERR_OFFER_DECIDED = "offer_decided"
 
 
 def _pending(offer_id: int, by: User) -> ReplanOffer:
     offer = ReplanOffer.objects.select_for_update().filter(pk=offer_id).first()
     allowed = user_site_ids(by)
     if offer is None or (allowed is not None and offer.site_id not in allowed):
-        raise NotFound(f"No re-planning offer {offer_id}.", code="offer_not_found")
+        raise NotFound(f"No re-planning offer {offer_id}.", code=ERR_OFFER_NOT_FOUND)
     if offer.status != ReplanOffer.Status.PENDING:
         raise Conflict(f"This offer was already {offer.status}.", code=ERR_OFFER_DECIDED)
     return offer

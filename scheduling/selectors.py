@@ -18,10 +18,22 @@ from django.db.models.functions import Coalesce
 
 from clinic import clock
 from clinic.calendar import SiteCalendar
+from clinic.error_codes import ERR_SITE_NOT_FOUND
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import ROLES, Closure, OpeningHours, Resource, ResourceKind, Site
 from clinic.permissions import filter_sites, require_role, require_site
 from scheduling.availability import Slot, free_slots, local_day_bounds
+from scheduling.error_codes import (
+    ERR_COURSE_NOT_FOUND,
+    ERR_INVALID_MINUTES,
+    ERR_INVALID_RANGE,
+    ERR_INVALID_STEP,
+    ERR_OFFER_NOT_FOUND,
+    ERR_RANGE_TOO_LONG,
+    ERR_RESOURCE_NOT_FOUND,
+    ERR_SESSION_NOT_FOUND,
+    ERR_UNKNOWN_KIND,
+)
 from scheduling.models import Course, ReplanOffer, ResourceHold, Session
 
 MAX_AVAILABILITY_DAYS = 31
@@ -35,7 +47,7 @@ def _site_for_user(user: User, site_id: int, *, prefetch: tuple[Any, ...] = ()) 
     require_site(user, site_id)
     site = Site.objects.prefetch_related(*prefetch).filter(pk=site_id).first()
     if site is None:
-        raise NotFound("No such site.", code="site_not_found")
+        raise NotFound("No such site.", code=ERR_SITE_NOT_FOUND)
     return site
 
 
@@ -68,7 +80,7 @@ def course_list(*, user: User, filters: CourseFilters) -> QuerySet[Course]:
     `start_from`/`start_to` bound the course's start date (inclusive).
     """
     if filters.start_from and filters.start_to and filters.start_to < filters.start_from:
-        raise InvalidInput("start_to: must not be before start_from", code="invalid_range")
+        raise InvalidInput("start_to: must not be before start_from", code=ERR_INVALID_RANGE)
     courses = filter_sites(Course.objects.all(), user)
     if filters.site_id is not None:
         require_site(user, filters.site_id)
@@ -128,7 +140,7 @@ def course_get(*, user: User, course_id: int) -> Course:
         .first()
     )
     if course is None:
-        raise NotFound(f"No course {course_id}.", code="course_not_found")
+        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
     return course
 
 
@@ -155,7 +167,7 @@ def day_board(*, user: User, site_id: int, day: dt.date, resource_id: int | None
     if resource_id is not None:
         resource = Resource.objects.filter(pk=resource_id, site_id=site.pk).first()
         if resource is None:
-            raise NotFound(f"No resource {resource_id} at this site.", code="resource_not_found")
+            raise NotFound(f"No resource {resource_id} at this site.", code=ERR_RESOURCE_NOT_FOUND)
     start, end = local_day_bounds(day, site.zone)
     sessions = Session.objects.filter(site_id=site.pk, start__gte=start, start__lt=end)
     if resource is not None:
@@ -216,26 +228,26 @@ def availability(
     if kind not in ResourceKind.values:
         raise InvalidInput(
             f"kind: {kind!r} is not a resource kind; use one of {', '.join(ResourceKind.values)}",
-            code="unknown_kind",
+            code=ERR_UNKNOWN_KIND,
         )
     if last < first:
-        raise InvalidInput("end: must not be before start", code="invalid_range")
+        raise InvalidInput("end: must not be before start", code=ERR_INVALID_RANGE)
     days = (last - first).days + 1
     if days > MAX_AVAILABILITY_DAYS:
         raise InvalidInput(
             f"The range covers {days} days; ask for at most {MAX_AVAILABILITY_DAYS}.",
-            code="range_too_long",
+            code=ERR_RANGE_TOO_LONG,
         )
     if not MIN_SLOT_MINUTES <= minutes <= MAX_SLOT_MINUTES:
         raise InvalidInput(
             f"minutes: must be between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES}",
-            code="invalid_minutes",
+            code=ERR_INVALID_MINUTES,
         )
     step = step_minutes if step_minutes is not None else DEFAULT_STEP_MINUTES
     if not MIN_SLOT_MINUTES <= step <= MAX_SLOT_MINUTES:
         raise InvalidInput(
             f"step: must be between {MIN_SLOT_MINUTES} and {MAX_SLOT_MINUTES}",
-            code="invalid_step",
+            code=ERR_INVALID_STEP,
         )
     now = now or clock.now()
     site = _site_for_user(
@@ -295,7 +307,7 @@ def session_for_reader(*, user: User, session_id: int) -> Session:
         .first()
     )
     if session is None:
-        raise NotFound(f"No session {session_id}.", code="session_not_found")
+        raise NotFound(f"No session {session_id}.", code=ERR_SESSION_NOT_FOUND)
     return session
 
 
@@ -308,7 +320,7 @@ def course_for_reader(*, user: User, course_id: int) -> Course:
         .first()
     )
     if course is None:
-        raise NotFound(f"No course {course_id}.", code="course_not_found")
+        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
     return course
 
 
@@ -316,7 +328,7 @@ def course_session_get(*, course: Course, session_id: int) -> Session:
     """A session of `course`; 404 `session_not_found` for a session of any other course."""
     session = Session.objects.filter(pk=session_id, course=course).first()
     if session is None:
-        raise NotFound(f"No session {session_id} in this course.", code="session_not_found")
+        raise NotFound(f"No session {session_id} in this course.", code=ERR_SESSION_NOT_FOUND)
     return session
 
 
@@ -365,5 +377,5 @@ def replan_offer_for_reader(*, user: User, offer_id: int) -> ReplanOffer:
     `offer_not_found` for any other (existing or not)."""
     offer = _replan_offers(user).filter(pk=offer_id).first()
     if offer is None:
-        raise NotFound(f"No re-planning offer {offer_id}.", code="offer_not_found")
+        raise NotFound(f"No re-planning offer {offer_id}.", code=ERR_OFFER_NOT_FOUND)
     return offer

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 
 from clinic.errors import Conflict, DomainError, NotFound
 from clinic.permissions import can_see_site
-from scheduling.error_codes import ERR_INVALID_TRANSITION
+from scheduling.error_codes import ERR_INVALID_TRANSITION, ERR_SESSION_NOT_FOUND
 from scheduling.models import Course, Session
 
 
@@ -21,7 +21,7 @@ def session_for_change(session_id: int, by: User) -> Session:
         Session.objects.select_related("course__protocol", "site").filter(pk=session_id).first()
     )
     if session is None or not can_see_site(by, session.site_id):
-        raise NotFound(f"No session {session_id}.", code="session_not_found")
+        raise NotFound(f"No session {session_id}.", code=ERR_SESSION_NOT_FOUND)
     return session
 
 

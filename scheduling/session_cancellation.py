@@ -29,7 +29,11 @@ from scheduling.booking_change import (
     load_site_calendar,
 )
 from scheduling.change_results import ChangePreview, Moved, SessionChange
-from scheduling.error_codes import ERR_INVALID_TRANSITION, ERR_NO_SHOW_TOO_EARLY
+from scheduling.error_codes import (
+    ERR_INVALID_TRANSITION,
+    ERR_NO_SHOW_TOO_EARLY,
+    ERR_REASON_REQUIRED,
+)
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.observation_holds import observation_holds_refollow
 from scheduling.placement import Placement, Slot, WindowExceeded, place_course
@@ -59,7 +63,7 @@ def session_cancel(
     """Cancel a session (reason required); the protocol's missed-session rule then applies.
     `dry_run`: the same change, rolled back, to show what it would do (the staff page)."""
     if not (reason or "").strip():
-        raise InvalidInput("Give a reason for the cancellation.", code="reason_required")
+        raise InvalidInput("Give a reason for the cancellation.", code=ERR_REASON_REQUIRED)
     return _drop(
         session_id=session_id,
         status=S.CANCELLED,

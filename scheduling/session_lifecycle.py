@@ -22,7 +22,7 @@ from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.change_results import SessionChange
 from scheduling.check_in_window import check_in_window
-from scheduling.error_codes import ERR_NOT_SESSION_DAY
+from scheduling.error_codes import ERR_NOT_SESSION_DAY, ERR_OUTSIDE_CHECK_IN_WINDOW
 from scheduling.lifecycle_gates import observation_over, registered_session_gates
 from scheduling.models import Course, Session
 from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
@@ -86,7 +86,7 @@ def session_check_in(
                 raise Conflict(
                     f"Check-in for this session is open {window.describe(zone)}. A clinician "
                     "may check the patient in outside it with an override reason.",
-                    code="outside_check_in_window",
+                    code=ERR_OUTSIDE_CHECK_IN_WINDOW,
                     opens=window.opens.isoformat(),
                     closes=window.closes.isoformat(),
                 )

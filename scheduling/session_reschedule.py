@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 
 from clinic.calendar import SiteCalendar
 from clinic.clock import minute_of_day, require_aware, resolve_now
+from clinic.error_codes import ERR_INVALID
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from protocols.spacing import Previous, SpacingRule, SpacingViolation, spacing_violation
@@ -29,7 +30,14 @@ from scheduling.booking_change import (
     load_site_calendar,
 )
 from scheduling.change_results import ChangePreview, SessionChange
-from scheduling.error_codes import ERR_PROTOCOL_RULE, ERR_SLOT_TAKEN, ERR_UNPLACEABLE
+from scheduling.error_codes import (
+    ERR_OUTSIDE_OPENING_HOURS,
+    ERR_PROTOCOL_RULE,
+    ERR_SITE_CLOSED,
+    ERR_SLOT_TAKEN,
+    ERR_START_IN_PAST,
+    ERR_UNPLACEABLE,
+)
 from scheduling.models import Session
 from scheduling.observation_holds import observation_hold_follow
 from scheduling.placement import Slot, WindowExceeded, local_instant
@@ -61,7 +69,7 @@ def session_reschedule(
     """
     now = resolve_now(now)
     if (to is None) == (not next_valid):
-        raise InvalidInput("Give either `to` or `next_valid: true`.", code="invalid")
+        raise InvalidInput("Give either `to` or `next_valid: true`.", code=ERR_INVALID)
     if to is not None:
         require_aware(to, "to")
     session = session_for_change(session_id, by)
@@ -161,7 +169,7 @@ class _Replan:
         if me.status != S.SCHEDULED:
             raise invalid_transition(me, "rescheduled")
         if to is not None and to < now:
-            raise InvalidInput(f"{to.isoformat()} is in the past.", code="start_in_past")
+            raise InvalidInput(f"{to.isoformat()} is in the past.", code=ERR_START_IN_PAST)
         active = [s for s in course_sessions if s.status not in Session.INACTIVE]
         booked = [
             _Booked(
@@ -283,7 +291,7 @@ class _Replan:
         day = to.astimezone(zone).date()
         reason = self.calendar.closed_reason(day)
         if reason is not None:
-            raise InvalidInput(f"The site is closed on {day}: {reason}.", code="site_closed")
+            raise InvalidInput(f"The site is closed on {day}: {reason}.", code=ERR_SITE_CLOSED)
         opens, closes = self.calendar.hours[day.weekday()]
         local = to.astimezone(zone)
         total = spec.timing.procedure_minutes + spec.timing.observation_minutes
@@ -293,7 +301,7 @@ class _Replan:
             raise InvalidInput(
                 f"A {total}-minute session at {local:%H:%M} is outside opening hours on {day} "
                 f"({opens:%H:%M}-{closes:%H:%M}).",
-                code="outside_opening_hours",
+                code=ERR_OUTSIDE_OPENING_HOURS,
             )
         violation = self.violation(me, self.previous(me.number), to, day)
         if violation is not None:

@@ -102,7 +102,7 @@ def stage() -> dict[str, int]:
             preferred_time=preferred,
             by=scheduler,
             now=BOOKED_AT,
-        )
+        ).course
 
     def first_session(mrn: str) -> Session:
         return Session.objects.get(course=courses[mrn], number=1)

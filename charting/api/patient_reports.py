@@ -33,6 +33,7 @@ from charting.api.schemas import (
     TrajectoryOut,
 )
 from charting.early_review import early_review_decide
+from charting.error_codes import ERR_REVIEW_NOT_FOUND
 from charting.patient_link import crisis_out
 from charting.patient_settings import course_checkin_set, site_patient_settings_update
 from charting.selectors import (
@@ -166,7 +167,7 @@ def get_course_early_review(request: HttpRequest, course_id: int) -> dict[str, A
     patient_report_reader_require(user=user)
     review = course_early_review(course=course)
     if review is None:
-        raise NotFound("Not evaluated yet.", code="review_not_found")
+        raise NotFound("Not evaluated yet.", code=ERR_REVIEW_NOT_FOUND)
     return early_review_out(review)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
+from clinic.error_codes import ERR_CSRF_FAILED
 from clinic.errors import Forbidden
 from clinic.login_limits import api_token_failed, api_token_prefix_locked
 from clinic.models import ApiToken
@@ -76,6 +77,6 @@ class StaffSession(SessionAuth):
             raise Forbidden(
                 "CSRF check failed: send the csrftoken cookie's value as the X-CSRFToken header, "
                 "or use an API token instead of the session.",
-                code="csrf_failed",
+                code=ERR_CSRF_FAILED,
             )
         return user

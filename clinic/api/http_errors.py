@@ -19,6 +19,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
+from clinic.error_codes import (
+    ERR_BODY_NOT_OBJECT,
+    ERR_BODY_TOO_LARGE,
+    ERR_FORBIDDEN,
+    ERR_INVALID,
+    ERR_INVALID_ENCODING,
+    ERR_INVALID_JSON,
+    ERR_METHOD_NOT_ALLOWED,
+    ERR_NOT_FOUND,
+    ERR_UNSUPPORTED_MEDIA_TYPE,
+)
+
 
 # CSRF-exempt: a POST to an unknown path with a session cookie must get this 404, not Django's
 # HTML CSRF page (nothing is changed here either way).
@@ -34,7 +46,7 @@ def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
         if match is not None and match.func is not api_not_found:
             message += f" Did you mean {request.path.rstrip('/')} (no trailing slash)?"
     message += " The endpoints are listed at /api/v1/docs."
-    return JsonResponse({"code": "not_found", "message": message}, status=404)
+    return JsonResponse({"code": ERR_NOT_FOUND, "message": message}, status=404)
 
 
 # --- The edge of /api/v1/: bodies, methods and sizes -----------------------------------------
@@ -95,7 +107,7 @@ def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return api_error(
-            413, "body_too_large", f"The request body is larger than the limit of {limit} bytes."
+            413, ERR_BODY_TOO_LARGE, f"The request body is larger than the limit of {limit} bytes."
         )
     if not raw:
         return None
@@ -103,29 +115,31 @@ def body_problem(request: HttpRequest, view_func: Any) -> JsonResponse | None:
     if not _is_json_type(content_type):
         return api_error(
             415,
-            "unsupported_media_type",
+            ERR_UNSUPPORTED_MEDIA_TYPE,
             f"Send the body as JSON with 'Content-Type: application/json' "
             f"(got {content_type or 'no content type'!r}).",
         )
     charset = (request.content_params or {}).get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
-        return api_error(415, "unsupported_media_type", "JSON bodies must be UTF-8.")
+        return api_error(415, ERR_UNSUPPORTED_MEDIA_TYPE, "JSON bodies must be UTF-8.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return api_error(400, "invalid_encoding", "The request body is not valid UTF-8.")
+        return api_error(400, ERR_INVALID_ENCODING, "The request body is not valid UTF-8.")
     try:
         data = json.loads(text, parse_constant=_non_finite)
     except NonFiniteNumber as exc:
-        return api_error(422, "invalid", f"Numbers must be finite: {exc} is not a JSON number.")
+        return api_error(422, ERR_INVALID, f"Numbers must be finite: {exc} is not a JSON number.")
     except ValueError as exc:
-        return api_error(400, "invalid_json", f"The request body is not valid JSON: {exc}.")
+        return api_error(400, ERR_INVALID_JSON, f"The request body is not valid JSON: {exc}.")
     if not isinstance(data, dict):
-        return api_error(422, "body_not_object", "The request body must be a JSON object ({...}).")
+        return api_error(
+            422, ERR_BODY_NOT_OBJECT, "The request body must be a JSON object ({...})."
+        )
     if data and ninja_operation_takes_body(view_func, request.method or "") is False:
         names = ", ".join(sorted(map(str, data)))
         return api_error(
-            422, "invalid", f"This operation takes no body; unexpected field(s): {names}."
+            422, ERR_INVALID, f"This operation takes no body; unexpected field(s): {names}."
         )
     return None
 
@@ -145,7 +159,7 @@ def json_error_for(request: HttpRequest, response: HttpResponse) -> HttpResponse
         allowed = response.get("Allow", "")
         json_response = api_error(
             405,
-            "method_not_allowed",
+            ERR_METHOD_NOT_ALLOWED,
             f"{request.method} is not allowed on {request.path}; allowed: {allowed}.",
         )
         json_response["Allow"] = allowed
@@ -154,7 +168,7 @@ def json_error_for(request: HttpRequest, response: HttpResponse) -> HttpResponse
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    code = "forbidden" if status == 403 else phrase.lower().replace(" ", "_").replace("-", "_")
+    code = ERR_FORBIDDEN if status == 403 else phrase.lower().replace(" ", "_").replace("-", "_")
     return api_error(status, code, f"{phrase}: {request.method} {request.path}.")
 
 

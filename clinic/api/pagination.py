@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
 from clinic.api.fields import Int
+from clinic.error_codes import ERR_PAGE_OUT_OF_RANGE
 from clinic.errors import InvalidInput
 
 PAGE_SIZE = 50
@@ -42,7 +43,7 @@ class BoundedPagination(PaginationBase):
         if pagination.page > pages:
             raise InvalidInput(
                 f"Page {pagination.page} is past the last page ({pages}).",
-                code="page_out_of_range",
+                code=ERR_PAGE_OUT_OF_RANGE,
             )
         offset = (pagination.page - 1) * size
         return {

@@ -20,6 +20,7 @@ from clinic.api.schemas import (
     PatientSearchIn,
     PatientUpdateIn,
 )
+from clinic.error_codes import ERR_SEARCH_IN_BODY
 from clinic.errors import InvalidInput
 from clinic.models import (
     ROLE_ADMIN,
@@ -50,7 +51,7 @@ def list_patients(request: HttpRequest, filters: Query[PatientFilters]) -> Query
         raise InvalidInput(
             "Search text does not go in the URL, where access logs would keep it: send "
             '{"q": ...} to POST /api/v1/patients/search.',
-            code="search_in_body",
+            code=ERR_SEARCH_IN_BODY,
         )
     return patient_list(user=user, site_id=filters.site_id)
 

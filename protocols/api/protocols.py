@@ -29,9 +29,9 @@ from protocols.api.schemas import (
     ValidationOut,
     VersionIn,
 )
+from protocols.error_codes import ERR_PROTOCOL_NOT_FOUND
 from protocols.selectors import protocol_list
 from protocols.services import (
-    PROTOCOL_NOT_FOUND,
     protocol_activate,
     protocol_create_version,
     protocol_get,
@@ -111,7 +111,7 @@ def list_versions(request: HttpRequest, slug: SlugPath) -> Any:
     _require_staff(request)
     rows = list(protocol_list(user=acting_user(request), slug=slug, all_versions=True))
     if not rows:
-        raise NotFound(f"Protocol {slug!r} does not exist.", code=PROTOCOL_NOT_FOUND)
+        raise NotFound(f"Protocol {slug!r} does not exist.", code=ERR_PROTOCOL_NOT_FOUND)
     return rows
 
 

@@ -5,10 +5,11 @@ Local times need the site's zone, which the schemas cannot know, so they are fil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduling.change_results import Moved, SessionChange
+from scheduling.change_results import Enrolment, Moved, SessionChange
 from scheduling.models import Course, ReplanOffer, ResourceHold, Session
 from scheduling.selectors import Availability, Board
 
@@ -31,8 +32,66 @@ def moved_out(items: list[Moved]) -> list[dict[str, Any]]:
     ]
 
 
+def booked_session_out(session: Session, holds: Sequence[ResourceHold]) -> dict[str, Any]:
+    """SessionOut: a session of a booking or a change, with the given hold rows."""
+    return {
+        "id": session.pk,
+        "course_id": session.course_id,
+        "patient_id": session.patient_id,
+        "site_id": session.site_id,
+        "number": session.number,
+        "phase": session.phase,
+        "phase_index": session.phase_index,
+        "start": session.start,
+        "end": session.end,
+        "observation_end": session.observation_end,
+        "status": session.status,
+        "sequence": session.sequence,
+        "scales_due": list(session.scales_due or []),
+        "status_reason": session.status_reason,
+        "holds": list(holds),
+    }
+
+
+def enrolment_out(enrolment: Enrolment) -> dict[str, Any]:
+    """CourseOut: the booked course (unsaved in a dry run), its sessions and adjustments."""
+    course = enrolment.course
+    return {
+        "id": course.pk,
+        "patient_id": course.patient_id,
+        "site_id": course.site_id,
+        "protocol_id": course.protocol_id,
+        "protocol_slug": course.protocol.slug,
+        "protocol_version": course.protocol.version,
+        "protocol_name": course.protocol.name,
+        "modality": course.modality,
+        "start_date": course.start_date,
+        "preferred_time": course.preferred_time,
+        "status": course.status,
+        "status_reason": course.status_reason,
+        "prescriber_id": course.prescriber_id,
+        "booked_by_id": course.booked_by_id,
+        "sessions": [booked_session_out(s, enrolment.holds_of(s)) for s in enrolment.sessions],
+        "adjustments": list(enrolment.adjustments),
+    }
+
+
+def saved_session_out(session: Session) -> dict[str, Any]:
+    return booked_session_out(session, list(session.holds.all()))
+
+
 def change_out(change: SessionChange) -> dict[str, Any]:
-    return {"session": change.session, "moved": moved_out(change.moved), "notes": change.notes}
+    # A moved session shows the holds the move wrote (a dry run has rolled them back).
+    holds = next(
+        (m.holds for m in change.moved if m.session is change.session and m.holds is not None),
+        None,
+    )
+    session = (
+        saved_session_out(change.session)
+        if holds is None
+        else booked_session_out(change.session, holds)
+    )
+    return {"session": session, "moved": moved_out(change.moved), "notes": change.notes}
 
 
 def hold_out(hold: ResourceHold, zone: ZoneInfo) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from clinic.api.schemas import ErrorOut
 from clinic.idempotency import HEADER, Answer, idempotent_change
 from clinic.models import ROLES
 from clinic.permissions import acting_user, require_role
-from scheduling.api.builders import course_detail_out, moved_out
+from scheduling.api.builders import course_detail_out, enrolment_out, moved_out
 from scheduling.api.schemas import (
     CourseDetailOut,
     CourseListFilters,
@@ -65,8 +65,8 @@ def enrol(
     hour, minute = (int(x) for x in payload.preferred_time.split(":"))
     user = acting_user(request)
 
-    def book() -> Course:
-        return course_enrol(
+    def book() -> dict[str, Any]:
+        enrolment = course_enrol(
             patient=payload.patient_id,
             protocol=payload.protocol,
             protocol_version=payload.version,
@@ -79,6 +79,7 @@ def enrol(
             dry_run=payload.dry_run,
             exact=payload.exact,
         )
+        return enrolment_out(enrolment)
 
     if payload.dry_run or idempotency_key is None:
         return Status(200 if payload.dry_run else 201, book())

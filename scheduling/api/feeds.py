@@ -17,10 +17,12 @@ from ninja import Query, Router, Status
 
 from clinic.api.fields import Id
 from clinic.api.schemas import ErrorOut
+from clinic.error_codes import ERR_NOT_FOUND
 from clinic.errors import NotFound
 from clinic.models import Patient, Resource, Site
 from clinic.permissions import require_site
 from scheduling.api.schemas import FeedCreateIn, FeedListIn, FeedOut, FeedTokenOut
+from scheduling.error_codes import ERR_STAFF_NOT_FOUND
 from scheduling.feed_selectors import feeds_for
 from scheduling.feed_tokens import feed_create, feed_revoke, feed_rotate
 from scheduling.models import CalendarFeed
@@ -60,7 +62,7 @@ def _visible(model: type[Patient] | type[Resource] | type[Site], pk: int | None,
         return None
     row = model.objects.filter(pk=pk).first()
     if row is None:
-        raise NotFound(f"No such {model.__name__.lower()}.", code="not_found")
+        raise NotFound(f"No such {model.__name__.lower()}.", code=ERR_NOT_FOUND)
     require_site(by, _site_of(row))
     return row
 
@@ -90,7 +92,7 @@ def feed_create_view(request: HttpRequest, payload: FeedCreateIn) -> Status:
     if payload.staff_id is not None:
         staff = User.objects.filter(pk=payload.staff_id).first()
         if staff is None:
-            raise NotFound("No such staff member.", code="staff_not_found")
+            raise NotFound("No such staff member.", code=ERR_STAFF_NOT_FOUND)
     feed, token = feed_create(
         kind=payload.kind,
         by=by,

@@ -3,9 +3,8 @@ one name would overwrite each other (the read side's are named apart: CourseSumm
 CourseDetailOut, CourseSessionOut).
 
 Explicit fields only (patient data leaves the server field by field, never via `__all__`).
-`SessionOut` works from a saved Session (holds read from `session.holds.all()`, so prefetch
-`holds__resource` for lists) and from the unsaved sessions of a dry run (holds attached as
-`session.planned_holds`).
+`CourseOut` and `SessionOut` are filled by scheduling/api/builders.py (`enrolment_out`,
+`booked_session_out`), from saved rows and from the unsaved ones of a dry run alike.
 """
 
 from __future__ import annotations
@@ -70,17 +69,6 @@ class SessionOut(Schema):
     status_reason: str
     holds: list[HoldOut]
 
-    @staticmethod
-    def resolve_holds(obj: Any) -> list[Any]:
-        planned = getattr(obj, "planned_holds", None)
-        if planned is not None:
-            return planned
-        return list(obj.holds.all())
-
-    @staticmethod
-    def resolve_scales_due(obj: Any) -> list[str]:
-        return list(obj.scales_due or [])
-
 
 class CourseOut(Schema):
     id: int | None = Field(None, description="null in a dry run (nothing was written)")
@@ -102,29 +90,6 @@ class CourseOut(Schema):
         default_factory=list,
         description="sessions booked away from the asked day or time, with why (at booking)",
     )
-
-    @staticmethod
-    def resolve_adjustments(obj: Any) -> list[Any]:
-        return list(getattr(obj, "adjustments", None) or [])
-
-    @staticmethod
-    def resolve_protocol_slug(obj: Any) -> str:
-        return obj.protocol.slug
-
-    @staticmethod
-    def resolve_protocol_version(obj: Any) -> int:
-        return obj.protocol.version
-
-    @staticmethod
-    def resolve_protocol_name(obj: Any) -> str:
-        return obj.protocol.name
-
-    @staticmethod
-    def resolve_sessions(obj: Any) -> list[Any]:
-        planned = getattr(obj, "planned_sessions", None)
-        if planned is not None:
-            return planned
-        return list(obj.sessions.all())
 
 
 class MovedSessionOut(Schema):

@@ -7,7 +7,7 @@ from ninja import Router, Status
 
 from clinic.api.schemas import ErrorOut
 from clinic.permissions import acting_user
-from scheduling.api.builders import moved_out
+from scheduling.api.builders import moved_out, saved_session_out
 from scheduling.api.schemas import ClosureIn, ClosureOut
 from scheduling.closures import site_close_day
 
@@ -40,7 +40,7 @@ def close_day(request: HttpRequest, site_id: int, payload: ClosureIn) -> Status:
         "date": result.date,
         "reason": result.reason,
         "created": result.created,
-        "affected": result.affected,
+        "affected": [saved_session_out(s) for s in result.affected],
         "moved": moved_out(result.moved),
         "problems": result.problems,
         "unresolved": [

@@ -64,7 +64,7 @@ def book(request: HttpRequest) -> HttpResponse:
         }
         if request.POST.get("confirm"):
             try:
-                ran, course = submit_once(
+                ran, enrolment = submit_once(
                     key=request.POST.get(KEY_FIELD),
                     user=acting_user(request),
                     change=lambda: course_enrol(**request_kwargs),
@@ -87,13 +87,14 @@ def book(request: HttpRequest) -> HttpResponse:
                         reverse("course-detail", args=[latest.pk]) if latest else reverse("home")
                     )
                     return HttpResponseRedirect(target)
-                assert course is not None
+                assert enrolment is not None
+                course = enrolment.course
                 messages.success(
                     request,
                     f"Booked {course.protocol.name} for {course.patient.full_name}: "
-                    f"{len(getattr(course, 'planned_sessions', []))} sessions.",
+                    f"{len(enrolment.sessions)} sessions.",
                 )
-                for change in getattr(course, "adjustments", []):
+                for change in enrolment.adjustments:
                     messages.info(
                         request,
                         f"Session {change.number} is on {change.placed_day:%a %d %b} at "
@@ -103,7 +104,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(reverse("course-detail", args=[course.pk]))
         else:
             try:
-                preview: Course = course_enrol(**request_kwargs, dry_run=True)
+                preview = course_enrol(**request_kwargs, dry_run=True)
             except DomainError as exc:
                 context["error"] = exc
                 context["unplaced"] = exc.details.get("sessions") or []
@@ -115,11 +116,9 @@ def book(request: HttpRequest) -> HttpResponse:
                         "start": s.start.astimezone(zone),
                         "end": s.end.astimezone(zone),
                         "observation_end": s.observation_end.astimezone(zone),
-                        "resources": sorted(
-                            {h.resource.name for h in getattr(s, "planned_holds", [])}
-                        ),
+                        "resources": sorted({h.resource.name for h in preview.holds_of(s)}),
                     }
-                    for s in getattr(preview, "planned_sessions", [])
+                    for s in preview.sessions
                 ]
-                context["adjustments"] = getattr(preview, "adjustments", [])
+                context["adjustments"] = preview.adjustments
     return render(request, "scheduling/book.html", context, status=status)

@@ -40,7 +40,7 @@ def book_one(site: Site, patient: Patient, by: User, hhmm: str) -> Session:
         preferred_time=dt.time(hour, minute),
         by=by,
         now=BOOKED_AT,
-    )
+    ).course
     first = Session.objects.get(course_id=course.pk, number=1)
     assert first.start == local(site, DAY, hhmm)
     return first

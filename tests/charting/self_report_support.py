@@ -23,7 +23,7 @@ def tms_course(
 ) -> Course:
     """Booked on Friday 6 March 2026 (or at `now`), sessions from `start`."""
     builtin_protocol("tms")
-    result = course_enrol(
+    course = course_enrol(
         patient=patient,
         protocol="tms-10hz-standard",
         site=patient.site,
@@ -31,8 +31,7 @@ def tms_course(
         preferred_time=dt.time(9, 0),
         by=scheduler,
         now=now or local(patient.site, "2026-03-06", "12:00"),
-    )
-    course = result.course if hasattr(result, "course") else result
+    ).course
     Course.objects.filter(pk=course.pk).update(status=Course.Status.ACTIVE)
     course.refresh_from_db()
     return course

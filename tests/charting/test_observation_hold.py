@@ -84,7 +84,7 @@ def test_availability_and_booking_do_not_offer_the_chair_inside_the_minimum(
     assert local(site, DAY, "11:30") not in starts
     assert local(site, DAY, "11:45") in starts
     other = make_patient(site, "ESK-C")
-    course = course_enrol(
+    preview = course_enrol(
         patient=other,
         protocol=builtin_protocol("esketamine"),
         site=site,
@@ -94,9 +94,9 @@ def test_availability_and_booking_do_not_offer_the_chair_inside_the_minimum(
         dry_run=True,
         now=dose,
     )
-    first = course.planned_sessions[0]  # type: ignore[attr-defined]
+    first = preview.sessions[0]
     assert first.start == local(site, DAY, "11:30")
-    assert {h.resource_id for h in first.planned_holds} != {chair.pk}  # the other chair
+    assert {h.resource_id for h in preview.holds_of(first)} != {chair.pk}  # the other chair
 
 
 def test_a_next_booking_in_the_way_still_records_the_dose_and_caps_the_hold(

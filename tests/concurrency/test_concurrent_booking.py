@@ -51,7 +51,7 @@ def test_twenty_bookings_of_one_patient_into_one_slot_one_wins(site, scheduler, 
             by=scheduler,
             now=NOW,
             exact=True,
-        ).pk
+        ).course.pk
 
     results = race(THREADS, book)
     outcomes = Counter(r[0] for r in results)
@@ -78,7 +78,7 @@ def test_twenty_patients_into_one_chair_slot_one_wins(site, scheduler):
             by=scheduler,
             now=NOW,
             exact=True,
-        ).pk
+        ).course.pk
 
     results = race(THREADS, book)
     assert Counter(r[0] for r in results) == {"ok": 1, 409: THREADS - 1}, results
@@ -97,7 +97,7 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
         person = make_patient(site, f"MRN-R{i}")
         # Each patient on a different day, all wanting Monday 16:00.
         day = MONDAY + dt.timedelta(days=7 + i)
-        course = course_enrol(
+        enrolment = course_enrol(
             patient=person.pk,
             protocol="one",
             site=site.pk,
@@ -106,8 +106,7 @@ def test_twenty_reschedules_into_one_free_slot_one_wins(site, scheduler):
             by=scheduler,
             now=NOW,
         )
-        # planned_sessions is attached by course_enrol, not a model field.
-        sessions.append(course.planned_sessions[0].pk)  # type: ignore[attr-defined]
+        sessions.append(enrolment.sessions[0].pk)
     target = local(NY, MONDAY, "16:00")
 
     def move(i: int) -> int:
@@ -139,7 +138,7 @@ def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
             preferred_time=NINE,
             by=scheduler,
             now=NOW,
-        ).pk
+        ).course.pk
 
     results = race(THREADS, book)
     assert all(r[0] in ("ok", 409) for r in results), results
@@ -154,7 +153,7 @@ def test_flexible_bookings_under_contention_never_overlap(site, scheduler):
 def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patient):
     chair = one_chair(site)
     make_protocol(ONE_SESSION, "one")
-    course = course_enrol(
+    session = course_enrol(
         patient=patient.pk,
         protocol="one",
         site=site.pk,
@@ -162,9 +161,7 @@ def test_the_database_itself_refuses_an_overlapping_hold(site, scheduler, patien
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    )
-    # planned_sessions is attached by course_enrol, not a model field.
-    session = course.planned_sessions[0]  # type: ignore[attr-defined]
+    ).sessions[0]
     with pytest.raises(IntegrityError), transaction.atomic():
         ResourceHold.objects.create(
             session=session,
@@ -200,7 +197,7 @@ def test_a_stale_picture_is_refused_by_the_database_as_slot_taken(site, schedule
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    ).planned_sessions[0]  # type: ignore[attr-defined]  # attached by course_enrol
+    ).sessions[0]
     real_load = BookingChange.load
 
     def stale(**kw):

@@ -36,7 +36,7 @@ def test_simultaneous_same_modality_courses_for_one_patient_one_wins(site, sched
             preferred_time=dt.time(9 + i, 0),  # 09:00, 10:00, ...: never the same slot
             by=scheduler,
             now=NOW,
-        ).pk
+        ).course.pk
 
     results = race(THREADS, book)
     assert Counter(r[0] for r in results) == {"ok": 1, 409: THREADS - 1}, results

@@ -30,7 +30,7 @@ def test_check_in_racing_a_cancellation_never_deadlocks(site, scheduler, nurse, 
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    )
+    ).course
     warm(scheduler)
     warm(nurse)
     sessions = list(Session.objects.filter(course=course).order_by("number"))[:8]

@@ -71,7 +71,7 @@ def test_a_late_dose_and_a_booking_of_the_same_chair_never_overlap(
             by=scheduler,
             exact=True,
             now=local(site, DAY, "09:40"),
-        ).pk
+        ).course.pk
 
     results = race(2, act)
     assert results[0][0] == "ok", results

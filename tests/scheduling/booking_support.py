@@ -81,7 +81,9 @@ def book(patient: Patient, user: User, spec: dict = TMS_10, slug: str = "tms", *
     kw.setdefault("start_date", MONDAY)
     kw.setdefault("preferred_time", NINE)
     kw.setdefault("now", NOW)
-    return course_enrol(patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw)
+    return course_enrol(
+        patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw
+    ).course
 
 
 def one_chair(site: Site) -> Resource:

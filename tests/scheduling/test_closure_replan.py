@@ -34,7 +34,7 @@ def course(site, scheduler, patient):
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    )
+    ).course
 
 
 def days(course) -> list[dt.date]:

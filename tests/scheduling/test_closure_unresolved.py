@@ -48,7 +48,7 @@ def saint(site, scheduler, patient):
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    )
+    ).course
 
 
 def wednesday_sessions(course) -> list[Session]:

@@ -37,7 +37,7 @@ def stopped(site, scheduler, nurse, patient):
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    )
+    ).course
     first = Session.objects.get(course=course, number=1)
     session_check_in(session_id=first.pk, by=nurse)
     course_discontinue(course_id=course.pk, reason="patient moved away", by=scheduler)
@@ -77,7 +77,7 @@ def test_a_make_up_whose_slot_was_just_taken_is_a_note_not_a_500(
     one_chair(site)
     make_protocol(TMS_10, "tms")
     enrol = dict(protocol="tms", site=site.pk, preferred_time=NINE, by=scheduler, now=NOW)
-    mine = course_enrol(patient=patient.pk, start_date=MONDAY, **enrol)
+    mine = course_enrol(patient=patient.pk, start_date=MONDAY, **enrol).course
     other = make_patient(site, "MRN-OTHER")
     # The other patient holds the only chair at 09:00 on the Monday the make-up would take.
     course_enrol(patient=other.pk, start_date=dt.date(2026, 3, 16), **enrol)

@@ -34,7 +34,9 @@ def enrol(patient, user, slug="tms", **kw):
     kw.setdefault("start_date", MONDAY)
     kw.setdefault("preferred_time", NINE)
     kw.setdefault("now", NOW)
-    return course_enrol(patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw)
+    return course_enrol(
+        patient=patient.pk, protocol=slug, site=patient.site_id, by=user, **kw
+    ).course
 
 
 def test_enrol_books_36_sessions_at_the_preferred_local_time_across_dst(site, scheduler, patient):
@@ -98,7 +100,7 @@ def test_a_full_day_moves_the_session_to_the_next_allowed_day(site, scheduler, p
         preferred_time=NINE,
         by=scheduler,
         now=NOW,
-    )
+    ).course
     # Stretch the blocker's hold over the whole of Tuesday's opening hours.
     ResourceHold.objects.filter(session__course=blocker).update(
         start=local(NY, dt.date(2026, 3, 3), "08:00"), end=local(NY, dt.date(2026, 3, 3), "18:00")
@@ -177,12 +179,19 @@ def test_saint_keeps_fifty_minutes_between_same_day_sessions(site, scheduler, pa
 
 def test_dry_run_returns_the_same_booking_and_writes_nothing(site, scheduler, patient):
     make_protocol(TMS_36, "tms")
-    preview = enrol(patient, scheduler, dry_run=True)
+    preview = course_enrol(
+        patient=patient.pk,
+        protocol="tms",
+        site=patient.site_id,
+        by=scheduler,
+        start_date=MONDAY,
+        preferred_time=NINE,
+        now=NOW,
+        dry_run=True,
+    )
     assert Course.objects.count() == 0 and Session.objects.count() == 0
     assert ResourceHold.objects.count() == 0
-    planned = [
-        (s.start, [h.resource_id for h in s.planned_holds]) for s in preview.planned_sessions
-    ]
+    planned = [(s.start, [h.resource_id for h in preview.holds_of(s)]) for s in preview.sessions]
     course = enrol(patient, scheduler)
     booked = [
         (s.start, [h.resource_id for h in s.holds.all()])

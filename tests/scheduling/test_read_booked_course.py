@@ -21,7 +21,7 @@ def test_a_booked_course_shows_on_the_detail_board_and_availability(
         preferred_time=dt.time(9, 0),
         by=scheduler,
         now=NOW,
-    )
+    ).course
     client = api_as(nurse)
 
     detail = client.get(f"courses/{course.pk}").json()

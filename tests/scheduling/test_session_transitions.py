@@ -183,7 +183,7 @@ def test_a_cancelled_slot_can_be_booked_again(site, scheduler, patient):
         by=scheduler,
         now=NOW,
         exact=True,
-    )
+    ).course
     assert first_session(again).start == s.start
 
 

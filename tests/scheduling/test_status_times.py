@@ -81,7 +81,7 @@ def test_a_clinicians_override_on_another_day_is_refused_as_not_session_day(
         preferred_time=NINE,
         by=clinician,
         now=NOW,
-    )
+    ).course
     later = session_number(course, 10)  # Friday 13 March
     with time_machine.travel(local(NY, MONDAY, "09:00"), tick=False):
         response = api_as(clinician).post(
@@ -108,7 +108,7 @@ def test_a_clinicians_override_on_the_sessions_own_day_still_checks_in(
         preferred_time=NINE,
         by=clinician,
         now=NOW,
-    )
+    ).course
     first = session_number(course, 1)
     with time_machine.travel(local(NY, MONDAY, "06:30"), tick=False):  # before the window opens
         response = api_as(clinician).post(
