@@ -19,7 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from charting.models import Alert, DailyCheckIn
-from charting.selectors import checkin_enabled, local_today
+from charting.selectors.patient_reports import checkin_enabled, local_today
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from scheduling.models import Course

@@ -28,7 +28,7 @@ from charting import scoring
 from charting.early_review import early_review_evaluate
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
 from charting.safety_alerts import safety_alert_raise
-from charting.selectors import (
+from charting.selectors.patient_reports import (
     local_today,
     self_report_points_of,
     self_report_recorded_in_clinic,

@@ -1,64 +1,46 @@
-"""Read-side queries for charting: one record within the reader's sites, lists, and what a
-session's chart shows. They return model rows (or small dataclasses of rows); the API maps
-them to its Out schemas (charting/api/builders.py).
+"""Read-side queries for a session's or course's chart: one record within the reader's sites,
+a course's or session's records, form templates, and what a session's chart and observation
+form show. They return model rows (or small dataclasses of rows); the API maps them to its Out
+schemas (charting/api/builders.py).
 
 Every lookup is scoped to the user's sites: another site's row is "not found", like one that
-does not exist. Reading a chart needs a staff role (not the admin role alone).
+does not exist (clinic/selectors.py `one_within_sites`). Reading a chart needs a staff role (not
+the admin role alone).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Model, QuerySet
 
-from charting import scoring
-from charting.alerts import alert_is_severe
-from charting.baselines import course_first_session, course_session_numbers, scale_outcome
 from charting.gates import check_in_allowed, complete_allowed, start_allowed
 from charting.models import (
     Alert,
     Amendment,
-    CourseCheckinSetting,
-    DailyCheckIn,
-    EarlyReview,
     FormTemplate,
     MonitoringFormItem,
     ObservationCheckpoint,
     ObservationEntry,
     ObservationRecord,
-    ScaleAdministration,
-    ScaleSource,
     ScreeningResponse,
-    SelfReport,
-    SitePatientSettings,
     TreatmentParameters,
 )
-from charting.observations import observation_missing, observation_sign_inputs
-from charting.rems_due import monitoring_forms_due_now
-from charting.self_report_schedule import (
-    DuePoint,
-    PointStatus,
-    SessionPoint,
-    StaffEntry,
-    point_states,
-    points_recorded_in_clinic,
-    self_report_points,
-)
-from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
+from charting.observations import observation_missing
+from charting.selectors.patient_reports import alerts_visible
 from clinic.errors import DomainError, NotFound
-from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
-from clinic.permissions import filter_sites, require_role, user_roles, user_site_ids
-from scheduling.availability import local_day_bounds
+from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Site
+from clinic.permissions import filter_sites, require_role
+from clinic.selectors import one_within_sites
 from scheduling.models import Course, Session
 from scheduling.selectors import course_for_reader, session_for_reader
 
 CHART_READERS = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
-ALERT_LIST_LIMIT = 500
+
+M = TypeVar("M", bound=Model)
 
 
 def chart_reader_require(*, user: User) -> None:
@@ -66,15 +48,12 @@ def chart_reader_require(*, user: User) -> None:
     require_role(user, *CHART_READERS, action="read charts")
 
 
-def _one_within_sites(queryset: QuerySet[Any], user: User, pk: int, code: str, what: str) -> Any:
+def _one_within_sites(queryset: QuerySet[M], user: User, pk: int, code: str, what: str) -> M:
     chart_reader_require(user=user)
-    row = filter_sites(queryset, user).filter(pk=pk).first()
-    if row is None:
-        raise NotFound(f"No {what} {pk}.", code=code)
-    return row
+    return one_within_sites(queryset, user=user, pk=pk, code=code, what=what)
 
 
-# --- one record within the reader's sites (403 without a chart-reading role) -------------------
+# --- one record within the reader's sites (403 without a chart-reading role) ------------------
 
 
 def chart_session(*, user: User, session_id: int) -> Session:
@@ -125,7 +104,7 @@ def monitoring_form_get(*, item_id: int) -> MonitoringFormItem:
     return MonitoringFormItem.objects.select_related("patient", "session", "site").get(pk=item_id)
 
 
-# --- a course's or session's records -----------------------------------------------------------
+# --- a course's or session's records ----------------------------------------------------------
 
 
 def course_screening_get(*, course: Course) -> ScreeningResponse:
@@ -159,48 +138,7 @@ def session_parameters_get(*, session: Session) -> TreatmentParameters:
     return row
 
 
-# --- lists -------------------------------------------------------------------------------------
-
-
-def open_alert_count(*, user: User) -> int:
-    """Unacknowledged alerts at the user's sites, for the staff navigation. One query."""
-    return filter_sites(Alert.objects.filter(acknowledged_at__isnull=True), user).count()
-
-
-def alert_list(
-    *, user: User, open_only: bool, session_id: int | None, course_id: int | None
-) -> list[Alert]:
-    """Alerts at the user's sites (open ones only by default), at most ALERT_LIST_LIMIT."""
-    chart_reader_require(user=user)
-    qs = alerts_visible(filter_sites(Alert.objects.select_related("acknowledged_by"), user), user)
-    if open_only:
-        qs = qs.filter(acknowledged_at__isnull=True)
-    if session_id is not None:
-        qs = qs.filter(session_id=session_id)
-    if course_id is not None:
-        qs = qs.filter(course_id=course_id)
-    return list(qs[:ALERT_LIST_LIMIT])
-
-
-def monitoring_form_list(*, user: User, status: str) -> list[MonitoringFormItem]:
-    """REMS monitoring forms at the user's sites with `status` ("all" for any), oldest due
-    first."""
-    chart_reader_require(user=user)
-    qs = filter_sites(
-        MonitoringFormItem.objects.select_related("patient", "session", "site", "submitted_by"),
-        user,
-    )
-    if status != "all":
-        qs = qs.filter(status=status)
-    return list(qs.order_by("due_date", "id"))
-
-
-def monitoring_forms_due_for_reader(*, user: User, now: dt.datetime) -> list[MonitoringFormItem]:
-    """Open REMS monitoring forms due within 2 days or overdue at the user's sites, each site
-    judged by its own local date: the list the daily job emails to each site's clinicians."""
-    chart_reader_require(user=user)
-    allowed = user_site_ids(user)
-    return monitoring_forms_due_now(site_ids=None if allowed is None else sorted(allowed), now=now)
+# --- form templates ---------------------------------------------------------------------------
 
 
 def template_list(*, user: User) -> list[FormTemplate]:
@@ -218,7 +156,7 @@ def template_get(*, user: User, slug: str, version: int | None) -> FormTemplate:
     return row
 
 
-# --- composite reads ---------------------------------------------------------------------------
+# --- composite reads --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -305,340 +243,6 @@ def session_chart(*, session: Session, user: User) -> SessionChart:
     )
 
 
-def course_scale_get(*, course: Course, scale_id: int) -> ScaleAdministration:
-    """One administration of the course; 404 `scale_not_found` otherwise."""
-    row = ScaleAdministration.objects.filter(course=course, pk=scale_id).first()
-    if row is None:
-        raise NotFound(
-            f"No scale administration {scale_id} in this course.", code="scale_not_found"
-        )
-    return row
-
-
-def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
-    """Per scale used in the course: baseline (charting/scoring.py `baseline_index`),
-    trajectory, response and remission (4 queries)."""
-    rows = list(
-        ScaleAdministration.objects.filter(course=course)
-        .select_related("baseline_marked_by", "recorded_by")
-        .order_by("administered_at", "id")
-    )
-    by_scale: dict[str, list[ScaleAdministration]] = {}
-    for row in rows:
-        by_scale.setdefault(row.scale, []).append(row)
-    first = course_first_session(course=course)
-    numbers = course_session_numbers(course=course)
-    zone = course.site.zone
-    return [
-        (scale_outcome(name, items, first_session=first, zone=zone, numbers=numbers), items)
-        for name, items in sorted(by_scale.items())
-    ]
-
-
-def open_safety_alerts(*, course: Course) -> list[Alert]:
-    """The course's unacknowledged PHQ-9 item 9 alerts, oldest first: the staff outcomes page
-    shows its safety prompt while any is open, from the moment the answer is saved."""
-    return list(
-        Alert.objects.filter(
-            course=course, kind=Alert.Kind.SAFETY, acknowledged_at__isnull=True
-        ).order_by("raised_at", "id")
-    )
-
-
-# --- who reads a patient's answers --------------------------------------------------------------
-
-# Who reads what a patient answered: clinical staff (and admins). A scheduler books and sees
-# what is due, never the answers: not a rating scale's items (PHQ-9 item 9 asks about
-# self-harm), not the totals built from them, not a self-report or a daily check-in, and not
-# the safety and side-effect alerts that quote them.
-PATIENT_REPORT_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
-
-
-def patient_answers_visible(*, user: Any) -> bool:
-    """The one rule (issue 16): may `user` read patients' answers and the alerts they raise?
-
-    Every endpoint, page and document that shows scale administrations, self-reports, check-ins
-    or answer alerts asks this (directly, through `patient_report_reader_require`, or through
-    `alerts_visible`)."""
-    return bool(user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)))
-
-
-def patient_report_reader_require(*, user: Any) -> None:
-    """403 unless the user may read patients' own answers (nurses and clinicians)."""
-    if not patient_answers_visible(user=user):
-        require_role(user, *PATIENT_REPORT_READERS, action="read patients' self-reports")
-
-
-# Alerts raised by what a patient answered: they quote the answer.
-ANSWER_ALERTS = (
-    Q(kind__in=(Alert.Kind.SAFETY, Alert.Kind.SIDE_EFFECT))
-    | Q(scale__isnull=False)
-    | Q(self_report__isnull=False)
-    | Q(checkin__isnull=False)
-)
-
-
-def alerts_visible(queryset: QuerySet[Alert], user: Any) -> QuerySet[Alert]:
-    """`queryset` without the alerts that quote a patient's answers, unless the user may read
-    them (`patient_answers_visible`); out-of-range vitals and parameter alerts stay."""
-    if patient_answers_visible(user=user):
-        return queryset
-    return queryset.exclude(ANSWER_ALERTS)
-
-
-# --- measurement-based care between sessions (CLINICAL.md §6) ---------------------------------
-
-
-def site_patient_settings(*, site: Site) -> SitePatientSettings:
-    """The site's settings, or the unsaved defaults (United States crisis lines) when the site
-    has not set its own."""
-    row = SitePatientSettings.objects.filter(site=site).first()
-    return row if row is not None else SitePatientSettings(site=site)
-
-
-def checkin_enabled(*, course: Course) -> bool:
-    """Daily check-ins: the course's own setting, else the site's default."""
-    setting = CourseCheckinSetting.objects.filter(course=course).first()
-    if setting is not None:
-        return setting.enabled
-    return site_patient_settings(site=course.site).daily_checkin_default
-
-
-def local_today(*, course: Course, now: dt.datetime) -> dt.date:
-    return now.astimezone(course.site.zone).date()
-
-
-def self_report_points_of(*, course: Course) -> list[DuePoint]:
-    """The course's self-report points from its booked sessions (1 query)."""
-    spec = course.protocol.parsed
-    scales = {o.scale for o in spec.outcomes if o.self_report}
-    if not scales:
-        return []
-    zone = course.site.zone
-    sessions = [
-        SessionPoint(
-            number=number,
-            local_date=start.astimezone(zone).date(),
-            scales_due=tuple(due or ()),
-            active=active,
-        )
-        for number, start, due, active in Session.objects.filter(course=course).values_list(
-            "number", "start", "scales_due", "active"
-        )
-    ]
-    booked_on = course.created_at.astimezone(zone).date() if course.created_at else None
-    first = min((s.local_date for s in sessions), default=course.start_date)
-    return self_report_points(
-        sessions=sessions, self_report_scales=scales, booked_on=booked_on or first
-    )
-
-
-def self_report_recorded_in_clinic(
-    *, course: Course, points: list[DuePoint]
-) -> set[tuple[str, int]]:
-    """The course's self-report points already satisfied by the same scale entered by staff
-    (charting/self_report_schedule.py `points_recorded_in_clinic`; 1 query)."""
-    if not points:
-        return set()
-    zone = course.site.zone
-    entries = [
-        StaffEntry(scale=scale, session_number=number, local_date=at.astimezone(zone).date())
-        for scale, number, at in ScaleAdministration.objects.filter(
-            course=course,
-            source=ScaleSource.STAFF,
-            scale__in={p.scale for p in points},
-        ).values_list("scale", "session__number", "administered_at")
-    ]
-    return points_recorded_in_clinic(points, entries)
-
-
-def self_report_due(*, course: Course, now: dt.datetime) -> list[PointStatus]:
-    """Each self-report point of the course and its state today (3 queries)."""
-    points = self_report_points_of(course=course)
-    if not points:
-        return []
-    rows = SelfReport.objects.filter(course=course).values_list("scale", "session_number", "status")
-    submitted = {(s, n) for s, n, status in rows if status == SelfReport.Status.SUBMITTED}
-    started = {(s, n) for s, n, status in rows if status == SelfReport.Status.DRAFT}
-    return point_states(
-        points,
-        today=local_today(course=course, now=now),
-        submitted=submitted,
-        started=started,
-        recorded_in_clinic=self_report_recorded_in_clinic(course=course, points=points),
-    )
-
-
-def course_self_reports(*, course: Course) -> list[SelfReport]:
-    return list(
-        SelfReport.objects.filter(course=course)
-        .select_related("administration")
-        .order_by("started_at", "id")
-    )
-
-
-def course_checkins(*, course: Course) -> list[DailyCheckIn]:
-    return list(DailyCheckIn.objects.filter(course=course).order_by("day"))
-
-
-def course_scale_rows(*, course: Course) -> list[ScaleAdministration]:
-    """Every scale administration of the course in time order, with its session (1 query)."""
-    return list(
-        ScaleAdministration.objects.filter(course=course)
-        .select_related("session", "recorded_by")
-        .order_by("administered_at", "id")
-    )
-
-
-def course_early_review(*, course: Course) -> EarlyReview | None:
-    return EarlyReview.objects.filter(course=course).select_related("decided_by").first()
-
-
-def early_review_for_reader(*, user: Any, review_id: int) -> EarlyReview:
-    patient_report_reader_require(user=user)
-    row = (
-        filter_sites(EarlyReview.objects.select_related("decided_by", "course"), user)
-        .filter(pk=review_id)
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"No early-improvement review {review_id}.", code="review_not_found")
-    return row
-
-
-def early_review_list(*, user: Any, open_only: bool) -> list[EarlyReview]:
-    """Early-improvement reviews at the user's sites (those waiting for a decision by
-    default), oldest first."""
-    patient_report_reader_require(user=user)
-    qs = filter_sites(EarlyReview.objects.select_related("decided_by", "patient"), user)
-    if open_only:
-        qs = qs.filter(status=EarlyReview.Status.OPEN)
-    return list(qs.order_by("raised_at", "id")[:ALERT_LIST_LIMIT])
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    series: list[Series]
-    mood: list[MoodPoint]
-    review: ReviewMark | None
-    first: dt.date
-    last: dt.date
-
-
-def course_trajectory(*, course: Course) -> Trajectory:
-    """Scale series (self-report and clinician-rated apart), daily mood and the
-    early-improvement point of one course (4 queries)."""
-    zone = course.site.zone
-    scale_rows = course_scale_rows(course=course)
-    rows = [
-        (
-            r.scale,
-            ScorePoint(
-                day=r.administered_at.astimezone(zone).date(),
-                total=r.total,
-                source=r.source,
-                session_number=r.session.number if r.session is not None else None,
-                marked_baseline=r.baseline_marked_at is not None,
-            ),
-        )
-        for r in scale_rows
-    ]
-    mood = [
-        MoodPoint(day=day, mood=value)
-        # A check-in without a mood (an old row) is not a point: 0 would read as a crash.
-        for day, value in DailyCheckIn.objects.filter(course=course, mood__isnull=False)
-        .order_by("day")
-        .values_list("day", "mood")
-        if value is not None
-    ]
-    review = EarlyReview.objects.filter(course=course).select_related("measured").first()
-    mark = None
-    if review is not None:
-        mark = ReviewMark(
-            at_session=review.at_session,
-            day=review.measured.administered_at.astimezone(zone).date(),
-            scale=review.scale,
-            total=review.measured_total,
-            improvement_percent=(
-                None if review.improvement_percent is None else float(review.improvement_percent)
-            ),
-            needs_review=review.status != EarlyReview.Status.NOT_NEEDED,
-        )
-    days = [p.day for _, p in rows] + [m.day for m in mood] + [course.start_date]
-    series = build_series(rows, first_session=course_first_session(course=course))
-    return Trajectory(series, mood, mark, min(days), max(days))
-
-
-# Pages ---------------------------------------------------------------------------------------
-
-
-def session_for_chart(*, user: Any, session_id: int) -> Session:
-    """A session of the user's sites with its course, protocol, site and patient; else 404."""
-    session = (
-        filter_sites(Session.objects.all(), user)
-        .select_related("course__protocol", "site", "patient")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None:
-        raise NotFound(f"No session {session_id}.", code="session_not_found")
-    return session
-
-
-def course_for_chart(*, user: Any, course_id: int) -> Course:
-    course = (
-        filter_sites(Course.objects.all(), user)
-        .select_related("protocol", "site", "patient")
-        .filter(pk=course_id)
-        .first()
-    )
-    if course is None:
-        raise NotFound(f"No course {course_id}.", code="course_not_found")
-    return course
-
-
-@dataclass
-class NurseDay:
-    site: Site
-    day: dt.date
-    sessions: list[Session]
-    course_screenings: dict[int, ScreeningResponse]
-    session_screenings: dict[int, ScreeningResponse]
-    records: dict[int, ObservationRecord]
-
-
-def nurse_day(*, user: Any, site: Site, day: dt.date) -> NurseDay:
-    """The site's sessions starting on local `day` with their screenings and observation
-    records (checkpoints, current entries and the open alerts the sign-off predicate reads).
-    Seven queries."""
-    start, end = local_day_bounds(day, site.zone)
-    sessions = list(
-        filter_sites(Session.objects.all(), user)
-        .filter(site_id=site.pk, start__gte=start, start__lt=end)
-        .select_related("patient", "course__protocol")
-        .order_by("start", "id")
-    )
-    course_ids = {s.course_id for s in sessions}
-    session_ids = [s.pk for s in sessions]
-    screenings = ScreeningResponse.objects.filter(course_id__in=course_ids).filter(
-        level=ScreeningResponse.Level.COURSE
-    ) | ScreeningResponse.objects.filter(session_id__in=session_ids)
-    course_screenings: dict[int, ScreeningResponse] = {}
-    session_screenings: dict[int, ScreeningResponse] = {}
-    for s in screenings.defer("answers"):
-        if s.level == ScreeningResponse.Level.COURSE:
-            course_screenings[s.course_id] = s
-        elif s.session_id is not None:
-            session_screenings[s.session_id] = s
-    records = {
-        r.session_id: r
-        for r in ObservationRecord.objects.filter(session_id__in=session_ids)
-        .select_related("template", "site", "session")
-        .prefetch_related(*observation_sign_inputs())
-    }
-    return NurseDay(site, day, sessions, course_screenings, session_screenings, records)
-
-
 @dataclass
 class ChartView:
     record: ObservationRecord
@@ -658,74 +262,3 @@ def observation_chart(record: ObservationRecord) -> ChartView:
     for amendment in record.amendments.select_related("amended_by"):
         view.amendments[amendment.replacement_id] = amendment
     return view
-
-
-@dataclass
-class AlertQueue:
-    alerts: list[Alert]
-    screenings: list[ScreeningResponse]
-    overdue_checkpoints: list[ObservationCheckpoint]
-    overdue_forms: list[MonitoringFormItem]
-    alert_rows: list[AlertRow] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    alert: Alert
-    # When the patient was signed out (the session's observation record): the alert is read
-    # after the patient has left.
-    discharged_at: dt.datetime | None
-    # A safety or severe alert: acknowledged with a note (alert_is_severe).
-    needs_note: bool
-
-
-OVERDUE_GRACE = dt.timedelta(minutes=5)
-QUEUE_LIMIT = 200
-
-
-def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
-    """What a clinician must look at, across the user's sites: open alerts, screenings with a
-    hard stop or items to review, checkpoints of open records past due with nothing recorded,
-    and REMS monitoring forms past their due date. Four queries."""
-    alerts = list(
-        filter_sites(Alert.objects.all(), user)
-        .filter(acknowledged_at__isnull=True)
-        .select_related("patient", "site", "session__observation")
-        .order_by("-raised_at", "-id")[:QUEUE_LIMIT]
-    )
-    rows = []
-    for a in alerts:
-        record = getattr(a.session, "observation", None) if a.session is not None else None
-        signed_at = record.signed_at if record is not None else None
-        rows.append(AlertRow(a, signed_at, alert_is_severe(a)))
-    screenings = [
-        s
-        for s in filter_sites(ScreeningResponse.objects.all(), user)
-        .exclude(hard_stops=[], review_items=[])
-        .filter(override_at__isnull=True, reviewed_at__isnull=True)
-        .select_related("patient", "site", "template", "session")
-        .order_by("completed_at")[:QUEUE_LIMIT]
-        if s.blocking
-    ]
-    overdue = list(
-        filter_sites(ObservationCheckpoint.objects.all(), user, field="record__site_id")
-        .filter(
-            record__status=ObservationRecord.Status.OPEN,
-            required=True,
-            due_at__lt=now - OVERDUE_GRACE,
-            entries__isnull=True,
-        )
-        .select_related("record__patient", "record__site", "record__session")
-        .order_by("due_at")[:QUEUE_LIMIT]
-    )
-    # Overdue means past the due date in the site's own calendar: query the widest candidates
-    # (no zone is a day ahead of UTC's date plus one), then judge each in its site's zone.
-    forms = [
-        f
-        for f in filter_sites(MonitoringFormItem.objects.all(), user)
-        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lte=now.date())
-        .select_related("patient", "site", "session")
-        .order_by("due_date")[:QUEUE_LIMIT]
-        if f.due_date < now.astimezone(f.site.zone).date()
-    ]
-    return AlertQueue(alerts, screenings, overdue, forms, rows)
