@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from charting import parameters as params_mod
 from charting import scoring
 from charting.alerts import alert_acknowledge
-from charting.models import Alert, ScreeningResponse, TreatmentParameters
+from charting.models import ScreeningResponse, TreatmentParameters
 from charting.outcome_chart import outcome_chart
 from charting.outcomes import scale_baseline_mark, scale_record
 from charting.patient_link import crisis_out
 from charting.screening import screening_override, screening_review
+from charting.selectors.chart import alert_for_reader, screening_for_reader
 from charting.selectors.patient_reports import (
     course_outcomes,
     course_scale_get,
@@ -45,7 +46,7 @@ from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import ROLE_CLINICIAN
 from clinic.pages import CLINICAL, page_errors, require, safe_next
-from clinic.permissions import acting_user, filter_sites, user_roles
+from clinic.permissions import acting_user, user_roles
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.selectors import course_for_reader, session_for_reader
 
@@ -79,9 +80,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @page_errors
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="acknowledge alerts")
-    alert = filter_sites(Alert.objects.all(), acting_user(request)).filter(pk=alert_id).first()
-    if alert is None:
-        raise Http404("No such alert.")
+    alert = alert_for_reader(user=acting_user(request), alert_id=alert_id)
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     now = clock.now()
@@ -95,14 +94,7 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 def _screening(request: HttpRequest, screening_id: int) -> ScreeningResponse:
     require(request.user, ROLE_CLINICIAN, action="clear screenings")
-    row = (
-        filter_sites(ScreeningResponse.objects.all(), acting_user(request))
-        .filter(pk=screening_id)
-        .first()
-    )
-    if row is None:
-        raise Http404("No such screening.")
-    return row
+    return screening_for_reader(user=acting_user(request), screening_id=screening_id)
 
 
 @login_required
