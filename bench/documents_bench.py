@@ -45,10 +45,11 @@ from django.utils import timezone  # noqa: E402
 from reportlab.lib.pagesizes import LETTER  # noqa: E402
 from reportlab.platypus import Flowable, SimpleDocTemplate, Table  # noqa: E402
 
-from charting.document_selectors import course_summary_data, run_sheet_data  # noqa: E402
 from charting.documents.course_summary import CourseSummaryRenderer  # noqa: E402
 from charting.documents.run_sheet import RunSheetRenderer  # noqa: E402
 from charting.form_templates import template_load_library  # noqa: E402
+from charting.selectors.documents.course_summary import course_summary_data  # noqa: E402
+from charting.selectors.documents.run_sheet import run_sheet_data  # noqa: E402
 from clinic.models import ROLES, Patient  # noqa: E402
 from scheduling.models import Session  # noqa: E402
 from tests.charting.documents_support import make_rich_course  # noqa: E402

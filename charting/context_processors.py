@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from charting.selectors import open_alert_count
+from charting.selectors.queues import open_alert_count
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE
 from clinic.pages import can
 

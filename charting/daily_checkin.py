@@ -26,7 +26,7 @@ from charting.error_codes import (
     ERR_UNKNOWN_SIDE_EFFECT,
 )
 from charting.models import Alert, DailyCheckIn
-from charting.selectors import checkin_enabled, local_today
+from charting.selectors.patient_reports import checkin_enabled, local_today
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from scheduling.models import Course

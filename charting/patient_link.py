@@ -18,7 +18,12 @@ from typing import Any
 
 from charting import scoring
 from charting.models import DailyCheckIn, SelfReport, SitePatientSettings
-from charting.selectors import checkin_enabled, course_scale_rows, local_today, self_report_due
+from charting.selectors.patient_reports import (
+    checkin_enabled,
+    course_scale_rows,
+    local_today,
+    self_report_due,
+)
 from clinic.clock import resolve_now
 from clinic.errors import NotFound
 from clinic.models import Patient

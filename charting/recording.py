@@ -5,6 +5,7 @@ wording, and the observation entries that count."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -46,14 +47,24 @@ def invalid_answers(exc: AnswersInvalid) -> InvalidInput:
     return InvalidInput(str(exc), code=exc.code)
 
 
-def current_entries(record: ObservationRecord) -> dict[tuple[str, str], ObservationEntry]:
+def current_entries(
+    record: ObservationRecord,
+    *,
+    checkpoints: Iterable[ObservationCheckpoint] | None = None,
+    entries: Iterable[ObservationEntry] | None = None,
+) -> dict[tuple[str, str], ObservationEntry]:
     """The value that counts per (checkpoint, field): the latest not superseded by an amendment.
 
     Reads `record.checkpoints.all()` and `record.entries.all()`, so a caller that prefetched
-    them (the nurse's day list, for every record at once) costs no query here."""
-    keys = {cp.pk: cp.key for cp in record.checkpoints.all()}
+    them (the nurse's day list, for every record at once) costs no query here; a caller that
+    loaded the record's rows itself (the session record PDF) passes them instead."""
+    if checkpoints is None:
+        checkpoints = record.checkpoints.all()
+    if entries is None:
+        entries = record.entries.all()
+    keys = {cp.pk: cp.key for cp in checkpoints}
     rows = sorted(
-        (e for e in record.entries.all() if e.superseded_by_id is None),
+        (e for e in entries if e.superseded_by_id is None),
         key=lambda e: (e.taken_at, e.pk),
     )
     return {(keys[e.checkpoint_id], e.field_key): e for e in rows}

@@ -8,9 +8,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from charting.document_selectors import run_sheet_data
 from charting.documents.run_sheet import RunSheetRenderer
 from charting.models import RunSheet
+from charting.selectors.documents.run_sheet import run_sheet_data
 from clinic.models import Site
 
 

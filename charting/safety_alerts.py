@@ -7,7 +7,7 @@ yourself") needs a same-day safety assessment. The patient answering on their ow
 caller's transaction, and the same email to the site's clinicians, queued for when that
 transaction commits (never for one that rolls back). The pages then show the prompt at once:
 the patient's page its crisis resources, the staff outcomes page its safety prompt while the
-alert is open (charting/selectors.py `open_safety_alerts`).
+alert is open (charting/selectors/patient_reports.py `open_safety_alerts`).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from charting.error_codes import (
 )
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
 from charting.safety_alerts import safety_alert_raise
-from charting.selectors import (
+from charting.selectors.patient_reports import (
     local_today,
     self_report_points_of,
     self_report_recorded_in_clinic,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from clinic.error_codes import ERR_PATIENT_NOT_FOUND, ERR_SITE_NOT_FOUND, ERR_TOKEN_NOT_FOUND
 from clinic.errors import NotFound
@@ -11,6 +13,18 @@ from clinic.models import ApiToken, Patient, Site
 from clinic.permissions import filter_sites, require_site, user_site_ids
 
 MAX_QUERY_LENGTH = 100
+
+M = TypeVar("M", bound=Model)
+
+
+def one_within_sites(queryset: QuerySet[M], *, user: User, pk: int, code: str, what: str) -> M:
+    """Row `pk` of `queryset` if it is at one of the user's sites; 404 `code` ("No <what>
+    <pk>.") for any other, existing or not: the one lookup of a session, course or record
+    within the reader's sites."""
+    row = filter_sites(queryset, user).filter(pk=pk).first()
+    if row is None:
+        raise NotFound(f"No {what} {pk}.", code=code)
+    return row
 
 
 def site_get_for_user(*, user: User, site_id: int) -> Site:

@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 
-from charting import clinician_views, nurse_views, observation_views, review_views
-from charting import patient_views as patient_report_views
+from charting.views import clinician as clinician_views
+from charting.views import nurse as nurse_views
+from charting.views import observation as observation_views
+from charting.views import patient_reports as patient_report_views
+from charting.views import review as review_views
 from clinic import views as clinic_views
 from clinic.api.http_errors import api_not_found
 from clinic.root_api import api

@@ -22,6 +22,7 @@ from clinic.error_codes import ERR_SITE_NOT_FOUND
 from clinic.errors import InvalidInput, NotFound
 from clinic.models import ROLES, Closure, OpeningHours, Resource, ResourceKind, Site
 from clinic.permissions import filter_sites, require_role, require_site
+from clinic.selectors import one_within_sites
 from scheduling.availability import Slot, free_slots, local_day_bounds
 from scheduling.error_codes import (
     ERR_COURSE_NOT_FOUND,
@@ -125,23 +126,22 @@ def _scalar(subquery: QuerySet[Any], default: Any = None) -> Any:
 
 def course_get(*, user: User, course_id: int) -> Course:
     """A course with its sessions (by number) and their holds and resources: three queries."""
-    course = (
-        filter_sites(Course.objects.all(), user)
-        .select_related("patient", "protocol", "site", "prescriber", "booked_by")
-        .prefetch_related(
+    return one_within_sites(
+        Course.objects.select_related(
+            "patient", "protocol", "site", "prescriber", "booked_by"
+        ).prefetch_related(
             Prefetch(
                 "sessions",
                 queryset=Session.objects.order_by("number").prefetch_related(
                     _holds_with_resources()
                 ),
             )
-        )
-        .filter(pk=course_id)
-        .first()
+        ),
+        user=user,
+        pk=course_id,
+        code=ERR_COURSE_NOT_FOUND,
+        what="course",
     )
-    if course is None:
-        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
-    return course
 
 
 # Day board ----------------------------------------------------------------------------------
@@ -300,28 +300,28 @@ def availability(
 
 def session_for_reader(*, user: User, session_id: int) -> Session:
     """A session at one of the user's sites, with its course, protocol, site and patient;
-    404 `session_not_found` for any other (existing or not)."""
-    session = (
-        filter_sites(Session.objects.select_related("course__protocol", "site", "patient"), user)
-        .filter(pk=session_id)
-        .first()
+    404 `session_not_found` for any other (existing or not). The one lookup of a session by
+    id for a user: API handlers, staff pages and the lifecycle services alike."""
+    return one_within_sites(
+        Session.objects.select_related("course__protocol", "site", "patient"),
+        user=user,
+        pk=session_id,
+        code=ERR_SESSION_NOT_FOUND,
+        what="session",
     )
-    if session is None:
-        raise NotFound(f"No session {session_id}.", code=ERR_SESSION_NOT_FOUND)
-    return session
 
 
 def course_for_reader(*, user: User, course_id: int) -> Course:
-    """A course at one of the user's sites, with its protocol and site; 404
-    `course_not_found` for any other (existing or not)."""
-    course = (
-        filter_sites(Course.objects.select_related("protocol", "site"), user)
-        .filter(pk=course_id)
-        .first()
+    """A course at one of the user's sites, with its protocol, site and patient; 404
+    `course_not_found` for any other (existing or not). The one lookup of a course by id for a
+    user (`course_get` adds its sessions and holds)."""
+    return one_within_sites(
+        Course.objects.select_related("protocol", "site", "patient"),
+        user=user,
+        pk=course_id,
+        code=ERR_COURSE_NOT_FOUND,
+        what="course",
     )
-    if course is None:
-        raise NotFound(f"No course {course_id}.", code=ERR_COURSE_NOT_FOUND)
-    return course
 
 
 def course_session_get(*, course: Course, session_id: int) -> Session:

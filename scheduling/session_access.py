@@ -1,4 +1,5 @@
-"""Loading and locking a session for a change, and the error for a step its status forbids.
+"""Locking a session for a change (loaded first with scheduling/selectors.py
+`session_for_reader`), and the error for a step its status forbids.
 
 Every service that locks a course and one of its sessions takes the course row first (as
 course_discontinue does): two orders would let a check-in and a cancellation of one session
@@ -9,20 +10,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from clinic.errors import Conflict, DomainError, NotFound
-from clinic.permissions import can_see_site
-from scheduling.error_codes import ERR_INVALID_TRANSITION, ERR_SESSION_NOT_FOUND
+from clinic.errors import Conflict, DomainError
+from scheduling.error_codes import ERR_INVALID_TRANSITION
 from scheduling.models import Course, Session
-
-
-def session_for_change(session_id: int, by: User) -> Session:
-    """The session with its course, protocol and site, if `by` works at its site (else 404)."""
-    session = (
-        Session.objects.select_related("course__protocol", "site").filter(pk=session_id).first()
-    )
-    if session is None or not can_see_site(by, session.site_id):
-        raise NotFound(f"No session {session_id}.", code=ERR_SESSION_NOT_FOUND)
-    return session
 
 
 def lock_course(course_id: int) -> Course:

@@ -38,12 +38,12 @@ from scheduling.models import Course, ResourceHold, Session
 from scheduling.observation_holds import observation_holds_refollow
 from scheduling.placement import Placement, Slot, WindowExceeded, place_course
 from scheduling.roles import BOOKERS
+from scheduling.selectors import session_for_reader
 from scheduling.session_access import (
     invalid_transition,
     lock_course,
     lock_session,
     save_status,
-    session_for_change,
 )
 from scheduling.session_reschedule import SEARCH_DAYS
 
@@ -117,7 +117,7 @@ def session_makeup_add(
     what a no-show at the desk does at once, and what accepting the nightly job's re-planning
     offer does later. A booking that took the make-up's slot meanwhile is a 409 `slot_taken`."""
     now = resolve_now(now)
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *BOOKERS, action="add a make-up session")
     with booking_transaction():
         course_status = lock_course(session.course_id).status
@@ -171,7 +171,7 @@ def _drop_now(
     make_up: bool = True,
 ) -> SessionChange:
     now = resolve_now(now)
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *BOOKERS, action="cancel or mark a no-show")
     action = "cancelled" if status == S.CANCELLED else "marked a no-show"
     with transaction.atomic():

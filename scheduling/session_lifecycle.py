@@ -26,13 +26,13 @@ from scheduling.error_codes import ERR_NOT_SESSION_DAY, ERR_OUTSIDE_CHECK_IN_WIN
 from scheduling.lifecycle_gates import observation_over, registered_session_gates
 from scheduling.models import Course, Session
 from scheduling.roles import CARE_ROLES, CHECK_IN_ROLES
+from scheduling.selectors import session_for_reader
 from scheduling.session_access import (
     course_moves_on,
     invalid_transition,
     lock_course,
     lock_session,
     save_status,
-    session_for_change,
 )
 
 S = Session.Status
@@ -71,7 +71,7 @@ def session_check_in(
     """Check the patient in, within the session's check-in window (scheduling/check_in_window.py)
     unless a clinician overrides it with a reason, which the session's history records."""
     now = resolve_now(now)
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *CHECK_IN_ROLES, action="check a patient in")
     override_reason = override_reason.strip()
     with transaction.atomic():
@@ -124,7 +124,7 @@ def check_override_day(session: Session, now: dt.datetime) -> None:
 
 def session_start(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
     now = resolve_now(now)
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *CARE_ROLES, action="start a session")
     with transaction.atomic():
         lock_session(session)
@@ -142,7 +142,7 @@ def session_start(*, session_id: int, by: User, now: dt.datetime | None = None) 
 
 def session_observe(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
     now = resolve_now(now)
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *CARE_ROLES, action="move a session to observation")
     spec = session.course.protocol.parsed
     with transaction.atomic():
@@ -166,7 +166,7 @@ def session_observe(*, session_id: int, by: User, now: dt.datetime | None = None
 
 def session_complete(*, session_id: int, by: User, now: dt.datetime | None = None) -> SessionChange:
     now = resolve_now(now)
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *CARE_ROLES, action="complete a session")
     spec = session.course.protocol.parsed
     with transaction.atomic():

@@ -42,7 +42,8 @@ from scheduling.models import Session
 from scheduling.observation_holds import observation_hold_follow
 from scheduling.placement import Slot, WindowExceeded, local_instant
 from scheduling.roles import BOOKERS
-from scheduling.session_access import invalid_transition, session_for_change
+from scheduling.selectors import session_for_reader
+from scheduling.session_access import invalid_transition
 
 # A search for "the next valid day" gives up after this many days.
 SEARCH_DAYS = 60
@@ -72,7 +73,7 @@ def session_reschedule(
         raise InvalidInput("Give either `to` or `next_valid: true`.", code=ERR_INVALID)
     if to is not None:
         require_aware(to, "to")
-    session = session_for_change(session_id, by)
+    session = session_for_reader(user=by, session_id=session_id)
     require_role(by, *BOOKERS, action="reschedule a session")
     try:
         with booking_transaction():

@@ -10,7 +10,8 @@ from ninja import Query, Router
 from charting.alerts import alert_acknowledge
 from charting.api.builders import alert_out
 from charting.api.schemas import ERRORS, AlertFilter, AlertOut, NoteIn
-from charting.selectors import alert_for_reader, alert_list
+from charting.selectors.chart import alert_for_reader
+from charting.selectors.queues import alert_list
 from clinic.permissions import acting_user
 
 router = Router()

@@ -1,4 +1,4 @@
-"""Rows (from charting/selectors.py and the services) to Out-schema dicts: explicit fields,
+"""Rows (from charting/selectors/ and the services) to Out-schema dicts: explicit fields,
 never __all__. No queries of their own beyond the rows' related objects."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from charting.models import (
     TreatmentParameters,
 )
 from charting.recording import checkpoint_minutes_off
-from charting.selectors import Gate, ObservationDetail, SessionChart
+from charting.selectors.chart import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
 from charting.trajectory import MoodPoint, Series
 

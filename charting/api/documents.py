@@ -21,31 +21,30 @@ from ninja import Query, Router
 from charting.api.builders import run_sheet_out
 from charting.api.schemas import DOCUMENT_ERRORS, BlankQuery, DayQuery, RunSheetOut
 from charting.api.templates import TemplateSlug
-from charting.document_selectors import (
-    blank_form_data,
-    course_summary_data,
-    rems_form_data,
-    rems_template_for,
-    run_sheet_data,
-    screening_checklist_data,
-    session_record_data,
-    stored_run_sheet_get,
-    stored_run_sheet_list,
-)
 from charting.documents.blank_forms import BlankFormRenderer
 from charting.documents.course_summary import CourseSummaryRenderer
 from charting.documents.rems_form import RemsFormRenderer
 from charting.documents.run_sheet import RunSheetRenderer
 from charting.documents.screening_checklist import ScreeningChecklistRenderer
 from charting.documents.session_record import SessionRecordRenderer
-from charting.selectors import (
+from charting.selectors.chart import (
     chart_course,
     chart_session,
     chart_site,
-    patient_answers_visible,
     screening_for_reader,
     template_get,
 )
+from charting.selectors.documents.blank_forms import blank_form_data
+from charting.selectors.documents.course_summary import course_summary_data
+from charting.selectors.documents.rems_form import rems_form_data, rems_template_for
+from charting.selectors.documents.run_sheet import (
+    run_sheet_data,
+    stored_run_sheet_get,
+    stored_run_sheet_list,
+)
+from charting.selectors.documents.screening_checklist import screening_checklist_data
+from charting.selectors.documents.session_record import session_record_data
+from charting.selectors.patient_reports import patient_answers_visible
 from clinic.permissions import acting_user
 
 router = Router()

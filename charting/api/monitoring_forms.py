@@ -12,12 +12,8 @@ from charting.api.builders import monitoring_out
 from charting.api.schemas import ERRORS, MonitoringFilter, MonitoringFormOut, SubmitIn
 from charting.monitoring_forms import monitoring_form_submit
 from charting.rems_due import DUE_WITHIN_DAYS
-from charting.selectors import (
-    monitoring_form_for_reader,
-    monitoring_form_get,
-    monitoring_form_list,
-    monitoring_forms_due_for_reader,
-)
+from charting.selectors.chart import monitoring_form_for_reader, monitoring_form_get
+from charting.selectors.queues import monitoring_form_list, monitoring_forms_due_for_reader
 from clinic.permissions import acting_user
 
 router = Router()

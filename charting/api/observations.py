@@ -15,7 +15,7 @@ from charting.observations import (
     observation_set_anchor,
     observation_sign,
 )
-from charting.selectors import (
+from charting.selectors.chart import (
     chart_session,
     observation_detail,
     observation_record_for_reader,

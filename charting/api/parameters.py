@@ -9,7 +9,7 @@ from ninja import Router
 
 from charting.api.builders import parameters_out
 from charting.api.schemas import ERRORS, ParametersIn, ParametersOut
-from charting.selectors import chart_session, session_parameters_get
+from charting.selectors.chart import chart_session, session_parameters_get
 from charting.treatment import parameters_record
 from clinic.permissions import acting_user
 

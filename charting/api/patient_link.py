@@ -35,7 +35,7 @@ from charting.patient_link import (
     patient_csv_text,
     patient_link_resolve,
 )
-from charting.selectors import course_trajectory, site_patient_settings
+from charting.selectors.patient_reports import course_trajectory, site_patient_settings
 from charting.self_report import SelfReportResult, self_report_answer, self_report_submit
 from clinic.api.schemas import ErrorOut
 from scheduling.models import Course

@@ -36,19 +36,19 @@ from charting.early_review import early_review_decide
 from charting.error_codes import ERR_REVIEW_NOT_FOUND
 from charting.patient_link import crisis_out
 from charting.patient_settings import course_checkin_set, site_patient_settings_update
-from charting.selectors import (
-    chart_course,
+from charting.selectors.chart import chart_course
+from charting.selectors.patient_reports import (
     checkin_enabled,
     course_checkins,
     course_early_review,
     course_self_reports,
     course_trajectory,
     early_review_for_reader,
-    early_review_list,
     patient_report_reader_require,
     self_report_due,
     site_patient_settings,
 )
+from charting.selectors.queues import early_review_list
 from clinic.clock import resolve_now
 from clinic.errors import NotFound
 from clinic.permissions import acting_user

@@ -18,13 +18,9 @@ from charting.api.schemas import (
 )
 from charting.outcomes import scale_baseline_mark, scale_record
 from charting.scoring import SCALES
-from charting.selectors import (
-    chart_course,
-    chart_reader_require,
-    course_scale_get,
-    patient_report_reader_require,
-)
-from charting.selectors import course_outcomes as course_outcomes_read
+from charting.selectors.chart import chart_course, chart_reader_require
+from charting.selectors.patient_reports import course_outcomes as course_outcomes_read
+from charting.selectors.patient_reports import course_scale_get, patient_report_reader_require
 from clinic.permissions import acting_user
 from scheduling.selectors import course_session_get
 

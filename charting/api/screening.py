@@ -15,7 +15,7 @@ from charting.screening import (
     screening_review,
     session_screening_submit,
 )
-from charting.selectors import (
+from charting.selectors.chart import (
     chart_course,
     chart_session,
     course_screening_get,

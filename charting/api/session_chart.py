@@ -10,8 +10,8 @@ from ninja import Router
 
 from charting.api.builders import session_chart_out
 from charting.api.schemas import ERRORS, SessionChartOut
-from charting.selectors import chart_session
-from charting.selectors import session_chart as session_chart_read
+from charting.selectors.chart import chart_session
+from charting.selectors.chart import session_chart as session_chart_read
 from clinic.permissions import acting_user
 
 router = Router()

@@ -9,7 +9,7 @@ from ninja import Path, Router
 
 from charting.api.builders import template_out, template_summary_out
 from charting.api.schemas import ERRORS, TemplateOut, TemplateSummaryOut
-from charting.selectors import template_get, template_list
+from charting.selectors.chart import template_get, template_list
 from clinic.api.fields import Int
 from clinic.permissions import acting_user
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from charting.selectors import course_early_review
+from charting.selectors.patient_reports import course_early_review
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ import time_machine
 
 from charting.models import DailyCheckIn
 from charting.patient_settings import course_checkin_set
-from charting.selectors import course_trajectory
+from charting.selectors.patient_reports import course_trajectory
 from tests.charting.self_report_support import day_of, patient_token, tms_course
 
 

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from charting.document_selectors import course_summary_data
 from charting.documents.course_summary import CourseSummaryRenderer
 from charting.models import Alert
+from charting.selectors.documents.course_summary import course_summary_data
 from clinic.models import Patient
 from scheduling.models import Session
 from tests.charting.documents_support import make_rich_course, page_ink, pdf_text

@@ -13,13 +13,14 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from charting.document_selectors import blank_form_data, run_sheet_data
 from charting.documents.blank_forms import BlankFormRenderer
 from charting.documents.run_sheet import RunSheetRenderer
 from charting.form_templates import LIBRARY_DIR
 from charting.models import FormTemplate, RunSheet, ScreeningResponse
 from charting.observations import observation_amend
 from charting.run_sheets import run_sheet_store
+from charting.selectors.documents.blank_forms import blank_form_data
+from charting.selectors.documents.run_sheet import run_sheet_data
 from tests.charting.documents_support import page_ink, pdf_text, run_esketamine_session
 from tests.support.clock import local
 from tests.support.factories import make_course, make_patient, make_session
@@ -76,7 +77,7 @@ def test_session_record_shows_screening_values_signature_and_amendment(api_as, n
 
 
 def test_session_record_queries_are_constant(done_esk, nurse, site):
-    from charting.document_selectors import session_record_data
+    from charting.selectors.documents.session_record import session_record_data
 
     _, session = done_esk
     with CaptureQueriesContext(connection) as queries:

@@ -13,9 +13,9 @@ import pytest
 import time_machine
 
 from charting import scoring
-from charting.document_selectors import course_summary_data
 from charting.documents.course_summary import CourseSummaryRenderer
 from charting.models import EarlyReview, ScaleAdministration
+from charting.selectors.documents.course_summary import course_summary_data
 from charting.self_report import self_report_answer, self_report_submit
 from clinic.errors import Conflict
 from clinic.submissions import new_key

@@ -1,7 +1,7 @@
 """A scheduler never reads what a patient answered: no rating-scale item answers, no
 self-report or check-in, no safety or side-effect alert (they quote the answers), on any read
 endpoint, page or document (issue 16, point 5). One rule decides it:
-`charting/selectors.py` `patient_answers_visible`.
+`charting/selectors/patient_reports.py` `patient_answers_visible`.
 
 The walk takes every GET operation from the OpenAPI document, so an endpoint added later is
 walked too; path parameters are filled from the course built here.

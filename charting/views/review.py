@@ -13,10 +13,17 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from charting import scoring, selectors
+from charting import scoring
 from charting.early_review import early_review_decide
 from charting.models import EarlyReview
 from charting.patient_settings import course_checkin_set
+from charting.selectors.chart import chart_course
+from charting.selectors.patient_reports import (
+    checkin_enabled,
+    course_early_review,
+    course_trajectory,
+    self_report_due,
+)
 from charting.trajectory import mood_svg, series_svg
 from clinic import clock
 from clinic.errors import DomainError
@@ -31,8 +38,8 @@ RATER_WORDS = {"self": "Self-report (patient-rated)", "clinician": "Clinician-ra
 
 def between_sessions(*, course: Course) -> dict[str, Any]:
     """Context for templates/charting/between_sessions.html."""
-    trajectory = selectors.course_trajectory(course=course)
-    review = selectors.course_early_review(course=course)
+    trajectory = course_trajectory(course=course)
+    review = course_early_review(course=course)
     charts = [
         {
             "series": s,
@@ -54,8 +61,8 @@ def between_sessions(*, course: Course) -> dict[str, Any]:
         ),
         "review": review,
         "decisions": EarlyReview.Decision.choices,
-        "due": selectors.self_report_due(course=course, now=clock.now()),
-        "checkin_enabled": selectors.checkin_enabled(course=course),
+        "due": self_report_due(course=course, now=clock.now()),
+        "checkin_enabled": checkin_enabled(course=course),
     }
 
 
@@ -76,8 +83,8 @@ def _done(request: HttpRequest, change: Any, message: str) -> None:
 @page_errors
 def early_review_decision(request: HttpRequest, course_id: int) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="decide early-improvement reviews")
-    course = selectors.chart_course(user=acting_user(request), course_id=course_id)
-    review = selectors.course_early_review(course=course)
+    course = chart_course(user=acting_user(request), course_id=course_id)
+    review = course_early_review(course=course)
     if review is None:
         raise Http404("No early-improvement review for this course.")
     decision = request.POST.get("decision", "")
@@ -105,7 +112,7 @@ def early_review_decision(request: HttpRequest, course_id: int) -> HttpResponse:
 @page_errors
 def checkin_setting(request: HttpRequest, course_id: int) -> HttpResponse:
     require(request.user, *CLINICAL, action="change daily check-ins")
-    course = selectors.chart_course(user=acting_user(request), course_id=course_id)
+    course = chart_course(user=acting_user(request), course_id=course_id)
     enabled = request.POST.get("enabled") == "1"
     _done(
         request,

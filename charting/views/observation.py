@@ -14,17 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from charting import selectors
 from charting.error_codes import ERR_SEVERE_ALERT_OPEN
-from charting.forms import (
-    AnchorForm,
-    ReasonForm,
-    TakenAtForm,
-    answers_form,
-    answers_from,
-    as_aware,
-    local_input,
-)
 from charting.models import ObservationRecord
 from charting.observations import (
     discharge_earliest,
@@ -35,8 +25,18 @@ from charting.observations import (
     observation_sign_problem,
 )
 from charting.recording import checkpoint_minutes_off
+from charting.selectors.chart import observation_chart
 from charting.spec import AnswersInvalid, clean_answers, flags_for, off_window_text
 from charting.values import shown_value
+from charting.views.forms import (
+    AnchorForm,
+    ReasonForm,
+    TakenAtForm,
+    answers_form,
+    answers_from,
+    as_aware,
+    local_input,
+)
 from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import ROLE_CLINICIAN
@@ -44,11 +44,12 @@ from clinic.pages import CLINICAL, can, page_errors, require
 from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.models import Session
+from scheduling.selectors import session_for_reader
 
 
 def _record(request: HttpRequest, session_id: int) -> tuple[Session, ObservationRecord | None]:
     require(request.user, *CLINICAL, action="record observations")
-    session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
+    session = session_for_reader(user=acting_user(request), session_id=session_id)
     record = (
         ObservationRecord.objects.select_related("template", "site", "signed_by", "cosigned_by")
         .filter(session=session)
@@ -72,7 +73,7 @@ def _page(
     if record is None:
         return render(request, "charting/observation.html", context, status=status)
     spec = record.template.parsed
-    chart = selectors.observation_chart(record)
+    chart = observation_chart(record)
     posted = posted or {}
     blocks = []
     signed = record.status == ObservationRecord.Status.SIGNED

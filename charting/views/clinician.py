@@ -15,24 +15,40 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from charting import parameters as params_mod
-from charting import scoring, selectors
+from charting import scoring
 from charting.alerts import alert_acknowledge
-from charting.forms import BaselineForm, NoteForm, ReasonForm, as_aware, local_input, scale_form
-from charting.models import Alert, ScreeningResponse, TreatmentParameters
+from charting.models import ScreeningResponse, TreatmentParameters
 from charting.outcome_chart import outcome_chart
 from charting.outcomes import scale_baseline_mark, scale_record
-from charting.parameter_form import parameters_form, parameters_values
 from charting.patient_link import crisis_out
-from charting.review_views import between_sessions
 from charting.screening import screening_override, screening_review
-from charting.selectors import course_outcomes
+from charting.selectors.chart import alert_for_reader, screening_for_reader
+from charting.selectors.patient_reports import (
+    course_outcomes,
+    course_scale_get,
+    open_safety_alerts,
+    site_patient_settings,
+)
+from charting.selectors.queues import alert_queue, early_review_list
 from charting.treatment import parameters_record
+from charting.views.forms import (
+    BaselineForm,
+    NoteForm,
+    ReasonForm,
+    as_aware,
+    local_input,
+    parameters_form,
+    parameters_values,
+    scale_form,
+)
+from charting.views.review import between_sessions
 from clinic import clock
 from clinic.errors import DomainError
 from clinic.models import ROLE_CLINICIAN
 from clinic.pages import CLINICAL, page_errors, require, safe_next
-from clinic.permissions import acting_user, filter_sites, user_roles
+from clinic.permissions import acting_user, user_roles
 from clinic.submissions import KEY_FIELD, submit_once
+from scheduling.selectors import course_for_reader, session_for_reader
 
 
 def _once(request: HttpRequest, change: Callable[[], Any], done: str) -> bool:
@@ -54,8 +70,8 @@ def _once(request: HttpRequest, change: Callable[[], Any], done: str) -> bool:
 def alerts(request: HttpRequest) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="see the alerts queue")
     now = clock.now()
-    queue = selectors.alert_queue(user=acting_user(request), now=now)
-    reviews = selectors.early_review_list(user=acting_user(request), open_only=True)
+    queue = alert_queue(user=acting_user(request), now=now)
+    reviews = early_review_list(user=acting_user(request), open_only=True)
     return render(request, "charting/alerts.html", {"queue": queue, "now": now, "reviews": reviews})
 
 
@@ -64,9 +80,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
 @page_errors
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     require(request.user, ROLE_CLINICIAN, action="acknowledge alerts")
-    alert = filter_sites(Alert.objects.all(), acting_user(request)).filter(pk=alert_id).first()
-    if alert is None:
-        raise Http404("No such alert.")
+    alert = alert_for_reader(user=acting_user(request), alert_id=alert_id)
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     now = clock.now()
@@ -80,14 +94,7 @@ def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 def _screening(request: HttpRequest, screening_id: int) -> ScreeningResponse:
     require(request.user, ROLE_CLINICIAN, action="clear screenings")
-    row = (
-        filter_sites(ScreeningResponse.objects.all(), acting_user(request))
-        .filter(pk=screening_id)
-        .first()
-    )
-    if row is None:
-        raise Http404("No such screening.")
-    return row
+    return screening_for_reader(user=acting_user(request), screening_id=screening_id)
 
 
 @login_required
@@ -129,7 +136,7 @@ def screening_review_view(request: HttpRequest, screening_id: int) -> HttpRespon
 @page_errors
 def parameters(request: HttpRequest, session_id: int) -> HttpResponse:
     require(request.user, *CLINICAL, action="record treatment parameters")
-    session = selectors.session_for_chart(user=acting_user(request), session_id=session_id)
+    session = session_for_reader(user=acting_user(request), session_id=session_id)
     modality = session.course.modality or session.course.protocol.modality
     model = params_mod.MODELS[modality]
     zone = session.site.zone
@@ -176,7 +183,7 @@ def parameters(request: HttpRequest, session_id: int) -> HttpResponse:
 def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
     """Record a rating scale and see the course's outcome chart, one per scale used."""
     require(request.user, *CLINICAL, action="see outcome scales")
-    course = selectors.course_for_chart(user=acting_user(request), course_id=course_id)
+    course = course_for_reader(user=acting_user(request), course_id=course_id)
     zone = course.site.zone
     name = request.GET.get("scale") or request.POST.get("scale") or "phq9"
     try:
@@ -231,7 +238,7 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
             }
         )
     # The same prompt at once as the patient's own answer gets (charting/safety_alerts.py).
-    safety = selectors.open_safety_alerts(course=course)
+    safety = open_safety_alerts(course=course)
     return render(
         request,
         "charting/outcomes.html",
@@ -246,9 +253,7 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
             "between": between_sessions(course=course),
             "can_decide": ROLE_CLINICIAN in user_roles(acting_user(request)),
             "safety_alerts": safety,
-            "crisis": crisis_out(selectors.site_patient_settings(site=course.site))
-            if safety
-            else None,
+            "crisis": crisis_out(site_patient_settings(site=course.site)) if safety else None,
         },
         status=status,
     )
@@ -262,13 +267,13 @@ def outcome_baseline(request: HttpRequest, course_id: int) -> HttpResponse:
     reason (charting/outcomes.py `scale_baseline_mark`)."""
     require(request.user, ROLE_CLINICIAN, action="mark a baseline")
     user = acting_user(request)
-    course = selectors.course_for_chart(user=user, course_id=course_id)
+    course = course_for_reader(user=user, course_id=course_id)
     form = BaselineForm(request.POST)
     url = reverse("course-outcomes", args=[course.pk])
     if not form.is_valid():
         messages.error(request, "Choose a score and say why it is the baseline.")
         return HttpResponseRedirect(url)
-    row = selectors.course_scale_get(course=course, scale_id=form.cleaned_data["administration"])
+    row = course_scale_get(course=course, scale_id=form.cleaned_data["administration"])
     _once(
         request,
         lambda: scale_baseline_mark(
