@@ -6,7 +6,7 @@ from charting import clinician_views, nurse_views, observation_views, review_vie
 from charting import patient_views as patient_report_views
 from clinic import views as clinic_views
 from clinic.api.http_errors import api_not_found
-from clinic.root_api import api
+from config.root_api import api
 from scheduling import (
     booking_views,
     feed_pages,
@@ -176,4 +176,4 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
-handler500 = "clinic.request_failures.server_error"
+handler500 = "config.request_failures.server_error"
