@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "protocols",
     "scheduling",
     "charting",
+    # The demo clinic of `make run` (manage.py seed_demo), above every app.
+    "demo",
 ]
 
 MIDDLEWARE = [
