@@ -1,6 +1,6 @@
 """gunicorn's settings for this service (docs/deployment.md, "Web: gunicorn"):
 
-    gunicorn -c gunicorn.conf.py clinic.wsgi:application
+    gunicorn -c gunicorn.conf.py config.wsgi:application
 
 Values from the environment where a deployment differs; the log settings are fixed, because
 tests/clinic/test_gunicorn_access_log.py holds them: the access log names the path, never the

@@ -17,7 +17,7 @@ So every request runs under a deadline (`DatabaseDeadlineMiddleware`):
   new connection (`clinic/postgresql/base.py`); before it, a new connection may take at most
   what is left of the deadline (its `connect_timeout`, libpq's minimum being 2 s).
 
-Every one of those is an OperationalError, which `clinic/request_failures.py` answers with
+Every one of those is an OperationalError, which `config/request_failures.py` answers with
 503 `database_unavailable`: JSON under /api/, an HTML page otherwise. A request that needs no
 database (the OpenAPI document, static files) is never touched, so it does not wait.
 

@@ -3,7 +3,7 @@ sent by the worker have no request to build an absolute address from, and a bare
 an email goes nowhere.
 
 Production sets `SITE_URL` (`check --deploy` fails without an absolute one, clinic/checks.py);
-`make run` defaults it to http://HOST:PORT under DEBUG (clinic/settings.py).
+`make run` defaults it to http://HOST:PORT under DEBUG (config/settings.py).
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ BASE="http://127.0.0.1:$PORT"
 SERVER_LOG="$REPORT_DIR/gunicorn.log"
 GUNICORN_PID=
 start_server() {
-  "$GUNICORN" clinic.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
+  "$GUNICORN" config.wsgi:application --bind "127.0.0.1:$PORT" --workers 2 --timeout 60 \
     --access-logfile "$REPORT_DIR/access.log" \
     --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(L)s' \
     --error-logfile "$SERVER_LOG" 2>>"$SERVER_LOG" &

@@ -20,11 +20,11 @@ SNAPSHOT = ROOT / "tests" / "openapi_snapshot.json"
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
-    from clinic.root_api import api
+    from config.root_api import api
 
     # The same call the snapshot test makes; sorted keys keep the diff readable.
     # The root path the served /api/v1/openapi.json uses (reversed from the URLconf).

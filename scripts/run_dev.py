@@ -26,7 +26,7 @@ from types import FrameType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clinic import demo  # noqa: E402  (plain data, no Django set-up needed)
+from demo import clinic as demo_clinic  # noqa: E402  (plain data, no Django set-up needed)
 
 GRACE_SECONDS = 10
 STARTUP_SECONDS = 60
@@ -140,9 +140,10 @@ def main() -> int:
     print(
         "\n"
         f"  Interventional clinic is running at {base}\n"
-        f"    Django admin   {base}admin/      (log in as admin / {demo.USERS[-1].password})\n"
+        f"    Django admin   {base}admin/      "
+        f"(log in as admin / {demo_clinic.USERS[-1].password})\n"
         f"    Day board      {base}   (log in as any demo user, e.g. "
-        f"{demo.USERS[1].username} / {demo.USERS[1].password})\n"
+        f"{demo_clinic.USERS[1].username} / {demo_clinic.USERS[1].password})\n"
         f"    API docs       {base}api/v1/docs\n"
         f"    OpenAPI schema {base}api/v1/openapi.json\n"
         "  Web server and task worker run together; Ctrl-C stops both.\n",
@@ -154,7 +155,7 @@ def main() -> int:
             "ALLOWED_HOSTS=<that name> (DEBUG only allows localhost).\n",
             flush=True,
         )
-    print(demo.logins_text(base) + "\n", flush=True)
+    print(demo_clinic.logins_text(base) + "\n", flush=True)
 
     exit_code = 0
     while not STOP.is_set():

@@ -340,7 +340,7 @@ def main() -> None:
             **os.environ,
             "DEBUG": "1",
             "DATABASE_URL": f"sqlite:///{tmp}/db.sqlite3",
-            "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             # The pages' clock (DEBUG only): mid-morning of the photographed day.
             "CLINIC_NOW": at("10:20").isoformat(),
         }

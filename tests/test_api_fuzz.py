@@ -53,8 +53,8 @@ from charting.observations import observation_open
 from charting.screening import session_screening_submit
 from clinic.api.fields import MAX_ID
 from clinic.models import ApiToken
-from clinic.root_api import api
 from clinic.tokens import hash_token, new_token
+from config.root_api import api
 from scheduling.models import CalendarFeed, ReplanOffer
 from tests.charting.helpers import safe_answers
 from tests.support.clock import local

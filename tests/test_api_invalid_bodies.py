@@ -20,7 +20,7 @@ from django.db import connection
 from django.test import Client
 
 from clinic.api.fields import MAX_ID
-from clinic.root_api import api
+from config.root_api import api
 from tests.charting.self_report_support import patient_token
 from tests.test_api_fuzz import World
 

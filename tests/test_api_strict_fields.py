@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from clinic.root_api import api
+from config.root_api import api
 from tests.charting.self_report_support import patient_token
 from tests.test_api_fuzz import World
 

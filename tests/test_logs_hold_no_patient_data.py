@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from clinic import demo
 from clinic.models import Site
+from demo import clinic as demo_clinic
 from scheduling.models import Course, Session
 
 NY = ZoneInfo("America/New_York")
@@ -25,7 +25,7 @@ NOTE = "feels calm, mentions her sister Marguerite"
 
 def _secrets() -> list[str]:
     out = [NOTE, "Marguerite"]
-    for p in demo.PATIENTS:
+    for p in demo_clinic.PATIENTS:
         out += [p.given_name, p.family_name, p.mrn, p.date_of_birth.isoformat()]
         out += [p.date_of_birth.strftime("%d/%m/%Y"), p.date_of_birth.strftime("%m/%d/%Y")]
     # "Morgan" is both a given and a family name; every entry is searched case-insensitively.
@@ -63,7 +63,7 @@ def test_a_booking_and_charting_run_logs_no_patient_data(db, time_machine, captu
     for command in ("load_protocols", "load_form_templates"):
         call_command(command, stdout=StringIO())
     call_command("seed_demo", force=True, stdout=StringIO(), stderr=StringIO())
-    site = Site.objects.get(slug=demo.SITE_SLUG)
+    site = Site.objects.get(slug=demo_clinic.SITE_SLUG)
 
     def api(user: str) -> Client:
         return Client(headers={"Authorization": f"Bearer ict_demo-{user}"})

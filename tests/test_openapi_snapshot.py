@@ -14,7 +14,7 @@ from pathlib import Path
 from django.test import Client
 from django.urls import Resolver404, resolve
 
-from clinic.root_api import api
+from config.root_api import api
 
 SNAPSHOT = Path(__file__).resolve().parent / "openapi_snapshot.json"
 

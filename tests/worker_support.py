@@ -41,7 +41,7 @@ def worker_env(**extra: str) -> dict[str, str]:
     env.update(
         {
             "DATABASE_URL": test_database_url(),
-            "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "ALLOW_INSECURE_KEY": "1",
             "PYTHONPATH": str(ROOT),
             "DB_CONN_MAX_AGE": "0",

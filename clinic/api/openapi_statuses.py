@@ -11,7 +11,7 @@ handler the service can also answer, in the one error shape (`ErrorOut`):
 - 422 when a parameter or the body fails validation;
 - for writes (clinic/api/http_errors.py): 400 invalid_json / invalid_encoding, 413
   body_too_large, 415 unsupported_media_type;
-- 503 database_unavailable with Retry-After (clinic/request_failures.py), on any operation.
+- 503 database_unavailable with Retry-After (config/request_failures.py), on any operation.
 """
 
 from __future__ import annotations

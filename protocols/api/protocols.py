@@ -1,7 +1,7 @@
 """Protocols API, mounted at /api/v1/protocols (docs/api/protocols.md).
 
 Thin handlers: parse an In schema, call a service or selector, return an explicit Out schema.
-Every endpoint needs authentication (applied globally by clinic/root_api.py).
+Every endpoint needs authentication (applied globally by config/root_api.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.test import Client, RequestFactory
 
-from clinic.request_failures import server_error
+from config.request_failures import server_error
 
 
 def test_an_unknown_api_path_is_a_json_404(db, client):
@@ -91,7 +91,7 @@ def test_an_unknown_api_path_is_json_404_for_every_method_and_session(method, lo
 
 
 def test_the_openapi_document_declares_the_statuses_around_each_handler():
-    from clinic.root_api import api
+    from config.root_api import api
 
     document = api.get_openapi_schema()
     retire = document["paths"]["/api/v1/protocols/{slug}/retire"]["post"]["responses"]

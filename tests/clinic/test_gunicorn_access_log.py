@@ -66,4 +66,4 @@ def test_the_access_log_format_names_no_query_string():
     assert "%(U)s" in fmt
     assert "%(r)s" not in fmt and "%(q)s" not in fmt
     guide = (ROOT / "docs" / "deployment.md").read_text()
-    assert "gunicorn -c gunicorn.conf.py clinic.wsgi:application" in guide
+    assert "gunicorn -c gunicorn.conf.py config.wsgi:application" in guide

@@ -32,7 +32,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
-        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "clinic.example.org",
         "SITE_URL": "https://clinic.example.org",

@@ -69,7 +69,7 @@ def _preload() -> None:
     assert not any(m.split(".")[0] in PROJECT for m in sys.modules), "project code preloaded"
 
 
-PROJECT = {"clinic", "protocols", "scheduling", "charting", "manage"}
+PROJECT = {"config", "clinic", "protocols", "scheduling", "charting", "demo", "manage"}
 TIMEOUT_SECONDS = 120
 
 

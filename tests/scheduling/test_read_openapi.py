@@ -1,6 +1,6 @@
 """The read endpoints are in the OpenAPI document, with their query parameters."""
 
-from clinic.root_api import api
+from config.root_api import api
 
 
 def test_openapi_lists_the_read_endpoints_and_their_parameters():

@@ -13,13 +13,13 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.urls import reverse
 
-from clinic import demo
 from clinic.models import Patient
+from demo import clinic as demo_clinic
 from scheduling.feed_tokens import feed_create, feed_rotate, patient_feed_issue
 from scheduling.models import CalendarFeed
 
 # The demo's calendar links go to the first demo patient and to the nurse persona.
-DEMO_PATIENT_MRN = demo.PATIENTS[0].mrn
+DEMO_PATIENT_MRN = demo_clinic.PATIENTS[0].mrn
 DEMO_STAFF_USERNAME = "nurse"
 
 
@@ -34,7 +34,7 @@ def demo_feed_links(base_url: str | None = None) -> str:
     """Rotate (or create) the demo patient's link and the nurse's staff feed; return the text
     to print. Empty when the demo rows are missing (seed_demo not run)."""
     base = (base_url or _base_url()).rstrip("/")
-    patient = Patient.objects.filter(site__slug=demo.SITE_SLUG, mrn=DEMO_PATIENT_MRN).first()
+    patient = Patient.objects.filter(site__slug=demo_clinic.SITE_SLUG, mrn=DEMO_PATIENT_MRN).first()
     nurse = User.objects.filter(username=DEMO_STAFF_USERNAME).first()
     if patient is None or nurse is None:
         return ""

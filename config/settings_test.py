@@ -1,7 +1,7 @@
 """Settings for the test suite: production settings with the few changes tests need.
 
 pytest uses this module (pyproject.toml). The production behaviour itself is tested by running
-manage.py with clinic.settings in a subprocess (tests/clinic/test_settings.py).
+manage.py with config.settings in a subprocess (tests/clinic/test_settings.py).
 """
 
 import os
@@ -9,7 +9,7 @@ import os
 # Tests run with DEBUG off, like production, but must not need a real SECRET_KEY.
 os.environ.setdefault("ALLOW_INSECURE_KEY", "1")
 
-from clinic.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 # The test client speaks plain HTTP; with the redirect on, every request would be a 301.
 SECURE_SSL_REDIRECT = False

@@ -6,7 +6,7 @@ patients exist, so a newcomer's day board is never empty:
 - Morgan Patel: a TMS course (10 Hz standard) started about three weeks ago; every past
   session screened, charted, signed and completed; today's and the rest still to come. (Jordan
   Lee's TMS course, for measurement-based care between sessions, is
-  charting/demo_self_report.py's.)
+  demo/self_report.py's.)
 - Alex Morgan: esketamine, dosed this morning (08:30 session, first device at 08:35), with the
   post-dose observation form open and a raised blood pressure alert waiting for review.
 - Casey Nguyen: an ECT series (acute course) starting on the next clinic day, consented.

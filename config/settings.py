@@ -62,11 +62,13 @@ INSTALLED_APPS = [
     "protocols",
     "scheduling",
     "charting",
+    # The demo clinic of `make run` (manage.py seed_demo), above every app.
+    "demo",
 ]
 
 MIDDLEWARE = [
     # First, so it answers for every failure below it (503 database_unavailable, 500 with id).
-    "clinic.request_failures.RequestFailureMiddleware",
+    "config.request_failures.RequestFailureMiddleware",
     # Second: no request waits on the database past DB_REQUEST_DEADLINE_SECONDS (a frozen
     # server included); what it cancels, the middleware above answers with 503.
     "clinic.db_deadline.DatabaseDeadlineMiddleware",
@@ -120,8 +122,8 @@ AXES_LOCKOUT_CALLABLE = "clinic.login_limits.lockout_response"
 LOGIN_CLIENT_IP_HEADER = os.environ.get("LOGIN_CLIENT_IP_HEADER", "")
 AXES_CLIENT_IP_CALLABLE = "clinic.login_limits.client_ip"
 
-ROOT_URLCONF = "clinic.urls"
-WSGI_APPLICATION = "clinic.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {

@@ -18,14 +18,14 @@ from django.urls import reverse
 from charting.daily_checkin import daily_checkin_save
 from charting.patient_settings import course_checkin_set
 from charting.self_report import self_report_submit
-from clinic import demo
 from clinic.models import Patient
+from demo import clinic as demo_clinic
 from protocols.models import Protocol
 from scheduling.enrolment import course_enrol
 from scheduling.feed_tokens import patient_feed_issue
 from scheduling.models import Course, Session
 
-DEMO_MRN = demo.PATIENTS[1].mrn
+DEMO_MRN = demo_clinic.PATIENTS[1].mrn
 PROTOCOL = "tms-10hz-standard"
 REVIEW_SESSION = 10
 BASELINE = {f"item{i}": v for i, v in enumerate((3, 2, 2, 3, 2, 2, 2, 2, 0), start=1)}
@@ -59,7 +59,7 @@ def _start_reaching_session_10(patient: Patient, by: User, today: dt.date) -> dt
 
 def demo_self_report_course(*, today: dt.date, base_url: str | None = None) -> str:
     """Create the demo course once (idempotent) and return the lines to print."""
-    patient = Patient.objects.filter(site__slug=demo.SITE_SLUG, mrn=DEMO_MRN).first()
+    patient = Patient.objects.filter(site__slug=demo_clinic.SITE_SLUG, mrn=DEMO_MRN).first()
     scheduler = User.objects.filter(username="scheduler").first()
     clinician = User.objects.filter(username="clinician").first()
     if patient is None or scheduler is None or clinician is None:

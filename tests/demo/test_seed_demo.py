@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from clinic import demo
-from clinic.management.commands.seed_demo import seed_demo
 from clinic.models import ApiToken, Closure, OpeningHours, Patient, Resource, ResourceKind, Site
+from demo import clinic as demo_clinic
+from demo.management.commands.seed_demo import seed_demo
 
 
 def seed(**kwargs) -> str:
@@ -60,11 +60,11 @@ def test_creates_the_demo_clinic_and_prints_the_logins(db, settings):
     patients = list(site.patients.all())
     assert len(patients) == 6
     assert sum(p.rems_enrolled for p in patients) == 1
-    for spec in demo.USERS:
+    for spec in demo_clinic.USERS:
         assert f"{spec.username:<10} password {spec.password}" in output
 
 
-@pytest.mark.parametrize("spec", demo.USERS, ids=lambda u: u.role)
+@pytest.mark.parametrize("spec", demo_clinic.USERS, ids=lambda u: u.role)
 def test_each_demo_login_works_with_its_role_and_site(db, settings, spec):
     settings.DEBUG = True
     seed()

@@ -1,5 +1,5 @@
 """Load the demo clinic (one site, its resources, a user per role, a few patients) and its
-living courses (charting/demo_courses.py), relative to today.
+living courses (demo/courses.py), relative to today.
 
 Idempotent: running it again brings the demo rows back to their published state (passwords,
 opening hours) without duplicating anything. Refuses to run unless DEBUG is on or --force is
@@ -17,13 +17,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from charting.demo_courses import demo_courses_seed
-from charting.demo_self_report import demo_self_report_course
-from clinic import demo
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
-from scheduling.demo_feeds import demo_feed_links
+from demo import clinic as demo_clinic
+from demo.courses import demo_courses_seed
+from demo.feeds import demo_feed_links
+from demo.self_report import demo_self_report_course
 
 
 def site_today(site: Site) -> dt.date:
@@ -51,10 +51,9 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             self.stderr.write(self.style.WARNING("DEBUG is off: seeding demo users anyway."))
         summary = seed_demo(today=timezone.localdate())
-        # The living part (courses at every stage) lives in charting, the top layer: it uses
-        # the scheduling and charting services. Management commands may import any layer.
-        site = Site.objects.get(slug=demo.SITE_SLUG)
-        staff = {spec.role: User.objects.get(username=spec.username) for spec in demo.USERS}
+        # The living part: courses at every stage, booked and charted through the services.
+        site = Site.objects.get(slug=demo_clinic.SITE_SLUG)
+        staff = {spec.role: User.objects.get(username=spec.username) for spec in demo_clinic.USERS}
         courses = demo_courses_seed(site=site, today=site_today(site), staff=staff)
         self.stdout.write(
             self.style.SUCCESS(
@@ -75,15 +74,15 @@ class Command(BaseCommand):
                 f"Demo courses for {courses['day']:%A %d %B %Y}: "
                 f"{len(courses['created'])} created, {len(courses['skipped'])} already there."
             )
-        self.stdout.write(demo.logins_text())
+        self.stdout.write(demo_clinic.logins_text())
         self.stdout.write(demo_feed_links())
         self.stdout.write(demo_self_report_course(today=timezone.localdate()))
 
 
 def _upcoming_closure_date(today: dt.date) -> dt.date:
     # A weekday, so the closure visibly removes an opening day from planning.
-    day = today + dt.timedelta(days=demo.CLOSURE_DAYS_AHEAD)
-    while day.weekday() not in demo.WEEKDAYS_OPEN:
+    day = today + dt.timedelta(days=demo_clinic.CLOSURE_DAYS_AHEAD)
+    while day.weekday() not in demo_clinic.WEEKDAYS_OPEN:
         day += dt.timedelta(days=1)
     return day
 
@@ -93,34 +92,38 @@ def seed_demo(*, today: dt.date) -> dict[str, Any]:
     """Create or refresh the demo rows; return counts for the summary line."""
     created = 0
     site, was_created = Site.objects.update_or_create(
-        slug=demo.SITE_SLUG,
+        slug=demo_clinic.SITE_SLUG,
         defaults={
-            "name": demo.SITE_NAME,
-            "timezone": demo.SITE_TIMEZONE,
-            "holiday_country": demo.SITE_HOLIDAY_COUNTRY,
-            "holiday_subdivision": demo.SITE_HOLIDAY_SUBDIVISION,
-            "address": demo.SITE_ADDRESS,
+            "name": demo_clinic.SITE_NAME,
+            "timezone": demo_clinic.SITE_TIMEZONE,
+            "holiday_country": demo_clinic.SITE_HOLIDAY_COUNTRY,
+            "holiday_subdivision": demo_clinic.SITE_HOLIDAY_SUBDIVISION,
+            "address": demo_clinic.SITE_ADDRESS,
             "rems_certified": True,
         },
     )
     site.full_clean()
     created += was_created
-    for weekday in demo.WEEKDAYS_OPEN:
+    for weekday in demo_clinic.WEEKDAYS_OPEN:
         _, was_created = OpeningHours.objects.update_or_create(
-            site=site, weekday=weekday, defaults={"opens": demo.OPENS, "closes": demo.CLOSES}
+            site=site,
+            weekday=weekday,
+            defaults={"opens": demo_clinic.OPENS, "closes": demo_clinic.CLOSES},
         )
         created += was_created
     # One upcoming closure is enough for the demo; do not add another each run.
     if not site.closures.filter(date__gte=today).exists():
-        site_closure_add(site=site, date=_upcoming_closure_date(today), reason=demo.CLOSURE_REASON)
+        site_closure_add(
+            site=site, date=_upcoming_closure_date(today), reason=demo_clinic.CLOSURE_REASON
+        )
         created += 1
-    for kind, name in demo.RESOURCES:
+    for kind, name in demo_clinic.RESOURCES:
         _, was_created = Resource.objects.update_or_create(
             site=site, name=name, defaults={"kind": kind, "active": True}
         )
         created += was_created
 
-    for spec in demo.USERS:
+    for spec in demo_clinic.USERS:
         user, was_created = User.objects.get_or_create(username=spec.username)
         created += was_created
         user.first_name = spec.first_name
@@ -141,7 +144,7 @@ def seed_demo(*, today: dt.date) -> dict[str, Any]:
         # A demo token revoked while trying the API comes back on the next seed.
         ApiToken.objects.filter(token_hash=token_hash).update(revoked_at=None, user=user)
 
-    for person in demo.PATIENTS:
+    for person in demo_clinic.PATIENTS:
         # get_or_create, not update_or_create: patients keep history, and a re-run must not
         # add a history entry per patient (nor undo what someone typed while trying the demo).
         _, was_created = Patient.objects.get_or_create(
@@ -163,7 +166,7 @@ def seed_demo(*, today: dt.date) -> dict[str, Any]:
     return {
         "site": site.name,
         "resources": site.resources.count(),
-        "users": len(demo.USERS),
+        "users": len(demo_clinic.USERS),
         "patients": site.patients.count(),
         "created": created,
     }

@@ -1,6 +1,6 @@
 """The root API: /api/v1/. Mounts each app's routers and maps every error to one JSON shape.
 
-It sits above every app: clinic/urls.py imports it, and nothing imports it back (the routers
+It sits above every app: config/urls.py imports it, and nothing imports it back (the routers
 take ErrorOut and the auth classes from clinic/api/, the lowest layer).
 """
 
@@ -168,7 +168,7 @@ def _charting_router() -> Router:
     return parent
 
 
-# One mount per prefix (but the preview's, below). Nothing imports this module but clinic/urls.py.
+# One mount per prefix (but the preview's, below). Nothing imports this module but config/urls.py.
 api.add_router("", accounts.router)
 api.add_router("/protocols", protocols.router)
 # The course preview places like a booking, so scheduling serves it (scheduling/api/previews.py).
