@@ -117,6 +117,8 @@ def _minutes(t: dt.time) -> int:
 _ONE_DAY = dt.timedelta(days=1)
 # A session starts before closing, so within the day: minute -> timedelta, built once.
 _MINUTE = tuple(dt.timedelta(minutes=m) for m in range(24 * 60))
+# One session's times: start, end and observation end, local then UTC.
+_Slot = tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime]
 
 
 def plan_course(
@@ -143,74 +145,144 @@ def plan_course(
     are skipped, so session 30 falls on Tuesday 2025-02-18, and every start is 09:00 local
     (14:00 UTC in winter, 13:00 UTC after the March change).
     """
-    timing = spec.timing
-    duration = timing.procedure_minutes + timing.observation_minutes
-    procedure = dt.timedelta(minutes=timing.procedure_minutes)
-    observation = dt.timedelta(minutes=timing.observation_minutes)
-    zone = calendar.zone
-    hours: list[tuple[int, int] | None] = [None] * 7
-    for weekday, (open_at, close_at) in calendar.hours.items():
-        hours[weekday] = (_minutes(open_at), _minutes(close_at))
-    closed = calendar.closed
-    pref = _minutes(preferred)
-
-    sessions: list[PlannedSession] = []
-    append = sessions.append
-    prev_day: dt.date | None = None
-    number = 0
-    first_phase = 0
+    course = _Course(spec, start, preferred, calendar, skips)
+    first_phase, number, prev_day = 0, 0, None
     if resume is not None:
-        prev_day, number, first_phase = resume.last_day, resume.number, resume.phase_index
-    limit = start + dt.timedelta(days=HORIZON_DAYS)
-
-    final = number + sum(p.total_sessions for p in spec.phases[first_phase:])
-    if resume is not None and first_phase < len(spec.phases):
-        final -= resume.done_in_phase
-    scales = _ScaleSchedule(spec, final) if spec.outcomes else None
-    weekly_scales = scales is not None and bool(scales.weekly)
-    scale_week = -1
-    if resume is not None and resume.last_day is not None:
-        scale_week = resume.last_day.toordinal() - resume.last_day.weekday()
-    # The zone's UTC offset all through the ISO week starting at `offset_week`, None if it changes.
-    offset_week: int = -1
-    week_offset: dt.timedelta | None = None
-
+        first_phase, number, prev_day = resume.phase_index, resume.number, resume.last_day
+    scales = _ScaleSchedule.for_course(spec, first_phase, number, resume)
+    sessions: list[PlannedSession] = []
     for phase_index in range(first_phase, len(spec.phases)):
-        phase = spec.phases[phase_index]
-        name = phase.name
-        done = 0
-        week_key, week_count = -1, 0
-        if resume is not None and phase_index == resume.phase_index:
-            done = resume.done_in_phase
-            if resume.last_day is not None and resume.week_count:
-                week_key = resume.last_day.toordinal() - resume.last_day.weekday()
-                week_count = resume.week_count
-        total = phase.total_sessions
-        per_day, per_week = phase.sessions_per_day, phase.per_week
-        gap_starts = phase.min_minutes_between_starts
-        gap_delta = dt.timedelta(minutes=gap_starts)
-        max_gap = phase.max_days_between
-        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
-        step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
-        allowed = weekday_mask(phase)
-        longest_block_ok = _fits_somewhere(
-            hours, allowed, min(per_day, total), gap_starts, duration
-        )
-        phase_scales = scales is not None and scales.phase_has_scales(phase_index)
+        done, week_key, week_count = _resumed_in_phase(resume, phase_index)
+        walk = _PhaseWalk(course, spec.phases[phase_index], prev_day, week_key, week_count)
+        number = _plan_phase(course, phase_index, walk, done, number, scales, sessions)
+        prev_day = walk.prev_day
+    return sessions
 
-        day = start if prev_day is None else max(start, prev_day + step)
-        deadline = None if prev_day is None or max_gap is None else prev_day + dt.timedelta(max_gap)
-        skipped: list[tuple[dt.date, str]] = []
-        quota_used = f"{per_week} a week already planned that week"
-        while done < total:
-            if day > limit:
-                raise PlanningError(
-                    "horizon",
-                    limit,
-                    name,
-                    f"phase {name!r}: no day up to {limit.isoformat()} ({HORIZON_DAYS} days after "
-                    f"{start.isoformat()}) can take session {done + 1} of {total}",
-                )
+
+def _monday(day: dt.date) -> int:
+    """The ordinal of the Monday of `day`'s ISO week: the engine's key for a week."""
+    return day.toordinal() - day.weekday()
+
+
+def _resumed_in_phase(resume: ResumePoint | None, phase_index: int) -> tuple[int, int, int]:
+    """(sessions already done, week key, treatment days in that week) when the phase starts."""
+    if resume is None or phase_index != resume.phase_index:
+        return 0, -1, 0
+    if resume.last_day is not None and resume.week_count:
+        return resume.done_in_phase, _monday(resume.last_day), resume.week_count
+    return resume.done_in_phase, -1, 0
+
+
+class _Course:
+    """What every phase of one plan shares: the calendar and the session timing in the engine's
+    terms (minutes of the day, opening hours by weekday), the horizon, and the skip record."""
+
+    __slots__ = (
+        "closed",
+        "duration",
+        "hours",
+        "limit",
+        "observation",
+        "offset_week",
+        "pref",
+        "procedure",
+        "skips",
+        "start",
+        "week_offset",
+        "zone",
+    )
+
+    def __init__(
+        self,
+        spec: ProtocolSpec,
+        start: dt.date,
+        preferred: dt.time,
+        calendar: SiteCalendar,
+        skips: dict[dt.date, str] | None,
+    ):
+        timing = spec.timing
+        self.duration = timing.procedure_minutes + timing.observation_minutes
+        self.procedure = dt.timedelta(minutes=timing.procedure_minutes)
+        self.observation = dt.timedelta(minutes=timing.observation_minutes)
+        self.zone = calendar.zone
+        self.hours: list[tuple[int, int] | None] = [None] * 7
+        for weekday, (open_at, close_at) in calendar.hours.items():
+            self.hours[weekday] = (_minutes(open_at), _minutes(close_at))
+        self.closed = calendar.closed
+        self.pref = _minutes(preferred)
+        self.start = start
+        self.limit = start + dt.timedelta(days=HORIZON_DAYS)
+        self.skips = skips
+        # The zone's UTC offset all through the ISO week starting at `offset_week`, None if it
+        # changes.
+        self.offset_week = -1
+        self.week_offset: dt.timedelta | None = None
+
+    def utc_offset(self, monday: int, weekday: int) -> dt.timedelta | None:
+        """The zone's UTC offset all through the day, None on the day of a DST change."""
+        if monday != self.offset_week:
+            self.offset_week = monday
+            self.week_offset = _offset_between(self.zone, monday, monday + 7)
+        if self.week_offset is not None:
+            return self.week_offset
+        # The week has a DST change; most of its days still have one offset.
+        return _offset_between(self.zone, monday + weekday, monday + weekday + 1)
+
+
+class _PhaseWalk:
+    """The walk forward through the calendar to a phase's treatment days: where it stands, the
+    spacing from the previous treatment day (which may belong to the previous phase), the
+    weekly quota, and the days passed over since that treatment day (for the error message)."""
+
+    __slots__ = (
+        "course",
+        "day",
+        "deadline",
+        "phase",
+        "prev_day",
+        "quota_used",
+        "skipped",
+        "step",
+        "week_count",
+        "week_key",
+    )
+
+    def __init__(
+        self,
+        course: _Course,
+        phase: Phase,
+        prev_day: dt.date | None,
+        week_key: int,
+        week_count: int,
+    ):
+        self.course = course
+        self.phase = phase
+        self.prev_day = prev_day
+        self.week_key = week_key
+        self.week_count = week_count
+        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
+        self.step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
+        start = course.start
+        self.day = start if prev_day is None else max(start, prev_day + self.step)
+        max_gap = phase.max_days_between
+        self.deadline = (
+            None if prev_day is None or max_gap is None else prev_day + dt.timedelta(max_gap)
+        )
+        self.skipped: list[tuple[dt.date, str]] = []
+        self.quota_used = f"{phase.per_week} a week already planned that week"
+
+    def next_day(self, number: int, done: int) -> tuple[dt.date, int, int, tuple[int, int]]:
+        """The next day, from where the walk stands, that keeps the phase's spacing rules and
+        the calendar open: (day, week key, weekday, opening and closing minute). `number` is the
+        course's sessions so far, `done` the phase's.
+
+        Raises PlanningError when no day within the horizon or within `max_days_between` can
+        take the session."""
+        course, phase = self.course, self.phase
+        day, week_key, week_count = self.day, self.week_key, self.week_count
+        while True:
+            if day > course.limit:
+                raise _horizon_error(course, phase, done)
             weekday = day.weekday()
             monday = day.toordinal() - weekday
             if monday != week_key:
@@ -218,120 +290,204 @@ def plan_course(
             # The phase's spacing rules are protocols/spacing.py's; the engine only decides
             # where to look next when a day breaks one.
             violation = day_violation(
-                phase, day, prev_number=number, prev_day=prev_day, days_this_week=week_count
+                phase, day, prev_number=number, prev_day=self.prev_day, days_this_week=week_count
             )
-            if violation is not None:
-                if violation.rule is SpacingRule.MAX_DAYS:
-                    assert deadline is not None
-                    raise _max_gap_error(phase, number + 1, prev_day, deadline, skipped)
-                if violation.rule is SpacingRule.WEEKLY_QUOTA:
-                    # Quota for this ISO week is used up: jump to next Monday.
-                    skipped.append((day, quota_used))
-                    if skips is not None:
-                        skips[day] = quota_used
-                    day = dt.date.fromordinal(monday + 7)
-                else:
-                    day += _ONE_DAY
-                continue
-            reason = closed.get(day)
-            opening = hours[weekday]
-            if reason is not None or opening is None:
-                skipped.append((day, reason or SKIP_CLOSED))
-                if skips is not None:
-                    skips[day] = reason or SKIP_CLOSED
+            if violation is None:
+                reason = course.closed.get(day)
+                opening = course.hours[weekday]
+                if reason is None and opening is not None:
+                    break
+                self.pass_over(day, reason or SKIP_CLOSED)
                 day += _ONE_DAY
-                continue
-            count = min(per_day, total - done)
-            span = (count - 1) * gap_starts + duration
-
-            if monday != offset_week:
-                offset_week, week_offset = monday, _offset_between(zone, monday, monday + 7)
-            offset = week_offset
-            if offset is None:
-                # The week has a DST change; most of its days still have one offset.
-                offset = _offset_between(zone, monday + weekday, monday + weekday + 1)
-            first_utc: dt.datetime | None = None
-            if offset is not None:
-                opens, closes = opening
-                first = max(pref, opens)
-                if first + span > closes:
-                    first = closes - span
-                fits = first >= opens
+            elif violation.rule is SpacingRule.MAX_DAYS:
+                assert self.deadline is not None
+                raise _max_gap_error(phase, number + 1, self.prev_day, self.deadline, self.skipped)
+            elif violation.rule is SpacingRule.WEEKLY_QUOTA:
+                # Quota for this ISO week is used up: jump to next Monday.
+                self.pass_over(day, self.quota_used)
+                day = dt.date.fromordinal(monday + 7)
             else:
-                first_utc = _place_on_dst_day(zone, day, pref, opening, span)
-                fits = first_utc is not None
-            if not fits:
-                if not longest_block_ok:
-                    opens, closes = opening
-                    rule = "sessions_per_day" if count > 1 else "opening_hours"
-                    raise PlanningError(
-                        rule,
-                        day,
-                        phase.name,
-                        f"phase {phase.name!r}: {count} session(s) of {duration} min"
-                        + (f" {gap_starts} min apart" if count > 1 else "")
-                        + f" need {span} min but {day.isoformat()} is open only "
-                        f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
-                    )
-                skipped.append((day, SKIP_SHORT_HOURS))
-                if skips is not None:
-                    skips[day] = SKIP_SHORT_HOURS
                 day += _ONE_DAY
-                continue
+        self.day, self.week_key, self.week_count = day, week_key, week_count
+        return day, monday, weekday, opening
 
-            if offset is not None:
-                # No DST change today: wall-clock and elapsed time agree all day.
-                base_local = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
-                base_utc = dt.datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
-            for i in range(count):
-                if first_utc is None:
-                    delta = _MINUTE[first + i * gap_starts]
-                    start_local = base_local + delta
-                    end_local = start_local + procedure
-                    obs_local = end_local + observation
-                    start_utc = base_utc + delta
-                    end_utc = start_utc + procedure
-                    obs_utc = end_utc + observation
-                else:
-                    # A DST change today: step in real time, read the wall clock back.
-                    start_utc = first_utc + i * gap_delta
-                    end_utc = start_utc + procedure
-                    obs_utc = end_utc + observation
-                    start_local = start_utc.astimezone(zone)
-                    end_local = end_utc.astimezone(zone)
-                    obs_local = obs_utc.astimezone(zone)
-                number += 1
-                done += 1
-                due: tuple[str, ...] = ()
-                if scales is not None:
-                    new_week = weekly_scales and monday != scale_week
-                    scale_week = monday
-                    if new_week or number in scales.at_number or (done == 1 and phase_scales):
-                        due = scales.due(number, phase_index, done == 1, new_week)
-                append(
-                    PlannedSession(
-                        name,
-                        phase_index,
-                        number,
-                        done,
-                        day,
-                        start_local,
-                        end_local,
-                        obs_local,
-                        start_utc,
-                        end_utc,
-                        obs_utc,
-                        due,
-                    )
+    def pass_over(self, day: dt.date, reason: str) -> None:
+        self.skipped.append((day, reason))
+        if self.course.skips is not None:
+            self.course.skips[day] = reason
+
+    def short_day(self, day: dt.date) -> None:
+        """`day` is open too briefly for the day's sessions: walk on to the next day."""
+        self.pass_over(day, SKIP_SHORT_HOURS)
+        self.day = day + _ONE_DAY
+
+    def took(self, day: dt.date) -> None:
+        """`day` became a treatment day: count it and step on by the phase's spacing."""
+        self.week_count += 1
+        self.prev_day = day
+        self.skipped = []
+        if self.phase.max_days_between is not None:
+            self.deadline = day + dt.timedelta(self.phase.max_days_between)
+        self.day = day + self.step
+
+
+def _plan_phase(
+    course: _Course,
+    phase_index: int,
+    walk: _PhaseWalk,
+    done: int,
+    number: int,
+    scales: _ScaleSchedule | None,
+    sessions: list[PlannedSession],
+) -> int:
+    """Append the phase's sessions after the `done` already planned; return the course's
+    session count."""
+    phase = walk.phase
+    name, total = phase.name, phase.total_sessions
+    per_day, gap_starts = phase.sessions_per_day, phase.min_minutes_between_starts
+    append = sessions.append
+    while done < total:
+        day, monday, weekday, opening = walk.next_day(number, done)
+        count = min(per_day, total - done)
+        slots = _day_slots(course, day, monday, weekday, opening, count, gap_starts)
+        if slots is None:
+            _check_some_day_fits(course, phase, day, opening, count)
+            walk.short_day(day)
+            continue
+        for start_local, end_local, obs_local, start_utc, end_utc, obs_utc in slots:
+            number += 1
+            done += 1
+            due = () if scales is None else scales.at(number, phase_index, done == 1, monday)
+            append(
+                PlannedSession(
+                    name,
+                    phase_index,
+                    number,
+                    done,
+                    day,
+                    start_local,
+                    end_local,
+                    obs_local,
+                    start_utc,
+                    end_utc,
+                    obs_utc,
+                    due,
                 )
-            week_count += 1
-            prev_day = day
-            skipped = []
-            if max_gap is not None:
-                deadline = day + dt.timedelta(max_gap)
-            day += step
+            )
+        walk.took(day)
+    return number
 
-    return sessions
+
+def _day_slots(
+    course: _Course,
+    day: dt.date,
+    monday: int,
+    weekday: int,
+    opening: tuple[int, int],
+    count: int,
+    gap_starts: int,
+) -> list[_Slot] | None:
+    """The times of `count` sessions `gap_starts` minutes apart on `day`, starting at the
+    preferred time or earlier so as to end by closing; None if they do not fit the opening."""
+    span = (count - 1) * gap_starts + course.duration
+    offset = course.utc_offset(monday, weekday)
+    if offset is None:
+        return _dst_day_slots(course, day, opening, count, gap_starts, span)
+    opens, closes = opening
+    first = max(course.pref, opens)
+    if first + span > closes:
+        first = closes - span
+    if first < opens:
+        return None
+    # No DST change today: wall-clock and elapsed time agree all day.
+    base_local = dt.datetime(day.year, day.month, day.day, tzinfo=course.zone)
+    base_utc = dt.datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    procedure, observation = course.procedure, course.observation
+    slots = []
+    for i in range(count):
+        delta = _MINUTE[first + i * gap_starts]
+        start_local = base_local + delta
+        end_local = start_local + procedure
+        start_utc = base_utc + delta
+        end_utc = start_utc + procedure
+        slots.append(
+            (
+                start_local,
+                end_local,
+                end_local + observation,
+                start_utc,
+                end_utc,
+                end_utc + observation,
+            )
+        )
+    return slots
+
+
+def _dst_day_slots(
+    course: _Course,
+    day: dt.date,
+    opening: tuple[int, int],
+    count: int,
+    gap_starts: int,
+    span: int,
+) -> list[_Slot] | None:
+    """_day_slots on the day of a DST change: step in real time, read the wall clock back."""
+    first_utc = _place_on_dst_day(course.zone, day, course.pref, opening, span)
+    if first_utc is None:
+        return None
+    zone, procedure, observation = course.zone, course.procedure, course.observation
+    gap_delta = dt.timedelta(minutes=gap_starts)
+    slots = []
+    for i in range(count):
+        start_utc = first_utc + i * gap_delta
+        end_utc = start_utc + procedure
+        obs_utc = end_utc + observation
+        slots.append(
+            (
+                start_utc.astimezone(zone),
+                end_utc.astimezone(zone),
+                obs_utc.astimezone(zone),
+                start_utc,
+                end_utc,
+                obs_utc,
+            )
+        )
+    return slots
+
+
+def _check_some_day_fits(
+    course: _Course, phase: Phase, day: dt.date, opening: tuple[int, int], count: int
+) -> None:
+    """Raise PlanningError when no open weekday of the phase can ever hold its longest day of
+    sessions (`day`, open too briefly for `count` sessions, is named as the example)."""
+    per_day = min(phase.sessions_per_day, phase.total_sessions)
+    gap_starts = phase.min_minutes_between_starts
+    duration = course.duration
+    if _fits_somewhere(course.hours, weekday_mask(phase), per_day, gap_starts, duration):
+        return
+    opens, closes = opening
+    span = (count - 1) * gap_starts + duration
+    rule = "sessions_per_day" if count > 1 else "opening_hours"
+    raise PlanningError(
+        rule,
+        day,
+        phase.name,
+        f"phase {phase.name!r}: {count} session(s) of {duration} min"
+        + (f" {gap_starts} min apart" if count > 1 else "")
+        + f" need {span} min but {day.isoformat()} is open only "
+        f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
+    )
+
+
+def _horizon_error(course: _Course, phase: Phase, done: int) -> PlanningError:
+    limit, name, total = course.limit, phase.name, phase.total_sessions
+    return PlanningError(
+        "horizon",
+        limit,
+        name,
+        f"phase {name!r}: no day up to {limit.isoformat()} ({HORIZON_DAYS} days after "
+        f"{course.start.isoformat()}) can take session {done + 1} of {total}",
+    )
 
 
 def _hm(minutes: int) -> str:
@@ -437,13 +593,43 @@ class _ScaleSchedule:
             for n in numbers:
                 self.at_number.setdefault(n, set()).add(index)
         self.weekly = {i for i, o in enumerate(outcomes) if o.weekly}
+        self.has_weekly = bool(self.weekly)
         self.at_phase_start = [
             {i for i, o in enumerate(outcomes) if phase.name in o.phase_starts}
             for phase in spec.phases
         ]
+        # The week key of the last session planned, for the weekly scales.
+        self.week = -1
 
-    def phase_has_scales(self, phase_index: int) -> bool:
-        return bool(self.at_phase_start[phase_index])
+    @classmethod
+    def for_course(
+        cls, spec: ProtocolSpec, first_phase: int, number: int, resume: ResumePoint | None
+    ) -> _ScaleSchedule | None:
+        """The schedule of a plan from phase `first_phase` after `number` sessions (None when
+        the spec has no outcome scales): numbered as the whole course."""
+        if not spec.outcomes:
+            return None
+        final = number + sum(p.total_sessions for p in spec.phases[first_phase:])
+        if resume is not None and first_phase < len(spec.phases):
+            final -= resume.done_in_phase
+        scales = cls(spec, final)
+        if resume is not None and resume.last_day is not None:
+            scales.week = _monday(resume.last_day)
+        return scales
+
+    def at(
+        self, number: int, phase_index: int, first_in_phase: bool, monday: int
+    ) -> tuple[str, ...]:
+        """The scales due at session `number` (the next in the course), in week `monday`."""
+        new_week = self.has_weekly and monday != self.week
+        self.week = monday
+        if (
+            new_week
+            or number in self.at_number
+            or (first_in_phase and self.at_phase_start[phase_index])
+        ):
+            return self.due(number, phase_index, first_in_phase, new_week)
+        return ()
 
     def due(
         self, number: int, phase_index: int, first_in_phase: bool, new_week: bool
