@@ -117,6 +117,9 @@ def _minutes(t: dt.time) -> int:
 _ONE_DAY = dt.timedelta(days=1)
 # A session starts before closing, so within the day: minute -> timedelta, built once.
 _MINUTE = tuple(dt.timedelta(minutes=m) for m in range(24 * 60))
+_MIDNIGHT = dt.time()
+# A day's midnight in a zone (a few times faster than datetime(y, m, d, tzinfo=...)).
+_combine = dt.datetime.combine
 # One session's times: start, end and observation end, local then UTC.
 _Slot = tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime]
 
@@ -400,8 +403,8 @@ def _day_slots(
     if first < opens:
         return None
     # No DST change today: wall-clock and elapsed time agree all day.
-    base_local = dt.datetime(day.year, day.month, day.day, tzinfo=course.zone)
-    base_utc = dt.datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    base_local = _combine(day, _MIDNIGHT, course.zone)
+    base_utc = _combine(day, _MIDNIGHT, UTC) - offset
     procedure, observation = course.procedure, course.observation
     slots = []
     for i in range(count):
