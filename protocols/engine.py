@@ -120,6 +120,8 @@ _MINUTE = tuple(dt.timedelta(minutes=m) for m in range(24 * 60))
 _MIDNIGHT = dt.time()
 # A day's midnight in a zone (a few times faster than datetime(y, m, d, tzinfo=...)).
 _combine = dt.datetime.combine
+# Opening and closing, in minutes of the day.
+_Hours = tuple[int, int]
 # One session's times: start, end and observation end, local then UTC.
 _Slot = tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime]
 
@@ -148,18 +150,10 @@ def plan_course(
     are skipped, so session 30 falls on Tuesday 2025-02-18, and every start is 09:00 local
     (14:00 UTC in winter, 13:00 UTC after the March change).
     """
-    course = _Course(spec, start, preferred, calendar, skips)
-    first_phase, number, prev_day = 0, 0, None
-    if resume is not None:
-        first_phase, number, prev_day = resume.phase_index, resume.number, resume.last_day
-    scales = _ScaleSchedule.for_course(spec, first_phase, number, resume)
-    sessions: list[PlannedSession] = []
-    for phase_index in range(first_phase, len(spec.phases)):
-        done, week_key, week_count = _resumed_in_phase(resume, phase_index)
-        walk = _PhaseWalk(course, spec.phases[phase_index], prev_day, week_key, week_count)
-        number = _plan_phase(course, phase_index, walk, done, number, scales, sessions)
-        prev_day = walk.prev_day
-    return sessions
+    planner = _Planner(spec, start, preferred, calendar, resume, skips)
+    for phase_index in range(0 if resume is None else resume.phase_index, len(spec.phases)):
+        planner.plan_phase(phase_index, *_resumed_in_phase(resume, phase_index))
+    return planner.sessions
 
 
 def _monday(day: dt.date) -> int:
@@ -176,24 +170,11 @@ def _resumed_in_phase(resume: ResumePoint | None, phase_index: int) -> tuple[int
     return resume.done_in_phase, -1, 0
 
 
-class _Course:
-    """What every phase of one plan shares: the calendar and the session timing in the engine's
-    terms (minutes of the day, opening hours by weekday), the horizon, and the skip record."""
-
-    __slots__ = (
-        "closed",
-        "duration",
-        "hours",
-        "limit",
-        "observation",
-        "offset_week",
-        "pref",
-        "procedure",
-        "skips",
-        "start",
-        "week_offset",
-        "zone",
-    )
+class _Planner:
+    """One plan: the calendar and the session timing in the engine's terms (minutes of the day,
+    opening hours by weekday), the sessions so far, and the walk forward through the calendar to
+    the phase's treatment days (where it stands, the previous treatment day, which may belong to
+    the previous phase, the week's quota, the days passed over since, for the error message)."""
 
     def __init__(
         self,
@@ -201,25 +182,169 @@ class _Course:
         start: dt.date,
         preferred: dt.time,
         calendar: SiteCalendar,
+        resume: ResumePoint | None,
         skips: dict[dt.date, str] | None,
     ):
         timing = spec.timing
+        self.spec, self.start, self.skips = spec, start, skips
+        self.limit = start + dt.timedelta(days=HORIZON_DAYS)
         self.duration = timing.procedure_minutes + timing.observation_minutes
         self.procedure = dt.timedelta(minutes=timing.procedure_minutes)
         self.observation = dt.timedelta(minutes=timing.observation_minutes)
-        self.zone = calendar.zone
-        self.hours: list[tuple[int, int] | None] = [None] * 7
+        self.zone, self.closed, self.pref = calendar.zone, calendar.closed, _minutes(preferred)
+        self.hours: list[_Hours | None] = [None] * 7
         for weekday, (open_at, close_at) in calendar.hours.items():
             self.hours[weekday] = (_minutes(open_at), _minutes(close_at))
-        self.closed = calendar.closed
-        self.pref = _minutes(preferred)
-        self.start = start
-        self.limit = start + dt.timedelta(days=HORIZON_DAYS)
-        self.skips = skips
-        # The zone's UTC offset all through the ISO week starting at `offset_week`, None if it
-        # changes.
+        self.sessions: list[PlannedSession] = []
+        self.number = 0 if resume is None else resume.number
+        self.prev_day = None if resume is None else resume.last_day
+        self.scales = _ScaleSchedule.for_course(spec, self.number, resume)
+        # The zone's UTC offset all through the ISO week from `offset_week`, None if it changes.
         self.offset_week = -1
         self.week_offset: dt.timedelta | None = None
+
+    def plan_phase(self, phase_index: int, done: int, week_key: int, week_count: int) -> None:
+        """Plan the phase's sessions after the `done` already planned (`week_count` of its
+        treatment days in the week `week_key`)."""
+        phase = self.spec.phases[phase_index]
+        self.start_phase(phase, week_key, week_count)
+        name, total, scales = phase.name, phase.total_sessions, self.scales
+        per_day, gap_starts = phase.sessions_per_day, phase.min_minutes_between_starts
+        append, number = self.sessions.append, self.number
+        while done < total:
+            day, monday, weekday, opening = self.next_day(phase, number, done)
+            count = min(per_day, total - done)
+            slots = self.day_slots(day, monday, weekday, opening, count, gap_starts)
+            if slots is None:
+                self.check_some_day_fits(phase, day, opening, count)
+                self.pass_over(day, SKIP_SHORT_HOURS)
+                self.day = day + _ONE_DAY
+                continue
+            for slot in slots:
+                number += 1
+                done += 1
+                due = () if scales is None else scales.at(number, phase_index, done == 1, monday)
+                append(PlannedSession(name, phase_index, number, done, day, *slot, due))
+            self.took(phase, day)
+        self.number = number
+
+    def start_phase(self, phase: Phase, week_key: int, week_count: int) -> None:
+        prev_day, max_gap = self.prev_day, phase.max_days_between
+        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
+        self.step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
+        self.day = self.start if prev_day is None else max(self.start, prev_day + self.step)
+        self.deadline = None
+        if prev_day is not None and max_gap is not None:
+            self.deadline = prev_day + dt.timedelta(max_gap)
+        self.week_key, self.week_count = week_key, week_count
+        self.skipped: list[tuple[dt.date, str]] = []
+        self.quota_used = f"{phase.per_week} a week already planned that week"
+
+    def next_day(self, phase: Phase, number: int, done: int) -> tuple[dt.date, int, int, _Hours]:
+        """The next day from where the walk stands that keeps the phase's spacing rules and is
+        open: (day, week key, weekday, opening). `number` counts the course's sessions so far,
+        `done` the phase's. Raises PlanningError when no day within the horizon or within
+        `max_days_between` can take the next session."""
+        day, week_key, week_count = self.day, self.week_key, self.week_count
+        while True:
+            if day > self.limit:
+                raise PlanningError(
+                    "horizon",
+                    self.limit,
+                    phase.name,
+                    f"phase {phase.name!r}: no day up to {self.limit.isoformat()} ({HORIZON_DAYS} "
+                    f"days after {self.start.isoformat()}) can take session {done + 1} of "
+                    f"{phase.total_sessions}",
+                )
+            weekday = day.weekday()
+            monday = day.toordinal() - weekday
+            if monday != week_key:
+                week_key, week_count = monday, 0
+            # The phase's spacing rules are protocols/spacing.py's; the engine only decides
+            # where to look next when a day breaks one.
+            violation = day_violation(
+                phase, day, prev_number=number, prev_day=self.prev_day, days_this_week=week_count
+            )
+            if violation is None:
+                reason, opening = self.closed.get(day), self.hours[weekday]
+                if reason is None and opening is not None:
+                    break
+                self.pass_over(day, reason or SKIP_CLOSED)
+                day += _ONE_DAY
+            elif violation.rule is SpacingRule.MAX_DAYS:
+                raise self.max_gap_error(phase, number + 1)
+            elif violation.rule is SpacingRule.WEEKLY_QUOTA:
+                # Quota for this ISO week is used up: jump to next Monday.
+                self.pass_over(day, self.quota_used)
+                day = dt.date.fromordinal(monday + 7)
+            else:
+                day += _ONE_DAY
+        self.day, self.week_key, self.week_count = day, week_key, week_count
+        return day, monday, weekday, opening
+
+    def max_gap_error(self, phase: Phase, number: int) -> PlanningError:
+        prev_day, deadline = self.prev_day, self.deadline
+        assert prev_day is not None and deadline is not None
+        reasons = [f"{day.isoformat()} {why}" for day, why in self.skipped if day <= deadline]
+        why = f" ({'; '.join(reasons[-3:])})" if reasons else ""
+        return PlanningError(
+            "max_days_between",
+            deadline,
+            phase.name,
+            f"phase {phase.name!r}: session {number} must be within {phase.max_days_between} "
+            f"days of {prev_day.isoformat()}, but no day up to {deadline.isoformat()} can take "
+            f"it{why}",
+        )
+
+    def pass_over(self, day: dt.date, reason: str) -> None:
+        self.skipped.append((day, reason))
+        if self.skips is not None:
+            self.skips[day] = reason
+
+    def took(self, phase: Phase, day: dt.date) -> None:
+        """`day` became a treatment day: count it and step on by the phase's spacing."""
+        self.week_count += 1
+        self.prev_day, self.skipped, self.day = day, [], day + self.step
+        if phase.max_days_between is not None:
+            self.deadline = day + dt.timedelta(phase.max_days_between)
+
+    def day_slots(
+        self, day: dt.date, monday: int, weekday: int, opening: _Hours, count: int, gap: int
+    ) -> list[_Slot] | None:
+        """The times of `count` sessions starting `gap` minutes apart on `day`, from the
+        preferred time or earlier so as to end by closing; None if they do not fit the opening."""
+        span = (count - 1) * gap + self.duration
+        zone, procedure, observation = self.zone, self.procedure, self.observation
+        slots = []
+        offset = self.utc_offset(monday, weekday)
+        if offset is None:
+            # A DST change today: lay the day out in real time, read the wall clock back.
+            first_utc = _place_on_dst_day(zone, day, self.pref, opening, span)
+            if first_utc is None:
+                return None
+            for i in range(count):
+                start_utc = first_utc + i * dt.timedelta(minutes=gap)
+                end_utc = start_utc + procedure
+                obs_utc = end_utc + observation
+                local = start_utc.astimezone(zone), end_utc.astimezone(zone)
+                slots.append((*local, obs_utc.astimezone(zone), start_utc, end_utc, obs_utc))
+            return slots
+        opens, closes = opening
+        first = max(self.pref, opens)
+        if first + span > closes:
+            first = closes - span
+        if first < opens:
+            return None
+        # No DST change today: wall-clock and elapsed time agree all day.
+        base_local = _combine(day, _MIDNIGHT, zone)
+        base_utc = _combine(day, _MIDNIGHT, UTC) - offset
+        for i in range(count):
+            delta = _MINUTE[first + i * gap]
+            start_local, start_utc = base_local + delta, base_utc + delta
+            end_local, end_utc = start_local + procedure, start_utc + procedure
+            obs_local, obs_utc = end_local + observation, end_utc + observation
+            slots.append((start_local, end_local, obs_local, start_utc, end_utc, obs_utc))
+        return slots
 
     def utc_offset(self, monday: int, weekday: int) -> dt.timedelta | None:
         """The zone's UTC offset all through the day, None on the day of a DST change."""
@@ -231,289 +356,32 @@ class _Course:
         # The week has a DST change; most of its days still have one offset.
         return _offset_between(self.zone, monday + weekday, monday + weekday + 1)
 
-
-class _PhaseWalk:
-    """The walk forward through the calendar to a phase's treatment days: where it stands, the
-    spacing from the previous treatment day (which may belong to the previous phase), the
-    weekly quota, and the days passed over since that treatment day (for the error message)."""
-
-    __slots__ = (
-        "course",
-        "day",
-        "deadline",
-        "phase",
-        "prev_day",
-        "quota_used",
-        "skipped",
-        "step",
-        "week_count",
-        "week_key",
-    )
-
-    def __init__(
-        self,
-        course: _Course,
-        phase: Phase,
-        prev_day: dt.date | None,
-        week_key: int,
-        week_count: int,
-    ):
-        self.course = course
-        self.phase = phase
-        self.prev_day = prev_day
-        self.week_key = week_key
-        self.week_count = week_count
-        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
-        self.step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
-        start = course.start
-        self.day = start if prev_day is None else max(start, prev_day + self.step)
-        max_gap = phase.max_days_between
-        self.deadline = (
-            None if prev_day is None or max_gap is None else prev_day + dt.timedelta(max_gap)
+    def check_some_day_fits(self, phase: Phase, day: dt.date, opening: _Hours, count: int) -> None:
+        """Raise PlanningError when no open weekday of the phase can hold its longest day of
+        sessions (`day`, open too briefly for the day's `count`, is named as the example)."""
+        gap, duration = phase.min_minutes_between_starts, self.duration
+        longest = (min(phase.sessions_per_day, phase.total_sessions) - 1) * gap + duration
+        allowed = weekday_mask(phase)
+        if any(
+            allowed[wd] and hours is not None and hours[1] - hours[0] >= longest
+            for wd, hours in enumerate(self.hours)
+        ):
+            return
+        opens, closes = opening
+        span = (count - 1) * gap + duration
+        raise PlanningError(
+            "sessions_per_day" if count > 1 else "opening_hours",
+            day,
+            phase.name,
+            f"phase {phase.name!r}: {count} session(s) of {duration} min"
+            + (f" {gap} min apart" if count > 1 else "")
+            + f" need {span} min but {day.isoformat()} is open only "
+            f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
         )
-        self.skipped: list[tuple[dt.date, str]] = []
-        self.quota_used = f"{phase.per_week} a week already planned that week"
-
-    def next_day(self, number: int, done: int) -> tuple[dt.date, int, int, tuple[int, int]]:
-        """The next day, from where the walk stands, that keeps the phase's spacing rules and
-        the calendar open: (day, week key, weekday, opening and closing minute). `number` is the
-        course's sessions so far, `done` the phase's.
-
-        Raises PlanningError when no day within the horizon or within `max_days_between` can
-        take the session."""
-        course, phase = self.course, self.phase
-        day, week_key, week_count = self.day, self.week_key, self.week_count
-        while True:
-            if day > course.limit:
-                raise _horizon_error(course, phase, done)
-            weekday = day.weekday()
-            monday = day.toordinal() - weekday
-            if monday != week_key:
-                week_key, week_count = monday, 0
-            # The phase's spacing rules are protocols/spacing.py's; the engine only decides
-            # where to look next when a day breaks one.
-            violation = day_violation(
-                phase, day, prev_number=number, prev_day=self.prev_day, days_this_week=week_count
-            )
-            if violation is None:
-                reason = course.closed.get(day)
-                opening = course.hours[weekday]
-                if reason is None and opening is not None:
-                    break
-                self.pass_over(day, reason or SKIP_CLOSED)
-                day += _ONE_DAY
-            elif violation.rule is SpacingRule.MAX_DAYS:
-                assert self.deadline is not None
-                raise _max_gap_error(phase, number + 1, self.prev_day, self.deadline, self.skipped)
-            elif violation.rule is SpacingRule.WEEKLY_QUOTA:
-                # Quota for this ISO week is used up: jump to next Monday.
-                self.pass_over(day, self.quota_used)
-                day = dt.date.fromordinal(monday + 7)
-            else:
-                day += _ONE_DAY
-        self.day, self.week_key, self.week_count = day, week_key, week_count
-        return day, monday, weekday, opening
-
-    def pass_over(self, day: dt.date, reason: str) -> None:
-        self.skipped.append((day, reason))
-        if self.course.skips is not None:
-            self.course.skips[day] = reason
-
-    def short_day(self, day: dt.date) -> None:
-        """`day` is open too briefly for the day's sessions: walk on to the next day."""
-        self.pass_over(day, SKIP_SHORT_HOURS)
-        self.day = day + _ONE_DAY
-
-    def took(self, day: dt.date) -> None:
-        """`day` became a treatment day: count it and step on by the phase's spacing."""
-        self.week_count += 1
-        self.prev_day = day
-        self.skipped = []
-        if self.phase.max_days_between is not None:
-            self.deadline = day + dt.timedelta(self.phase.max_days_between)
-        self.day = day + self.step
-
-
-def _plan_phase(
-    course: _Course,
-    phase_index: int,
-    walk: _PhaseWalk,
-    done: int,
-    number: int,
-    scales: _ScaleSchedule | None,
-    sessions: list[PlannedSession],
-) -> int:
-    """Append the phase's sessions after the `done` already planned; return the course's
-    session count."""
-    phase = walk.phase
-    name, total = phase.name, phase.total_sessions
-    per_day, gap_starts = phase.sessions_per_day, phase.min_minutes_between_starts
-    append = sessions.append
-    while done < total:
-        day, monday, weekday, opening = walk.next_day(number, done)
-        count = min(per_day, total - done)
-        slots = _day_slots(course, day, monday, weekday, opening, count, gap_starts)
-        if slots is None:
-            _check_some_day_fits(course, phase, day, opening, count)
-            walk.short_day(day)
-            continue
-        for start_local, end_local, obs_local, start_utc, end_utc, obs_utc in slots:
-            number += 1
-            done += 1
-            due = () if scales is None else scales.at(number, phase_index, done == 1, monday)
-            append(
-                PlannedSession(
-                    name,
-                    phase_index,
-                    number,
-                    done,
-                    day,
-                    start_local,
-                    end_local,
-                    obs_local,
-                    start_utc,
-                    end_utc,
-                    obs_utc,
-                    due,
-                )
-            )
-        walk.took(day)
-    return number
-
-
-def _day_slots(
-    course: _Course,
-    day: dt.date,
-    monday: int,
-    weekday: int,
-    opening: tuple[int, int],
-    count: int,
-    gap_starts: int,
-) -> list[_Slot] | None:
-    """The times of `count` sessions `gap_starts` minutes apart on `day`, starting at the
-    preferred time or earlier so as to end by closing; None if they do not fit the opening."""
-    span = (count - 1) * gap_starts + course.duration
-    offset = course.utc_offset(monday, weekday)
-    if offset is None:
-        return _dst_day_slots(course, day, opening, count, gap_starts, span)
-    opens, closes = opening
-    first = max(course.pref, opens)
-    if first + span > closes:
-        first = closes - span
-    if first < opens:
-        return None
-    # No DST change today: wall-clock and elapsed time agree all day.
-    base_local = _combine(day, _MIDNIGHT, course.zone)
-    base_utc = _combine(day, _MIDNIGHT, UTC) - offset
-    procedure, observation = course.procedure, course.observation
-    slots = []
-    for i in range(count):
-        delta = _MINUTE[first + i * gap_starts]
-        start_local = base_local + delta
-        end_local = start_local + procedure
-        start_utc = base_utc + delta
-        end_utc = start_utc + procedure
-        slots.append(
-            (
-                start_local,
-                end_local,
-                end_local + observation,
-                start_utc,
-                end_utc,
-                end_utc + observation,
-            )
-        )
-    return slots
-
-
-def _dst_day_slots(
-    course: _Course,
-    day: dt.date,
-    opening: tuple[int, int],
-    count: int,
-    gap_starts: int,
-    span: int,
-) -> list[_Slot] | None:
-    """_day_slots on the day of a DST change: step in real time, read the wall clock back."""
-    first_utc = _place_on_dst_day(course.zone, day, course.pref, opening, span)
-    if first_utc is None:
-        return None
-    zone, procedure, observation = course.zone, course.procedure, course.observation
-    gap_delta = dt.timedelta(minutes=gap_starts)
-    slots = []
-    for i in range(count):
-        start_utc = first_utc + i * gap_delta
-        end_utc = start_utc + procedure
-        obs_utc = end_utc + observation
-        slots.append(
-            (
-                start_utc.astimezone(zone),
-                end_utc.astimezone(zone),
-                obs_utc.astimezone(zone),
-                start_utc,
-                end_utc,
-                obs_utc,
-            )
-        )
-    return slots
-
-
-def _check_some_day_fits(
-    course: _Course, phase: Phase, day: dt.date, opening: tuple[int, int], count: int
-) -> None:
-    """Raise PlanningError when no open weekday of the phase can ever hold its longest day of
-    sessions (`day`, open too briefly for `count` sessions, is named as the example)."""
-    per_day = min(phase.sessions_per_day, phase.total_sessions)
-    gap_starts = phase.min_minutes_between_starts
-    duration = course.duration
-    if _fits_somewhere(course.hours, weekday_mask(phase), per_day, gap_starts, duration):
-        return
-    opens, closes = opening
-    span = (count - 1) * gap_starts + duration
-    rule = "sessions_per_day" if count > 1 else "opening_hours"
-    raise PlanningError(
-        rule,
-        day,
-        phase.name,
-        f"phase {phase.name!r}: {count} session(s) of {duration} min"
-        + (f" {gap_starts} min apart" if count > 1 else "")
-        + f" need {span} min but {day.isoformat()} is open only "
-        f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
-    )
-
-
-def _horizon_error(course: _Course, phase: Phase, done: int) -> PlanningError:
-    limit, name, total = course.limit, phase.name, phase.total_sessions
-    return PlanningError(
-        "horizon",
-        limit,
-        name,
-        f"phase {name!r}: no day up to {limit.isoformat()} ({HORIZON_DAYS} days after "
-        f"{course.start.isoformat()}) can take session {done + 1} of {total}",
-    )
 
 
 def _hm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _max_gap_error(
-    phase: Phase,
-    number: int,
-    prev_day: dt.date | None,
-    deadline: dt.date,
-    skipped: list[tuple[dt.date, str]],
-) -> PlanningError:
-    assert prev_day is not None
-    reasons = [f"{day.isoformat()} {why}" for day, why in skipped if day <= deadline]
-    why = f" ({'; '.join(reasons[-3:])})" if reasons else ""
-    return PlanningError(
-        "max_days_between",
-        deadline,
-        phase.name,
-        f"phase {phase.name!r}: session {number} must be within {phase.max_days_between} days "
-        f"of {prev_day.isoformat()}, but no day up to {deadline.isoformat()} can take it{why}",
-    )
 
 
 def _offset_between(zone: ZoneInfo, first: int, end: int) -> dt.timedelta | None:
@@ -547,20 +415,6 @@ def _place_on_dst_day(
     if first + length > closes:
         first = closes - length
     return first if first >= opens else None
-
-
-def _fits_somewhere(
-    hours: list[tuple[int, int] | None],
-    allowed: tuple[bool, ...],
-    count: int,
-    gap_starts: int,
-    duration: int,
-) -> bool:
-    span = (count - 1) * gap_starts + duration
-    return any(
-        allowed[wd] and opening is not None and opening[1] - opening[0] >= span
-        for wd, opening in enumerate(hours)
-    )
 
 
 class _ScaleSchedule:
@@ -606,12 +460,13 @@ class _ScaleSchedule:
 
     @classmethod
     def for_course(
-        cls, spec: ProtocolSpec, first_phase: int, number: int, resume: ResumePoint | None
+        cls, spec: ProtocolSpec, number: int, resume: ResumePoint | None
     ) -> _ScaleSchedule | None:
-        """The schedule of a plan from phase `first_phase` after `number` sessions (None when
-        the spec has no outcome scales): numbered as the whole course."""
+        """The schedule of a plan after `number` sessions (resumed at `resume`), numbered as
+        the whole course; None when the spec has no outcome scales."""
         if not spec.outcomes:
             return None
+        first_phase = 0 if resume is None else resume.phase_index
         final = number + sum(p.total_sessions for p in spec.phases[first_phase:])
         if resume is not None and first_phase < len(spec.phases):
             final -= resume.done_in_phase
@@ -626,11 +481,8 @@ class _ScaleSchedule:
         """The scales due at session `number` (the next in the course), in week `monday`."""
         new_week = self.has_weekly and monday != self.week
         self.week = monday
-        if (
-            new_week
-            or number in self.at_number
-            or (first_in_phase and self.at_phase_start[phase_index])
-        ):
+        phase_start = first_in_phase and self.at_phase_start[phase_index]
+        if new_week or phase_start or number in self.at_number:
             return self.due(number, phase_index, first_in_phase, new_week)
         return ()
 
