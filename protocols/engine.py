@@ -117,6 +117,13 @@ def _minutes(t: dt.time) -> int:
 _ONE_DAY = dt.timedelta(days=1)
 # A session starts before closing, so within the day: minute -> timedelta, built once.
 _MINUTE = tuple(dt.timedelta(minutes=m) for m in range(24 * 60))
+_MIDNIGHT = dt.time()
+# A day's midnight in a zone (a few times faster than datetime(y, m, d, tzinfo=...)).
+_combine = dt.datetime.combine
+# Opening and closing, in minutes of the day.
+_Hours = tuple[int, int]
+# One session's times: start, end and observation end, local then UTC.
+_Slot = tuple[dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime, dt.datetime]
 
 
 def plan_course(
@@ -143,73 +150,111 @@ def plan_course(
     are skipped, so session 30 falls on Tuesday 2025-02-18, and every start is 09:00 local
     (14:00 UTC in winter, 13:00 UTC after the March change).
     """
-    timing = spec.timing
-    duration = timing.procedure_minutes + timing.observation_minutes
-    procedure = dt.timedelta(minutes=timing.procedure_minutes)
-    observation = dt.timedelta(minutes=timing.observation_minutes)
-    zone = calendar.zone
-    hours: list[tuple[int, int] | None] = [None] * 7
-    for weekday, (open_at, close_at) in calendar.hours.items():
-        hours[weekday] = (_minutes(open_at), _minutes(close_at))
-    closed = calendar.closed
-    pref = _minutes(preferred)
+    planner = _Planner(spec, start, preferred, calendar, resume, skips)
+    for phase_index in range(0 if resume is None else resume.phase_index, len(spec.phases)):
+        planner.plan_phase(phase_index, *_resumed_in_phase(resume, phase_index))
+    return planner.sessions
 
-    sessions: list[PlannedSession] = []
-    append = sessions.append
-    prev_day: dt.date | None = None
-    number = 0
-    first_phase = 0
-    if resume is not None:
-        prev_day, number, first_phase = resume.last_day, resume.number, resume.phase_index
-    limit = start + dt.timedelta(days=HORIZON_DAYS)
 
-    final = number + sum(p.total_sessions for p in spec.phases[first_phase:])
-    if resume is not None and first_phase < len(spec.phases):
-        final -= resume.done_in_phase
-    scales = _ScaleSchedule(spec, final) if spec.outcomes else None
-    weekly_scales = scales is not None and bool(scales.weekly)
-    scale_week = -1
-    if resume is not None and resume.last_day is not None:
-        scale_week = resume.last_day.toordinal() - resume.last_day.weekday()
-    # The zone's UTC offset all through the ISO week starting at `offset_week`, None if it changes.
-    offset_week: int = -1
-    week_offset: dt.timedelta | None = None
+def _monday(day: dt.date) -> int:
+    """The ordinal of the Monday of `day`'s ISO week: the engine's key for a week."""
+    return day.toordinal() - day.weekday()
 
-    for phase_index in range(first_phase, len(spec.phases)):
-        phase = spec.phases[phase_index]
-        name = phase.name
-        done = 0
-        week_key, week_count = -1, 0
-        if resume is not None and phase_index == resume.phase_index:
-            done = resume.done_in_phase
-            if resume.last_day is not None and resume.week_count:
-                week_key = resume.last_day.toordinal() - resume.last_day.weekday()
-                week_count = resume.week_count
-        total = phase.total_sessions
-        per_day, per_week = phase.sessions_per_day, phase.per_week
-        gap_starts = phase.min_minutes_between_starts
-        gap_delta = dt.timedelta(minutes=gap_starts)
-        max_gap = phase.max_days_between
-        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
-        step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
-        allowed = weekday_mask(phase)
-        longest_block_ok = _fits_somewhere(
-            hours, allowed, min(per_day, total), gap_starts, duration
-        )
-        phase_scales = scales is not None and scales.phase_has_scales(phase_index)
 
-        day = start if prev_day is None else max(start, prev_day + step)
-        deadline = None if prev_day is None or max_gap is None else prev_day + dt.timedelta(max_gap)
-        skipped: list[tuple[dt.date, str]] = []
-        quota_used = f"{per_week} a week already planned that week"
+def _resumed_in_phase(resume: ResumePoint | None, phase_index: int) -> tuple[int, int, int]:
+    """(sessions already done, week key, treatment days in that week) when the phase starts."""
+    if resume is None or phase_index != resume.phase_index:
+        return 0, -1, 0
+    if resume.last_day is not None and resume.week_count:
+        return resume.done_in_phase, _monday(resume.last_day), resume.week_count
+    return resume.done_in_phase, -1, 0
+
+
+class _Planner:
+    """One plan: the calendar and the session timing in the engine's terms (minutes of the day,
+    opening hours by weekday), the sessions so far, and the walk forward through the calendar to
+    the phase's treatment days (where it stands, the previous treatment day, which may belong to
+    the previous phase, the week's quota, the days passed over since, for the error message)."""
+
+    def __init__(
+        self,
+        spec: ProtocolSpec,
+        start: dt.date,
+        preferred: dt.time,
+        calendar: SiteCalendar,
+        resume: ResumePoint | None,
+        skips: dict[dt.date, str] | None,
+    ):
+        timing = spec.timing
+        self.spec, self.start, self.skips = spec, start, skips
+        self.limit = start + dt.timedelta(days=HORIZON_DAYS)
+        self.duration = timing.procedure_minutes + timing.observation_minutes
+        self.procedure = dt.timedelta(minutes=timing.procedure_minutes)
+        self.observation = dt.timedelta(minutes=timing.observation_minutes)
+        self.zone, self.closed, self.pref = calendar.zone, calendar.closed, _minutes(preferred)
+        self.hours: list[_Hours | None] = [None] * 7
+        for weekday, (open_at, close_at) in calendar.hours.items():
+            self.hours[weekday] = (_minutes(open_at), _minutes(close_at))
+        self.sessions: list[PlannedSession] = []
+        self.number = 0 if resume is None else resume.number
+        self.prev_day = None if resume is None else resume.last_day
+        self.scales = _ScaleSchedule.for_course(spec, self.number, resume)
+        # The zone's UTC offset all through the ISO week from `offset_week`, None if it changes.
+        self.offset_week = -1
+        self.week_offset: dt.timedelta | None = None
+
+    def plan_phase(self, phase_index: int, done: int, week_key: int, week_count: int) -> None:
+        """Plan the phase's sessions after the `done` already planned (`week_count` of its
+        treatment days in the week `week_key`)."""
+        phase = self.spec.phases[phase_index]
+        self.start_phase(phase, week_key, week_count)
+        name, total, scales = phase.name, phase.total_sessions, self.scales
+        per_day, gap_starts = phase.sessions_per_day, phase.min_minutes_between_starts
+        append, number = self.sessions.append, self.number
         while done < total:
-            if day > limit:
+            day, monday, weekday, opening = self.next_day(phase, number, done)
+            count = min(per_day, total - done)
+            slots = self.day_slots(day, monday, weekday, opening, count, gap_starts)
+            if slots is None:
+                self.check_some_day_fits(phase, day, opening, count)
+                self.pass_over(day, SKIP_SHORT_HOURS)
+                self.day = day + _ONE_DAY
+                continue
+            for slot in slots:
+                number += 1
+                done += 1
+                due = () if scales is None else scales.at(number, phase_index, done == 1, monday)
+                append(PlannedSession(name, phase_index, number, done, day, *slot, due))
+            self.took(phase, day)
+        self.number = number
+
+    def start_phase(self, phase: Phase, week_key: int, week_count: int) -> None:
+        prev_day, max_gap = self.prev_day, phase.max_days_between
+        # Treatment days are distinct days: same-day sessions are what sessions_per_day is for.
+        self.step = dt.timedelta(days=max(phase.effective_min_days_between, 1))
+        self.day = self.start if prev_day is None else max(self.start, prev_day + self.step)
+        self.deadline = None
+        if prev_day is not None and max_gap is not None:
+            self.deadline = prev_day + dt.timedelta(max_gap)
+        self.week_key, self.week_count = week_key, week_count
+        self.skipped: list[tuple[dt.date, str]] = []
+        self.quota_used = f"{phase.per_week} a week already planned that week"
+
+    def next_day(self, phase: Phase, number: int, done: int) -> tuple[dt.date, int, int, _Hours]:
+        """The next day from where the walk stands that keeps the phase's spacing rules and is
+        open: (day, week key, weekday, opening). `number` counts the course's sessions so far,
+        `done` the phase's. Raises PlanningError when no day within the horizon or within
+        `max_days_between` can take the next session."""
+        day, week_key, week_count = self.day, self.week_key, self.week_count
+        while True:
+            if day > self.limit:
                 raise PlanningError(
                     "horizon",
-                    limit,
-                    name,
-                    f"phase {name!r}: no day up to {limit.isoformat()} ({HORIZON_DAYS} days after "
-                    f"{start.isoformat()}) can take session {done + 1} of {total}",
+                    self.limit,
+                    phase.name,
+                    f"phase {phase.name!r}: no day up to {self.limit.isoformat()} ({HORIZON_DAYS} "
+                    f"days after {self.start.isoformat()}) can take session {done + 1} of "
+                    f"{phase.total_sessions}",
                 )
             weekday = day.weekday()
             monday = day.toordinal() - weekday
@@ -218,143 +263,125 @@ def plan_course(
             # The phase's spacing rules are protocols/spacing.py's; the engine only decides
             # where to look next when a day breaks one.
             violation = day_violation(
-                phase, day, prev_number=number, prev_day=prev_day, days_this_week=week_count
+                phase, day, prev_number=number, prev_day=self.prev_day, days_this_week=week_count
             )
-            if violation is not None:
-                if violation.rule is SpacingRule.MAX_DAYS:
-                    assert deadline is not None
-                    raise _max_gap_error(phase, number + 1, prev_day, deadline, skipped)
-                if violation.rule is SpacingRule.WEEKLY_QUOTA:
-                    # Quota for this ISO week is used up: jump to next Monday.
-                    skipped.append((day, quota_used))
-                    if skips is not None:
-                        skips[day] = quota_used
-                    day = dt.date.fromordinal(monday + 7)
-                else:
-                    day += _ONE_DAY
-                continue
-            reason = closed.get(day)
-            opening = hours[weekday]
-            if reason is not None or opening is None:
-                skipped.append((day, reason or SKIP_CLOSED))
-                if skips is not None:
-                    skips[day] = reason or SKIP_CLOSED
+            if violation is None:
+                reason, opening = self.closed.get(day), self.hours[weekday]
+                if reason is None and opening is not None:
+                    break
+                self.pass_over(day, reason or SKIP_CLOSED)
                 day += _ONE_DAY
-                continue
-            count = min(per_day, total - done)
-            span = (count - 1) * gap_starts + duration
-
-            if monday != offset_week:
-                offset_week, week_offset = monday, _offset_between(zone, monday, monday + 7)
-            offset = week_offset
-            if offset is None:
-                # The week has a DST change; most of its days still have one offset.
-                offset = _offset_between(zone, monday + weekday, monday + weekday + 1)
-            first_utc: dt.datetime | None = None
-            if offset is not None:
-                opens, closes = opening
-                first = max(pref, opens)
-                if first + span > closes:
-                    first = closes - span
-                fits = first >= opens
+            elif violation.rule is SpacingRule.MAX_DAYS:
+                raise self.max_gap_error(phase, number + 1)
+            elif violation.rule is SpacingRule.WEEKLY_QUOTA:
+                # Quota for this ISO week is used up: jump to next Monday.
+                self.pass_over(day, self.quota_used)
+                day = dt.date.fromordinal(monday + 7)
             else:
-                first_utc = _place_on_dst_day(zone, day, pref, opening, span)
-                fits = first_utc is not None
-            if not fits:
-                if not longest_block_ok:
-                    opens, closes = opening
-                    rule = "sessions_per_day" if count > 1 else "opening_hours"
-                    raise PlanningError(
-                        rule,
-                        day,
-                        phase.name,
-                        f"phase {phase.name!r}: {count} session(s) of {duration} min"
-                        + (f" {gap_starts} min apart" if count > 1 else "")
-                        + f" need {span} min but {day.isoformat()} is open only "
-                        f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
-                    )
-                skipped.append((day, SKIP_SHORT_HOURS))
-                if skips is not None:
-                    skips[day] = SKIP_SHORT_HOURS
                 day += _ONE_DAY
-                continue
+        self.day, self.week_key, self.week_count = day, week_key, week_count
+        return day, monday, weekday, opening
 
-            if offset is not None:
-                # No DST change today: wall-clock and elapsed time agree all day.
-                base_local = dt.datetime(day.year, day.month, day.day, tzinfo=zone)
-                base_utc = dt.datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    def max_gap_error(self, phase: Phase, number: int) -> PlanningError:
+        prev_day, deadline = self.prev_day, self.deadline
+        assert prev_day is not None and deadline is not None
+        reasons = [f"{day.isoformat()} {why}" for day, why in self.skipped if day <= deadline]
+        why = f" ({'; '.join(reasons[-3:])})" if reasons else ""
+        return PlanningError(
+            "max_days_between",
+            deadline,
+            phase.name,
+            f"phase {phase.name!r}: session {number} must be within {phase.max_days_between} "
+            f"days of {prev_day.isoformat()}, but no day up to {deadline.isoformat()} can take "
+            f"it{why}",
+        )
+
+    def pass_over(self, day: dt.date, reason: str) -> None:
+        self.skipped.append((day, reason))
+        if self.skips is not None:
+            self.skips[day] = reason
+
+    def took(self, phase: Phase, day: dt.date) -> None:
+        """`day` became a treatment day: count it and step on by the phase's spacing."""
+        self.week_count += 1
+        self.prev_day, self.skipped, self.day = day, [], day + self.step
+        if phase.max_days_between is not None:
+            self.deadline = day + dt.timedelta(phase.max_days_between)
+
+    def day_slots(
+        self, day: dt.date, monday: int, weekday: int, opening: _Hours, count: int, gap: int
+    ) -> list[_Slot] | None:
+        """The times of `count` sessions starting `gap` minutes apart on `day`, from the
+        preferred time or earlier so as to end by closing; None if they do not fit the opening."""
+        span = (count - 1) * gap + self.duration
+        zone, procedure, observation = self.zone, self.procedure, self.observation
+        slots = []
+        offset = self.utc_offset(monday, weekday)
+        if offset is None:
+            # A DST change today: lay the day out in real time, read the wall clock back.
+            first_utc = _place_on_dst_day(zone, day, self.pref, opening, span)
+            if first_utc is None:
+                return None
             for i in range(count):
-                if first_utc is None:
-                    delta = _MINUTE[first + i * gap_starts]
-                    start_local = base_local + delta
-                    end_local = start_local + procedure
-                    obs_local = end_local + observation
-                    start_utc = base_utc + delta
-                    end_utc = start_utc + procedure
-                    obs_utc = end_utc + observation
-                else:
-                    # A DST change today: step in real time, read the wall clock back.
-                    start_utc = first_utc + i * gap_delta
-                    end_utc = start_utc + procedure
-                    obs_utc = end_utc + observation
-                    start_local = start_utc.astimezone(zone)
-                    end_local = end_utc.astimezone(zone)
-                    obs_local = obs_utc.astimezone(zone)
-                number += 1
-                done += 1
-                due: tuple[str, ...] = ()
-                if scales is not None:
-                    new_week = weekly_scales and monday != scale_week
-                    scale_week = monday
-                    if new_week or number in scales.at_number or (done == 1 and phase_scales):
-                        due = scales.due(number, phase_index, done == 1, new_week)
-                append(
-                    PlannedSession(
-                        name,
-                        phase_index,
-                        number,
-                        done,
-                        day,
-                        start_local,
-                        end_local,
-                        obs_local,
-                        start_utc,
-                        end_utc,
-                        obs_utc,
-                        due,
-                    )
-                )
-            week_count += 1
-            prev_day = day
-            skipped = []
-            if max_gap is not None:
-                deadline = day + dt.timedelta(max_gap)
-            day += step
+                start_utc = first_utc + i * dt.timedelta(minutes=gap)
+                end_utc = start_utc + procedure
+                obs_utc = end_utc + observation
+                local = start_utc.astimezone(zone), end_utc.astimezone(zone)
+                slots.append((*local, obs_utc.astimezone(zone), start_utc, end_utc, obs_utc))
+            return slots
+        opens, closes = opening
+        first = max(self.pref, opens)
+        if first + span > closes:
+            first = closes - span
+        if first < opens:
+            return None
+        # No DST change today: wall-clock and elapsed time agree all day.
+        base_local = _combine(day, _MIDNIGHT, zone)
+        base_utc = _combine(day, _MIDNIGHT, UTC) - offset
+        for i in range(count):
+            delta = _MINUTE[first + i * gap]
+            start_local, start_utc = base_local + delta, base_utc + delta
+            end_local, end_utc = start_local + procedure, start_utc + procedure
+            obs_local, obs_utc = end_local + observation, end_utc + observation
+            slots.append((start_local, end_local, obs_local, start_utc, end_utc, obs_utc))
+        return slots
 
-    return sessions
+    def utc_offset(self, monday: int, weekday: int) -> dt.timedelta | None:
+        """The zone's UTC offset all through the day, None on the day of a DST change."""
+        if monday != self.offset_week:
+            self.offset_week = monday
+            self.week_offset = _offset_between(self.zone, monday, monday + 7)
+        if self.week_offset is not None:
+            return self.week_offset
+        # The week has a DST change; most of its days still have one offset.
+        return _offset_between(self.zone, monday + weekday, monday + weekday + 1)
+
+    def check_some_day_fits(self, phase: Phase, day: dt.date, opening: _Hours, count: int) -> None:
+        """Raise PlanningError when no open weekday of the phase can hold its longest day of
+        sessions (`day`, open too briefly for the day's `count`, is named as the example)."""
+        gap, duration = phase.min_minutes_between_starts, self.duration
+        longest = (min(phase.sessions_per_day, phase.total_sessions) - 1) * gap + duration
+        allowed = weekday_mask(phase)
+        if any(
+            allowed[wd] and hours is not None and hours[1] - hours[0] >= longest
+            for wd, hours in enumerate(self.hours)
+        ):
+            return
+        opens, closes = opening
+        span = (count - 1) * gap + duration
+        raise PlanningError(
+            "sessions_per_day" if count > 1 else "opening_hours",
+            day,
+            phase.name,
+            f"phase {phase.name!r}: {count} session(s) of {duration} min"
+            + (f" {gap} min apart" if count > 1 else "")
+            + f" need {span} min but {day.isoformat()} is open only "
+            f"{closes - opens} min ({_hm(opens)}-{_hm(closes)})",
+        )
 
 
 def _hm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _max_gap_error(
-    phase: Phase,
-    number: int,
-    prev_day: dt.date | None,
-    deadline: dt.date,
-    skipped: list[tuple[dt.date, str]],
-) -> PlanningError:
-    assert prev_day is not None
-    reasons = [f"{day.isoformat()} {why}" for day, why in skipped if day <= deadline]
-    why = f" ({'; '.join(reasons[-3:])})" if reasons else ""
-    return PlanningError(
-        "max_days_between",
-        deadline,
-        phase.name,
-        f"phase {phase.name!r}: session {number} must be within {phase.max_days_between} days "
-        f"of {prev_day.isoformat()}, but no day up to {deadline.isoformat()} can take it{why}",
-    )
 
 
 def _offset_between(zone: ZoneInfo, first: int, end: int) -> dt.timedelta | None:
@@ -390,20 +417,6 @@ def _place_on_dst_day(
     return first if first >= opens else None
 
 
-def _fits_somewhere(
-    hours: list[tuple[int, int] | None],
-    allowed: tuple[bool, ...],
-    count: int,
-    gap_starts: int,
-    duration: int,
-) -> bool:
-    span = (count - 1) * gap_starts + duration
-    return any(
-        allowed[wd] and opening is not None and opening[1] - opening[0] >= span
-        for wd, opening in enumerate(hours)
-    )
-
-
 class _ScaleSchedule:
     """Which rating scales are due at which session (see OutcomeSchedule): at session 1
     (baseline), every N sessions, at the early-improvement review session, at the first
@@ -437,13 +450,41 @@ class _ScaleSchedule:
             for n in numbers:
                 self.at_number.setdefault(n, set()).add(index)
         self.weekly = {i for i, o in enumerate(outcomes) if o.weekly}
+        self.has_weekly = bool(self.weekly)
         self.at_phase_start = [
             {i for i, o in enumerate(outcomes) if phase.name in o.phase_starts}
             for phase in spec.phases
         ]
+        # The week key of the last session planned, for the weekly scales.
+        self.week = -1
 
-    def phase_has_scales(self, phase_index: int) -> bool:
-        return bool(self.at_phase_start[phase_index])
+    @classmethod
+    def for_course(
+        cls, spec: ProtocolSpec, number: int, resume: ResumePoint | None
+    ) -> _ScaleSchedule | None:
+        """The schedule of a plan after `number` sessions (resumed at `resume`), numbered as
+        the whole course; None when the spec has no outcome scales."""
+        if not spec.outcomes:
+            return None
+        first_phase = 0 if resume is None else resume.phase_index
+        final = number + sum(p.total_sessions for p in spec.phases[first_phase:])
+        if resume is not None and first_phase < len(spec.phases):
+            final -= resume.done_in_phase
+        scales = cls(spec, final)
+        if resume is not None and resume.last_day is not None:
+            scales.week = _monday(resume.last_day)
+        return scales
+
+    def at(
+        self, number: int, phase_index: int, first_in_phase: bool, monday: int
+    ) -> tuple[str, ...]:
+        """The scales due at session `number` (the next in the course), in week `monday`."""
+        new_week = self.has_weekly and monday != self.week
+        self.week = monday
+        phase_start = first_in_phase and self.at_phase_start[phase_index]
+        if new_week or phase_start or number in self.at_number:
+            return self.due(number, phase_index, first_in_phase, new_week)
+        return ()
 
     def due(
         self, number: int, phase_index: int, first_in_phase: bool, new_week: bool
