@@ -14,7 +14,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 
 from charting import scoring
-from charting.baselines import first_session_of, scale_outcome
+from charting.baselines import first_session_of, scale_outcome, scale_points
 from charting.documents.blank_forms import BlankCheckpoint, BlankField, BlankFormData
 from charting.documents.course_summary import (
     AlertLine,
@@ -47,6 +47,7 @@ from charting.monitoring_forms import monitoring_form_prefill
 from charting.recording import checkpoint_minutes_off
 from charting.selectors import ANSWER_ALERTS
 from charting.spec import FormField, TemplateSpec, off_window_text
+from charting.trajectory import scale_series
 from clinic.errors import NotFound
 from clinic.models import Site
 from scheduling.availability import local_day_bounds
@@ -288,15 +289,11 @@ def course_summary_data(
                 change_pct=result.change_pct,
                 response=result.response,
                 remission=result.remission,
-                remission_max=definition.remission_max,
-                max_total=definition.max_total,
-                totals=[r.total for r in items],
-                labels=[
-                    f"S{numbers[r.session_id]}"
-                    if r.session_id in numbers
-                    else f"{r.administered_at.astimezone(zone):%d %b}"
-                    for r in items
-                ],
+                series=scale_series(
+                    name,
+                    scale_points(items, zone=zone, numbers=numbers),
+                    baseline_at=result.baseline_at,
+                ),
                 self_report=definition.rater == "self",
             )
         )
