@@ -44,7 +44,7 @@ from charting.models import (
     TreatmentParameters,
 )
 from charting.observations import observation_missing, observation_sign_inputs
-from charting.rems_due import monitoring_forms_due_now
+from charting.rems_due import form_overdue, latest_today, monitoring_forms_due_now, site_today
 from charting.self_report_schedule import (
     DuePoint,
     PointStatus,
@@ -722,9 +722,9 @@ def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
     forms = [
         f
         for f in filter_sites(MonitoringFormItem.objects.all(), user)
-        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lte=now.date())
+        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lt=latest_today(now))
         .select_related("patient", "site", "session")
         .order_by("due_date")[:QUEUE_LIMIT]
-        if f.due_date < now.astimezone(f.site.zone).date()
+        if form_overdue(f.due_date, site_today(now, f.site.zone))
     ]
     return AlertQueue(alerts, screenings, overdue, forms, rows)
