@@ -539,7 +539,7 @@ def course_trajectory(*, course: Course) -> Trajectory:
     early-improvement point of one course (4 queries)."""
     zone = course.site.zone
     scale_rows = course_scale_rows(course=course)
-    numbers = {r.session_id: r.session.number for r in scale_rows if r.session is not None}
+    numbers = {r.session.pk: r.session.number for r in scale_rows if r.session is not None}
     points = scale_points(scale_rows, zone=zone, numbers=numbers)
     rows = [(r.scale, p) for r, p in zip(scale_rows, points, strict=True)]
     mood = [
