@@ -1,16 +1,17 @@
 """Reading what the baseline rule needs (charting/scoring.py `baseline_index`, pure): the
-course's first session and its administrations as `Taken`. One place, so the outcomes page,
-the API, the PDF, the trajectories and the early-improvement review all measure from the same
-baseline.
+course's first session and its administrations as `Taken` (and as the charts' points). One
+place, so the outcomes page, the API, the PDF, the trajectories and the early-improvement
+review all measure from the same baseline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from charting import scoring
 from charting.models import ScaleAdministration
+from charting.trajectory import ScorePoint
 from scheduling.models import Course, Session
 
 
@@ -40,6 +41,24 @@ def scale_taken(
         scoring.Taken(
             total=r.total,
             local_date=r.administered_at.astimezone(zone).date(),
+            session_number=numbers.get(r.session_id) if r.session_id else None,
+            marked_baseline=r.baseline_marked_at is not None,
+        )
+        for r in rows
+    ]
+
+
+def scale_points(
+    rows: Sequence[ScaleAdministration], *, zone: dt.tzinfo, numbers: Mapping[int, int]
+) -> list[ScorePoint]:
+    """The administrations as the charts draw them (charting/trajectory.py `scale_series`);
+    `numbers`: session id -> number."""
+    return [
+        ScorePoint(
+            at=r.administered_at,
+            day=r.administered_at.astimezone(zone).date(),
+            total=r.total,
+            source=r.source,
             session_number=numbers.get(r.session_id) if r.session_id else None,
             marked_baseline=r.baseline_marked_at is not None,
         )

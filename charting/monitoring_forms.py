@@ -18,6 +18,7 @@ from charting.recording import (
     current_entries,
     save_with_history,
 )
+from charting.rems_due import form_due_date
 from charting.spec import TemplateSpec, off_window_text
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
@@ -105,7 +106,8 @@ def monitoring_form_queue(
     *, session: Session, by: User | None = None, now: dt.datetime | None = None
 ) -> MonitoringFormItem | None:
     """Queue the REMS monitoring form of a completed outpatient esketamine session, due
-    `report_due_days` (7) calendar days after the session's local date (docs/clinical.md §3)."""
+    `report_due_days` (7, charting/rems_due.py `FORM_DUE_DAYS`) calendar days after the
+    session's local date (docs/clinical.md §3)."""
     now = resolve_now(now)
     record = ObservationRecord.objects.filter(session=session).select_related("template").first()
     if record is None or not record.template.parsed.report:
@@ -126,7 +128,7 @@ def monitoring_form_queue(
                 site_id=session.site_id,
                 patient_id=session.patient_id,
                 template=record.template,
-                due_date=local_day + dt.timedelta(days=spec.report_due_days or 7),
+                due_date=form_due_date(local_day, spec.report_due_days),
                 prefill=_report_prefill(spec, record),
                 created_at=now,
             ),

@@ -1,12 +1,13 @@
-"""The course's outcome chart: one scale's totals over time with the baseline, response (50%
-below baseline) and remission lines, as coordinates for an inline SVG. Pure. Without a
-baseline (a scale first taken after the first session) only the remission line is drawn."""
+"""The course's outcome chart on the staff outcomes page: one scale's series (charting/
+trajectory.py `Series`: totals over time, baseline, response and remission lines) as
+coordinates for an inline SVG. Pure. Without a baseline (a scale first taken after the first
+session) only the remission line is drawn."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
+
+from charting.trajectory import Series
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
@@ -38,16 +39,9 @@ class Chart:
     plot: tuple[int, int, int, int]  # left, top, right, bottom
 
 
-def outcome_chart(
-    *,
-    max_total: int,
-    remission_max: int,
-    taken: Sequence[tuple[dt.datetime, int]],
-    baseline: int | None,
-    zone: dt.tzinfo,
-) -> Chart:
-    """`taken`: (administered_at, total) in time order; `baseline` from the one rule
-    (charting/scoring.py `baseline_index`): None draws no baseline or response line."""
+def outcome_chart(series: Series) -> Chart:
+    """The series' points placed by time, its baseline, response and remission lines."""
+    max_total = series.max_total
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
 
@@ -55,18 +49,21 @@ def outcome_chart(
         return round(TOP + plot_h * (1 - total / max_total), 1)
 
     dots: list[Dot] = []
-    if taken:
-        first = taken[0][0]
-        span = max((taken[-1][0] - first).total_seconds(), 1.0)
-        for when, total in taken:
-            x = LEFT + (plot_w * (when - first).total_seconds() / span if len(taken) > 1 else 0)
-            label = f"{when.astimezone(zone):%d %b}: {total}"
-            dots.append(Dot(round(x, 1), y_of(total), total, label))
+    points = series.points
+    if points:
+        first = points[0].at
+        span = max((points[-1].at - first).total_seconds(), 1.0)
+        for p in points:
+            x = LEFT + (plot_w * (p.at - first).total_seconds() / span if len(points) > 1 else 0)
+            dots.append(Dot(round(x, 1), y_of(p.total), p.total, f"{p.day:%d %b}: {p.total}"))
     lines: list[Line] = []
-    if baseline is not None:
-        lines.append(Line(y_of(baseline), f"baseline {baseline}", "baseline"))
-        lines.append(Line(y_of(baseline / 2), f"response ≤ {baseline / 2:g}", "response"))
-    lines.append(Line(y_of(remission_max), f"remission ≤ {remission_max}", "remission"))
+    if series.baseline is not None:
+        lines.append(Line(y_of(series.baseline), f"baseline {series.baseline}", "baseline"))
+    if series.response_line is not None:
+        response = series.response_line
+        lines.append(Line(y_of(response), f"response ≤ {response:g}", "response"))
+    remission = series.remission_max
+    lines.append(Line(y_of(remission), f"remission ≤ {remission}", "remission"))
     step = 5 if max_total <= 30 else 10
     ticks = [(y_of(v), v) for v in range(0, max_total + 1, step)]
     return Chart(

@@ -1,9 +1,11 @@
 """Outcome scales: record a scored administration (a positive PHQ-9 item 9 raises a
-safety alert) and summarise a course's outcomes. Scoring itself is pure: charting/scoring.py."""
+safety alert), whoever entered it, and mark a course's baseline. Scoring itself is pure:
+charting/scoring.py."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -12,7 +14,7 @@ from django.db import transaction
 from charting import scoring
 from charting.early_review import early_review_evaluate
 from charting.error_codes import ERR_INVALID_VALUE, ERR_SESSION_NOT_IN_COURSE, ERR_TIME_IN_FUTURE
-from charting.models import ScaleAdministration
+from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
 from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
 from charting.safety_alerts import safety_alert_raise
 from clinic.clock import resolve_now
@@ -36,7 +38,7 @@ def scale_record(
     """Score and store a rating scale entered by staff.
 
     A PHQ-9 item 9 above 0 takes the same path as the patient's own answer
-    (charting/safety_alerts.py): the urgent alert in this transaction and the clinicians'
+    (`scale_administration_record`): the urgent alert in this transaction and the clinicians'
     email on commit.
     """
     try:
@@ -59,36 +61,74 @@ def scale_record(
     if session is not None and session.course_id != course.pk:
         raise InvalidInput("session: belongs to another course.", code=ERR_SESSION_NOT_IN_COURSE)
     with transaction.atomic():
-        row = save_with_history(
-            ScaleAdministration(
-                course=course,
-                session=session,
-                site_id=course.site_id,
-                patient_id=course.patient_id,
-                scale=result.scale,
-                items=result.items,
-                total=result.total,
-                band=result.band,
-                safety_positive=result.safety_positive,
-                administered_at=administered_at,
-                recorded_by=by,
-                recorded_at=now,
-            ),
-            by,
+        return scale_administration_record(
+            course=course,
+            session=session,
+            result=result,
+            administered_at=administered_at,
+            by=by,
+            now=now,
+        ).administration
+
+
+@dataclass(frozen=True)
+class ScaleRecorded:
+    administration: ScaleAdministration
+    # The item-9 safety alert raised by this call (None: not positive, or the patient's
+    # report raised it already while answering).
+    alert: Alert | None
+    early_review: EarlyReview | None
+
+
+def scale_administration_record(
+    *,
+    course: Course,
+    session: Session | None,
+    result: scoring.ScaleResult,
+    administered_at: dt.datetime,
+    by: User | None,
+    now: dt.datetime,
+    self_report: SelfReport | None = None,
+    also: str = "",
+    change_reason: str = "",
+) -> ScaleRecorded:
+    """Store a scored administration, raise its item-9 safety alert when positive
+    (charting/safety_alerts.py) and evaluate the early-improvement review: the one way a scale
+    is recorded, entered by staff (`by`) or by the patient on their own device (`by` None, from
+    `self_report`; history rows then carry `change_reason`). Runs in the caller's transaction.
+    """
+    row = ScaleAdministration(
+        course=course,
+        session=session,
+        site_id=course.site_id,
+        patient_id=course.patient_id,
+        scale=result.scale,
+        items=result.items,
+        total=result.total,
+        band=result.band,
+        safety_positive=result.safety_positive,
+        administered_at=administered_at,
+        source=ScaleSource.STAFF if by is not None else ScaleSource.PATIENT,
+        recorded_by=by,
+        recorded_at=now,
+    )
+    if change_reason:
+        row._change_reason = change_reason  # type: ignore[attr-defined]
+    save_with_history(row, by)
+    alert = None
+    if result.safety_positive:
+        alert = safety_alert_raise(
+            course=course,
+            session_id=session.pk if session is not None else None,
+            answer=result.items[scoring.get_scale(result.scale).safety_item or ""],
+            by=by,
+            scale=row,
+            self_report=self_report,
+            also=also,
+            change_reason=change_reason,
+            now=now,
         )
-        if result.safety_positive:
-            answer = definition.answer_labels[result.items[definition.safety_item or ""]]
-            safety_alert_raise(
-                course=course,
-                session_id=session.pk if session is not None else None,
-                answer=answer,
-                entered=f"entered in clinic by {by.get_full_name() or by.username}",
-                scale=row,
-                by=by,
-                now=now,
-            )
-        early_review_evaluate(course=course, now=now)
-        return row
+    return ScaleRecorded(row, alert, early_review_evaluate(course=course, now=now))
 
 
 def scale_baseline_mark(

@@ -288,7 +288,8 @@ def score(name: str, items: Mapping[str, object]) -> ScaleResult:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A course's outcome on one scale. `change_pct` is negative for improvement.
+    """A course's outcome on one scale. `change_pct` (`change_percent`) is negative for
+    improvement.
 
     Without a baseline (`baseline_at` None) nothing is measured from one: `baseline`,
     `change_pct`, `response` and `remission` are None, never a silent guess.
@@ -351,6 +352,36 @@ def baseline_index(taken: Sequence[Taken], *, first_session: FirstSession | None
     return None
 
 
+def change_percent(baseline: int, current: int) -> float | None:
+    """The change from baseline as a percentage of it, one decimal: negative when the total
+    fell (better, on every scale here). None from a baseline of 0: nothing is measured from it.
+
+    The one definition: `Outcome.change_pct` is this, `improvement_percent` its opposite."""
+    if baseline <= 0:
+        return None
+    return round((current - baseline) * 100 / baseline, 1)
+
+
+def improvement_percent(baseline: int, current: int) -> float | None:
+    """The same change read as improvement (the early-improvement review): the drop from
+    baseline as a percentage of it, positive when better, negative when worse."""
+    change = change_percent(baseline, current)
+    # 0.0 - change, not -change: no change reads 0.0, never -0.0.
+    return None if change is None else 0.0 - change
+
+
+def response_line(baseline: int | None) -> float | None:
+    """The total at or below which a later score is a response: half the baseline (a drop of
+    at least 50%). None without a baseline, or from a baseline of 0 (no response is measured
+    from it). Every chart draws this line."""
+    return baseline / 2 if baseline else None
+
+
+def is_response(baseline: int | None, latest: int) -> bool:
+    line = response_line(baseline)
+    return line is not None and latest <= line
+
+
 def outcome(name: str, totals: Sequence[int], *, baseline_at: int | None) -> Outcome:
     """Outcome from a course's totals in time order, measured from `totals[baseline_at]`
     (charting/scoring.py `baseline_index`); no baseline, no response or remission.
@@ -368,8 +399,8 @@ def outcome(name: str, totals: Sequence[int], *, baseline_at: int | None) -> Out
         )
     baseline = totals[baseline_at]
     follow_up = len(totals) - 1 > baseline_at
-    change = None if baseline == 0 else round((latest - baseline) * 100 / baseline, 1)
-    response = follow_up and baseline > 0 and (baseline - latest) * 2 >= baseline
+    change = change_percent(baseline, latest)
+    response = follow_up and is_response(baseline, latest)
     remission = follow_up and latest <= scale.remission_max
     return Outcome(
         scale.name,

@@ -25,7 +25,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from charting import scoring
-from charting.early_review import early_review_evaluate
 from charting.error_codes import (
     ERR_INCOMPLETE,
     ERR_INVALID_VALUE,
@@ -38,7 +37,8 @@ from charting.error_codes import (
     ERR_UNKNOWN_ITEM,
     ERR_UNKNOWN_SCALE,
 )
-from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
+from charting.models import Alert, EarlyReview, SelfReport
+from charting.outcomes import scale_administration_record
 from charting.safety_alerts import safety_alert_raise
 from charting.selectors.patient_reports import (
     local_today,
@@ -142,32 +142,9 @@ def _locked_report(course: Course, point: DuePoint, now: dt.datetime) -> SelfRep
     )
 
 
-def _raise_safety_alert(
-    report: SelfReport, definition: scoring.ScaleDef, value: int, now: dt.datetime
-) -> bool:
-    """Raise the report's safety alert unless it has one. True when raised now."""
-    if Alert.objects.filter(self_report=report, kind=Alert.Kind.SAFETY).exists():
-        return False
+def _promise(report: SelfReport) -> str:
     promise = site_patient_settings(site=report.site).callback_promise
-    safety_alert_raise(
-        course=report.course,
-        session_id=report.session_id,
-        answer=definition.answer_labels[value],
-        entered="patient's own device (self-report)",
-        scale=report.administration,
-        self_report=report,
-        also=f"The patient was shown the crisis resources and told: {promise}",
-        change_reason=PATIENT_CHANGE,
-        now=now,
-    )
-    return True
-
-
-def _safety_value(definition: scoring.ScaleDef, answers: dict[str, Any]) -> int:
-    if definition.safety_item is None:
-        return 0
-    value = answers.get(definition.safety_item, 0)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return f"The patient was shown the crisis resources and told: {promise}"
 
 
 def self_report_answer(
@@ -196,7 +173,19 @@ def self_report_answer(
         raised = False
         if item == definition.safety_item and clean > 0:
             report.safety_positive = True
-            raised = _raise_safety_alert(report, definition, clean, now)
+            raised = (
+                safety_alert_raise(
+                    course=course,
+                    session_id=report.session_id,
+                    answer=clean,
+                    by=None,
+                    self_report=report,
+                    also=_promise(report),
+                    change_reason=PATIENT_CHANGE,
+                    now=now,
+                )
+                is not None
+            )
         report._change_reason = PATIENT_CHANGE  # type: ignore[attr-defined]
         report.save()
     return SelfReportResult(report, report.safety_positive, raised)
@@ -241,39 +230,34 @@ def self_report_submit(
         except scoring.ScoreError as exc:
             code = ERR_INCOMPLETE if exc.code == ERR_MISSING_ITEM else exc.code
             raise InvalidInput(str(exc), code=code) from None
-        administration = ScaleAdministration(
+        recorded = scale_administration_record(
             course=course,
             session=report.session,
-            site_id=course.site_id,
-            patient_id=course.patient_id,
-            scale=result.scale,
-            items=result.items,
-            total=result.total,
-            band=result.band,
-            safety_positive=result.safety_positive,
+            result=result,
             administered_at=now,
-            source=ScaleSource.PATIENT,
-            recorded_by=None,
-            recorded_at=now,
+            by=None,
+            now=now,
+            self_report=report,
+            also=_promise(report) if result.safety_positive else "",
+            change_reason=PATIENT_CHANGE,
         )
-        administration._change_reason = PATIENT_CHANGE  # type: ignore[attr-defined]
-        administration.save()
+        administration = recorded.administration
         report.answers = result.items
         report.administration = administration
         report.status = SelfReport.Status.SUBMITTED
         report.submitted_at = now
         report.updated_at = now
-        raised = False
         if result.safety_positive:
             report.safety_positive = True
-            raised = _raise_safety_alert(
-                report, definition, _safety_value(definition, result.items), now
-            )
         report._change_reason = PATIENT_CHANGE  # type: ignore[attr-defined]
         report.save()
         for alert in Alert.objects.filter(self_report=report, scale__isnull=True):
             alert.scale = administration
             alert._change_reason = PATIENT_CHANGE  # type: ignore[attr-defined]
             alert.save(update_fields=["scale"])
-        review = early_review_evaluate(course=course, now=now)
-    return SelfReportResult(report, report.safety_positive, raised, early_review=review)
+    return SelfReportResult(
+        report,
+        report.safety_positive,
+        recorded.alert is not None,
+        early_review=recorded.early_review,
+    )

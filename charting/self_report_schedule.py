@@ -18,8 +18,9 @@ session 20 upcoming. Had the nurse entered a PHQ-9 at session 10 (or on any day 
 to 2 April), the session-10 point would read "recorded in clinic" and not be asked for.
 
 The early-improvement review (CLINICAL.md §6, [Iowa 2022]): improvement is the drop from
-baseline as a percentage of baseline, (baseline - current) / baseline x 100; less than the
-protocol's threshold (20%) at the review session raises a review item. Baseline 20, at session
+baseline as a percentage of baseline, (baseline - current) / baseline x 100 (charting/scoring.py
+`improvement_percent`, the outcome's change read the other way); less than the protocol's
+threshold (20%) at the review session raises a review item. Baseline 20, at session
 10: 18 is 10% (review), 14 is 30% (no review), 16 is exactly 20% (no review: "less than").
 """
 
@@ -30,7 +31,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from charting.scoring import Taken
+from charting.scoring import Taken, improvement_percent
 
 END_GRACE_DAYS = 7
 
@@ -192,13 +193,6 @@ class ReviewFinding:
     improvement_percent: float | None
     threshold_percent: int
     needs_review: bool
-
-
-def improvement_percent(baseline: int, current: int) -> float | None:
-    """Drop from baseline as a percentage of baseline (negative when worse), one decimal."""
-    if baseline <= 0:
-        return None
-    return round((baseline - current) * 100 / baseline, 1)
 
 
 def review_measures(

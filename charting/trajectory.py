@@ -1,10 +1,13 @@
 """A course's outcome trajectory as plain data, and an inline SVG chart of it. Pure.
 
-Self-report and clinician-rated scales are separate series (CLINICAL.md §6: they are not mixed
-in one trajectory); each point says who entered it (the patient on their own device, or staff).
-A series carries its response line (half the baseline: a drop of at least 50%) and remission
-line (the scale's threshold, charting/scoring.py). Daily mood (0-10, higher is better) is its
-own series on its own axis, never drawn on a scale's.
+`Series` is the one chart series of a scale, built by `scale_series`: every outcome chart
+draws it (the patient's and the review page's SVG below, the staff outcomes page's SVG in
+charting/outcome_chart.py, the course summary PDF's in charting/documents/charts.py) and none
+recomputes a line. Self-report and clinician-rated scales are separate series (CLINICAL.md §6:
+they are not mixed in one trajectory); each point says who entered it (the patient on their own
+device, or staff). A series carries its baseline, response line (charting/scoring.py
+`response_line`) and remission line (the scale's threshold). Daily mood (0-10, higher is
+better) is its own series on its own axis, never drawn on a scale's.
 
 The SVG needs no script and no external file (the patient page's content security policy
 allows neither): polylines, circles, and text labels a screen reader reads.
@@ -17,12 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from charting.scoring import FirstSession, Taken, baseline_index, get_scale
+from charting.scoring import FirstSession, Taken, baseline_index, get_scale, response_line
 
 
 @dataclass(frozen=True, slots=True)
 class ScorePoint:
-    day: dt.date
+    at: dt.datetime  # when it was administered
+    day: dt.date  # the site's local day of `at`
     total: int
     source: str  # "patient" | "staff"
     session_number: int | None
@@ -57,6 +61,23 @@ class ReviewMark:
     needs_review: bool
 
 
+def scale_series(scale: str, points: Sequence[ScorePoint], *, baseline_at: int | None) -> Series:
+    """One scale's series from its points in time order, measured from `points[baseline_at]`
+    (charting/scoring.py `baseline_index`; None: no baseline, and then no response line)."""
+    definition = get_scale(scale)
+    baseline = points[baseline_at].total if baseline_at is not None else None
+    return Series(
+        scale=scale,
+        title=definition.title,
+        rater=definition.rater,
+        max_total=definition.max_total,
+        points=tuple(points),
+        baseline=baseline,
+        response_line=response_line(baseline),
+        remission_max=definition.remission_max,
+    )
+
+
 def build_series(
     rows: Sequence[tuple[str, ScorePoint]], *, first_session: FirstSession | None
 ) -> list[Series]:
@@ -68,24 +89,17 @@ def build_series(
     by_scale: dict[str, list[ScorePoint]] = {}
     for scale, point in rows:
         by_scale.setdefault(scale, []).append(point)
-    out: list[Series] = []
-    for scale, points in by_scale.items():
-        definition = get_scale(scale)
-        taken = [Taken(p.total, p.day, p.session_number, p.marked_baseline) for p in points]
-        at = baseline_index(taken, first_session=first_session)
-        baseline = points[at].total if at is not None else None
-        out.append(
-            Series(
-                scale=scale,
-                title=definition.title,
-                rater=definition.rater,
-                max_total=definition.max_total,
-                points=tuple(points),
-                baseline=baseline,
-                response_line=baseline / 2 if baseline else None,
-                remission_max=definition.remission_max,
-            )
+    out = [
+        scale_series(
+            scale,
+            points,
+            baseline_at=baseline_index(
+                [Taken(p.total, p.day, p.session_number, p.marked_baseline) for p in points],
+                first_session=first_session,
+            ),
         )
+        for scale, points in by_scale.items()
+    ]
     return sorted(out, key=lambda s: (s.rater != "self", s.scale))
 
 

@@ -24,6 +24,7 @@ from charting.models import (
     TreatmentParameters,
 )
 from charting.recording import checkpoint_minutes_off
+from charting.rems_due import form_due_state, site_today
 from charting.selectors.chart import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
 from charting.trajectory import MoodPoint, Series
@@ -184,18 +185,13 @@ def gate_out(gate: Gate) -> dict[str, Any]:
 
 
 def monitoring_out(item: MonitoringFormItem, now: dt.datetime, soon_days: int) -> dict[str, Any]:
-    # "Today" is the site's calendar day: a form due on the 9th is not overdue at 21:00 on the
-    # 9th in New York just because it is already the 10th in UTC.
-    today = now.astimezone(item.site.zone).date()
-    days_left = (item.due_date - today).days
-    if item.status == MonitoringFormItem.Status.SUBMITTED:
-        state = "submitted"
-    elif days_left < 0:
-        state = "overdue"
-    elif days_left <= soon_days:
-        state = "due_soon"
-    else:
-        state = "due"
+    today = site_today(now, item.site.zone)
+    state = form_due_state(
+        due_date=item.due_date,
+        today=today,
+        submitted=item.status == MonitoringFormItem.Status.SUBMITTED,
+        soon_days=soon_days,
+    )
     return {
         "id": item.pk,
         "session_id": item.session_id,
@@ -205,7 +201,7 @@ def monitoring_out(item: MonitoringFormItem, now: dt.datetime, soon_days: int) -
         "session_date": item.session.start.astimezone(item.site.zone).date(),
         "due_date": item.due_date,
         "due_state": state,
-        "days_left": days_left,
+        "days_left": (item.due_date - today).days,
         "status": item.status,
         "prefill": item.prefill,
         "submitted_by": who(item.submitted_by),

@@ -18,9 +18,6 @@ from clinic.permissions import acting_user
 
 router = Router()
 
-# Days before its due date from which a form counts as due soon, on single-form responses.
-SOON_DAYS = 2
-
 
 @router.get(
     "/monitoring-forms",
@@ -56,7 +53,7 @@ def due_monitoring_forms(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def get_monitoring_form(request: HttpRequest, item_id: int) -> dict[str, Any]:
     item = monitoring_form_for_reader(user=acting_user(request), item_id=item_id)
-    return monitoring_out(item, timezone.now(), SOON_DAYS)
+    return monitoring_out(item, timezone.now(), DUE_WITHIN_DAYS)
 
 
 @router.post(
@@ -74,4 +71,4 @@ def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn
         submitted_at=payload.submitted_at,
         by=user,
     )
-    return monitoring_out(monitoring_form_get(item_id=item.pk), timezone.now(), SOON_DAYS)
+    return monitoring_out(monitoring_form_get(item_id=item.pk), timezone.now(), DUE_WITHIN_DAYS)

@@ -89,4 +89,4 @@ def course_outcomes(request: HttpRequest, course_id: int) -> list[dict[str, Any]
     user = acting_user(request)
     course = chart_course(user=user, course_id=course_id)
     patient_report_reader_require(user=user)
-    return [outcome_out(o, rows) for o, rows in course_outcomes_read(course=course)]
+    return [outcome_out(o, rows) for o, rows, _series in course_outcomes_read(course=course)]

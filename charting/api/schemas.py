@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from charting.rems_due import DUE_WITHIN_DAYS
 from clinic.api.fields import (
     DIGITS,
     AwareInstant,
@@ -321,7 +322,7 @@ class SubmitIn(StrictIn):
 
 class MonitoringFilter(QueryIn):
     status: Literal["open", "submitted", "all"] = "open"
-    soon_days: Int = 2
+    soon_days: Int = DUE_WITHIN_DAYS
 
 
 class AlertFilter(QueryIn):

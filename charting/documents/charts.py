@@ -1,4 +1,5 @@
-"""The outcome chart: one scale's totals across a course, drawn with reportlab.graphics.
+"""The outcome chart: one scale's series across a course (charting/trajectory.py `Series`),
+drawn with reportlab.graphics.
 
 Three reference lines make the chart readable at a glance: the baseline (the scale taken
 before or at the first session, or marked by a clinician; none is drawn without one),
@@ -8,33 +9,28 @@ and the scale's remission threshold (at or below it is remission).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 
-
-@dataclass(frozen=True)
-class ScaleSeries:
-    scale: str  # "PHQ-9"
-    max_total: int
-    remission_max: int
-    totals: list[int]
-    labels: list[str]  # x-axis label per administration ("S1", "S10", "12 Mar")
-    # The course's baseline (charting/scoring.py `baseline_index`); None: no baseline or
-    # response line is drawn.
-    baseline: int | None = None
+from charting.trajectory import ScorePoint, Series
 
 
-def scale_chart(series: ScaleSeries, width: float, height: float = 150) -> Drawing:
+def point_label(point: ScorePoint) -> str:
+    """The x-axis label of an administration: its session ("S10"), else its day ("12 Mar")."""
+    if point.session_number is not None:
+        return f"S{point.session_number}"
+    return f"{point.day:%d %b}"
+
+
+def scale_chart(series: Series, title: str, width: float, height: float = 150) -> Drawing:
     """A line chart of the totals with baseline, 50% response and remission lines."""
     drawing = Drawing(width, height)
     plot = LinePlot()
     plot.x, plot.y = 34, 28
     plot.width, plot.height = width - 150, height - 44
-    points = [(i + 1, total) for i, total in enumerate(series.totals)]
+    points = [(i + 1, p.total) for i, p in enumerate(series.points)]
     plot.data = [points]
     plot.lines[0].strokeColor = colors.HexColor("#1f5fa8")
     plot.lines[0].strokeWidth = 1.6
@@ -44,7 +40,7 @@ def scale_chart(series: ScaleSeries, width: float, height: float = 150) -> Drawi
     plot.xValueAxis.valueMax = count + 0.5
     plot.xValueAxis.valueSteps = list(range(1, count + 1))
     step = max(1, count // 12)
-    labels = series.labels
+    labels = [point_label(p) for p in series.points]
 
     def x_label(value: float) -> str:
         index = round(value) - 1
@@ -82,15 +78,16 @@ def scale_chart(series: ScaleSeries, width: float, height: float = 150) -> Drawi
     if series.baseline is not None:
         baseline = series.baseline
         reference(baseline, f"baseline {baseline}", colors.HexColor("#52606d"), [1, 2])
-        half = baseline / 2
-        reference(half, f"50% response {half:g}", colors.HexColor("#b7791f"), [4, 2])
-    elif series.totals:
+    elif series.points:
         drawing.add(String(plot.x + 4, plot.y + plot.height - 9, "no baseline", fontSize=7))
+    if series.response_line is not None:
+        half = series.response_line
+        reference(half, f"50% response {half:g}", colors.HexColor("#b7791f"), [4, 2])
     reference(
         series.remission_max,
         f"remission <= {series.remission_max}",
         colors.HexColor("#2f855a"),
         [6, 2],
     )
-    drawing.add(String(plot.x, height - 10, series.scale, fontSize=9, fontName="Helvetica-Bold"))
+    drawing.add(String(plot.x, height - 10, title, fontSize=9, fontName="Helvetica-Bold"))
     return drawing

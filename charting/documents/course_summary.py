@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from charting.documents.base import H2, H3, SMALL, DocumentRenderer, PageFrame, local_text
-from charting.documents.charts import ScaleSeries, scale_chart
+from charting.documents.charts import point_label, scale_chart
+from charting.trajectory import Series
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,10 @@ class OutcomeLine:
     change_pct: float | None
     response: bool | None
     remission: bool | None
-    remission_max: int
-    max_total: int
-    totals: list[int]
-    labels: list[str]
+    # The chart's series (charting/trajectory.py `scale_series`): points, baseline, lines.
+    series: Series
     self_report: bool = False  # a patient-rated instrument (whoever entered it)
-    baseline_at: int | None = None  # index into totals
+    baseline_at: int | None = None  # index into series.points
     baseline_mark: str = ""  # "Marked as baseline by Carl Clinician, 26 Mar 2026: reason"
 
 
@@ -134,7 +133,7 @@ def outcome_status(o: OutcomeLine) -> str:
     """The outcome sentence under a scale's chart; without a baseline it says so and computes
     nothing (never a baseline guessed from a later score)."""
     if o.baseline is None:
-        first = o.labels[0] if o.labels else "-"
+        first = point_label(o.series.points[0]) if o.series.points else "-"
         return (
             f"No baseline: the first score ({first}) was taken after the first session, and "
             f"no clinician marked a baseline. Latest {o.latest}. Response and remission not "
@@ -144,7 +143,7 @@ def outcome_status(o: OutcomeLine) -> str:
     status = (
         f"Baseline {o.baseline}, latest {o.latest}, change {change}. "
         f"Response (50% or more below baseline): {'yes' if o.response else 'no'}. "
-        f"Remission ({o.remission_max} or less): {'yes' if o.remission else 'no'}."
+        f"Remission ({o.series.remission_max} or less): {'yes' if o.remission else 'no'}."
     )
     return f"{status} {o.baseline_mark}." if o.baseline_mark else status
 
@@ -311,17 +310,7 @@ class CourseSummaryRenderer(DocumentRenderer):
                 )
             )
         for o in d.outcomes:
-            chart = scale_chart(
-                ScaleSeries(
-                    o.scale,
-                    o.max_total,
-                    o.remission_max,
-                    o.totals,
-                    o.labels,
-                    baseline=o.baseline,
-                ),
-                self.content_width,
-            )
+            chart = scale_chart(o.series, o.scale, self.content_width)
             out.append(
                 KeepTogether(
                     [

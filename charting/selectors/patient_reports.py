@@ -12,7 +12,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from charting import scoring
-from charting.baselines import course_first_session, course_session_numbers, scale_outcome
+from charting.baselines import (
+    course_first_session,
+    course_session_numbers,
+    scale_outcome,
+    scale_points,
+)
 from charting.error_codes import ERR_REVIEW_NOT_FOUND, ERR_SCALE_NOT_FOUND
 from charting.models import (
     Alert,
@@ -33,7 +38,7 @@ from charting.self_report_schedule import (
     points_recorded_in_clinic,
     self_report_points,
 )
-from charting.trajectory import MoodPoint, ReviewMark, ScorePoint, Series, build_series
+from charting.trajectory import MoodPoint, ReviewMark, Series, build_series, scale_series
 from clinic.errors import NotFound
 from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, Site
 from clinic.permissions import require_role, user_roles
@@ -94,9 +99,11 @@ def course_scale_get(*, course: Course, scale_id: int) -> ScaleAdministration:
     return row
 
 
-def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[ScaleAdministration]]]:
+def course_outcomes(
+    *, course: Course
+) -> list[tuple[scoring.Outcome, list[ScaleAdministration], Series]]:
     """Per scale used in the course: baseline (charting/scoring.py `baseline_index`),
-    trajectory, response and remission (4 queries)."""
+    trajectory, response and remission, and its chart series (4 queries)."""
     rows = list(
         ScaleAdministration.objects.filter(course=course)
         .select_related("baseline_marked_by", "recorded_by")
@@ -108,10 +115,12 @@ def course_outcomes(*, course: Course) -> list[tuple[scoring.Outcome, list[Scale
     first = course_first_session(course=course)
     numbers = course_session_numbers(course=course)
     zone = course.site.zone
-    return [
-        (scale_outcome(name, items, first_session=first, zone=zone, numbers=numbers), items)
-        for name, items in sorted(by_scale.items())
-    ]
+    out = []
+    for name, items in sorted(by_scale.items()):
+        result = scale_outcome(name, items, first_session=first, zone=zone, numbers=numbers)
+        points = scale_points(items, zone=zone, numbers=numbers)
+        out.append((result, items, scale_series(name, points, baseline_at=result.baseline_at)))
+    return out
 
 
 def open_safety_alerts(*, course: Course) -> list[Alert]:
@@ -257,19 +266,9 @@ def course_trajectory(*, course: Course) -> Trajectory:
     early-improvement point of one course (4 queries)."""
     zone = course.site.zone
     scale_rows = course_scale_rows(course=course)
-    rows = [
-        (
-            r.scale,
-            ScorePoint(
-                day=r.administered_at.astimezone(zone).date(),
-                total=r.total,
-                source=r.source,
-                session_number=r.session.number if r.session is not None else None,
-                marked_baseline=r.baseline_marked_at is not None,
-            ),
-        )
-        for r in scale_rows
-    ]
+    numbers = {r.session.pk: r.session.number for r in scale_rows if r.session is not None}
+    points = scale_points(scale_rows, zone=zone, numbers=numbers)
+    rows = [(r.scale, p) for r, p in zip(scale_rows, points, strict=True)]
     mood = [
         MoodPoint(day=day, mood=value)
         # A check-in without a mood (an old row) is not a point: 0 would read as a crash.

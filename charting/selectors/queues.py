@@ -22,7 +22,7 @@ from charting.models import (
     ScreeningResponse,
 )
 from charting.observations import observation_sign_inputs
-from charting.rems_due import monitoring_forms_due_now
+from charting.rems_due import form_overdue, latest_today, monitoring_forms_due_now, site_today
 from charting.selectors.chart import chart_reader_require
 from charting.selectors.patient_reports import alerts_visible, patient_report_reader_require
 from clinic.models import Site
@@ -189,9 +189,9 @@ def alert_queue(*, user: Any, now: dt.datetime) -> AlertQueue:
     forms = [
         f
         for f in filter_sites(MonitoringFormItem.objects.all(), user)
-        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lte=now.date())
+        .filter(status=MonitoringFormItem.Status.OPEN, due_date__lt=latest_today(now))
         .select_related("patient", "site", "session")
         .order_by("due_date")[:QUEUE_LIMIT]
-        if f.due_date < now.astimezone(f.site.zone).date()
+        if form_overdue(f.due_date, site_today(now, f.site.zone))
     ]
     return AlertQueue(alerts, screenings, overdue, forms, rows)

@@ -218,20 +218,14 @@ def outcomes(request: HttpRequest, course_id: int) -> HttpResponse:
         else:
             status = 422
     charts = []
-    for result, rows in course_outcomes(course=course):
+    for result, rows, series in course_outcomes(course=course):
         definition = scoring.get_scale(result.scale)
         charts.append(
             {
                 "outcome": result,
                 "scale": definition,
                 "rows": rows,
-                "chart": outcome_chart(
-                    max_total=definition.max_total,
-                    remission_max=definition.remission_max,
-                    taken=[(r.administered_at, r.total) for r in rows],
-                    baseline=result.baseline,
-                    zone=zone,
-                ),
+                "chart": outcome_chart(series),
                 "baseline_row": rows[result.baseline_at]
                 if result.baseline_at is not None
                 else None,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from charting.scoring import Taken
+from charting.scoring import Taken, improvement_percent
 from charting.self_report_schedule import (
     END_GRACE_DAYS,
     DueState,
     SessionPoint,
-    improvement_percent,
     open_point,
     point_states,
     review_finding,

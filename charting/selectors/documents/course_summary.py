@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F
 
 from charting import scoring
-from charting.baselines import first_session_of, scale_outcome
+from charting.baselines import first_session_of, scale_outcome, scale_points
 from charting.documents.course_summary import (
     AlertLine,
     CourseSummaryData,
@@ -31,6 +31,7 @@ from charting.selectors.documents.base import (
     person,
     scales_label,
 )
+from charting.trajectory import scale_series
 from scheduling.models import Course, ResourceHold, Session
 
 if TYPE_CHECKING:  # django-stubs-ext is a typing (test) dependency, not a runtime one
@@ -254,15 +255,11 @@ def _outcome_line(
         change_pct=result.change_pct,
         response=result.response,
         remission=result.remission,
-        remission_max=definition.remission_max,
-        max_total=definition.max_total,
-        totals=[r.total for r in items],
-        labels=[
-            f"S{numbers[r.session_id]}"
-            if r.session_id in numbers
-            else f"{r.administered_at.astimezone(zone):%d %b}"
-            for r in items
-        ],
+        series=scale_series(
+            name,
+            scale_points(items, zone=zone, numbers=numbers),
+            baseline_at=result.baseline_at,
+        ),
         self_report=definition.rater == "self",
     )
 
