@@ -38,10 +38,6 @@ def utc_iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def minute_of_day(t: dt.time) -> int:
-    return t.hour * 60 + t.minute
-
-
 def now() -> dt.datetime:
     """The current instant as the web pages see it (they pass it to the services as `now`).
 

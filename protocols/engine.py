@@ -41,7 +41,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from clinic.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar, minute_of_day
 from protocols.spacing import SpacingRule, day_violation, weekday_mask
 from protocols.spec import Phase, ProtocolSpec
 
@@ -110,10 +110,6 @@ class ResumePoint:
     week_count: int = 0
 
 
-def _minutes(t: dt.time) -> int:
-    return t.hour * 60 + t.minute
-
-
 _ONE_DAY = dt.timedelta(days=1)
 # A session starts before closing, so within the day: minute -> timedelta, built once.
 _MINUTE = tuple(dt.timedelta(minutes=m) for m in range(24 * 60))
@@ -150,9 +146,9 @@ def plan_course(
     zone = calendar.zone
     hours: list[tuple[int, int] | None] = [None] * 7
     for weekday, (open_at, close_at) in calendar.hours.items():
-        hours[weekday] = (_minutes(open_at), _minutes(close_at))
+        hours[weekday] = (minute_of_day(open_at), minute_of_day(close_at))
     closed = calendar.closed
-    pref = _minutes(preferred)
+    pref = minute_of_day(preferred)
 
     sessions: list[PlannedSession] = []
     append = sessions.append

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 
 from clinic.calendar import SiteCalendar
-from clinic.clock import minute_of_day, require_aware, resolve_now
+from clinic.calendar import minute_of_day
+from clinic.clock import require_aware, resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role
 from protocols.spacing import Previous, SpacingRule, SpacingViolation, spacing_violation
