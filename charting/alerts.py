@@ -10,9 +10,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from charting.models import Alert
-from charting.recording import save_with_history
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 

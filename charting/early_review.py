@@ -27,11 +27,11 @@ from django.db import transaction
 
 from charting.baselines import course_first_session, course_session_numbers, scale_taken
 from charting.models import EarlyReview, ScaleAdministration
-from charting.recording import save_with_history
 from charting.scoring import baseline_index
 from charting.self_report_schedule import review_finding, review_measures
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.models import Course, Session

@@ -12,10 +12,11 @@ from django.db import transaction
 from charting import scoring
 from charting.early_review import early_review_evaluate
 from charting.models import ScaleAdministration
-from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
+from charting.recording import CHARTING_ROLES, CLOCK_SKEW
 from charting.safety_alerts import safety_alert_raise
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.models import Course, Session

@@ -9,9 +9,9 @@ from typing import Any
 from django.db import transaction
 
 from charting.models import CourseCheckinSetting, SitePatientSettings
-from charting.recording import save_with_history
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, Site
 from clinic.permissions import require_role
 from scheduling.models import Course

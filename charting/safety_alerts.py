@@ -17,7 +17,7 @@ from typing import Any
 
 from charting.alert_notifications import urgent_alert_enqueue
 from charting.models import Alert, ScaleAdministration, SelfReport
-from charting.recording import save_with_history
+from clinic.history import save_with_history
 from scheduling.models import Course
 
 ITEM9 = "item 9 (thoughts of being better off dead or of self-harm)"

@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLES, ApiToken, Closure, OpeningHours, Patient, Resource, Site
 from clinic.tokens import hash_token, new_token
 
@@ -183,13 +184,11 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
         raise Conflict(
             f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"
         )
-    # simple_history records who made the change (API requests have no history middleware).
-    patient._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
     try:
         # The savepoint keeps the outer transaction usable when the unique constraint fires
         # (two requests creating the same MRN at once; the check above cannot see the other).
         with transaction.atomic():
-            patient.save()
+            save_with_history(patient, by)
     except IntegrityError as exc:
         raise Conflict(
             f"MRN {patient.mrn} is already used by another patient at this site.", code="mrn_taken"

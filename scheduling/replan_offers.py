@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.errors import Conflict, NotFound
+from clinic.history import save_with_history
 from clinic.permissions import require_role, user_site_ids
 from scheduling.change_results import SessionChange
 from scheduling.models import ReplanOffer
@@ -47,8 +48,7 @@ def replan_offer_accept(
             if added
             else " ".join(change.notes) or "No make-up session was added."
         )[:500]
-        offer._history_user = by  # type: ignore[attr-defined]
-        offer.save()
+        save_with_history(offer, by)
     return offer, change
 
 
@@ -64,6 +64,5 @@ def replan_offer_dismiss(
         offer.decided_by = by
         offer.decided_at = now
         offer.note = note.strip()[:500]
-        offer._history_user = by  # type: ignore[attr-defined]
-        offer.save()
+        save_with_history(offer, by)
     return offer
