@@ -7,8 +7,8 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, NotFound
 from clinic.history import save_with_history
 from clinic.permissions import require_role, user_site_ids
@@ -35,7 +35,7 @@ def replan_offer_accept(
 ) -> tuple[ReplanOffer, SessionChange]:
     """Apply the offered re-planning (book the make-up) and mark the offer accepted."""
     require_role(by, *BOOKERS, action="accept a re-planning offer")
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         offer = _pending(offer_id, by)
         change = session_makeup_add(session_id=offer.session_id, by=by, now=now)
@@ -57,7 +57,7 @@ def replan_offer_dismiss(
 ) -> ReplanOffer:
     """Dismiss the offer (e.g. the patient was rebooked by phone); the note says why."""
     require_role(by, *BOOKERS, action="dismiss a re-planning offer")
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         offer = _pending(offer_id, by)
         offer.status = ReplanOffer.Status.DISMISSED

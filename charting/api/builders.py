@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.utils import timezone
 
 from charting import scoring
 from charting.early_review import NEXT_STEP
@@ -27,6 +26,7 @@ from charting.recording import checkpoint_minutes_off
 from charting.selectors import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
 from charting.trajectory import MoodPoint, Series
+from clinic import clock
 
 
 def who(user: User | None) -> str | None:
@@ -81,7 +81,7 @@ def observation_out(detail: ObservationDetail) -> dict[str, Any]:
     spec = record.template.parsed
     missing = detail.missing
     by_entry = {e.pk: e for e in detail.entries}
-    now = timezone.now()
+    now = clock.now()
     checkpoints = []
     for cp in detail.checkpoints:
         mine = [e for e in detail.entries if e.checkpoint_id == cp.pk]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Query, Router
 
 from charting.api.builders import monitoring_out
@@ -18,6 +17,7 @@ from charting.selectors import (
     monitoring_form_list,
     monitoring_forms_due_for_reader,
 )
+from clinic import clock
 from clinic.permissions import acting_user
 
 router = Router()
@@ -36,7 +36,7 @@ def list_monitoring_forms(
 ) -> list[dict[str, Any]]:
     """REMS monitoring forms: open ones (default) with due_soon / overdue, oldest due first."""
     rows = monitoring_form_list(user=acting_user(request), status=filters.status)
-    now = timezone.now()
+    now = clock.now()
     return [monitoring_out(i, now, filters.soon_days) for i in rows]
 
 
@@ -48,7 +48,7 @@ def list_monitoring_forms(
 def due_monitoring_forms(request: HttpRequest) -> list[dict[str, Any]]:
     """Open forms due within 2 days or overdue at the caller's sites: the list the daily job
     emails to each site's clinicians."""
-    now = timezone.now()
+    now = clock.now()
     items = monitoring_forms_due_for_reader(user=acting_user(request), now=now)
     return [monitoring_out(i, now, DUE_WITHIN_DAYS) for i in items]
 
@@ -60,7 +60,7 @@ def due_monitoring_forms(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def get_monitoring_form(request: HttpRequest, item_id: int) -> dict[str, Any]:
     item = monitoring_form_for_reader(user=acting_user(request), item_id=item_id)
-    return monitoring_out(item, timezone.now(), SOON_DAYS)
+    return monitoring_out(item, clock.now(), SOON_DAYS)
 
 
 @router.post(
@@ -78,4 +78,4 @@ def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn
         submitted_at=payload.submitted_at,
         by=user,
     )
-    return monitoring_out(monitoring_form_get(item_id=item.pk), timezone.now(), SOON_DAYS)
+    return monitoring_out(monitoring_form_get(item_id=item.pk), clock.now(), SOON_DAYS)

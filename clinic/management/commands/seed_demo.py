@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from charting.demo_courses import demo_courses_seed
 from charting.demo_self_report import demo_self_report_course
-from clinic import demo
+from clinic import clock, demo
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
@@ -28,7 +28,7 @@ from scheduling.demo_feeds import demo_feed_links
 
 def site_today(site: Site) -> dt.date:
     """Today at the site (the demo's "this morning" is the site's morning)."""
-    return timezone.now().astimezone(site.zone).date()
+    return clock.now().astimezone(site.zone).date()
 
 
 class Command(BaseCommand):
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             )
         if not settings.DEBUG:
             self.stderr.write(self.style.WARNING("DEBUG is off: seeding demo users anyway."))
-        summary = seed_demo(today=timezone.localdate())
+        summary = seed_demo(today=timezone.localdate(clock.now()))
         # The living part (courses at every stage) lives in charting, the top layer: it uses
         # the scheduling and charting services. Management commands may import any layer.
         site = Site.objects.get(slug=demo.SITE_SLUG)
@@ -77,7 +77,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(demo.logins_text())
         self.stdout.write(demo_feed_links())
-        self.stdout.write(demo_self_report_course(today=timezone.localdate()))
+        self.stdout.write(demo_self_report_course(today=timezone.localdate(clock.now())))
 
 
 def _upcoming_closure_date(today: dt.date) -> dt.date:
