@@ -22,6 +22,7 @@ from charting.models import (
     SelfReport,
     TreatmentParameters,
 )
+from charting.observations import discharge_earliest
 from charting.recording import checkpoint_minutes_off
 from charting.selectors import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
@@ -136,8 +137,7 @@ def observation_out(detail: ObservationDetail) -> dict[str, Any]:
         "anchor_at": record.anchor_at,
         "anchor_recorded": record.anchor_recorded,
         "minimum_observation_minutes": spec.minimum_observation_minutes,
-        "earliest_discharge": record.anchor_at
-        + dt.timedelta(minutes=spec.minimum_observation_minutes),
+        "earliest_discharge": discharge_earliest(record),
         "status": record.status,
         "signed_by": who(record.signed_by),
         "signed_at": record.signed_at,
