@@ -475,7 +475,7 @@ def protocol_load_builtin(
             entry.indication,
         ):
             return latest, f"unchanged v{latest.version}"
-        if latest.courses.exists():
+        if latest.in_use:
             row = protocol_create_version(
                 slug=entry.slug,
                 name=entry.name,
