@@ -11,9 +11,9 @@ from django.db.models import Q
 
 from charting.error_codes import ERR_ALREADY_ACKNOWLEDGED, ERR_NOTE_REQUIRED
 from charting.models import Alert
-from charting.recording import save_with_history
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 

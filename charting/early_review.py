@@ -33,11 +33,11 @@ from charting.error_codes import (
     ERR_REVIEW_NOT_NEEDED,
 )
 from charting.models import EarlyReview, ScaleAdministration
-from charting.recording import save_with_history
 from charting.scoring import baseline_index
 from charting.self_report_schedule import review_finding, review_measures
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.models import Course, Session

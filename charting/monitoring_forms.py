@@ -16,12 +16,12 @@ from charting.recording import (
     CLOCK_SKEW,
     checkpoint_minutes_off,
     current_entries,
-    save_with_history,
 )
 from charting.rems_due import form_due_date
 from charting.spec import TemplateSpec, off_window_text
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.permissions import require_role
 from scheduling.models import Session
 

@@ -46,11 +46,11 @@ from charting.recording import (
     invalid_answers,
     local_deadline_text,
     local_text,
-    save_with_history,
 )
 from charting.spec import AnswersInvalid, Flag, clean_answers, flags_for, off_window_text
 from clinic.clock import resolve_now, utc_iso
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.error_codes import ERR_REASON_REQUIRED

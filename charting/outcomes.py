@@ -15,10 +15,11 @@ from charting import scoring
 from charting.early_review import early_review_evaluate
 from charting.error_codes import ERR_INVALID_VALUE, ERR_SESSION_NOT_IN_COURSE, ERR_TIME_IN_FUTURE
 from charting.models import Alert, EarlyReview, ScaleAdministration, ScaleSource, SelfReport
-from charting.recording import CHARTING_ROLES, CLOCK_SKEW, save_with_history
+from charting.recording import CHARTING_ROLES, CLOCK_SKEW
 from charting.safety_alerts import safety_alert_raise
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.error_codes import ERR_REASON_REQUIRED

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from charting.error_codes import ERR_REQUIRED, ERR_TOO_LONG
 from charting.models import CourseCheckinSetting, SitePatientSettings
-from charting.recording import save_with_history
 from clinic.clock import resolve_now
 from clinic.errors import InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, Site
 from clinic.permissions import require_role
 from scheduling.models import Course

@@ -1,15 +1,11 @@
 """What every charting service does when it records something: who may record, how much
-clock skew a reading may have, saving with the acting user in the history row, local-time
-wording, and the observation entries that count."""
+clock skew a reading may have, local-time wording, and the observation entries that count
+(saving with the acting user in the history row: clinic/history.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, TypeVar
-
-from django.contrib.auth.models import User
-from django.db.models import Model
 
 from charting.models import ObservationCheckpoint, ObservationEntry, ObservationRecord
 from charting.spec import AnswersInvalid
@@ -17,20 +13,9 @@ from clinic.clock import ceil_minute
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, Site
 
-M = TypeVar("M", bound=Model)
-
 CHARTING_ROLES = (ROLE_NURSE, ROLE_CLINICIAN)
 # A reading timed a little ahead of the server clock is a clock skew, not a prediction.
 CLOCK_SKEW = dt.timedelta(minutes=2)
-
-
-def save_with_history(obj: M, by: User | None, **kwargs: Any) -> M:
-    # Name the acting user in the history row explicitly (API tokens and background tasks have
-    # no request for simple-history's middleware to read).
-    if by is not None:
-        obj._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
-    obj.save(**kwargs)
-    return obj
 
 
 def local_text(when: dt.datetime, site: Site) -> str:

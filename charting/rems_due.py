@@ -17,9 +17,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from charting.models import MonitoringDigest, MonitoringFormItem
+from clinic.clock import resolve_now
 from clinic.display_text import display_text
 from clinic.models import ROLE_CLINICIAN, Site
 from clinic.site_url import absolute_url
@@ -128,7 +128,7 @@ def monitoring_digest_send(
 ) -> MonitoringDigest | None:
     """Email the site's clinicians today's list (nothing when no form is due or none of them
     has an address). Returns the digest row, or None when the site is gone."""
-    now = now or timezone.now()
+    now = resolve_now(now)
     site = Site.objects.filter(pk=site_id).first()
     if site is None:
         return None

@@ -6,18 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 
 from charting.documents.run_sheet import RunSheetRenderer
 from charting.models import RunSheet
 from charting.selectors.documents.run_sheet import run_sheet_data
+from clinic.clock import resolve_now
 from clinic.models import Site
 
 
 def run_sheet_store(*, site: Site, day: dt.date, now: dt.datetime | None = None) -> RunSheet:
     """Render the run sheet of `day` (the site's local date) and store it, replacing an
     earlier one for the same site and day."""
-    now = now or timezone.now()
+    now = resolve_now(now)
     data = run_sheet_data(site=site, day=day, now=now)
     pdf = RunSheetRenderer(data).render()
     with transaction.atomic():

@@ -20,8 +20,8 @@ from django.contrib.auth.models import User
 
 from charting.alert_notifications import urgent_alert_enqueue
 from charting.models import Alert, ScaleAdministration, SelfReport
-from charting.recording import save_with_history
 from charting.scoring import PHQ9
+from clinic.history import save_with_history
 from scheduling.models import Course
 
 ITEM9 = "item 9 (thoughts of being better off dead or of self-harm)"

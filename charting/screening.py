@@ -23,10 +23,11 @@ from charting.error_codes import (
 )
 from charting.form_templates import template_current
 from charting.models import FormTemplate, ScreeningResponse
-from charting.recording import CHARTING_ROLES, invalid_answers, save_with_history
+from charting.recording import CHARTING_ROLES, invalid_answers
 from charting.spec import AnswersInvalid, clean_answers, flags_for
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.error_codes import ERR_REASON_REQUIRED

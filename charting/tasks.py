@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.utils import timezone
 
 from charting.alert_notifications import urgent_alert_notify
 from charting.models import RunSheet
 from charting.rems_due import monitoring_digest_send
 from charting.run_sheets import run_sheet_store
+from clinic import clock
 from clinic.models import Site
 from scheduling.task_skips import task_skip_record
 from scheduling.tasks import enqueue
@@ -22,7 +22,7 @@ from scheduling.tasks import enqueue
 def store_evening_run_sheets() -> int:
     """Hourly: at each site whose local time has reached RUN_SHEET_LOCAL_HOUR, enqueue
     tomorrow's run sheet unless it is stored already."""
-    now = timezone.now()
+    now = clock.now()
     count = 0
     for site in Site.objects.all():
         local = now.astimezone(site.zone)
@@ -50,7 +50,7 @@ def store_run_sheet(site_id: int, day: str) -> str:
 def send_monitoring_digests() -> int:
     """Hourly: at each site whose local time has reached MONITORING_DIGEST_LOCAL_HOUR,
     enqueue today's list of REMS monitoring forms (sent once a day)."""
-    now = timezone.now()
+    now = clock.now()
     count = 0
     for site in Site.objects.all():
         if now.astimezone(site.zone).hour >= settings.MONITORING_DIGEST_LOCAL_HOUR:

@@ -17,9 +17,10 @@ from charting.error_codes import (
 )
 from charting.models import Alert, ObservationRecord, TreatmentParameters
 from charting.observations import check_anchor_time, set_anchor
-from charting.recording import CHARTING_ROLES, save_with_history
+from charting.recording import CHARTING_ROLES
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role
 from scheduling.models import Session

@@ -28,3 +28,9 @@ class SiteCalendar:
         if day.weekday() not in self.hours:
             return f"no opening hours on {day:%A}s"
         return None
+
+
+def minute_of_day(t: dt.time | dt.datetime) -> int:
+    """Minutes since midnight of a wall-clock time (of a datetime: in its own zone), the unit
+    opening hours and preferred times are compared in."""
+    return t.hour * 60 + t.minute

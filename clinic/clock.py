@@ -1,5 +1,7 @@
-"""The service's notion of "now", injectable so tests can travel in time, and the check that a
-datetime from outside carries its UTC offset."""
+"""The service's notion of "now", injectable so tests can travel in time (`now`, the clinic
+clock; `wall_now`, the real one for the machinery), and the check that a datetime from outside
+carries its UTC offset. The only module that asks django.utils.timezone for the time
+(tests/clinic/test_one_clock.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,19 @@ from clinic.error_codes import ERR_NAIVE_DATETIME
 from clinic.errors import InvalidInput
 
 
-def resolve_now(now: dt.datetime | None) -> dt.datetime:
-    """`now` when a caller (a test, a task replaying a moment) gives one, else the clock."""
-    return now if now is not None else timezone.now()
+def resolve_now(given: dt.datetime | None) -> dt.datetime:
+    """`given` when a caller (a page, a test, a task replaying a moment) gives one, else the
+    clinic clock, `now()`: so an API call honours the CLINIC_NOW pin as the pages do."""
+    return given if given is not None else now()
+
+
+def wall_now() -> dt.datetime:
+    """The real instant, never pinned. For what measures real elapsed time or stamps the
+    machinery rather than the clinic's day: API and feed token use, rotation and revocation;
+    worker heartbeats and reminder claims (judged against django-q2's real task timeout);
+    django-q2 schedules; the feed stamps that move HTTP Last-Modified beside `auto_now` ones.
+    Everything else asks `now()`."""
+    return timezone.now()
 
 
 def require_aware(value: dt.datetime, name: str) -> dt.datetime:
@@ -39,12 +51,9 @@ def utc_iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def minute_of_day(t: dt.time) -> int:
-    return t.hour * 60 + t.minute
-
-
 def now() -> dt.datetime:
-    """The current instant as the web pages see it (they pass it to the services as `now`).
+    """The clinic's current instant: what pages, API handlers, services, tasks and commands
+    judge by (pages pass it to the services as `now`; `resolve_now` falls back to it).
 
     Normally the real time. `settings.CLINIC_NOW` (an aware datetime or ISO 8601 string) pins
     it: the browser tests move the clock past the 2-hour esketamine observation this way, and
@@ -55,7 +64,7 @@ def now() -> dt.datetime:
 
     pinned = getattr(settings, "CLINIC_NOW", None)
     if pinned is None:
-        return timezone.now()
+        return wall_now()
     if isinstance(pinned, str):
         pinned = dt.datetime.fromisoformat(pinned)
     if pinned.tzinfo is None:

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from clinic import clock
 from clinic.error_codes import (
     ERR_CLOSURE_EXISTS,
     ERR_FIELD_READ_ONLY,
@@ -23,6 +24,7 @@ from clinic.error_codes import (
     ERR_USER_INACTIVE,
 )
 from clinic.errors import Conflict, InvalidInput
+from clinic.history import save_with_history
 from clinic.models import ROLES, ApiToken, Closure, OpeningHours, Patient, Resource, Site
 from clinic.tokens import hash_token, new_token
 
@@ -60,7 +62,8 @@ def api_token_revoke(
 ) -> ApiToken:
     """Revoke a token at once. Revoking an already revoked token is an error, not a no-op,
     so a script that thinks it revoked a live token learns otherwise."""
-    now = now or timezone.now()
+    # A credential's stamp: real time, whatever day the clinic clock is pinned to.
+    now = now or clock.wall_now()
     with transaction.atomic():
         # Conditional update: two admins revoking at once must not both "succeed".
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
@@ -180,7 +183,7 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
     patient.family_name = patient.family_name.strip()
     # The site is a loaded row the caller may use; uniqueness is checked below, as a 409.
     patient.full_clean(exclude=["site"], validate_unique=False, validate_constraints=False)
-    if patient.date_of_birth > timezone.localdate():
+    if patient.date_of_birth > timezone.localdate(clock.now()):
         raise InvalidInput("date_of_birth: cannot be in the future")
     # Race: two requests registering `DUP-1` and `dup-1` at once both find no patient and both
     # insert. Lock the (site, lower-cased MRN) first, so the second waits and then sees the
@@ -194,13 +197,11 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
             f"MRN {patient.mrn} is already used by another patient at this site.",
             code=ERR_MRN_TAKEN,
         )
-    # simple_history records who made the change (API requests have no history middleware).
-    patient._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
     try:
         # The savepoint keeps the outer transaction usable when the unique constraint fires
         # (two requests creating the same MRN at once; the check above cannot see the other).
         with transaction.atomic():
-            patient.save()
+            save_with_history(patient, by)
     except IntegrityError as exc:
         raise Conflict(
             f"MRN {patient.mrn} is already used by another patient at this site.",

@@ -41,7 +41,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from clinic.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar, minute_of_day
 from protocols.spacing import SpacingRule, day_violation, weekday_mask
 from protocols.spec import Phase, ProtocolSpec
 
@@ -108,10 +108,6 @@ class ResumePoint:
     last_day: dt.date | None
     number: int
     week_count: int = 0
-
-
-def _minutes(t: dt.time) -> int:
-    return t.hour * 60 + t.minute
 
 
 _ONE_DAY = dt.timedelta(days=1)
@@ -191,10 +187,10 @@ class _Planner:
         self.duration = timing.procedure_minutes + timing.observation_minutes
         self.procedure = dt.timedelta(minutes=timing.procedure_minutes)
         self.observation = dt.timedelta(minutes=timing.observation_minutes)
-        self.zone, self.closed, self.pref = calendar.zone, calendar.closed, _minutes(preferred)
+        self.zone, self.closed, self.pref = calendar.zone, calendar.closed, minute_of_day(preferred)
         self.hours: list[_Hours | None] = [None] * 7
         for weekday, (open_at, close_at) in calendar.hours.items():
-            self.hours[weekday] = (_minutes(open_at), _minutes(close_at))
+            self.hours[weekday] = (minute_of_day(open_at), minute_of_day(close_at))
         self.sessions: list[PlannedSession] = []
         self.number = 0 if resume is None else resume.number
         self.prev_day = None if resume is None else resume.last_day

@@ -26,8 +26,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, Forbidden, InvalidInput, NotFound
 from clinic.models import ROLE_CLINICIAN
 from clinic.permissions import require_role, require_site, user_site_ids
@@ -171,7 +171,7 @@ def protocol_create_version(
         require_role(by, ROLE_CLINICIAN, action="create protocol versions")
     _check_status(status)
     parsed = protocol_spec_validate(spec=spec)
-    now = now or timezone.now()
+    now = resolve_now(now)
     try:
         with transaction.atomic():
             # Race: two editors saving a new version of the same slug at once would both read
@@ -278,7 +278,7 @@ def protocol_activate(*, protocol: Protocol, by: User) -> Protocol:
 def protocol_retire(*, protocol: Protocol, by: User, now: dt.datetime | None = None) -> Protocol:
     """Retire a version: no new courses on it; courses already on it carry on unchanged."""
     protocol_editor_require(by=by, site_id=protocol.site_id, action="retire protocol versions")
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         row = Protocol.objects.select_for_update().get(pk=protocol.pk)
         if row.status != Protocol.Status.RETIRED:
@@ -294,7 +294,7 @@ def protocol_retire_slug(*, slug: str, by: User, now: dt.datetime | None = None)
     if found is None:
         raise NotFound(f"Protocol {slug!r} does not exist.", code=ERR_PROTOCOL_NOT_FOUND)
     protocol_editor_require(by=by, site_id=found.site_id, action="retire protocol versions")
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         rows = list(
             Protocol.objects.select_for_update()
@@ -330,7 +330,7 @@ def protocol_update(
         _check_status(status)
     if spec is not None:
         protocol_spec_validate(spec=spec)
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         row = Protocol.objects.select_for_update().get(pk=protocol.pk)
         changes = {
@@ -449,7 +449,7 @@ def protocol_load_builtin(
     uses it, and otherwise becomes the next version (the used one stays as it was). A slug whose
     latest version was made locally (not from the library) is left alone.
     """
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         # Race: two deploys running load_protocols at once would both decide to add the next
         # version. Lock the slug's rows first, then read the latest in a fresh statement (a
@@ -478,7 +478,7 @@ def protocol_load_builtin(
             entry.indication,
         ):
             return latest, f"unchanged v{latest.version}"
-        if latest.courses.exists():
+        if latest.in_use:
             row = protocol_create_version(
                 slug=entry.slug,
                 name=entry.name,

@@ -32,6 +32,7 @@ from psycopg2 import errors as pg_errors
 
 from clinic.calendar import SiteCalendar
 from clinic.errors import Conflict
+from clinic.history import save_with_history
 from clinic.models import Resource, Site
 from protocols.spec import ProtocolSpec
 from scheduling.change_results import Moved
@@ -261,8 +262,7 @@ class BookingChange:
         """Insert one session (with history) and its holds."""
         holds = self.hold_rows([placement], [session])
         with self._race_guard(placement.holds, self._spans_of([session])):
-            session._history_user = by  # type: ignore[attr-defined]
-            session.save()
+            save_with_history(session, by)
             ResourceHold.objects.bulk_create(holds)
 
     def move_sessions(

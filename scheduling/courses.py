@@ -11,6 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
+from clinic.history import save_with_history
 from clinic.permissions import can_see_site, require_role
 from scheduling.error_codes import ERR_COURSE_NOT_FOUND, ERR_INVALID_TRANSITION, ERR_REASON_REQUIRED
 from scheduling.models import Course, ResourceHold, Session
@@ -68,6 +69,5 @@ def course_discontinue(
         ResourceHold.objects.filter(session__in=[s.pk for s in sessions]).update(active=False)
         course.status = Course.Status.DISCONTINUED
         course.status_reason = reason
-        course._history_user = by  # type: ignore[attr-defined]  # read by simple-history's signal
-        course.save(update_fields=["status", "status_reason", "updated_at"])
+        save_with_history(course, by, update_fields=["status", "status_reason", "updated_at"])
     return DiscontinueResult(course=course, cancelled=sessions)

@@ -13,10 +13,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db.models import Q
 
-from clinic.calendar import SiteCalendar
-from clinic.clock import minute_of_day, resolve_now
+from clinic.calendar import SiteCalendar, minute_of_day
+from clinic.clock import resolve_now
 from clinic.error_codes import ERR_PATIENT_NOT_FOUND, ERR_SITE_NOT_FOUND
 from clinic.errors import Conflict, InvalidInput, NotFound
+from clinic.history import save_with_history
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, Patient, Resource, Site
 from clinic.permissions import can_see_site, require_role
 from protocols.adjustments import Adjustment, adjustments
@@ -193,8 +194,7 @@ def course_enrol(
         enrolment = Enrolment(course, sessions, holds, changes)
         if dry_run:
             return enrolment
-        course._history_user = by  # type: ignore[attr-defined]
-        course.save()
+        save_with_history(course, by)
         booking.add_sessions(sessions, holds, by=by)
     return enrolment
 

@@ -16,8 +16,8 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from clinic.clock import wall_now
 from clinic.models import Site
 from scheduling.feed_selectors import PAST_DAYS
 from scheduling.models import CalendarFeed, Course, Session
@@ -35,7 +35,8 @@ def feed_expiry_mark(*, now: dt.datetime | None = None) -> int:
     number of sites, feeds and sessions (the sites' retention periods, one UPDATE). Idempotent:
     a second run finds no session that dropped out after the stamp the first one wrote.
     """
-    now = now or timezone.now()
+    # Real time: compared with `auto_now` stamps, and it moves HTTP Last-Modified.
+    now = now or wall_now()
     # A session held by the feed since `since` left it in (since, now]: it was cancelled (last
     # changed) within that window shifted back by the site's retention period, and its start
     # was still inside the feed's PAST_DAYS window when it dropped out.

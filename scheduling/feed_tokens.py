@@ -19,8 +19,8 @@ import re
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from clinic.clock import wall_now  # credential stamps: real time, not the pinned clinic day
 from clinic.error_codes import ERR_INVALID
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.models import (
@@ -202,7 +202,7 @@ def feed_revoke(*, feed_id: int, by: User) -> CalendarFeed:
     """Revoke a feed: its link answers 404 from now on. Revoking twice changes nothing."""
     feed = feed_get(feed_id=feed_id, by=by)
     if feed.revoked_at is None:
-        feed.revoked_at = timezone.now()
+        feed.revoked_at = wall_now()
         feed.save(update_fields=["revoked_at", "updated_at"])
     return feed
 
@@ -218,7 +218,7 @@ def _rotate(feed: CalendarFeed) -> tuple[CalendarFeed, str]:
     if feed.revoked_at is not None:
         raise Conflict("A revoked feed cannot be rotated; create a new one.", code=ERR_FEED_REVOKED)
     token, digest = _issue()
-    feed.token_hash, feed.prefix, feed.rotated_at = digest, token[:8], timezone.now()
+    feed.token_hash, feed.prefix, feed.rotated_at = digest, token[:8], wall_now()
     feed.save(update_fields=["token_hash", "prefix", "rotated_at", "updated_at"])
     return feed, token
 
@@ -272,7 +272,7 @@ def companion_feed_revoke(*, patient_feed: CalendarFeed, feed_id: int) -> Calend
     if feed is None:
         raise NotFound("No such companion feed.", code=ERR_FEED_NOT_FOUND)
     if feed.revoked_at is None:
-        feed.revoked_at = timezone.now()
+        feed.revoked_at = wall_now()
         feed.save(update_fields=["revoked_at", "updated_at"])
     return feed
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from clinic import clock
 from clinic.models import Patient, Resource, Site
 from protocols.models import Protocol
 from protocols.services import protocol_mark_used
@@ -54,7 +54,7 @@ class Course(models.Model):
         if self._state.adding:
             # The protocol version becomes immutable from its first course (whoever creates the
             # course: the booking service, a migration, a fixture). In the same transaction.
-            protocol_mark_used(protocol=self.protocol, now=timezone.now())
+            protocol_mark_used(protocol=self.protocol, now=clock.now())
         super().save(*args, **kwargs)
 
 

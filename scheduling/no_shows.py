@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils import timezone
 
+from clinic.clock import resolve_now
 from clinic.models import Site
 from scheduling.availability import local_day_bounds
 from scheduling.models import Course, ReplanOffer, Session
@@ -24,7 +24,7 @@ BATCH = 500
 def no_shows_overdue(*, now: dt.datetime | None = None) -> list[int]:
     """Sessions still scheduled that started before today (each site's local date) and have
     ended: the whole day is over, so staff had their chance to check the patient in."""
-    now = now or timezone.now()
+    now = resolve_now(now)
     ids: list[int] = []
     for site in Site.objects.all():
         today_start = local_day_bounds(now.astimezone(site.zone).date(), site.zone)[0]
@@ -46,7 +46,7 @@ def no_show_mark_overdue(
 ) -> tuple[Session, ReplanOffer | None] | None:
     """Mark one overdue session a no-show (without the automatic make-up) and offer the
     re-planning to staff. None when the session is gone or no longer scheduled."""
-    now = now or timezone.now()
+    now = resolve_now(now)
     session = Session.objects.select_related("course").filter(pk=session_id).first()
     if session is None or session.status != Session.Status.SCHEDULED or session.end >= now:
         return None

@@ -27,6 +27,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from clinic.history import save_with_history
 from scheduling.booking_change import is_booking_race
 from scheduling.models import ResourceHold, Session
 
@@ -126,9 +127,10 @@ def _follow(session_id: int, discharge_at: dt.datetime, by: User | None) -> Hold
         if holds:
             session.observation_end = end
         session.sequence += 1  # calendar feeds see the longer stay
-        session._history_user = by  # type: ignore[attr-defined]
-        session.save(
-            update_fields=["earliest_discharge", "observation_end", "sequence", "updated_at"]
+        save_with_history(
+            session,
+            by,
+            update_fields=["earliest_discharge", "observation_end", "sequence", "updated_at"],
         )
     return HoldFollow(session, end if holds else None, discharge_at, blocked_by)
 

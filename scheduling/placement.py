@@ -29,7 +29,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from clinic.calendar import SiteCalendar
+from clinic.calendar import SiteCalendar, minute_of_day
 from protocols.adjustments import (
     CLOSED_DAY,
     OPENING_HOURS,
@@ -152,10 +152,6 @@ class Slot:
     holds: tuple[HoldPlan, ...]
 
 
-def _minute(t: dt.datetime) -> int:
-    return t.hour * 60 + t.minute
-
-
 def local_instant(day: dt.date, minute: int, zone: ZoneInfo) -> dt.datetime:
     """UTC instant of a local wall-clock minute; a time inside a spring-forward gap becomes the
     real instant (same round trip as the engine)."""
@@ -255,7 +251,7 @@ class Placer:
         if self.calendar.closed_reason(day) is not None:
             return None
         opens, closes = self.calendar.hours[day.weekday()]
-        return opens.hour * 60 + opens.minute, closes.hour * 60 + closes.minute
+        return minute_of_day(opens), minute_of_day(closes)
 
     def find_on_day(
         self, day: dt.date, preferred_minute: int, *, earliest: dt.datetime | None = None
@@ -367,10 +363,10 @@ def place_course(
                 why = WHY_TOO_CLOSE
         else:
             slot, why, conflict = placer.find_on_day(
-                ps.day, _minute(ps.start_local), earliest=earliest
+                ps.day, minute_of_day(ps.start_local), earliest=earliest
             )
         if why and ps.number not in result.reasons:
-            result.reasons[ps.number] = why_reason(why, ps.day, _minute(ps.start_local))
+            result.reasons[ps.number] = why_reason(why, ps.day, minute_of_day(ps.start_local))
         if slot is not None:
             placer.take(slot, label(ps.number))
             placement = Placement(

@@ -25,8 +25,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
+from clinic.clock import wall_now  # claims race django-q2's real task timeout
 from clinic.models import Site
 from scheduling.availability import local_day_bounds
 from scheduling.feed_selectors import site_patient_place
@@ -76,7 +76,7 @@ def stale_claims(*, now: dt.datetime) -> Q:
 def stuck_reminders(*, now: dt.datetime | None = None) -> QuerySet[ReminderDelivery]:
     """Deliveries stuck in "sending" (their worker died mid-send); the retry or the next sweep
     sends them, and the background-work page lists them until then."""
-    now = now or timezone.now()
+    now = now or wall_now()
     return (
         ReminderDelivery.objects.filter(stale_claims(now=now))
         .select_related("session", "site")
@@ -88,7 +88,7 @@ def reminders_due(*, now: dt.datetime | None = None) -> list[int]:
     """Sessions starting tomorrow (each site's local date) still scheduled and not yet
     reminded (or whose reminder claim is stale: see the module docstring), at sites where the
     local time has reached REMINDER_LOCAL_HOUR."""
-    now = now or timezone.now()
+    now = now or wall_now()
     ids: list[int] = []
     for site in Site.objects.all():
         local_now = now.astimezone(site.zone)
@@ -125,7 +125,7 @@ def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> Reminde
     Returns the delivery row, or None when the session is gone or no longer scheduled (the
     task records the skip).
     """
-    now = now or timezone.now()
+    now = now or wall_now()
     session = Session.objects.select_related("patient", "site").filter(pk=session_id).first()
     if session is None or session.status != Session.Status.SCHEDULED:
         return None
@@ -168,7 +168,7 @@ def reminder_send(*, session_id: int, now: dt.datetime | None = None) -> Reminde
         )
         raise
     ReminderDelivery.objects.filter(pk=row.pk).update(
-        status=ReminderDelivery.Status.SENT, sent_at=timezone.now(), reason=""
+        status=ReminderDelivery.Status.SENT, sent_at=wall_now(), reason=""
     )
     row.refresh_from_db()
     return row

@@ -7,9 +7,10 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 
+from clinic.clock import resolve_now
 from clinic.errors import Conflict, NotFound
+from clinic.history import save_with_history
 from clinic.permissions import require_role, user_site_ids
 from scheduling.change_results import SessionChange
 from scheduling.error_codes import ERR_OFFER_DECIDED, ERR_OFFER_NOT_FOUND
@@ -33,7 +34,7 @@ def replan_offer_accept(
 ) -> tuple[ReplanOffer, SessionChange]:
     """Apply the offered re-planning (book the make-up) and mark the offer accepted."""
     require_role(by, *BOOKERS, action="accept a re-planning offer")
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         offer = _pending(offer_id, by)
         change = session_makeup_add(session_id=offer.session_id, by=by, now=now)
@@ -46,8 +47,7 @@ def replan_offer_accept(
             if added
             else " ".join(change.notes) or "No make-up session was added."
         )[:500]
-        offer._history_user = by  # type: ignore[attr-defined]
-        offer.save()
+        save_with_history(offer, by)
     return offer, change
 
 
@@ -56,13 +56,12 @@ def replan_offer_dismiss(
 ) -> ReplanOffer:
     """Dismiss the offer (e.g. the patient was rebooked by phone); the note says why."""
     require_role(by, *BOOKERS, action="dismiss a re-planning offer")
-    now = now or timezone.now()
+    now = resolve_now(now)
     with transaction.atomic():
         offer = _pending(offer_id, by)
         offer.status = ReplanOffer.Status.DISMISSED
         offer.decided_by = by
         offer.decided_at = now
         offer.note = note.strip()[:500]
-        offer._history_user = by  # type: ignore[attr-defined]
-        offer.save()
+        save_with_history(offer, by)
     return offer

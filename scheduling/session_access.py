@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 
 from clinic.errors import Conflict, DomainError
+from clinic.history import save_with_history
 from scheduling.error_codes import ERR_INVALID_TRANSITION
 from scheduling.models import Course, Session
 
@@ -45,13 +46,13 @@ def invalid_transition(session: Session, action: str, hint: str = "") -> DomainE
 def save_status(session: Session, by: User | None, fields: list[str]) -> None:
     """Save a status step: the sequence rises (calendar feeds see the change), history kept."""
     session.sequence += 1
-    session._history_user = by  # type: ignore[attr-defined]
-    session.save(update_fields=[*fields, "status", "active", "sequence", "updated_at"])
+    save_with_history(
+        session, by, update_fields=[*fields, "status", "active", "sequence", "updated_at"]
+    )
 
 
 def course_moves_on(course: Course, *, only_from: tuple[str, ...], to: str, by: User) -> None:
     """Advance a locked course's status (planned -> active -> completed) with a history row."""
     if course.status in only_from:
         course.status = to
-        course._history_user = by  # type: ignore[attr-defined]
-        course.save(update_fields=["status", "updated_at"])
+        save_with_history(course, by, update_fields=["status", "updated_at"])

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
 
-from clinic.calendar import SiteCalendar
-from clinic.clock import minute_of_day, require_aware, resolve_now
+from clinic.calendar import SiteCalendar, minute_of_day
+from clinic.clock import require_aware, resolve_now
 from clinic.error_codes import ERR_INVALID
 from clinic.errors import Conflict, InvalidInput
 from clinic.permissions import require_role

@@ -24,8 +24,8 @@ import socket
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.utils import timezone
 
+from clinic.clock import wall_now  # liveness is real elapsed time
 from scheduling.models import WorkerHeartbeat
 from scheduling.reminders import stuck_reminders
 
@@ -41,7 +41,7 @@ def cluster_name() -> str:
 
 def worker_heartbeat_record(*, now: dt.datetime | None = None) -> WorkerHeartbeat:
     """Stamp this cluster's heartbeat (called by the minute task, in a worker)."""
-    now = now or timezone.now()
+    now = now or wall_now()
     row, _ = WorkerHeartbeat.objects.update_or_create(
         cluster=cluster_name(),
         defaults={"beat_at": now, "host": socket.gethostname()[:255], "pid": os.getpid()},
@@ -107,7 +107,7 @@ def worker_health(
     has waited in the queue longer than that. Stuck reminders are reported (the retry or the
     next sweep takes them up), and make the check fail only once they are older than the
     max age too, since a stalled cluster is what leaves them."""
-    now = now or timezone.now()
+    now = now or wall_now()
     max_age = dt.timedelta(minutes=max_age_minutes)
     beat = WorkerHeartbeat.objects.filter(cluster=cluster_name()).first()
     queued, oldest = _oldest_queued()

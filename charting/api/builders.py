@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.utils import timezone
 
 from charting import scoring
 from charting.early_review import NEXT_STEP
@@ -23,11 +22,13 @@ from charting.models import (
     SelfReport,
     TreatmentParameters,
 )
+from charting.observations import discharge_earliest
 from charting.recording import checkpoint_minutes_off
 from charting.rems_due import form_due_state, site_today
 from charting.selectors.chart import Gate, ObservationDetail, SessionChart
 from charting.self_report_schedule import PointStatus
 from charting.trajectory import MoodPoint, Series
+from clinic import clock
 
 
 def who(user: User | None) -> str | None:
@@ -82,7 +83,7 @@ def observation_out(detail: ObservationDetail) -> dict[str, Any]:
     spec = record.template.parsed
     missing = detail.missing
     by_entry = {e.pk: e for e in detail.entries}
-    now = timezone.now()
+    now = clock.now()
     checkpoints = []
     for cp in detail.checkpoints:
         mine = [e for e in detail.entries if e.checkpoint_id == cp.pk]
@@ -137,8 +138,7 @@ def observation_out(detail: ObservationDetail) -> dict[str, Any]:
         "anchor_at": record.anchor_at,
         "anchor_recorded": record.anchor_recorded,
         "minimum_observation_minutes": spec.minimum_observation_minutes,
-        "earliest_discharge": record.anchor_at
-        + dt.timedelta(minutes=spec.minimum_observation_minutes),
+        "earliest_discharge": discharge_earliest(record),
         "status": record.status,
         "signed_by": who(record.signed_by),
         "signed_at": record.signed_at,

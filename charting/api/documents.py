@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.text import slugify
 from ninja import Query, Router
 
@@ -45,6 +44,7 @@ from charting.selectors.documents.run_sheet import (
 from charting.selectors.documents.screening_checklist import screening_checklist_data
 from charting.selectors.documents.session_record import session_record_data
 from charting.selectors.patient_reports import patient_answers_visible
+from clinic import clock
 from clinic.permissions import acting_user
 
 router = Router()
@@ -82,7 +82,7 @@ def course_summary_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
     user = acting_user(request)
     course = chart_course(user=user, course_id=course_id)
     data = course_summary_data(
-        course_id=course.pk, now=timezone.now(), answers_shown=patient_answers_visible(user=user)
+        course_id=course.pk, now=clock.now(), answers_shown=patient_answers_visible(user=user)
     )
     pdf = CourseSummaryRenderer(data).render()
     return pdf_response(pdf, pdf_name("course", course.pk, "summary", data.patient.mrn))
@@ -99,7 +99,7 @@ def session_record_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
     user = acting_user(request)
     session = chart_session(user=user, session_id=session_id)
     data = session_record_data(
-        session_id=session.pk, now=timezone.now(), answers_shown=patient_answers_visible(user=user)
+        session_id=session.pk, now=clock.now(), answers_shown=patient_answers_visible(user=user)
     )
     pdf = SessionRecordRenderer(data).render()
     return pdf_response(
@@ -117,7 +117,7 @@ def session_record_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
 def screening_checklist_pdf(request: HttpRequest, screening_id: int) -> HttpResponse:
     """A completed screening checklist with its flags, review and override."""
     response = screening_for_reader(user=acting_user(request), screening_id=screening_id)
-    data = screening_checklist_data(screening_id=response.pk, now=timezone.now())
+    data = screening_checklist_data(screening_id=response.pk, now=clock.now())
     pdf = ScreeningChecklistRenderer(data).render()
     return pdf_response(pdf, pdf_name("screening", response.pk, response.patient.mrn))
 
@@ -136,7 +136,7 @@ def blank_form_pdf(
     user = acting_user(request)
     template = template_get(user=user, slug=slug, version=query.version)
     site = chart_site(user=user, site_id=query.site_id)
-    data = blank_form_data(template=template, site=site, now=timezone.now())
+    data = blank_form_data(template=template, site=site, now=clock.now())
     pdf = BlankFormRenderer(data).render()
     return pdf_response(pdf, pdf_name(template.slug, f"v{template.version}", "blank"))
 
@@ -150,7 +150,7 @@ def blank_form_pdf(
 def run_sheet_pdf(request: HttpRequest, site_id: int, query: Query[DayQuery]) -> HttpResponse:
     """The run sheet of `?date=` (default today, local to the site), rendered now."""
     site = chart_site(user=acting_user(request), site_id=site_id)
-    now = timezone.now()
+    now = clock.now()
     day = query.date or now.astimezone(site.zone).date()
     pdf = RunSheetRenderer(run_sheet_data(site=site, day=day, now=now)).render()
     return pdf_response(pdf, pdf_name(site.slug, "run-sheet", day.isoformat()))
@@ -178,7 +178,7 @@ def stored_run_sheet_pdf(
 ) -> HttpResponse:
     """The run sheet stored for `?date=` (default tomorrow, local to the site)."""
     site = chart_site(user=acting_user(request), site_id=site_id)
-    day = query.date or timezone.now().astimezone(site.zone).date() + dt.timedelta(days=1)
+    day = query.date or clock.now().astimezone(site.zone).date() + dt.timedelta(days=1)
     sheet = stored_run_sheet_get(site=site, day=day)
     return pdf_response(bytes(sheet.pdf), pdf_name(site.slug, "run-sheet", day.isoformat()))
 
@@ -193,7 +193,7 @@ def rems_form_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
     """The REMS Patient Monitoring Form draft of an esketamine session, prefilled."""
     session = chart_session(user=acting_user(request), session_id=session_id)
     template = rems_template_for(session=session)
-    data = rems_form_data(session=session, template=template, now=timezone.now())
+    data = rems_form_data(session=session, template=template, now=clock.now())
     pdf = RemsFormRenderer(data).render()
     return pdf_response(
         pdf, pdf_name("rems-monitoring", session.patient.mrn, f"{session.start:%Y%m%d}")

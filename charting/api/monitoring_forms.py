@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Query, Router
 
 from charting.api.builders import monitoring_out
@@ -14,6 +13,7 @@ from charting.monitoring_forms import monitoring_form_submit
 from charting.rems_due import DUE_WITHIN_DAYS
 from charting.selectors.chart import monitoring_form_for_reader, monitoring_form_get
 from charting.selectors.queues import monitoring_form_list, monitoring_forms_due_for_reader
+from clinic import clock
 from clinic.permissions import acting_user
 
 router = Router()
@@ -29,7 +29,7 @@ def list_monitoring_forms(
 ) -> list[dict[str, Any]]:
     """REMS monitoring forms: open ones (default) with due_soon / overdue, oldest due first."""
     rows = monitoring_form_list(user=acting_user(request), status=filters.status)
-    now = timezone.now()
+    now = clock.now()
     return [monitoring_out(i, now, filters.soon_days) for i in rows]
 
 
@@ -41,7 +41,7 @@ def list_monitoring_forms(
 def due_monitoring_forms(request: HttpRequest) -> list[dict[str, Any]]:
     """Open forms due within 2 days or overdue at the caller's sites: the list the daily job
     emails to each site's clinicians."""
-    now = timezone.now()
+    now = clock.now()
     items = monitoring_forms_due_for_reader(user=acting_user(request), now=now)
     return [monitoring_out(i, now, DUE_WITHIN_DAYS) for i in items]
 
@@ -53,7 +53,7 @@ def due_monitoring_forms(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def get_monitoring_form(request: HttpRequest, item_id: int) -> dict[str, Any]:
     item = monitoring_form_for_reader(user=acting_user(request), item_id=item_id)
-    return monitoring_out(item, timezone.now(), DUE_WITHIN_DAYS)
+    return monitoring_out(item, clock.now(), DUE_WITHIN_DAYS)
 
 
 @router.post(
@@ -71,4 +71,4 @@ def submit_monitoring_form(request: HttpRequest, item_id: int, payload: SubmitIn
         submitted_at=payload.submitted_at,
         by=user,
     )
-    return monitoring_out(monitoring_form_get(item_id=item.pk), timezone.now(), DUE_WITHIN_DAYS)
+    return monitoring_out(monitoring_form_get(item_id=item.pk), clock.now(), DUE_WITHIN_DAYS)

@@ -25,7 +25,9 @@ STUCK_SHOWN = 100
 @page_errors
 def background_work(request: HttpRequest) -> HttpResponse:
     require(request.user, ROLE_SCHEDULER, ROLE_ADMIN, action="see background work")
-    now = clock.now()
+    # Heartbeats and reminder claims are stamped with the real time (clock.wall_now), so the
+    # page judges them by it too, never by a pinned clinic day.
+    now = clock.wall_now()
     health = worker_health(now=now) if can(request.user) else None
     stuck = filter_sites(stuck_reminders(now=now), acting_user(request)).select_related(
         "session__patient"

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from clinic import clock
 from clinic.models import ApiToken, OpeningHours, Patient, Resource, Site
 from clinic.services import site_closure_add, staff_grant_role
 from clinic.tokens import hash_token
@@ -28,7 +29,7 @@ from demo.self_report import demo_self_report_course
 
 def site_today(site: Site) -> dt.date:
     """Today at the site (the demo's "this morning" is the site's morning)."""
-    return timezone.now().astimezone(site.zone).date()
+    return clock.now().astimezone(site.zone).date()
 
 
 class Command(BaseCommand):
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             )
         if not settings.DEBUG:
             self.stderr.write(self.style.WARNING("DEBUG is off: seeding demo users anyway."))
-        summary = seed_demo(today=timezone.localdate())
+        summary = seed_demo(today=timezone.localdate(clock.now()))
         # The living part: courses at every stage, booked and charted through the services.
         site = Site.objects.get(slug=demo_clinic.SITE_SLUG)
         staff = {spec.role: User.objects.get(username=spec.username) for spec in demo_clinic.USERS}
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(demo_clinic.logins_text())
         self.stdout.write(demo_feed_links())
-        self.stdout.write(demo_self_report_course(today=timezone.localdate()))
+        self.stdout.write(demo_self_report_course(today=timezone.localdate(clock.now())))
 
 
 def _upcoming_closure_date(today: dt.date) -> dt.date:

@@ -13,8 +13,9 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 from django_q.models import Schedule
+
+from clinic.clock import wall_now
 
 SCHEDULES: tuple[tuple[str, str], ...] = (
     ("day-before reminders", "scheduling.tasks.send_day_before_reminders"),
@@ -32,7 +33,8 @@ MINUTE_SCHEDULES: tuple[tuple[str, str], ...] = (
 
 def schedules_setup(*, now: dt.datetime | None = None) -> list[tuple[str, str]]:
     """Create or update each schedule; returns (name, "created" | "updated" | "unchanged")."""
-    now = now or timezone.now()
+    # django-q2's scheduler runs on the real clock.
+    now = now or wall_now()
     next_hour = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     next_minute = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     out = []
