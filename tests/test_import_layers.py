@@ -3,7 +3,8 @@ no exemption (docs/architecture.md, "Layers"). config/ (settings, the URL config
 root) is the project's own floor: it may import anything, and nothing imports it back.
 
 Checked on the source (every import statement, also those inside functions), so an upward
-import cannot hide in a function body or behind a lazy `apps.get_model`.
+import cannot hide in a function body or behind a lazy `apps.get_model`. No module imports
+itself round a circle, not even through an import inside a function.
 """
 
 from __future__ import annotations
@@ -101,3 +102,65 @@ def test_no_model_reflection_across_apps():
         if "related_model" in path.read_text():
             hits.append(str(path.relative_to(ROOT)))
     assert hits == []
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports, every import statement counted (a circle
+    broken only by an import inside a function is still a circle in the design)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for _line, target in _imports(path):
+            # `from a.b import c` names a.b.c: a module when c is one, else a name in a.b.
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            if target and target != name and not name.startswith(target + "."):
+                graph[name].add(target)
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles():
+    graph = _module_graph()
+    # The graph must hold the project's imports, or an empty one would pass.
+    assert "scheduling.booking_change" in graph["scheduling.enrolment"]
+    assert _circles(graph) == []
+
+
+def test_the_circle_finder_sees_a_circle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _circles(graph) == [["a", "b", "c"]]
