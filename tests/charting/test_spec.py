@@ -9,16 +9,8 @@ from typing import Any
 
 import pytest
 
-from charting.spec import (
-    AnswersInvalid,
-    FormField,
-    TemplateError,
-    ValueProblem,
-    clean_answers,
-    clean_value,
-    flags_for,
-    parse_template,
-)
+from charting.answers import AnswersInvalid, ValueProblem, clean_answers, clean_value, flags_for
+from charting.spec import FormField, TemplateError, parse_template
 
 LIBRARY = Path(__file__).resolve().parents[2] / "charting" / "library"
 PROTOCOLS = Path(__file__).resolve().parents[2] / "protocols" / "library"
