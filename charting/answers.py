@@ -87,22 +87,7 @@ def clean_value(field: FormField, raw: Any) -> Any:
         _bounded(label, value, field.limits, field.unit)
         return value
     if t == FieldType.BLOOD_PRESSURE:
-        if isinstance(raw, str) and (m := _BP_TEXT.match(raw)):
-            raw = {"systolic": int(m.group(1)), "diastolic": int(m.group(2))}
-        if not isinstance(raw, dict) or set(raw) != {"systolic", "diastolic"}:
-            raise ValueProblem(
-                ERR_INVALID_VALUE,
-                f'{label}: must be {{"systolic": n, "diastolic": n}} or "120/80"',
-            )
-        sys_v = _number(f"{label}.systolic", raw["systolic"], integer=True)
-        dia_v = _number(f"{label}.diastolic", raw["diastolic"], integer=True)
-        _bounded(f"{label}.systolic", sys_v, field.systolic_limits, "mmHg")
-        _bounded(f"{label}.diastolic", dia_v, field.diastolic_limits, "mmHg")
-        if dia_v >= sys_v:
-            raise ValueProblem(
-                ERR_OUT_OF_BOUNDS, f"{label}: diastolic must be below systolic ({sys_v}/{dia_v})"
-            )
-        return {"systolic": sys_v, "diastolic": dia_v}
+        return _clean_blood_pressure(field, raw)
     if t == FieldType.CHOICE:
         known = [c.value for c in field.choices]
         if not isinstance(raw, str) or raw not in known:
@@ -114,7 +99,31 @@ def clean_value(field: FormField, raw: Any) -> Any:
         if len(raw) > field.max_length:
             raise ValueProblem(ERR_INVALID_VALUE, f"{label}: at most {field.max_length} characters")
         return raw.strip()
-    # TIME: a wall-clock "HH:MM" or an ISO 8601 date-time with its UTC offset.
+    return _clean_time(label, raw)
+
+
+def _clean_blood_pressure(field: FormField, raw: Any) -> dict[str, float | int]:
+    label = field.key
+    if isinstance(raw, str) and (m := _BP_TEXT.match(raw)):
+        raw = {"systolic": int(m.group(1)), "diastolic": int(m.group(2))}
+    if not isinstance(raw, dict) or set(raw) != {"systolic", "diastolic"}:
+        raise ValueProblem(
+            ERR_INVALID_VALUE,
+            f'{label}: must be {{"systolic": n, "diastolic": n}} or "120/80"',
+        )
+    sys_v = _number(f"{label}.systolic", raw["systolic"], integer=True)
+    dia_v = _number(f"{label}.diastolic", raw["diastolic"], integer=True)
+    _bounded(f"{label}.systolic", sys_v, field.systolic_limits, "mmHg")
+    _bounded(f"{label}.diastolic", dia_v, field.diastolic_limits, "mmHg")
+    if dia_v >= sys_v:
+        raise ValueProblem(
+            ERR_OUT_OF_BOUNDS, f"{label}: diastolic must be below systolic ({sys_v}/{dia_v})"
+        )
+    return {"systolic": sys_v, "diastolic": dia_v}
+
+
+def _clean_time(label: str, raw: Any) -> str:
+    # A wall-clock "HH:MM" or an ISO 8601 date-time with its UTC offset.
     if isinstance(raw, str) and _HHMM.match(raw):
         return raw
     if isinstance(raw, str):

@@ -111,6 +111,12 @@ class FormField(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> FormField:
+        self._check_type_options()
+        self._check_flag_answers()
+        return self
+
+    def _check_type_options(self) -> None:
+        # limits, integer, systolic/diastolic and choices belong to one field type each.
         t = self.type
         if self.limits is not None and t != FieldType.NUMBER:
             raise ValueError("limits: only number fields have limits")
@@ -126,6 +132,10 @@ class FormField(_Strict):
                 raise ValueError("choices: values must be unique")
         elif self.choices:
             raise ValueError("choices: only choice fields have choices")
+
+    def _check_flag_answers(self) -> None:
+        # The answers that raise a flag are answers the field can have.
+        t = self.type
         for name in ("hard_stop_when", "review_when", "alert_when", "severe_when"):
             answers = getattr(self, name)
             if not answers:
@@ -140,7 +150,6 @@ class FormField(_Strict):
                     raise ValueError(f"{name}: {bad[0]!r} is not one of the choices")
             else:
                 raise ValueError(f"{name}: only yes_no and choice fields flag answers")
-        return self
 
     @property
     def systolic_limits(self) -> Limits:
@@ -263,38 +272,44 @@ class TemplateSpec(_Strict):
     @model_validator(mode="after")
     def _check(self) -> TemplateSpec:
         if self.kind == "screening":
-            if not self.fields:
-                raise ValueError("fields: a screening template needs at least one field")
-            if self.checkpoints:
-                raise ValueError("checkpoints: only observation templates have checkpoints")
-            keys = [f.key for f in self.fields]
-            if len(set(keys)) != len(keys):
-                raise ValueError("fields: keys must be unique")
+            self._check_screening()
         else:
-            if not self.checkpoints:
-                raise ValueError("checkpoints: an observation template needs checkpoints")
-            if self.fields:
-                raise ValueError("fields: observation fields belong to checkpoints")
-            keys = [c.key for c in self.checkpoints]
-            if len(set(keys)) != len(keys):
-                raise ValueError("checkpoints: keys must be unique")
-            discharge = [c for c in self.checkpoints if c.discharge]
-            if len(discharge) > 1:
-                raise ValueError("checkpoints: at most one discharge checkpoint")
-            if discharge and discharge[0].offset_minutes < self.minimum_observation_minutes:
-                raise ValueError(
-                    "checkpoints: the discharge checkpoint cannot be due before "
-                    "minimum_observation_minutes"
-                )
-            for item in self.report:
-                if item.source.startswith("checkpoint."):
-                    _, ck, fk, *_ = item.source.split(".")
-                    cp = self.checkpoint(ck)
-                    if cp is None or fk not in {f.key for f in cp.fields}:
-                        raise ValueError(f"report: {item.source!r} names no checkpoint field")
+            self._check_observation()
         if self.report and self.report_due_days is None:
             raise ValueError("report_due_days: required with report")
         return self
+
+    def _check_screening(self) -> None:
+        if not self.fields:
+            raise ValueError("fields: a screening template needs at least one field")
+        if self.checkpoints:
+            raise ValueError("checkpoints: only observation templates have checkpoints")
+        keys = [f.key for f in self.fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError("fields: keys must be unique")
+
+    def _check_observation(self) -> None:
+        if not self.checkpoints:
+            raise ValueError("checkpoints: an observation template needs checkpoints")
+        if self.fields:
+            raise ValueError("fields: observation fields belong to checkpoints")
+        keys = [c.key for c in self.checkpoints]
+        if len(set(keys)) != len(keys):
+            raise ValueError("checkpoints: keys must be unique")
+        discharge = [c for c in self.checkpoints if c.discharge]
+        if len(discharge) > 1:
+            raise ValueError("checkpoints: at most one discharge checkpoint")
+        if discharge and discharge[0].offset_minutes < self.minimum_observation_minutes:
+            raise ValueError(
+                "checkpoints: the discharge checkpoint cannot be due before "
+                "minimum_observation_minutes"
+            )
+        for item in self.report:
+            if item.source.startswith("checkpoint."):
+                _, ck, fk, *_ = item.source.split(".")
+                cp = self.checkpoint(ck)
+                if cp is None or fk not in {f.key for f in cp.fields}:
+                    raise ValueError(f"report: {item.source!r} names no checkpoint field")
 
     def checkpoint(self, key: str) -> Checkpoint | None:
         return next((c for c in self.checkpoints if c.key == key), None)
