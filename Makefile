@@ -92,7 +92,7 @@ fuzz: venv ## The API fuzz with FUZZ_EXAMPLES (200) examples per operation, on S
 PURE_MODULES := protocols/engine.py protocols/adjustments.py protocols/spacing.py protocols/spec.py protocols/spec_checks.py \
 	charting/self_report_schedule.py charting/trajectory.py \
 	clinic/calendar.py clinic/display_text.py scheduling/placement.py scheduling/feeds.py charting/scoring.py \
-	charting/spec.py
+	charting/spec.py charting/answers.py
 
 typecheck: venv ## mypy with django-stubs over the whole project; --strict on the pure modules
 	ALLOW_INSECURE_KEY=1 $(VENV)/bin/mypy

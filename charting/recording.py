@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from charting.answers import AnswersInvalid
 from charting.models import ObservationCheckpoint, ObservationEntry, ObservationRecord
-from charting.spec import AnswersInvalid
 from clinic.clock import ceil_minute
 from clinic.errors import InvalidInput
 from clinic.models import ROLE_CLINICIAN, ROLE_NURSE, Site

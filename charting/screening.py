@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
+from charting.answers import AnswersInvalid, clean_answers, flags_for
 from charting.error_codes import (
     ERR_ALREADY_OVERRIDDEN,
     ERR_ALREADY_REVIEWED,
@@ -24,7 +25,6 @@ from charting.error_codes import (
 from charting.form_templates import template_current
 from charting.models import FormTemplate, ScreeningResponse
 from charting.recording import CHARTING_ROLES, invalid_answers
-from charting.spec import AnswersInvalid, clean_answers, flags_for
 from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput
 from clinic.history import save_with_history

@@ -126,41 +126,9 @@ def feed_create(
     _check_alarm(alarm_minutes)
     feed = CalendarFeed(kind=kind, label=label, alarm_minutes=alarm_minutes, created_by=by)
     if kind in (Kind.PATIENT, Kind.COMPANION):
-        if patient is None:
-            raise InvalidInput("A patient feed needs a patient.", code=ERR_INVALID_FEED_OWNER)
-        require_site(by, patient.site_id)
-        require_role(by, *PATIENT_FEED_ROLES, action="manage patients' calendar feeds")
-        feed.patient, feed.site = patient, patient.site
-        if (
-            kind == Kind.PATIENT
-            and CalendarFeed.objects.filter(
-                patient=patient, kind=Kind.PATIENT, revoked_at__isnull=True
-            ).exists()
-        ):
-            raise Conflict(
-                "This patient already has an active feed; rotate it to get a new link.",
-                code=ERR_FEED_EXISTS,
-            )
-        if kind == Kind.COMPANION:
-            _check_companion_room(patient)
+        _own_by_patient(feed, kind=kind, patient=patient, by=by)
     elif kind == Kind.STAFF:
-        owner = staff or by
-        if site is None:
-            raise InvalidInput("A staff feed needs a site.", code=ERR_INVALID_FEED_OWNER)
-        require_site(by, site.pk)
-        require_role(by, *STAFF_ROLES, action="have a calendar feed")
-        if owner.pk != by.pk:
-            require_role(by, ROLE_ADMIN, action="make another person's calendar feed")
-            if not owner.is_active or not owner.sites.filter(pk=site.pk).exists():
-                raise NotFound("No such staff member at this site.", code=ERR_STAFF_NOT_FOUND)
-        feed.user, feed.site = owner, site
-        if CalendarFeed.objects.filter(
-            user=owner, site=site, kind=Kind.STAFF, revoked_at__isnull=True
-        ).exists():
-            raise Conflict(
-                "You already have an active feed for this site; rotate it to get a new link.",
-                code=ERR_FEED_EXISTS,
-            )
+        _own_by_staff(feed, site=site, staff=staff, by=by)
     elif kind == Kind.RESOURCE:
         if resource is None:
             raise InvalidInput("A room feed needs a resource.", code=ERR_INVALID_FEED_OWNER)
@@ -176,6 +144,46 @@ def feed_create(
     else:
         raise InvalidInput(f"Unknown feed kind {kind!r}.", code=ERR_INVALID_FEED_OWNER)
     return _save_new(feed)
+
+
+def _own_by_patient(feed: CalendarFeed, *, kind: str, patient: Patient | None, by: User) -> None:
+    if patient is None:
+        raise InvalidInput("A patient feed needs a patient.", code=ERR_INVALID_FEED_OWNER)
+    require_site(by, patient.site_id)
+    require_role(by, *PATIENT_FEED_ROLES, action="manage patients' calendar feeds")
+    feed.patient, feed.site = patient, patient.site
+    if (
+        kind == Kind.PATIENT
+        and CalendarFeed.objects.filter(
+            patient=patient, kind=Kind.PATIENT, revoked_at__isnull=True
+        ).exists()
+    ):
+        raise Conflict(
+            "This patient already has an active feed; rotate it to get a new link.",
+            code=ERR_FEED_EXISTS,
+        )
+    if kind == Kind.COMPANION:
+        _check_companion_room(patient)
+
+
+def _own_by_staff(feed: CalendarFeed, *, site: Site | None, staff: User | None, by: User) -> None:
+    owner = staff or by
+    if site is None:
+        raise InvalidInput("A staff feed needs a site.", code=ERR_INVALID_FEED_OWNER)
+    require_site(by, site.pk)
+    require_role(by, *STAFF_ROLES, action="have a calendar feed")
+    if owner.pk != by.pk:
+        require_role(by, ROLE_ADMIN, action="make another person's calendar feed")
+        if not owner.is_active or not owner.sites.filter(pk=site.pk).exists():
+            raise NotFound("No such staff member at this site.", code=ERR_STAFF_NOT_FOUND)
+    feed.user, feed.site = owner, site
+    if CalendarFeed.objects.filter(
+        user=owner, site=site, kind=Kind.STAFF, revoked_at__isnull=True
+    ).exists():
+        raise Conflict(
+            "You already have an active feed for this site; rotate it to get a new link.",
+            code=ERR_FEED_EXISTS,
+        )
 
 
 def _check_companion_room(patient: Patient) -> None:

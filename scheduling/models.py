@@ -119,7 +119,7 @@ class Session(models.Model):
     def __str__(self) -> str:
         return f"Session {self.number} of course {self.course_id} at {self.start:%Y-%m-%d %H:%M}Z"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.active = self.status not in self.INACTIVE
         super().save(*args, **kwargs)
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from charting import scoring
+from charting.discharge import discharge_earliest
 from charting.early_review import NEXT_STEP
 from charting.models import (
     Alert,
@@ -22,7 +23,6 @@ from charting.models import (
     SelfReport,
     TreatmentParameters,
 )
-from charting.observations import discharge_earliest
 from charting.recording import checkpoint_minutes_off
 from charting.rems_due import form_due_state, site_today
 from charting.selectors.chart import Gate, ObservationDetail, SessionChart

@@ -15,8 +15,7 @@ from ninja import Router
 from ninja.security import APIKeyHeader
 
 from charting.api.builders import checkin_out, mood_out, series_out
-from charting.api.schemas import (
-    ERRORS,
+from charting.api.patient_report_schemas import (
     AnswerIn,
     CheckinIn,
     CheckinOut,
@@ -25,6 +24,7 @@ from charting.api.schemas import (
     PatientTrajectoryOut,
     SelfReportSubmitIn,
 )
+from charting.api.schemas import ERRORS
 from charting.daily_checkin import daily_checkin_save
 from charting.models import SelfReport
 from charting.patient_link import (

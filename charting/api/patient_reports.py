@@ -18,8 +18,7 @@ from charting.api.builders import (
     self_report_out,
     series_out,
 )
-from charting.api.schemas import (
-    ERRORS,
+from charting.api.patient_report_schemas import (
     CheckinOut,
     CheckinSettingIn,
     CheckinSettingOut,
@@ -32,6 +31,7 @@ from charting.api.schemas import (
     SitePatientSettingsOut,
     TrajectoryOut,
 )
+from charting.api.schemas import ERRORS
 from charting.early_review import early_review_decide
 from charting.error_codes import ERR_REVIEW_NOT_FOUND
 from charting.patient_link import crisis_out

@@ -17,6 +17,7 @@ from typing import TypeVar
 from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 
+from charting.discharge import observation_missing
 from charting.error_codes import (
     ERR_ALERT_NOT_FOUND,
     ERR_MONITORING_FORM_NOT_FOUND,
@@ -37,7 +38,6 @@ from charting.models import (
     ScreeningResponse,
     TreatmentParameters,
 )
-from charting.observations import observation_missing
 from charting.selectors.patient_reports import alerts_visible
 from clinic.error_codes import ERR_SITE_NOT_FOUND
 from clinic.errors import DomainError, NotFound

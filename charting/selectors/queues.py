@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from charting.alerts import alert_is_severe
+from charting.discharge import observation_sign_inputs
 from charting.models import (
     Alert,
     EarlyReview,
@@ -21,7 +22,6 @@ from charting.models import (
     ObservationRecord,
     ScreeningResponse,
 )
-from charting.observations import observation_sign_inputs
 from charting.rems_due import form_overdue, latest_today, monitoring_forms_due_now, site_today
 from charting.selectors.chart import chart_reader_require
 from charting.selectors.patient_reports import alerts_visible, patient_report_reader_require

@@ -20,10 +20,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from charting.discharge import discharge_earliest, observation_sign_problem
 from charting.error_codes import ERR_ANCHOR_NOT_RECORDED, ERR_TOO_EARLY_TO_SIGN
 from charting.form_templates import template_current
 from charting.models import FormTemplate, ObservationRecord, ScreeningResponse
-from charting.observations import discharge_earliest, observation_sign_problem
 from charting.screening import course_screening_submit, session_screening_submit
 from charting.selectors import queues
 from charting.views.forms import answers_form, answers_from

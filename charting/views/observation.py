@@ -14,19 +14,19 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from charting.answers import AnswersInvalid, clean_answers, flags_for
+from charting.discharge import discharge_earliest, observation_sign_problem
 from charting.error_codes import ERR_SEVERE_ALERT_OPEN
 from charting.models import ObservationRecord
 from charting.observations import (
-    discharge_earliest,
     observation_amend,
     observation_record_values,
     observation_set_anchor,
     observation_sign,
-    observation_sign_problem,
 )
 from charting.recording import checkpoint_minutes_off
 from charting.selectors.chart import observation_chart
-from charting.spec import AnswersInvalid, clean_answers, flags_for, off_window_text
+from charting.spec import off_window_text
 from charting.values import shown_value
 from charting.views.forms import (
     AnchorForm,

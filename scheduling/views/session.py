@@ -5,10 +5,13 @@ of the same service, listing the later sessions it would move, and only then con
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -126,51 +129,12 @@ def session_change(request: HttpRequest, session_id: int, action: str) -> HttpRe
     require(request.user, *BOOKING, action="change bookings")
     session = _session(request, session_id)
     zone = session.site.zone
-    now = clock.now()
     by = acting_user(request)
     extra: dict[str, Any] = {}
-    if action == "reschedule":
-        raw = request.POST.get("to", "")
-        try:
-            to = dt.datetime.fromisoformat(raw)
-        except ValueError:
-            return _render(request, session, 422, error="Choose a free time.")
-        if to.tzinfo is None:
-            return _render(request, session, 422, error="Choose a free time.")
-        extra["chosen"] = raw
-
-        def change(dry_run: bool) -> SessionChange:
-            return session_reschedule(session_id=session.pk, to=to, by=by, dry_run=dry_run, now=now)
-
-        done = f"Session {session.number} moved to {to.astimezone(zone):%a %d %b %H:%M}."
-    elif action == "cancel":
-        form = CancelForm(request.POST)
-        extra["cancel_form"] = form
-        if not form.is_valid():
-            return _render(request, session, 422, **extra)
-        reason = form.cleaned_data["reason"]
-
-        def change(dry_run: bool) -> SessionChange:
-            return session_cancel(
-                session_id=session.pk, reason=reason, by=by, dry_run=dry_run, now=now
-            )
-
-        done = f"Session {session.number} cancelled."
-    elif action == "no_show":
-        no_show = NoShowForm(request.POST)
-        extra["no_show_form"] = no_show
-        if not no_show.is_valid():
-            return _render(request, session, 422, **extra)
-        note = no_show.cleaned_data["reason"]
-
-        def change(dry_run: bool) -> SessionChange:
-            return session_no_show(
-                session_id=session.pk, reason=note, by=by, dry_run=dry_run, now=now
-            )
-
-        done = f"Session {session.number} marked as a no-show."
-    else:
-        raise Http404("No such change.")
+    planned = _planned_change(request, session, action, by=by, now=clock.now(), extra=extra)
+    if isinstance(planned, HttpResponse):
+        return planned
+    change, done = planned
     try:
         if not request.POST.get("confirm"):
             preview = change(True)
@@ -191,12 +155,72 @@ def session_change(request: HttpRequest, session_id: int, action: str) -> HttpRe
         messages.info(request, "Already done: the form was sent twice.")
     else:
         assert result is not None
-        moved = [m for m in _moves(result, zone) if m["number"] != session.number or m["added"]]
-        if moved:
-            done += " Also: " + "; ".join(
-                f"session {m['number']} {'added' if m['added'] else 'moved'} to "
-                f"{m['new']:%a %d %b %H:%M}"
-                for m in moved
-            )
-        messages.success(request, " ".join([done, *result.notes]))
+        messages.success(request, _done_text(done, result, session, zone))
     return HttpResponseRedirect(reverse("session-detail", args=[session.pk]))
+
+
+def _planned_change(
+    request: HttpRequest,
+    session: Session,
+    action: str,
+    *,
+    by: User,
+    now: dt.datetime,
+    extra: dict[str, Any],
+) -> tuple[Callable[[bool], SessionChange], str] | HttpResponse:
+    """The change `action` asks for (run with dry_run True or False) and the message saying it
+    was done; or the page again (422) when the form is not valid. Puts the form and the chosen
+    time in `extra`, for the page shown after."""
+    zone = session.site.zone
+    if action == "reschedule":
+        raw = request.POST.get("to", "")
+        try:
+            to = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return _render(request, session, 422, error="Choose a free time.")
+        if to.tzinfo is None:
+            return _render(request, session, 422, error="Choose a free time.")
+        extra["chosen"] = raw
+
+        def change(dry_run: bool) -> SessionChange:
+            return session_reschedule(session_id=session.pk, to=to, by=by, dry_run=dry_run, now=now)
+
+        return change, f"Session {session.number} moved to {to.astimezone(zone):%a %d %b %H:%M}."
+    if action == "cancel":
+        form = CancelForm(request.POST)
+        extra["cancel_form"] = form
+        if not form.is_valid():
+            return _render(request, session, 422, **extra)
+        reason = form.cleaned_data["reason"]
+
+        def cancel(dry_run: bool) -> SessionChange:
+            return session_cancel(
+                session_id=session.pk, reason=reason, by=by, dry_run=dry_run, now=now
+            )
+
+        return cancel, f"Session {session.number} cancelled."
+    if action == "no_show":
+        no_show = NoShowForm(request.POST)
+        extra["no_show_form"] = no_show
+        if not no_show.is_valid():
+            return _render(request, session, 422, **extra)
+        note = no_show.cleaned_data["reason"]
+
+        def mark(dry_run: bool) -> SessionChange:
+            return session_no_show(
+                session_id=session.pk, reason=note, by=by, dry_run=dry_run, now=now
+            )
+
+        return mark, f"Session {session.number} marked as a no-show."
+    raise Http404("No such change.")
+
+
+def _done_text(done: str, result: SessionChange, session: Session, zone: ZoneInfo) -> str:
+    moved = [m for m in _moves(result, zone) if m["number"] != session.number or m["added"]]
+    if moved:
+        done += " Also: " + "; ".join(
+            f"session {m['number']} {'added' if m['added'] else 'moved'} to "
+            f"{m['new']:%a %d %b %H:%M}"
+            for m in moved
+        )
+    return " ".join([done, *result.notes])

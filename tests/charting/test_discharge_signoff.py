@@ -9,13 +9,10 @@ import pytest
 import time_machine
 
 from charting.alerts import alert_acknowledge
+from charting.discharge import observation_sign_problem
 from charting.gates import ChartingGates
 from charting.models import Alert, ObservationRecord
-from charting.observations import (
-    observation_record_values,
-    observation_sign,
-    observation_sign_problem,
-)
+from charting.observations import observation_record_values, observation_sign
 from charting.screening import session_screening_submit
 from charting.treatment import parameters_record
 from clinic.errors import Conflict, Forbidden, InvalidInput

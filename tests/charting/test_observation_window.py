@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from charting.form_templates import LIBRARY_DIR as FORMS_DIR
 from charting.form_templates import template_save
 from clinic.errors import DomainError
+from protocols.builtin_library import LIBRARY_DIR as PROTOCOLS_DIR
 from protocols.models import Protocol
-from protocols.services import LIBRARY_DIR as PROTOCOLS_DIR
 from protocols.services import protocol_spec_validate
 
 

@@ -13,8 +13,8 @@ import holidays
 import pytest
 
 from clinic.calendar import SiteCalendar
+from protocols.builtin_library import LIBRARY_DIR, library_entries
 from protocols.engine import PlannedSession, PlanningError, plan_course
-from protocols.services import LIBRARY_DIR, library_entries
 from protocols.spec import ProtocolSpec, parse_spec
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -11,13 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from protocols.builtin_library import LIBRARY_DIR, library_entries
 from protocols.models import Protocol
-from protocols.services import (
-    LIBRARY_DIR,
-    library_entries,
-    protocol_create_version,
-    protocol_update,
-)
+from protocols.services import protocol_create_version, protocol_update
 from scheduling.models import Course
 from tests.support.factories import make_course
 

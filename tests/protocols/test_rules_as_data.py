@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from protocols.services import LIBRARY_DIR
+from protocols.builtin_library import LIBRARY_DIR
 from protocols.spec import MissedSession, parse_spec
 
 BASE = {

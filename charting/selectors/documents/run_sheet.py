@@ -6,6 +6,7 @@ the evening job stored (charting/run_sheets.py).
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.db.models.functions import Length
 
@@ -53,36 +54,13 @@ def run_sheet_data(*, site: Site, day: dt.date, now: dt.datetime) -> RunSheetDat
         templates[t.slug] = t  # the newest version wins
     lines = []
     for s in sessions:
-        forms = s.course.protocol.parsed.forms
-        needs: list[str] = []
-        if forms.course_screening and s.course_id not in done_course:
-            needs.append("course screening due")
-        screening = done_session.get(s.pk)
-        if forms.session_screening:
-            needs.append("screening done" if screening else "screening due")
-        session_template = templates.get(forms.session_screening or "")
-        if session_template is not None:
-            keys = {f.key for f in session_template.parsed.fields}
-            for key in RIDE_HOME_FIELDS:
-                if key in keys:
-                    answer = screening.answers.get(key) if screening else None
-                    needs.append(
-                        "ride home arranged"
-                        if answer is True
-                        else ("NO RIDE HOME" if answer is False else "ride home: confirm")
-                    )
-        observation = templates.get(forms.observation or "")
-        if observation is not None:
-            times = [
-                f"{(s.start + dt.timedelta(minutes=cp.offset_minutes)).astimezone(zone):%H:%M}"
-                for cp in observation.parsed.checkpoints
-            ]
-            if times:
-                needs.append("checks ~" + ", ".join(times))
-        if s.scales_due:
-            needs.append("scales: " + ", ".join(scales_label(x) for x in s.scales_due))
-        if s.status_reason:
-            needs.append(s.status_reason)
+        needs = _session_needs(
+            s,
+            zone=zone,
+            course_screened=s.course_id in done_course,
+            screening=done_session.get(s.pk),
+            templates=templates,
+        )
         resources = session_resources(s)
         lines.append(
             RunSheetLine(
@@ -105,6 +83,53 @@ def run_sheet_data(*, site: Site, day: dt.date, now: dt.datetime) -> RunSheetDat
         day=day,
         lines=lines,
     )
+
+
+def _session_needs(
+    s: Session,
+    *,
+    zone: ZoneInfo,
+    course_screened: bool,
+    screening: ScreeningResponse | None,
+    templates: dict[str, FormTemplate],
+) -> list[str]:
+    """What one session still needs, as the run sheet's "needs" column says it."""
+    forms = s.course.protocol.parsed.forms
+    needs: list[str] = []
+    if forms.course_screening and not course_screened:
+        needs.append("course screening due")
+    if forms.session_screening:
+        needs.append("screening done" if screening else "screening due")
+    session_template = templates.get(forms.session_screening or "")
+    if session_template is not None:
+        needs += _ride_home_needs(session_template, screening)
+    observation = templates.get(forms.observation or "")
+    if observation is not None:
+        times = [
+            f"{(s.start + dt.timedelta(minutes=cp.offset_minutes)).astimezone(zone):%H:%M}"
+            for cp in observation.parsed.checkpoints
+        ]
+        if times:
+            needs.append("checks ~" + ", ".join(times))
+    if s.scales_due:
+        needs.append("scales: " + ", ".join(scales_label(x) for x in s.scales_due))
+    if s.status_reason:
+        needs.append(s.status_reason)
+    return needs
+
+
+def _ride_home_needs(template: FormTemplate, screening: ScreeningResponse | None) -> list[str]:
+    keys = {f.key for f in template.parsed.fields}
+    needs = []
+    for key in RIDE_HOME_FIELDS:
+        if key in keys:
+            answer = screening.answers.get(key) if screening else None
+            needs.append(
+                "ride home arranged"
+                if answer is True
+                else ("NO RIDE HOME" if answer is False else "ride home: confirm")
+            )
+    return needs
 
 
 # --- stored run sheets (the evening job) --------------------------------------------------

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from charting.discharge import observation_missing
 from charting.documents.screening_checklist import ScreeningData
 from charting.documents.session_record import AmendmentLine, SessionRecordData, ValueLine
 from charting.models import (
@@ -22,7 +23,6 @@ from charting.models import (
     ObservationRecord,
     TreatmentParameters,
 )
-from charting.observations import observation_missing
 from charting.recording import checkpoint_minutes_off, current_entries
 from charting.selectors.documents.base import (
     alerts_shown,

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from protocols.services import LibraryError, library_entries, protocol_load_builtin
+from protocols.builtin_library import LibraryError, library_entries, protocol_load_builtin
 from protocols.spec import parse_spec
 from protocols.spec_checks import spec_problems
 
