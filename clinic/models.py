@@ -132,6 +132,12 @@ class Site(models.Model):
         help_text="Where patients go, as their calendar shows it (e.g. 'Riverside Clinic, "
         "Suite 2'). Blank: the address. Name no treatment here.",
     )
+    phone = models.CharField(
+        "clinic phone",
+        max_length=40,
+        blank=True,
+        help_text="The number patients call, shown on their page beside the opening hours.",
+    )
     staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="sites", blank=True)
 
     class Meta:
@@ -246,6 +252,12 @@ class Resource(models.Model):
         return f"{self.name} ({self.get_kind_display()}, {self.site})"
 
 
+class PreferredContact(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+
+
 class Patient(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=32)
@@ -259,6 +271,21 @@ class Patient(models.Model):
     rems_enrolled = models.BooleanField(
         "REMS enrolled", default=False, help_text="Enrolled in the Spravato REMS programme."
     )
+    rems_patient_id = models.CharField(
+        "REMS patient ID",
+        max_length=32,
+        blank=True,
+        help_text="The patient's ID in the Spravato REMS programme (from the enrolment form).",
+    )
+    preferred_contact = models.CharField(
+        max_length=8, choices=PreferredContact.choices, blank=True, default=""
+    )
+    companion_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Who drives the patient home (esketamine: no driving until the next day).",
+    )
+    companion_phone = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
