@@ -32,10 +32,18 @@ def latest() -> None:
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
+def old_patients(state: tuple[str, str] = BEFORE):
+    """The Patient model as it was at `state`: the current model has columns a later
+    migration adds, which the rolled-back table does not have yet."""
+    return (
+        MigrationExecutor(connection)
+        .loader.project_state(state)
+        .apps.get_model("clinic", "Patient")
+    )
+
+
 def add_old_patient(site_id: int, mrn: str) -> None:
-    apps = MigrationExecutor(connection).loader.project_state(BEFORE).apps
-    OldPatient = apps.get_model("clinic", "Patient")
-    OldPatient.objects.create(
+    old_patients().objects.create(
         site_id=site_id,
         mrn=mrn,
         given_name="Dee",
@@ -55,9 +63,9 @@ def test_migration_refuses_to_run_over_case_duplicates_and_names_them(site):
         assert "DUP-1" in message and "dup-1" in message
         assert "merge" in message.lower()
         # Nothing applied: the old constraint still lets both exist.
-        assert Patient.objects.filter(mrn__iexact="dup-1").count() == 2
+        assert old_patients().objects.filter(mrn__iexact="dup-1").count() == 2
     finally:
-        Patient.objects.filter(mrn__iexact="dup-1").delete()
+        old_patients().objects.filter(mrn__iexact="dup-1").delete()
         latest()
 
 
