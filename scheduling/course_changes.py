@@ -22,7 +22,7 @@ from clinic.permissions import can_see_site, require_role
 from protocols.engine import PlannedSession, PlanningError, ResumePoint, plan_course
 from scheduling.availability import local_day_bounds
 from scheduling.booking_change import BookingChange, booking_transaction, load_site_calendar
-from scheduling.enrolment import _check_prescriber
+from scheduling.enrolment import check_prescriber
 from scheduling.error_codes import (
     ERR_COURSE_NOT_FOUND,
     ERR_EXTEND_COUNT_OUT_OF_RANGE,
@@ -43,7 +43,7 @@ CLOSED = (Course.Status.COMPLETED, Course.Status.DISCONTINUED)
 
 
 def site_clinicians(site: Site | int) -> QuerySet[User]:
-    """The users who may be a course's prescriber at `site` (the rule of `_check_prescriber`)."""
+    """The users who may be a course's prescriber at `site` (the rule of `check_prescriber`)."""
     site_id = site if isinstance(site, int) else site.pk
     return (
         get_user_model()
@@ -76,7 +76,7 @@ def course_prescriber_set(
     require_role(by, *PRESCRIBER_ROLES, action="change a course's prescriber")
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course_id)
-        _check_prescriber(prescriber_id, course.site)
+        check_prescriber(prescriber_id, course.site)
         if course.prescriber_id == prescriber_id:
             return course
         course.prescriber_id = prescriber_id

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -42,7 +43,9 @@ ACTIONS = ("prescriber", "extend", "discontinue")
 
 
 class PrescriberForm(forms.Form):
-    prescriber = forms.ModelChoiceField(queryset=None, label="Prescriber")  # type: ignore[arg-type]
+    prescriber: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Prescriber"
+    )
     reason = forms.CharField(
         label="Reason for the change (optional)", max_length=100, required=False
     )

@@ -29,7 +29,7 @@ def _frozen():
 
 def test_extend_adds_n_sessions_of_the_phase_after_the_last_one(site, scheduler, patient):
     course = book(patient, scheduler)  # 10 acute, Mon 2 Mar - Fri 13 Mar at 09:00
-    last = Session.objects.filter(course=course).order_by("-number").first()
+    last = Session.objects.filter(course=course).order_by("-number")[0]
 
     result = course_extend(course_id=course.pk, phase="acute", count=3, by=scheduler)
 
