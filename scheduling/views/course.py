@@ -51,7 +51,8 @@ class PrescriberForm(forms.Form):
     )
 
     def __init__(self, *args: Any, course: Course, **kwargs: Any):
-        super().__init__(*args, auto_id="prescriber-%s", **kwargs)
+        kwargs.setdefault("auto_id", "prescriber-%s")
+        super().__init__(*args, **kwargs)
         field = self.fields["prescriber"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = site_clinicians(course.site_id)
@@ -63,7 +64,8 @@ class ExtendForm(forms.Form):
     count = forms.IntegerField(label="Sessions to add", min_value=1, max_value=EXTEND_MAX)
 
     def __init__(self, *args: Any, course: Course, **kwargs: Any):
-        super().__init__(*args, auto_id="extend-%s", **kwargs)
+        kwargs.setdefault("auto_id", "extend-%s")
+        super().__init__(*args, **kwargs)
         field = self.fields["phase"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(p.name, p.name) for p in course.protocol.parsed.phases]
