@@ -13,7 +13,12 @@ from clinic.clock import resolve_now
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.history import save_with_history
 from clinic.permissions import can_see_site, require_role
-from scheduling.error_codes import ERR_COURSE_NOT_FOUND, ERR_INVALID_TRANSITION, ERR_REASON_REQUIRED
+from scheduling.error_codes import (
+    ERR_COURSE_NOT_FOUND,
+    ERR_EFFECTIVE_DATE_OUT_OF_RANGE,
+    ERR_INVALID_TRANSITION,
+    ERR_REASON_REQUIRED,
+)
 from scheduling.models import Course, ResourceHold, Session
 from scheduling.roles import BOOKERS
 
@@ -26,12 +31,43 @@ class DiscontinueResult:
     cancelled: list[Session]
 
 
+class _Rollback(Exception):
+    def __init__(self, result: DiscontinueResult):
+        super().__init__("dry run")
+        self.result = result
+
+
 def course_discontinue(
-    *, course_id: int, reason: str, by: User, now: dt.datetime | None = None
+    *,
+    course_id: int,
+    reason: str,
+    by: User,
+    effective: dt.date | None = None,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> DiscontinueResult:
     """Stop a course: it becomes discontinued and every session not yet under way is cancelled
     (marked with the reason, never deleted) and frees its resources. Sessions already checked in
-    or under way are left for the nurse to finish or cancel one by one."""
+    or under way are left for the nurse to finish or cancel one by one.
+
+    effective: a local date from today to the course's last session; only the sessions on or
+    after it are cancelled, the earlier ones stay booked. dry_run: the same change, rolled back,
+    to preview which sessions it cancels."""
+    try:
+        with transaction.atomic():
+            result = _discontinue(
+                course_id=course_id, reason=reason, by=by, effective=effective, now=now
+            )
+            if dry_run:
+                raise _Rollback(result)
+    except _Rollback as preview:
+        return preview.result
+    return result
+
+
+def _discontinue(
+    *, course_id: int, reason: str, by: User, effective: dt.date | None, now: dt.datetime | None
+) -> DiscontinueResult:
     now = resolve_now(now)
     if not (reason or "").strip():
         raise InvalidInput("Give a reason for discontinuing the course.", code=ERR_REASON_REQUIRED)
@@ -51,8 +87,12 @@ def course_discontinue(
                 status=course.status,
             )
         sessions = list(
-            Session.objects.select_for_update().filter(course=course, status=S.SCHEDULED)
+            Session.objects.select_for_update()
+            .filter(course=course, status=S.SCHEDULED)
+            .order_by("number")
         )
+        if effective is not None:
+            sessions = _from_effective(course, sessions, effective, now)
         for session in sessions:
             session.status = S.CANCELLED
             session.active = False
@@ -71,3 +111,24 @@ def course_discontinue(
         course.status_reason = reason
         save_with_history(course, by, update_fields=["status", "status_reason", "updated_at"])
     return DiscontinueResult(course=course, cancelled=sessions)
+
+
+def _from_effective(
+    course: Course, sessions: list[Session], effective: dt.date, now: dt.datetime
+) -> list[Session]:
+    """The sessions on or after `effective` (site-local), which must be from today to the day
+    of the course's last session."""
+    zone = course.site.zone
+    today = now.astimezone(zone).date()
+    last = max(
+        (s.start for s in Session.objects.filter(course=course, active=True).only("start")),
+        default=None,
+    )
+    last_day = last.astimezone(zone).date() if last is not None else today
+    if not today <= effective <= max(today, last_day):
+        raise InvalidInput(
+            f"The effective date must be from today ({today:%d %b %Y}) to the course's last "
+            f"session ({last_day:%d %b %Y}), not {effective:%d %b %Y}.",
+            code=ERR_EFFECTIVE_DATE_OUT_OF_RANGE,
+        )
+    return [s for s in sessions if s.start.astimezone(zone).date() >= effective]

@@ -151,7 +151,7 @@ def course_enrol(
                 f"The start date {start_date} is in the past.", code=ERR_START_IN_PAST
             )
         if prescriber_id is not None:
-            _check_prescriber(prescriber_id, site)
+            check_prescriber(prescriber_id, site)
         calendar = load_site_calendar(site, start_date)
         _check_preferred_time(
             calendar,
@@ -358,7 +358,7 @@ def _place(
     raise Conflict("The course runs too far ahead to book.", code=ERR_UNPLACEABLE)
 
 
-def _check_prescriber(prescriber_id: int, site: Site) -> None:
+def check_prescriber(prescriber_id: int, site: Site) -> None:
     """The prescriber is an active clinician (or a superuser) on the site's staff."""
     ok = (
         get_user_model()

@@ -48,3 +48,8 @@ ERR_FEED_REVOKED = "feed_revoked"
 ERR_FEED_EXISTS = "feed_exists"
 ERR_TOO_MANY_COMPANION_FEEDS = "too_many_companion_feeds"
 ERR_INVALID_FEED_OWNER = "invalid_feed_owner"
+
+# Course changes from the course page (issue 18): extend, discontinue from a date.
+ERR_PHASE_NOT_IN_PROTOCOL = "phase_not_in_protocol"
+ERR_EXTEND_COUNT_OUT_OF_RANGE = "extend_count_out_of_range"
+ERR_EFFECTIVE_DATE_OUT_OF_RANGE = "effective_date_out_of_range"

@@ -19,6 +19,11 @@ from scheduling.views import (
 urlpatterns = [
     path("", board.board, name="home"),
     path("courses/<int:course_id>/", course.course_detail, name="course-detail"),
+    path(
+        "courses/<int:course_id>/change/<slug:action>/",
+        course.course_change,
+        name="course-change",
+    ),
     # Scheduler pages
     path("grid/", grid.resource_grid, name="grid"),
     path("book/", booking.book, name="book"),

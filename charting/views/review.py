@@ -6,6 +6,7 @@ apart, the review point, daily mood, what is due)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -31,7 +32,8 @@ from clinic.models import ROLE_CLINICIAN
 from clinic.pages import CLINICAL, page_errors, require
 from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
-from scheduling.models import Course
+from scheduling.course_changes import EXTEND_MAX
+from scheduling.models import Course, Session
 
 RATER_WORDS = {"self": "Self-report (patient-rated)", "clinician": "Clinician-rated"}
 
@@ -66,16 +68,17 @@ def between_sessions(*, course: Course) -> dict[str, Any]:
     }
 
 
-def _done(request: HttpRequest, change: Any, message: str) -> None:
+def _done(request: HttpRequest, change: Any, message: str) -> bool:
     try:
         ran, _ = submit_once(
             key=request.POST.get(KEY_FIELD), user=acting_user(request), change=change
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return
+        return False
     if ran:
         messages.success(request, message)
+    return True
 
 
 @login_required
@@ -88,7 +91,7 @@ def early_review_decision(request: HttpRequest, course_id: int) -> HttpResponse:
     if review is None:
         raise Http404("No early-improvement review for this course.")
     decision = request.POST.get("decision", "")
-    _done(
+    recorded = _done(
         request,
         lambda: early_review_decide(
             review=review,
@@ -100,11 +103,34 @@ def early_review_decision(request: HttpRequest, course_id: int) -> HttpResponse:
         "Decision recorded.",
     )
     target = reverse("course-outcomes", args=[course.pk])
-    if decision == EarlyReview.Decision.CHANGE:
+    if recorded and decision == EarlyReview.Decision.CHANGE:
         # The normal booking flow, for the same patient; this course stays as booked until
         # staff discontinue it.
         target = f"{reverse('book')}?patient={course.patient_id}"
+    elif recorded and decision in (EarlyReview.Decision.EXTEND, EarlyReview.Decision.STOP):
+        target = next_step_url(course, review.at_session, decision, request.POST.get("note", ""))
     return HttpResponseRedirect(target)
+
+
+def next_step_url(course: Course, at_session: int, decision: str, note: str) -> str:
+    """The course page's extend or discontinue form, prefilled from the review's decision:
+    N more sessions (a week's worth) of the review session's phase, or discontinue with the
+    note as the reason. Applied there through scheduling's services, after a preview."""
+    page = reverse("course-detail", args=[course.pk])
+    if decision == EarlyReview.Decision.STOP:
+        reason = f"Early-improvement review: {note}".strip()[:300]
+        return f"{page}?{urlencode({'action': 'discontinue', 'reason': reason})}#discontinue"
+    spec = course.protocol.parsed
+    name = (
+        Session.objects.filter(course=course, number=at_session)
+        .values_list("phase", flat=True)
+        .first()
+    )
+    phase = next((p for p in spec.phases if p.name == name), spec.phases[-1])
+    week = phase.sessions_per_week or len(phase.weekdays or ()) or 5
+    count = max(1, min(week, EXTEND_MAX))
+    query = urlencode({"action": "extend", "phase": phase.name, "count": count})
+    return f"{page}?{query}#extend"
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""/api/v1/courses: enrol (book a whole course), list and read courses, discontinue one."""
+"""/api/v1/courses: enrol (book a whole course), list and read courses, discontinue one,
+extend one by N sessions of a phase, change its prescriber."""
 
 # No `from __future__ import annotations`: ninja's @paginate resolves the handler's string
 # annotations in its own module and cannot see Query or the filter schemas.
@@ -27,8 +28,13 @@ from scheduling.api.schemas import (
     DiscontinueIn,
     DiscontinueOut,
     EnrolIn,
+    ExtendIn,
+    ExtendOut,
+    PrescriberIn,
+    PrescriberOut,
 )
 from scheduling.change_results import Moved
+from scheduling.course_changes import course_extend, course_prescriber_set, prescriber_history
 from scheduling.courses import course_discontinue
 from scheduling.enrolment import course_enrol
 from scheduling.models import Course
@@ -131,12 +137,65 @@ def get_course(request: HttpRequest, course_id: int) -> dict[str, Any]:
     operation_id="scheduling_api_discontinue",
 )
 def discontinue(request: HttpRequest, course_id: Id, payload: DiscontinueIn) -> dict[str, Any]:
-    """Stop a course (reason required): every scheduled session is cancelled and frees its
-    resources; `cancelled` lists them (their `sequence` went up, so calendars update)."""
-    result = course_discontinue(course_id=course_id, reason=payload.reason, by=acting_user(request))
+    """Stop a course (reason required): every scheduled session (or, with `effective_date`,
+    every one on or after that day) is cancelled and frees its resources; `cancelled` lists them
+    (their `sequence` went up, so calendars update). `dry_run`: the same answer, nothing
+    written."""
+    result = course_discontinue(
+        course_id=course_id,
+        reason=payload.reason,
+        effective=payload.effective_date,
+        dry_run=payload.dry_run,
+        by=acting_user(request),
+    )
     return {
         "course_id": result.course.pk,
         "status": result.course.status,
         "status_reason": result.course.status_reason,
         "cancelled": moved_out([Moved(session=s, old_start=s.start) for s in result.cancelled]),
+        "dry_run": payload.dry_run,
+    }
+
+
+@router.post(
+    "/{course_id}/prescriber",
+    response={200: PrescriberOut, **ERRORS},
+    operation_id="scheduling_api_set_prescriber",
+)
+def set_prescriber(request: HttpRequest, course_id: Id, payload: PrescriberIn) -> dict[str, Any]:
+    """Name the course's prescriber (an active clinician of its site; clinicians and
+    schedulers). The change is kept in the course's history, returned oldest first."""
+    course = course_prescriber_set(
+        course_id=course_id,
+        prescriber_id=payload.prescriber_id,
+        reason=payload.reason,
+        by=acting_user(request),
+    )
+    return {
+        "course_id": course.pk,
+        "prescriber_id": course.prescriber_id,
+        "history": prescriber_history(course),
+    }
+
+
+@router.post(
+    "/{course_id}/extend",
+    response={200: ExtendOut, **ERRORS},
+    operation_id="scheduling_api_extend",
+)
+def extend(request: HttpRequest, course_id: Id, payload: ExtendIn) -> dict[str, Any]:
+    """Book `count` more sessions of `phase` after the course's last session (the phase's
+    spacing, the site's hours, closures and free resources), all or none (409 `unplaceable`).
+    422 `phase_not_in_protocol`, `extend_count_out_of_range`. `dry_run`: nothing written."""
+    result = course_extend(
+        course_id=course_id,
+        phase=payload.phase,
+        count=payload.count,
+        dry_run=payload.dry_run,
+        by=acting_user(request),
+    )
+    return {
+        "course_id": result.course.pk,
+        "added": moved_out([Moved(session=s, old_start=None, added=True) for s in result.added]),
+        "dry_run": payload.dry_run,
     }

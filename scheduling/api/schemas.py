@@ -210,6 +210,16 @@ class ClosureOut(Schema):
 
 class DiscontinueIn(InSchema):
     reason: str = Field(..., max_length=300)
+    effective_date: CalendarDay | None = Field(
+        None,
+        description=(
+            "site-local day from today to the course's last session: only the sessions on or "
+            "after it are cancelled (default: every scheduled session)"
+        ),
+    )
+    dry_run: bool = Field(
+        False, description="show which sessions would be cancelled, write nothing"
+    )
 
 
 class DiscontinueOut(Schema):
@@ -217,6 +227,38 @@ class DiscontinueOut(Schema):
     status: str
     status_reason: str
     cancelled: list[MovedSessionOut]
+    dry_run: bool = False
+
+
+class PrescriberIn(InSchema):
+    prescriber_id: Id = Field(..., description="an active clinician of the course's site")
+    reason: str = Field("", max_length=100, description="why (kept in the course's history)")
+
+
+class PrescriberChangeOut(Schema):
+    when: dt.datetime
+    by: str
+    old: str
+    new: str
+    reason: str
+
+
+class PrescriberOut(Schema):
+    course_id: int
+    prescriber_id: int | None
+    history: list[PrescriberChangeOut]
+
+
+class ExtendIn(InSchema):
+    phase: str = Field(..., max_length=64, description="a phase name of the course's protocol")
+    count: Int = Field(..., description="how many sessions to add (1 to 30)")
+    dry_run: bool = Field(False, description="show the sessions that would be added, write nothing")
+
+
+class ExtendOut(Schema):
+    course_id: int
+    added: list[MovedSessionOut]
+    dry_run: bool = False
 
 
 # --- read side: course lists and detail, the day board, availability ---------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -21,6 +22,7 @@ from clinic.permissions import acting_user
 from clinic.submissions import KEY_FIELD, submit_once
 from protocols.models import Protocol
 from protocols.selectors import protocols_bookable_at
+from scheduling.course_changes import site_clinicians
 from scheduling.enrolment import course_enrol
 from scheduling.forms import BookingForm
 from scheduling.models import Course
@@ -46,6 +48,7 @@ def book(request: HttpRequest) -> HttpResponse:
         .order_by("name", "-version"),
         resources=Resource.objects.filter(site=site, active=True).order_by("kind", "name"),
     )
+    _add_prescriber(form, site.pk, acting_user(request).pk)
     context: dict[str, Any] = {"site": site, "sites": sites, "form": form}
     status = 200
     if request.method == "POST":
@@ -59,6 +62,7 @@ def book(request: HttpRequest) -> HttpResponse:
             "start_date": data["start_date"],
             "preferred_time": data["preferred_time"],
             "resource_ids": [r.pk for r in data["resources"]],
+            "prescriber_id": data["prescriber"].pk,
             "by": acting_user(request),
             "now": clock.now(),
         }
@@ -122,3 +126,19 @@ def book(request: HttpRequest) -> HttpResponse:
                 ]
                 context["adjustments"] = preview.adjustments
     return render(request, "scheduling/book.html", context, status=status)
+
+
+def _add_prescriber(form: BookingForm, site_id: int, user_id: int) -> None:
+    """The course's prescriber: one of the site's clinicians, the booking clinician by default;
+    a scheduler must choose (a course booked from the page always names one)."""
+    clinicians = site_clinicians(site_id)
+    field = forms.ModelChoiceField(
+        queryset=clinicians,
+        label="Prescriber",
+        empty_label="Choose the prescribing clinician",
+        help_text="The clinician responsible for this course (any clinician of the site).",
+    )
+    field.label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[method-assign,assignment]
+    form.fields["prescriber"] = field
+    if not form.is_bound and any(u.pk == user_id for u in clinicians):
+        form.initial["prescriber"] = user_id

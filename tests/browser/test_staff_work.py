@@ -75,7 +75,7 @@ def rems_site(library, site, patient):
 
 
 def test_a_scheduler_books_esketamine_and_sees_it_on_the_board(
-    rems_site, scheduler, patient, clock, page: Page
+    rems_site, scheduler, clinician, patient, clock, page: Page
 ):
     log_in(page, scheduler.username)
 
@@ -86,6 +86,7 @@ def test_a_scheduler_books_esketamine_and_sees_it_on_the_board(
     )
     page.get_by_label("Start date").fill("2026-03-10")
     page.get_by_label("Preferred time (site time)").fill("09:00")
+    page.get_by_label("Prescriber").select_option(label=clinician.username)
     page.get_by_role("button", name="Preview schedule").click()
 
     plan = page.locator("#plan")

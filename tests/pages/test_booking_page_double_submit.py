@@ -20,7 +20,7 @@ KEY = re.compile(r'name="form_key" value="([^"]+)"')
 
 
 def test_each_rendered_booking_form_has_its_own_key_and_a_double_confirm_books_once(
-    site, scheduler, patient
+    site, scheduler, clinician, patient
 ):
     tms = make_protocol(TMS_10, "tms")
     client = Client()
@@ -35,6 +35,7 @@ def test_each_rendered_booking_form_has_its_own_key_and_a_double_confirm_books_o
             "protocol": tms.pk,
             "start_date": MONDAY.isoformat(),
             "preferred_time": "09:00",
+            "prescriber": clinician.pk,
             "form_key": first[0],
         }
         preview = client.post("/book/", {**data, "preview": "1"})
