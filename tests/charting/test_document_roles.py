@@ -61,7 +61,7 @@ def objects(site, nurse, esk):
     return {
         "course_id": str(course.pk),
         "session_id": str(session.pk),
-        "screening_id": str(ScreeningResponse.objects.filter(session=session).first().pk),
+        "screening_id": str(ScreeningResponse.objects.filter(session=session).get().pk),
         "site_id": str(site.pk),
         "slug": "ect-recovery",
     }
