@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from clinic.models import ROLE_CLINICIAN
 from clinic.pages import BOOKING, CLINICAL, can
+from clinic.permissions import documents_open
 
 
 def staff_nav(request: HttpRequest) -> dict[str, Any]:
@@ -18,4 +19,6 @@ def staff_nav(request: HttpRequest) -> dict[str, Any]:
         "nav_clinical": can(user, *CLINICAL),
         "nav_booking": can(user, *BOOKING),
         "nav_clinician": can(user, ROLE_CLINICIAN),
+        # Which document links to show: clinic.permissions.DOCUMENTS, as the API checks it.
+        "documents_open": documents_open(user),
     }

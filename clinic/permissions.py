@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from clinic.error_codes import ERR_ROLE_FORBIDDEN, ERR_SITE_NOT_FOUND, ERR_UNAUTHENTICATED
 from clinic.errors import Forbidden, NotFound, Unauthenticated
-from clinic.models import ROLE_ADMIN, ROLES
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, ROLE_SCHEDULER, ROLES
 
 M = TypeVar("M", bound=Model)
 
@@ -82,3 +82,49 @@ def filter_sites(queryset: QuerySet[M], user: User, field: str = "site_id") -> Q
     if allowed is None:
         return queryset
     return queryset.filter(**{f"{field}__in": allowed})
+
+
+# --- clinical readers: one rule for patients' answers and for the clinical documents -------
+
+# Who reads clinical content: what a patient answered (scales, self-reports, check-ins, the
+# alerts quoting them; charting.selectors.patient_reports.patient_answers_visible) and the
+# clinical documents below. Admins read everything. A scheduler books and sees the schedule.
+CLINICAL_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
+SCHEDULE_READERS = (ROLE_SCHEDULER, ROLE_NURSE, ROLE_CLINICIAN)
+
+# Every document (charting/api/documents.py) by kind: its name on a 403, and who opens it.
+# docs/pages.md "Documents by role" writes the same table; tests/charting/test_document_roles.py
+# reads it from there and walks every endpoint for every role.
+DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "course_summary": ("the course summary", CLINICAL_READERS),
+    "session_record": ("the session record", CLINICAL_READERS),
+    "screening_checklist": ("a screening checklist", CLINICAL_READERS),
+    "rems_form": ("the REMS monitoring form draft", CLINICAL_READERS),
+    "run_sheet": ("the run sheet", SCHEDULE_READERS),
+    "stored_run_sheets": ("the stored run sheets", SCHEDULE_READERS),
+    "stored_run_sheet": ("a stored run sheet", SCHEDULE_READERS),
+    "blank_form": ("a blank paper form", SCHEDULE_READERS),
+}
+
+
+def clinical_reader(user: User) -> bool:
+    """May `user` read clinical content (patients' answers, clinical documents)?"""
+    return bool(user_roles(user).intersection((ROLE_ADMIN, *CLINICAL_READERS)))
+
+
+def document_open(user: User, kind: str) -> bool:
+    """May `user` open documents of `kind` (a key of DOCUMENTS)? Pages show a link only then."""
+    roles = DOCUMENTS[kind][1]
+    return bool(user_roles(user).intersection((ROLE_ADMIN, *roles)))
+
+
+def documents_open(user: User) -> dict[str, bool]:
+    """Every document kind -> may `user` open it (the pages' link conditions)."""
+    return {kind: document_open(user, kind) for kind in DOCUMENTS}
+
+
+def require_document(user: User, kind: str) -> None:
+    """403 with the reason unless `user` may open documents of `kind`. Call it after the
+    object's site check, so another site's object stays a 404."""
+    name, roles = DOCUMENTS[kind]
+    require_role(user, *roles, action=f"open {name}")

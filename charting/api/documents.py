@@ -2,10 +2,12 @@
 forms, the daily run sheet (live or as stored by the evening job) and the REMS monitoring form
 draft. See docs/documents.md.
 
-Who may read a document is who may read the data it shows: any scheduler, nurse or clinician
-(or admin) of the object's site; another site's course, session or screening is a 404, as it
-is everywhere else in the API. A patient's answers (scales, self-reports, the alerts quoting
-them) are left out for a reader who may not see them (`patient_answers_visible`).
+Who may open which document is one table, `clinic.permissions.DOCUMENTS` (docs/pages.md,
+"Documents by role"): the clinical documents (course summary, session record, screening
+checklist, REMS draft) for nurses and clinicians, the same readers as patients' own answers
+(`clinical_reader`); the run sheets and blank forms for every staff role. Admins open all.
+Another site's course, session or screening is a 404 first, as everywhere else in the API;
+then a role that may not open the document gets 403 with the reason.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from charting.selectors.documents.screening_checklist import screening_checklist
 from charting.selectors.documents.session_record import session_record_data
 from charting.selectors.patient_reports import patient_answers_visible
 from clinic import clock
-from clinic.permissions import acting_user
+from clinic.permissions import acting_user, require_document
 
 router = Router()
 
@@ -81,6 +83,7 @@ def course_summary_pdf(request: HttpRequest, course_id: int) -> HttpResponse:
     """Course summary: patient, protocol, schedule, parameters, alerts, outcome scales."""
     user = acting_user(request)
     course = chart_course(user=user, course_id=course_id)
+    require_document(user, "course_summary")
     data = course_summary_data(
         course_id=course.pk, now=clock.now(), answers_shown=patient_answers_visible(user=user)
     )
@@ -98,6 +101,7 @@ def session_record_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
     """Session record: screening, parameters, checkpoints, alerts, signature, amendments."""
     user = acting_user(request)
     session = chart_session(user=user, session_id=session_id)
+    require_document(user, "session_record")
     data = session_record_data(
         session_id=session.pk, now=clock.now(), answers_shown=patient_answers_visible(user=user)
     )
@@ -116,7 +120,9 @@ def session_record_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
 )
 def screening_checklist_pdf(request: HttpRequest, screening_id: int) -> HttpResponse:
     """A completed screening checklist with its flags, review and override."""
-    response = screening_for_reader(user=acting_user(request), screening_id=screening_id)
+    user = acting_user(request)
+    response = screening_for_reader(user=user, screening_id=screening_id)
+    require_document(user, "screening_checklist")
     data = screening_checklist_data(screening_id=response.pk, now=clock.now())
     pdf = ScreeningChecklistRenderer(data).render()
     return pdf_response(pdf, pdf_name("screening", response.pk, response.patient.mrn))
@@ -136,6 +142,7 @@ def blank_form_pdf(
     user = acting_user(request)
     template = template_get(user=user, slug=slug, version=query.version)
     site = chart_site(user=user, site_id=query.site_id)
+    require_document(user, "blank_form")
     data = blank_form_data(template=template, site=site, now=clock.now())
     pdf = BlankFormRenderer(data).render()
     return pdf_response(pdf, pdf_name(template.slug, f"v{template.version}", "blank"))
@@ -149,7 +156,9 @@ def blank_form_pdf(
 )
 def run_sheet_pdf(request: HttpRequest, site_id: int, query: Query[DayQuery]) -> HttpResponse:
     """The run sheet of `?date=` (default today, local to the site), rendered now."""
-    site = chart_site(user=acting_user(request), site_id=site_id)
+    user = acting_user(request)
+    site = chart_site(user=user, site_id=site_id)
+    require_document(user, "run_sheet")
     now = clock.now()
     day = query.date or now.astimezone(site.zone).date()
     pdf = RunSheetRenderer(run_sheet_data(site=site, day=day, now=now)).render()
@@ -163,7 +172,9 @@ def run_sheet_pdf(request: HttpRequest, site_id: int, query: Query[DayQuery]) ->
 )
 def stored_run_sheets(request: HttpRequest, site_id: int) -> list[dict[str, Any]]:
     """Run sheets the evening job stored, newest day first (the last 30)."""
-    site = chart_site(user=acting_user(request), site_id=site_id)
+    user = acting_user(request)
+    site = chart_site(user=user, site_id=site_id)
+    require_document(user, "stored_run_sheets")
     return [run_sheet_out(sheet, size) for sheet, size in stored_run_sheet_list(site=site)]
 
 
@@ -177,7 +188,9 @@ def stored_run_sheet_pdf(
     request: HttpRequest, site_id: int, query: Query[DayQuery]
 ) -> HttpResponse:
     """The run sheet stored for `?date=` (default tomorrow, local to the site)."""
-    site = chart_site(user=acting_user(request), site_id=site_id)
+    user = acting_user(request)
+    site = chart_site(user=user, site_id=site_id)
+    require_document(user, "stored_run_sheet")
     day = query.date or clock.now().astimezone(site.zone).date() + dt.timedelta(days=1)
     sheet = stored_run_sheet_get(site=site, day=day)
     return pdf_response(bytes(sheet.pdf), pdf_name(site.slug, "run-sheet", day.isoformat()))
@@ -191,7 +204,9 @@ def stored_run_sheet_pdf(
 )
 def rems_form_pdf(request: HttpRequest, session_id: int) -> HttpResponse:
     """The REMS Patient Monitoring Form draft of an esketamine session, prefilled."""
-    session = chart_session(user=acting_user(request), session_id=session_id)
+    user = acting_user(request)
+    session = chart_session(user=user, session_id=session_id)
+    require_document(user, "rems_form")
     template = rems_template_for(session=session)
     data = rems_form_data(session=session, template=template, now=clock.now())
     pdf = RemsFormRenderer(data).render()

@@ -40,8 +40,8 @@ from charting.self_report_schedule import (
 )
 from charting.trajectory import MoodPoint, ReviewMark, Series, build_series, scale_series
 from clinic.errors import NotFound
-from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, ROLE_NURSE, Site
-from clinic.permissions import require_role, user_roles
+from clinic.models import Site
+from clinic.permissions import CLINICAL_READERS, clinical_reader, require_role
 from clinic.selectors import one_within_sites
 from scheduling.models import Course, Session
 
@@ -51,7 +51,8 @@ from scheduling.models import Course, Session
 # what is due, never the answers: not a rating scale's items (PHQ-9 item 9 asks about
 # self-harm), not the totals built from them, not a self-report or a daily check-in, and not
 # the safety and side-effect alerts that quote them.
-PATIENT_REPORT_READERS = (ROLE_NURSE, ROLE_CLINICIAN)
+# The same role set as the clinical documents: clinic.permissions.CLINICAL_READERS.
+PATIENT_REPORT_READERS = CLINICAL_READERS
 
 
 def patient_answers_visible(*, user: Any) -> bool:
@@ -60,7 +61,7 @@ def patient_answers_visible(*, user: Any) -> bool:
     Every endpoint, page and document that shows scale administrations, self-reports, check-ins
     or answer alerts asks this (directly, through `patient_report_reader_require`, or through
     `alerts_visible`)."""
-    return bool(user_roles(user).intersection((ROLE_ADMIN, *PATIENT_REPORT_READERS)))
+    return clinical_reader(user)
 
 
 def patient_report_reader_require(*, user: Any) -> None:

@@ -13,8 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -22,17 +24,27 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic import clock
-from clinic.errors import DomainError, NotFound
-from clinic.models import ROLE_ADMIN, Site
+from clinic.errors import DomainError, Forbidden, NotFound
+from clinic.models import ROLE_ADMIN, ROLE_CLINICIAN, Site
 from clinic.models import ROLES as READ_ROLES
-from clinic.pages import page_errors, pick_site, require, safe_next, user_sites
+from clinic.pages import can, page_errors, pick_site, require, safe_next, user_sites
 from clinic.permissions import acting_user
+from clinic.submissions import KEY_FIELD, submit_once
 from scheduling import selectors
+from scheduling.check_in_window import check_in_window
 from scheduling.lifecycle_gates import observation_over
 from scheduling.models import Session
 from scheduling.roles import BOOKERS
 from scheduling.session_flags import SessionFlag, flags_by_session, session_flags
-from scheduling.session_lifecycle import CHECK_IN, COMPLETE, OBSERVE, START, STEPS, next_step
+from scheduling.session_lifecycle import (
+    CHECK_IN,
+    COMPLETE,
+    OBSERVE,
+    START,
+    STEPS,
+    next_step,
+    session_check_in,
+)
 
 S = Session.Status
 
@@ -57,6 +69,52 @@ DONE: dict[str, str] = {
 }
 
 
+class CheckInOverrideForm(forms.Form):
+    # The API's cap (scheduling/api/schemas.py SessionCheckInIn): the history column holds 100
+    # characters with the "check-in override: " prefix.
+    reason = forms.CharField(label="Override reason", max_length=80, strip=True)
+
+
+@dataclass(frozen=True)
+class CheckInOverride:
+    """What the override include (templates/scheduling/includes/check_in_override.html) shows
+    for a scheduled session whose check-in window is not open: the window, and for a clinician
+    (or admin) a reason field posting to the same check-in service with `override_reason`."""
+
+    session: Session
+    window: str
+    may_override: bool
+    form: CheckInOverrideForm
+    next: str
+
+
+def check_in_override(
+    session: Session,
+    user: User,
+    *,
+    next_url: str = "",
+    form: CheckInOverrideForm | None = None,
+    now: dt.datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> CheckInOverride | None:
+    """The override panel of `session`, or None while its check-in window is open (or it is
+    not waiting to be checked in). Who may override is the service's rule (clinicians); this
+    only decides whether to offer the field. No query when given the site's `zone`."""
+    if session.status != S.SCHEDULED:
+        return None
+    zone = zone or session.site.zone
+    window = check_in_window(start=session.start, end=session.end, zone=zone)
+    if window.contains(now or clock.now()):
+        return None
+    return CheckInOverride(
+        session=session,
+        window=window.describe(zone),
+        may_override=can(user, ROLE_CLINICIAN),
+        form=form or CheckInOverrideForm(auto_id=f"override-%s-{session.pk}"),
+        next=next_url,
+    )
+
+
 @dataclass(frozen=True)
 class Row:
     session: Session
@@ -66,6 +124,7 @@ class Row:
     resources: list[str]
     actions: list[Action]
     flags: tuple[SessionFlag, ...] = ()
+    override: CheckInOverride | None = None
 
 
 def _next_action(session: Session, over: frozenset[int] | set[int]) -> Action | None:
@@ -91,6 +150,8 @@ def session_row(
     roles: frozenset[str],
     over: frozenset[int] | set[int] = frozenset(),
     flags: dict[int, list[SessionFlag]] | None = None,
+    user: User | None = None,
+    here: str = "",
 ) -> Row:
     """A session as a line of the board (also of the course page, which has no buttons)."""
     names: list[str] = []
@@ -106,6 +167,9 @@ def session_row(
         resources=names,
         actions=[action] if action is not None and _allowed(roles, action) else [],
         flags=tuple((flags or {}).get(session.pk, ())),
+        override=None
+        if user is None
+        else check_in_override(session, user, next_url=here, zone=zone),
     )
 
 
@@ -136,6 +200,7 @@ def board(request: HttpRequest) -> HttpResponse:
     over = observation_over([s for s in day_board.sessions if s.status == S.IN_PROGRESS])
     flags = session_flags(site=site, first=day, last=day)
     flagged = flags_by_session(flags)
+    here = request.get_full_path()
     return render(
         request,
         "scheduling/board.html",
@@ -146,8 +211,11 @@ def board(request: HttpRequest) -> HttpResponse:
             "today": clock.now().astimezone(zone).date(),
             "previous_day": day - dt.timedelta(days=1),
             "next_day": day + dt.timedelta(days=1),
-            "rows": [session_row(s, zone, roles, over, flagged) for s in day_board.sessions],
-            "here": request.get_full_path(),
+            "rows": [
+                session_row(s, zone, roles, over, flagged, user=user, here=here)
+                for s in day_board.sessions
+            ],
+            "here": here,
             "flags": flags,
             "can_book": ROLE_ADMIN in roles or bool(roles.intersection(BOOKERS)),
         },
@@ -162,6 +230,8 @@ def session_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
     step = STEPS.get(action)
     if step is None:
         raise Http404("No such action.")
+    if action == CHECK_IN and request.POST.get("override"):
+        return _check_in_with_override(request, session_id)
     try:
         change = step.service(session_id=session_id, by=acting_user(request), now=clock.now())
     except NotFound:
@@ -175,3 +245,54 @@ def session_action(request: HttpRequest, session_id: int, action: str) -> HttpRe
             f"{session.patient.full_name}: session {session.number} {DONE[action]}.",
         )
     return HttpResponseRedirect(safe_next(request, reverse("home")))
+
+
+def _check_in_with_override(request: HttpRequest, session_id: int) -> HttpResponse:
+    """POST check_in with `override=1`: the check-in service with `override_reason`, once per
+    form key. An empty or too long reason is a 422, a refusal (not a clinician: 403; another
+    day: 409) the service's own message, shown with the field again."""
+    by = acting_user(request)
+    session = selectors.session_for_reader(user=by, session_id=session_id)  # 404: other site
+    form = CheckInOverrideForm(request.POST, auto_id=f"override-%s-{session.pk}")
+    if not form.is_valid():
+        return _override_page(request, session, form, 422)
+    reason = form.cleaned_data["reason"]
+    try:
+        ran, _ = submit_once(
+            key=request.POST.get(KEY_FIELD),
+            user=by,
+            change=lambda: session_check_in(
+                session_id=session.pk, by=by, now=clock.now(), override_reason=reason
+            ),
+        )
+    except (NotFound, Forbidden):
+        raise  # page_errors: 404 / 403 with the service's reason
+    except DomainError as exc:
+        return _override_page(request, session, form, exc.status, error=exc.message)
+    if ran:
+        messages.success(
+            request,
+            f"{session.patient.full_name}: session {session.number} checked in "
+            f"(override: {reason}).",
+        )
+    else:
+        messages.info(request, "Already recorded: the form was sent twice.")
+    return HttpResponseRedirect(safe_next(request, reverse("home")))
+
+
+def _override_page(
+    request: HttpRequest,
+    session: Session,
+    form: CheckInOverrideForm,
+    status: int,
+    error: str = "",
+) -> HttpResponse:
+    override = check_in_override(
+        session, acting_user(request), next_url=safe_next(request, reverse("home")), form=form
+    )
+    return render(
+        request,
+        "scheduling/check_in_override.html",
+        {"session": session, "site": session.site, "override": override, "error": error},
+        status=status,
+    )

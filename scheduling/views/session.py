@@ -28,6 +28,7 @@ from scheduling.forms import CancelForm, NoShowForm
 from scheduling.models import ResourceHold, Session
 from scheduling.session_cancellation import no_show_opens_at, session_cancel, session_no_show
 from scheduling.session_reschedule import session_reschedule
+from scheduling.views.board import check_in_override
 
 S = Session.Status
 AVAILABILITY_DAYS = 14
@@ -105,6 +106,9 @@ def _render(
         "no_show_open": clock.now() >= no_show_opens_at(session),
         "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
         "no_show_form": extra.pop("no_show_form", None) or NoShowForm(),
+        "check_in_override": check_in_override(
+            session, acting_user(request), next_url=request.path
+        ),
         **extra,
     }
     if booking and context["movable"] and "slots" not in context:

@@ -17,9 +17,12 @@ import pytest
 from pypdf import PdfReader
 
 from charting.daily_checkin import daily_checkin_save
+from charting.documents.course_summary import CourseSummaryRenderer
 from charting.models import Alert
 from charting.patient_settings import course_checkin_set
+from charting.selectors.documents.course_summary import course_summary_data
 from charting.self_report import self_report_submit
+from clinic import clock
 from tests.charting.self_report_support import day_of, phq9, session, staff_phq9, tms_course
 
 # Text that only appears where a patient's answers (or an alert quoting them) are shown.
@@ -135,7 +138,8 @@ def test_scheduler_reads_no_patient_answers_on_any_endpoint_or_document(
     summary = "/api/v1/charting/courses/{course_id}/summary.pdf"
     record = "/api/v1/charting/sessions/{session_id}/record.pdf"
     assert walked[outcomes] == 403
-    assert walked[summary] == 200 and walked[record] == 200
+    # Clinical documents are not for schedulers at all (issue 18: clinic.permissions.DOCUMENTS).
+    assert walked[summary] == 403 and walked[record] == 403
     assert walked["/api/v1/charting/alerts"] == 200
 
 
@@ -177,8 +181,15 @@ def test_scheduler_pages_show_no_patient_answers(answered, client, scheduler):
     assert seen[f"/courses/{answered.pk}/"] == 200
 
 
-def test_summary_for_a_scheduler_says_what_is_left_out(answered, api_as, scheduler):
-    text = _text(api_as(scheduler).get(f"charting/courses/{answered.pk}/summary.pdf"))
+def test_summary_without_answers_says_what_is_left_out(answered, api_as, scheduler):
+    # Since issue 18 a scheduler cannot open the summary at all (403 with the reason); a
+    # summary built for a reader without the answers still says what it leaves out.
+    refused = api_as(scheduler).get(f"charting/courses/{answered.pk}/summary.pdf")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "Only a nurse or clinician may open the course summary."
+    data = course_summary_data(course_id=answered.pk, now=clock.now(), answers_shown=False)
+    reader = PdfReader(io.BytesIO(CourseSummaryRenderer(data).render()))
+    text = "\n".join(page.extract_text() for page in reader.pages)
     assert "nurses and clinicians only" in text
     # The rest of the summary is still there: the schedule.
     assert "Schedule" in text and dt.date(2026, 3, 9).strftime("%d %b %Y") in text
