@@ -48,3 +48,9 @@ ERR_FEED_REVOKED = "feed_revoked"
 ERR_FEED_EXISTS = "feed_exists"
 ERR_TOO_MANY_COMPANION_FEEDS = "too_many_companion_feeds"
 ERR_INVALID_FEED_OWNER = "invalid_feed_owner"
+
+# Patients' change requests (scheduling/change_requests.py).
+ERR_CHANGE_REQUEST_NOT_FOUND = "change_request_not_found"
+ERR_CHANGE_REQUEST_EXISTS = "change_request_exists"
+ERR_CHANGE_REQUEST_CLOSED = "change_request_closed"
+ERR_SESSION_NOT_CHANGEABLE = "session_not_changeable"
