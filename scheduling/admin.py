@@ -179,7 +179,5 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(
-        self, request: HttpRequest, obj: ChangeRequest | None = None
-    ) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ChangeRequest | None = None) -> bool:
         return False

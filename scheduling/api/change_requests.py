@@ -88,17 +88,17 @@ def list_change_requests(
 
 
 @router.post(
-    "/{request_id}/handle",
+    "/{change_request_id}/handle",
     response={200: ChangeRequestOut, **ERRORS},
     operation_id="change_requests_handle",
 )
 def handle_change_request(
-    request: HttpRequest, request_id: int, payload: ChangeRequestHandleIn
+    request: HttpRequest, change_request_id: int, payload: ChangeRequestHandleIn
 ) -> dict[str, Any]:
     """Mark an open request handled or declined, with a note (schedulers and clinicians)."""
     user = acting_user(request)
-    change_request_for_reader(user=user, request_id=request_id)
+    change_request_for_reader(user=user, request_id=change_request_id)
     change_request_handle(
-        request_id=request_id, by=user, outcome=payload.outcome, note=payload.note
+        request_id=change_request_id, by=user, outcome=payload.outcome, note=payload.note
     )
-    return change_request_out(change_request_for_reader(user=user, request_id=request_id))
+    return change_request_out(change_request_for_reader(user=user, request_id=change_request_id))

@@ -215,11 +215,12 @@ PAST_LABELS = {
 
 
 CLOSURE_DAYS = 14
+DASH = "\N{EN DASH}"
 
 
 def hours_text(hours: dict[int, tuple[dt.time, dt.time]]) -> str:
-    """The week's opening hours in a line, runs of days with the same hours joined:
-    "Mon–Fri 08:00–18:00, Sat 09:00–13:00" ("" when none are set)."""
+    """The week's opening hours in a line, runs of days with the same hours joined by an en
+    dash: "Mon-Fri 08:00-18:00, Sat 09:00-13:00" ("" when none are set)."""
     parts: list[str] = []
     runs: list[tuple[int, int, tuple[dt.time, dt.time]]] = []
     for day in sorted(hours):
@@ -228,8 +229,10 @@ def hours_text(hours: dict[int, tuple[dt.time, dt.time]]) -> str:
         else:
             runs.append((day, day, hours[day]))
     for first, last, (opens, closes) in runs:
-        days = WEEKDAYS[first][:3] if first == last else f"{WEEKDAYS[first][:3]}–{WEEKDAYS[last][:3]}"
-        parts.append(f"{days} {opens:%H:%M}–{closes:%H:%M}")
+        days = WEEKDAYS[first][:3]
+        if last != first:
+            days += DASH + WEEKDAYS[last][:3]
+        parts.append(f"{days} {opens:%H:%M}{DASH}{closes:%H:%M}")
     return ", ".join(parts)
 
 
@@ -343,7 +346,7 @@ def patient_companion_create(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def patient_change_request(request: HttpRequest, token: str, session_id: int) -> HttpResponse:
-    """"Ask to change this appointment": a request in the staff queue, nothing moves. A second
+    """ "Ask to change this appointment": a request in the staff queue, nothing moves. A second
     ask while one is open is refused ("already asked"), so a double submit makes one row."""
     try:
         feed = _patient_feed(token)
@@ -365,9 +368,7 @@ def patient_change_request(request: HttpRequest, token: str, session_id: int) ->
         return _page(
             request, feed, token, change_error=(session_id, exc.message), status=exc.status
         )
-    return HttpResponseRedirect(
-        reverse("patient-home", args=[token]) + f"#session-{session_id}"
-    )
+    return HttpResponseRedirect(reverse("patient-home", args=[token]) + f"#session-{session_id}")
 
 
 @require_POST

@@ -45,7 +45,7 @@ def ask(booked, **data):
 def test_patient_page_shows_phone_hours_and_coming_closures(booked):
     html = Client().get(f"/p/{booked['token']}/").content.decode()
     assert 'Call us: <a href="tel:+15550100">+1 555 0100</a>' in html
-    assert "Open Mon–Fri 08:00–18:00" in html
+    assert "Open Mon\N{EN DASH}Fri 08:00\N{EN DASH}18:00" in html
     assert "Closed Monday 9 March (Staff training)" in html
     assert html.index("Call us") < html.index("Coming up")
 
@@ -100,12 +100,21 @@ def test_scheduler_sees_the_queue_on_patients_and_board_and_marks_it_handled(boo
         assert "Mark handled" in html and "Decline" in html
     response = client.post(
         f"/change-requests/{made.pk}/handle/",
-        {"outcome": "handled", "note": "Moved by phone", "form_key": new_key(), "next": "/patients/"},
+        {
+            "outcome": "handled",
+            "note": "Moved by phone",
+            "form_key": new_key(),
+            "next": "/patients/",
+        },
     )
     assert response.status_code == 302
     assert response["Location"] == "/patients/#change-requests"
     made.refresh_from_db()
-    assert (made.status, made.handled_by, made.staff_note) == ("handled", scheduler, "Moved by phone")
+    assert (made.status, made.handled_by, made.staff_note) == (
+        "handled",
+        scheduler,
+        "Moved by phone",
+    )
     assert "No open change requests." in client.get("/patients/").content.decode()
 
 

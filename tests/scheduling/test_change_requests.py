@@ -98,7 +98,11 @@ def test_scheduler_handles_with_note_then_patient_may_ask_again(booked, schedule
     done = change_request_handle(
         request_id=made.pk, by=scheduler, outcome="handled", note="moved to Friday", now=NOW
     )
-    assert (done.status, done.handled_by, done.staff_note) == ("handled", scheduler, "moved to Friday")
+    assert (done.status, done.handled_by, done.staff_note) == (
+        "handled",
+        scheduler,
+        "moved to Friday",
+    )
     assert done.handled_at == NOW
     with pytest.raises(Conflict) as again:
         change_request_handle(request_id=made.pk, by=scheduler, outcome="declined", now=NOW)
