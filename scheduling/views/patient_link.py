@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
-from csp.constants import NONCE
+from csp.constants import SELF
 from django.conf import settings
 from django.http import (
     Http404,
@@ -75,11 +75,11 @@ PAGE_REFERRER_POLICY = "same-origin"
 def patient_page_policy(response: HttpResponse, *, scripts: bool = False) -> HttpResponse:
     """The patient pages' Content-Security-Policy, settings.PATIENT_PAGE_CSP, instead of the
     staff pages' (django-csp writes it; this is what its `csp_override` decorator sets).
-    `scripts`: also run the page's own inline script carrying the request's nonce (the driver
-    link's Copy and Share buttons), and nothing else."""
+    `scripts`: also run our own origin's script files (the new driver link's Copy and Share
+    buttons, scheduling/static/scheduling/driver_link.js); never an inline one."""
     config = settings.PATIENT_PAGE_CSP
     if scripts:
-        config = {**config, "script-src": [NONCE]}
+        config = {**config, "script-src": [SELF]}
     response._csp_config = config  # type: ignore[attr-defined]
     return response
 
@@ -315,7 +315,7 @@ def _page(
         "error": error,
     }
     response = render(request, "patient/page.html", context, status=status)
-    patient_page_policy(response, scripts=True)
+    patient_page_policy(response, scripts=new_companion is not None)
     response = _private(response, "private, no-store")
     response["Referrer-Policy"] = PAGE_REFERRER_POLICY
     return response
