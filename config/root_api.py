@@ -44,6 +44,7 @@ from protocols.api import protocols
 from scheduling.api import (
     availability,
     board,
+    change_requests,
     courses,
     feeds,
     previews,
@@ -182,5 +183,6 @@ api.add_router("/availability", availability.router)
 api.add_router("/feeds", feeds.router)
 api.add_router("/charting", _charting_router())
 api.add_router("/scheduling/replan-offers", replan_offers.router)
+api.add_router("/change-requests", change_requests.router)
 # The patient's own reports: their link token only (charting/api/patient_link.py).
 api.add_router("/patient", patient_link.router)

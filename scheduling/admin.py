@@ -24,7 +24,7 @@ from clinic.models import Closure, Site
 from clinic.permissions import filter_sites
 from scheduling.availability import local_day_bounds
 from scheduling.feed_tokens import feed_revoke, feed_rotate
-from scheduling.models import CalendarFeed, Session
+from scheduling.models import CalendarFeed, ChangeRequest, Session
 
 
 class SchedulingSiteAdmin(SiteAdmin):
@@ -148,4 +148,36 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: CalendarFeed | None = None) -> bool:
         # Revoke instead: a deleted row would lose who made the link and when.
+        return False
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    """Patients' change requests, read here; staff answer them on /patients/ or the board
+    (the service records who and when), so every field is read-only."""
+
+    list_display = ("session", "patient", "site", "status", "created_at", "handled_by")
+    list_filter = ("status", "site")
+    search_fields = ("patient__mrn", "patient__family_name", "reason")
+    readonly_fields = (
+        "session",
+        "patient",
+        "site",
+        "reason",
+        "preferred_days",
+        "created_at",
+        "status",
+        "handled_by",
+        "handled_at",
+        "staff_note",
+    )
+    list_select_related = ("session", "patient", "site", "handled_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ChangeRequest]:
+        return filter_sites(super().get_queryset(request), _acting(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ChangeRequest | None = None) -> bool:
         return False

@@ -53,3 +53,8 @@ ERR_INVALID_FEED_OWNER = "invalid_feed_owner"
 ERR_PHASE_NOT_IN_PROTOCOL = "phase_not_in_protocol"
 ERR_EXTEND_COUNT_OUT_OF_RANGE = "extend_count_out_of_range"
 ERR_EFFECTIVE_DATE_OUT_OF_RANGE = "effective_date_out_of_range"
+# Patients' change requests (scheduling/change_requests.py).
+ERR_CHANGE_REQUEST_NOT_FOUND = "change_request_not_found"
+ERR_CHANGE_REQUEST_EXISTS = "change_request_exists"
+ERR_CHANGE_REQUEST_CLOSED = "change_request_closed"
+ERR_SESSION_NOT_CHANGEABLE = "session_not_changeable"

@@ -370,3 +370,44 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"Heartbeat of {self.cluster} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ChangeRequest(models.Model):
+    """A patient's "ask to change this appointment" from their page (`/p/<token>/`): a reason
+    and preferred days, in a staff queue on /patients/ and the board. It never moves anything
+    by itself: staff reschedule or cancel on the session page, then mark it handled or
+    declined with a note (scheduling/change_requests.py)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        HANDLED = "handled", "Handled"
+        DECLINED = "declined", "Declined"
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="change_requests")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    preferred_days = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    staff_note = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["site", "status"])]
+        constraints = [
+            # One open request per session: a second ask is "already asked".
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=models.Q(status="open"),
+                name="one_open_change_request_per_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Change request for session {self.session_id} ({self.status})"

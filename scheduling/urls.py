@@ -6,6 +6,7 @@ from django.urls import path
 from scheduling.views import (
     board,
     booking,
+    change_requests,
     course,
     feeds,
     grid,
@@ -30,6 +31,11 @@ urlpatterns = [
     path("patients/<int:patient_id>/", patient.patient_detail, name="patient-detail"),
     path("site/", site.site_page, name="site-page"),
     path("background/", worker.background_work, name="background-work"),
+    path(
+        "change-requests/<int:request_id>/handle/",
+        change_requests.change_request_handle_page,
+        name="change-request-handle",
+    ),
     # Calendar feeds from the staff pages
     path(
         "patients/<int:patient_id>/feeds/",
@@ -65,6 +71,11 @@ urlpatterns = [
         name="patient-companion-revoke",
     ),
     path("p/<str:token>/reminder/", patient_link.patient_reminder, name="patient-reminder"),
+    path(
+        "p/<str:token>/sessions/<int:session_id>/change/",
+        patient_link.patient_change_request,
+        name="patient-change-request",
+    ),
 ]
 
 # Included by config/urls.py after every app's pages: the action is any word, so this also

@@ -55,7 +55,7 @@ from clinic.api.fields import MAX_ID
 from clinic.models import ApiToken
 from clinic.tokens import hash_token, new_token
 from config.root_api import api
-from scheduling.models import CalendarFeed, ReplanOffer
+from scheduling.models import CalendarFeed, ChangeRequest, ReplanOffer
 from tests.charting.helpers import safe_answers
 from tests.support.clock import local
 from tests.support.factories import make_course, make_session
@@ -157,6 +157,10 @@ class World:
             kind=ReplanOffer.Kind.APPEND_MAKEUP,
             created_at=start,
         )
+        # A patient's open change request for the missed session (made directly).
+        change_request = ChangeRequest.objects.create(
+            session=missed, patient=patient, site=site, created_at=start
+        )
         raw = new_token("ict")
         ApiToken.objects.create(
             user=admin_user, name="fuzz", prefix=raw[:8], token_hash=hash_token(raw)
@@ -179,6 +183,7 @@ class World:
             "alert_id": alert.pk,
             "item_id": item.pk,
             "offer_id": offer.pk,
+            "change_request_id": change_request.pk,
             "review_id": review.pk,
             "scale_id": review.baseline_id,
             "session_number": 1,

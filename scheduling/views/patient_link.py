@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 import segno
+from csp.constants import SELF
 from django.conf import settings
 from django.http import (
     Http404,
@@ -30,7 +31,14 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import clock
-from clinic.errors import DomainError
+from clinic.errors import DomainError, NotFound
+from clinic.models import Closure, OpeningHours, Site
+from scheduling.change_requests import (
+    WEEKDAYS,
+    change_request_create,
+    open_requests_by_session,
+    preferred_days_text,
+)
 from scheduling.feed_limits import FeedBuilding, feed_body_cached, feed_rate_retry_after
 from scheduling.feed_selectors import (
     feed_by_token,
@@ -46,7 +54,8 @@ from scheduling.feed_tokens import (
     patient_feed_set_alarm,
 )
 from scheduling.feeds import FeedOptions, FeedSession, event_text, feed_bytes
-from scheduling.models import CalendarFeed
+from scheduling.models import CalendarFeed, Session
+from scheduling.selectors import site_calendar
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # Feeds and the page carry personal data: browsers and proxies must not share or keep them,
@@ -63,10 +72,15 @@ PRIVATE_HEADERS = {
 PAGE_REFERRER_POLICY = "same-origin"
 
 
-def patient_page_policy(response: HttpResponse) -> HttpResponse:
+def patient_page_policy(response: HttpResponse, *, scripts: bool = False) -> HttpResponse:
     """The patient pages' Content-Security-Policy, settings.PATIENT_PAGE_CSP, instead of the
-    staff pages' (django-csp writes it; this is what its `csp_override` decorator sets)."""
-    response._csp_config = settings.PATIENT_PAGE_CSP  # type: ignore[attr-defined]
+    staff pages' (django-csp writes it; this is what its `csp_override` decorator sets).
+    `scripts`: also run our own origin's script files (the new driver link's Copy and Share
+    buttons, scheduling/static/scheduling/driver_link.js); never an inline one."""
+    config = settings.PATIENT_PAGE_CSP
+    if scripts:
+        config = {**config, "script-src": [SELF]}
+    response._csp_config = config  # type: ignore[attr-defined]
     return response
 
 
@@ -200,6 +214,62 @@ PAST_LABELS = {
 }
 
 
+CLOSURE_DAYS = 14
+DASH = "\N{EN DASH}"
+
+
+def hours_text(hours: dict[int, tuple[dt.time, dt.time]]) -> str:
+    """The week's opening hours in a line, runs of days with the same hours joined by an en
+    dash: "Mon-Fri 08:00-18:00, Sat 09:00-13:00" ("" when none are set)."""
+    parts: list[str] = []
+    runs: list[tuple[int, int, tuple[dt.time, dt.time]]] = []
+    for day in sorted(hours):
+        if runs and runs[-1][1] == day - 1 and runs[-1][2] == hours[day]:
+            runs[-1] = (runs[-1][0], day, hours[day])
+        else:
+            runs.append((day, day, hours[day]))
+    for first, last, (opens, closes) in runs:
+        days = WEEKDAYS[first][:3]
+        if last != first:
+            days += DASH + WEEKDAYS[last][:3]
+        parts.append(f"{days} {opens:%H:%M}{DASH}{closes:%H:%M}")
+    return ", ".join(parts)
+
+
+def _contact(site: Site, today: dt.date) -> dict[str, object]:
+    """The clinic's phone, weekly hours and the days it is shut in the next CLOSURE_DAYS
+    (closures and public holidays on days it would otherwise be open). 2 queries."""
+    last = today + dt.timedelta(days=CLOSURE_DAYS)
+    site._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "opening_hours": OpeningHours.objects.filter(site=site),
+        "closures": Closure.objects.filter(site=site, date__gte=today, date__lte=last),
+    }
+    calendar = site_calendar(site, today, last)
+    closed = []
+    for offset in range(CLOSURE_DAYS + 1):
+        day = today + dt.timedelta(days=offset)
+        reason = calendar.closed.get(day)
+        if reason and day.weekday() in calendar.hours:
+            closed.append({"day": day.strftime("%A %-d %B"), "reason": reason.split(": ", 1)[-1]})
+    return {"phone": site.phone, "hours": hours_text(dict(calendar.hours)), "closed": closed}
+
+
+def _upcoming_with_requests(
+    items: list[dict[str, object]], feed: CalendarFeed, now: dt.datetime, zone: dt.tzinfo
+) -> None:
+    """Mark each upcoming item with the patient's open change request (if any) and whether it
+    may still be asked to change (scheduled and not started: the service's own rule)."""
+    asked = open_requests_by_session(patient_id=feed.patient_id or 0)
+    for item in items:
+        session = item["session"]
+        assert isinstance(session, FeedSession)
+        found = asked.get(session.id)
+        item["change_request"] = found
+        if found is not None:
+            item["asked_on"] = found.created_at.astimezone(zone).strftime("%A %-d %B")
+        item["changeable"] = session.status == Session.Status.SCHEDULED and session.start > now
+
+
 def _page(
     request: HttpRequest,
     feed: CalendarFeed,
@@ -208,6 +278,7 @@ def _page(
     new_companion: tuple[CalendarFeed, str] | None = None,
     error: str = "",
     status: int = 200,
+    change_error: tuple[int, str] | None = None,
 ) -> HttpResponse:
     now = clock.now()
     options = feed_options(feed)
@@ -218,11 +289,16 @@ def _page(
         companion_links = _links(request, new_companion[1])
         companion_links["qr"] = _qr_svg(companion_links["webcal"])
     alarm = feed.alarm_minutes if feed.alarm_minutes is not None else feed.site.feed_alarm_minutes
+    upcoming = _upcoming(options, data.upcoming)
+    _upcoming_with_requests(upcoming, feed, now, options.zone)
     context = {
         "feed": feed,
         "token": token,
         "site_place": options.location,
-        "upcoming": _upcoming(options, data.upcoming),
+        "contact": _contact(feed.site, now.astimezone(options.zone).date()),
+        "weekdays": WEEKDAYS,
+        "change_error": change_error,
+        "upcoming": upcoming,
         "past": [
             {**_when(options, s), "outcome": PAST_LABELS.get(s.status, "Not recorded yet")}
             for s in data.past
@@ -239,7 +315,7 @@ def _page(
         "error": error,
     }
     response = render(request, "patient/page.html", context, status=status)
-    patient_page_policy(response)
+    patient_page_policy(response, scripts=new_companion is not None)
     response = _private(response, "private, no-store")
     response["Referrer-Policy"] = PAGE_REFERRER_POLICY
     return response
@@ -266,6 +342,33 @@ def patient_companion_create(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, feed, token, error=exc.message, status=exc.status)
     # Rendered, not redirected: the companion's link is shown this once and never again.
     return _page(request, feed, token, new_companion=created)
+
+
+@require_POST
+def patient_change_request(request: HttpRequest, token: str, session_id: int) -> HttpResponse:
+    """ "Ask to change this appointment": a request in the staff queue, nothing moves. A second
+    ask while one is open is refused ("already asked"), so a double submit makes one row."""
+    try:
+        feed = _patient_feed(token)
+    except Http404:
+        return _not_found()
+    preferred = preferred_days_text(
+        weekdays=request.POST.getlist("days"), text=request.POST.get("preferred", "")
+    )
+    try:
+        change_request_create(
+            patient_feed=feed,
+            session_id=session_id,
+            reason=request.POST.get("reason", ""),
+            preferred_days=preferred,
+        )
+    except NotFound:
+        return _not_found()
+    except DomainError as exc:
+        return _page(
+            request, feed, token, change_error=(session_id, exc.message), status=exc.status
+        )
+    return HttpResponseRedirect(reverse("patient-home", args=[token]) + f"#session-{session_id}")
 
 
 @require_POST
