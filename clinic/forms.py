@@ -33,7 +33,8 @@ class PatientForm(forms.Form):
     given_name = forms.CharField(label="Given name", max_length=100)
     family_name = forms.CharField(label="Family name", max_length=100)
     date_of_birth = forms.DateField(
-        label="Date of birth", widget=forms.DateInput(attrs={"type": "date"})
+        label="Date of birth",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     mrn = forms.CharField(
         label="MRN", max_length=32, help_text="The record number; unique at the site."

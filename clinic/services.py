@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic import clock
+from clinic.display_text import name_problem
 from clinic.error_codes import (
     ERR_CLOSURE_EXISTS,
     ERR_CONTACT_MISSING,
@@ -29,7 +30,6 @@ from clinic.error_codes import (
 )
 from clinic.errors import Conflict, InvalidInput
 from clinic.history import save_with_history
-from clinic.display_text import name_problem
 from clinic.models import (
     ROLES,
     ApiToken,
@@ -181,8 +181,10 @@ PATIENT_FIELDS = (
 # The fields that say who a patient is: a change to one of them is checked against the site's
 # other patients (`_likely_duplicate`).
 IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth")
-TEXT_FIELDS = ("mrn", "given_name", "family_name", "phone", "email", "rems_patient_id")
-TEXT_FIELDS += ("companion_name", "companion_phone")
+TEXT_FIELDS = (
+    *("mrn", "given_name", "family_name", "phone", "email"),
+    *("rems_patient_id", "companion_name", "companion_phone"),
+)
 
 # A phone number as people write it: digits, spaces, + - . ( ) /, and an extension
 # ("x12", "ext. 12"). 5 to 15 digits (15: the longest international number, E.164).

@@ -386,7 +386,9 @@ def test_contact_rems_and_companion_fields_are_stored_and_read_back(site, schedu
     assert created.status_code == 201, created.content
     body = client.get(f"patients/{created.json()['id']}").json()
     assert {k: body[k] for k in extra} == {**extra, "rems_patient_id": "R-12345"}
-    patched = client.patch(f"patients/{body['id']}", {"preferred_contact": "", "companion_name": ""})
+    patched = client.patch(
+        f"patients/{body['id']}", {"preferred_contact": "", "companion_name": ""}
+    )
     assert patched.status_code == 200, patched.content
     assert (patched.json()["preferred_contact"], patched.json()["companion_name"]) == ("", "")
 
@@ -399,7 +401,11 @@ def test_same_names_and_birth_date_at_the_site_is_409_likely_duplicate(
     response = api_as(scheduler).post(
         "patients",
         new_patient(
-            site, mrn="MRN-555", given_name=" pat ", family_name="EXAMPLE", date_of_birth="1980-05-17"
+            site,
+            mrn="MRN-555",
+            given_name=" pat ",
+            family_name="EXAMPLE",
+            date_of_birth="1980-05-17",
         ),
     )
     assert response.status_code == 409, response.content
@@ -436,12 +442,12 @@ def test_a_different_name_or_birth_date_is_another_person(
     assert api_as(scheduler).post("patients", payload).status_code == 201
 
 
-def test_the_same_person_may_be_registered_at_another_site(
-    other_site, outsider, patient, api_as
-):
+def test_the_same_person_may_be_registered_at_another_site(other_site, outsider, patient, api_as):
     response = api_as(outsider).post(
         "patients",
-        new_patient(other_site, given_name="Pat", family_name="Example", date_of_birth="1980-05-17"),
+        new_patient(
+            other_site, given_name="Pat", family_name="Example", date_of_birth="1980-05-17"
+        ),
     )
     assert response.status_code == 201, response.content
 
@@ -490,9 +496,7 @@ def test_a_rems_patient_id_needs_the_enrolment(site, scheduler, patient, api_as)
         ({"preferred_contact": "email", "phone": "555-0100"}, "preferred_contact"),
     ],
 )
-def test_a_preferred_contact_needs_its_number_or_address(
-    overrides, field, site, scheduler, api_as
-):
+def test_a_preferred_contact_needs_its_number_or_address(overrides, field, site, scheduler, api_as):
     response = api_as(scheduler).post("patients", new_patient(site, **overrides))
     assert response.status_code == 422
     assert response.json()["code"] == "contact_missing"

@@ -143,6 +143,7 @@ def test_editing_changes_the_details_with_history(site, clinician, patient):
     url = f"/patients/{patient.pk}/edit/"
     page = client.get(url).content.decode()
     assert 'value="MRN-001"' in page
+    assert 'value="1980-05-17"' in page  # a date input takes only YYYY-MM-DD
     data = {
         **grace(given_name="Pat", family_name="Example", date_of_birth="1980-05-17"),
         "mrn": "MRN-001",
