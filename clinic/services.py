@@ -1,4 +1,4 @@
-"""Clinic-level operations: API tokens and sites.
+"""Clinic-level operations: API tokens, sites, staff roles and patients.
 
 Services are the only writers (see STYLE.md): keyword-only, typed, one transaction each.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, User
@@ -15,17 +16,30 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from clinic import clock
+from clinic.display_text import name_problem
 from clinic.error_codes import (
     ERR_CLOSURE_EXISTS,
+    ERR_CONTACT_MISSING,
     ERR_FIELD_READ_ONLY,
+    ERR_LIKELY_DUPLICATE,
     ERR_MRN_TAKEN,
+    ERR_REMS_ID_WITHOUT_ENROLMENT,
     ERR_TOKEN_ALREADY_REVOKED,
     ERR_UNKNOWN_ROLE,
     ERR_USER_INACTIVE,
 )
 from clinic.errors import Conflict, InvalidInput
 from clinic.history import save_with_history
-from clinic.models import ROLES, ApiToken, Closure, OpeningHours, Patient, Resource, Site
+from clinic.models import (
+    ROLES,
+    ApiToken,
+    Closure,
+    OpeningHours,
+    Patient,
+    PreferredContact,
+    Resource,
+    Site,
+)
 from clinic.tokens import hash_token, new_token
 
 log = logging.getLogger(__name__)
@@ -159,7 +173,43 @@ PATIENT_FIELDS = (
     "email",
     "address",
     "rems_enrolled",
+    "rems_patient_id",
+    "preferred_contact",
+    "companion_name",
+    "companion_phone",
 )
+# The fields that say who a patient is: a change to one of them is checked against the site's
+# other patients (`_likely_duplicate`).
+IDENTITY_FIELDS = ("given_name", "family_name", "date_of_birth")
+TEXT_FIELDS = (
+    *("mrn", "given_name", "family_name", "phone", "email"),
+    *("rems_patient_id", "companion_name", "companion_phone"),
+)
+
+# A phone number as people write it: digits, spaces, + - . ( ) /, and an extension
+# ("x12", "ext. 12"). 5 to 15 digits (15: the longest international number, E.164).
+_PHONE = re.compile(r"^\+?[0-9 ().\-/]+(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+_EXTENSION = re.compile(r"(?:x|ext\.?)\s*[0-9]{1,6}$", re.IGNORECASE)
+
+
+def phone_problem(number: str) -> str | None:
+    """Why `number` is not a phone number (light: the characters and how many digits), or None.
+    A blank number is no problem: not every patient has one."""
+    if not number:
+        return None
+    digits = sum(ch.isdigit() for ch in _EXTENSION.sub("", number))
+    if not _PHONE.match(number) or not 5 <= digits <= 15:
+        return "write a phone number: 5 to 15 digits, spaces and + - ( ), e.g. 555-0100"
+    return None
+
+
+def _xact_lock(key: str) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock keyed by a hash of `key`."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )
 
 
 def mrn_lock(*, site_id: int, mrn: str) -> None:
@@ -169,22 +219,86 @@ def mrn_lock(*, site_id: int, mrn: str) -> None:
     write lock per transaction, and the unique constraint settles what gets past it."""
     if connection.vendor != "postgresql":
         return
-    digest = hashlib.blake2b(f"{site_id}:{mrn.lower()}".encode(), digest_size=8).digest()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+    _xact_lock(f"{site_id}:{mrn.lower()}")
+
+
+def identity_lock(*, site_id: int, given_name: str, family_name: str, born: dt.date) -> None:
+    """Like `mrn_lock`, for one person (names in any letter case and date of birth) at one
+    site: two registrations of the same person under two MRNs, sent at once, wait for each
+    other, so the second sees the first and is refused as a likely duplicate. Always taken
+    after the MRN lock (one order: no deadlock). No database constraint backs this rule."""
+    if connection.vendor != "postgresql":
+        return
+    _xact_lock(f"{site_id}:person:{given_name.lower()}|{family_name.lower()}|{born.isoformat()}")
+
+
+def _likely_duplicate(patient: Patient) -> Patient | None:
+    """Another patient at the patient's site with the same given and family names (any letter
+    case, ends trimmed) and date of birth: most likely the same person registered twice."""
+    same = Patient.objects.filter(
+        site_id=patient.site_id,
+        given_name__iexact=patient.given_name,
+        family_name__iexact=patient.family_name,
+        date_of_birth=patient.date_of_birth,
+    )
+    if patient.pk is not None:
+        same = same.exclude(pk=patient.pk)
+    return same.order_by("id").first()
+
+
+def _mrn_taken(patient: Patient) -> Conflict:
+    return Conflict(
+        f"MRN {patient.mrn} is already used by another patient at this site.",
+        code=ERR_MRN_TAKEN,
+    )
+
+
+def _check_contact(patient: Patient) -> None:
+    """The contact rules: phone numbers that read as phone numbers, a preferred contact the
+    record can use, and a REMS patient id only for a patient recorded as enrolled."""
+    for field in ("phone", "companion_phone"):
+        problem = phone_problem(getattr(patient, field))
+        if problem:
+            raise InvalidInput(f"{field}: {problem}")
+    for field in ("rems_patient_id", "companion_name"):
+        problem = name_problem(getattr(patient, field))
+        if problem:
+            raise InvalidInput(f"{field}: {problem}")
+    wanted = patient.preferred_contact
+    if wanted in (PreferredContact.PHONE, PreferredContact.TEXT) and not patient.phone:
+        raise InvalidInput(
+            f"preferred_contact: {PreferredContact(wanted).label} needs the patient's phone "
+            "number; add it or choose another way",
+            code=ERR_CONTACT_MISSING,
+        )
+    if wanted == PreferredContact.EMAIL and not patient.email:
+        raise InvalidInput(
+            "preferred_contact: Email needs the patient's email address; add it or choose "
+            "another way",
+            code=ERR_CONTACT_MISSING,
+        )
+    # The id comes from the REMS enrolment form, so an id without the enrolment contradicts
+    # itself. Enrolled without an id is allowed (records from before the field; the id not
+    # yet copied from the form): the patient page says the id is missing.
+    if patient.rems_patient_id and not patient.rems_enrolled:
+        raise InvalidInput(
+            "rems_patient_id: a REMS patient ID is given but the patient is not marked REMS "
+            "enrolled; tick REMS enrolled or clear the ID",
+            code=ERR_REMS_ID_WITHOUT_ENROLMENT,
         )
 
 
-def _patient_save(patient: Patient, *, by: User | None) -> Patient:
-    """Validate and save; a duplicate MRN at the site is a 409 `mrn_taken`."""
-    patient.mrn = patient.mrn.strip()
-    patient.given_name = patient.given_name.strip()
-    patient.family_name = patient.family_name.strip()
+def _patient_save(patient: Patient, *, by: User | None, identity_changed: bool = True) -> Patient:
+    """Validate and save; a duplicate MRN at the site is a 409 `mrn_taken`, the same names and
+    date of birth as another patient of the site a 409 `likely_duplicate` (checked when
+    `identity_changed`: a record that already shares them keeps its other edits)."""
+    for field in TEXT_FIELDS:
+        setattr(patient, field, getattr(patient, field).strip())
     # The site is a loaded row the caller may use; uniqueness is checked below, as a 409.
     patient.full_clean(exclude=["site"], validate_unique=False, validate_constraints=False)
     if patient.date_of_birth > timezone.localdate(clock.now()):
         raise InvalidInput("date_of_birth: cannot be in the future")
+    _check_contact(patient)
     # Race: two requests registering `DUP-1` and `dup-1` at once both find no patient and both
     # insert. Lock the (site, lower-cased MRN) first, so the second waits and then sees the
     # first; the case-insensitive unique constraint is only the backstop.
@@ -193,20 +307,31 @@ def _patient_save(patient: Patient, *, by: User | None) -> Patient:
     if patient.pk is not None:
         taken = taken.exclude(pk=patient.pk)
     if taken.exists():
-        raise Conflict(
-            f"MRN {patient.mrn} is already used by another patient at this site.",
-            code=ERR_MRN_TAKEN,
+        raise _mrn_taken(patient)
+    if identity_changed:
+        identity_lock(
+            site_id=patient.site_id,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            born=patient.date_of_birth,
         )
+        existing = _likely_duplicate(patient)
+        if existing is not None:
+            raise Conflict(
+                f"{existing.full_name}, born {existing.date_of_birth:%d %b %Y}, is already "
+                f"registered at this site (MRN {existing.mrn}): most likely the same person. "
+                "Open that record instead of making a second one.",
+                code=ERR_LIKELY_DUPLICATE,
+                patient_id=existing.pk,
+                mrn=existing.mrn,
+            )
     try:
         # The savepoint keeps the outer transaction usable when the unique constraint fires
         # (two requests creating the same MRN at once; the check above cannot see the other).
         with transaction.atomic():
             save_with_history(patient, by)
     except IntegrityError as exc:
-        raise Conflict(
-            f"MRN {patient.mrn} is already used by another patient at this site.",
-            code=ERR_MRN_TAKEN,
-        ) from exc
+        raise _mrn_taken(patient) from exc
     return patient
 
 
@@ -222,9 +347,14 @@ def patient_create(
     email: str = "",
     address: str = "",
     rems_enrolled: bool = False,
+    rems_patient_id: str = "",
+    preferred_contact: str = "",
+    companion_name: str = "",
+    companion_phone: str = "",
     by: User | None,
 ) -> Patient:
-    """Register a patient at `site`. The MRN is unique per site (case-insensitively)."""
+    """Register a patient at `site`. The MRN is unique per site (case-insensitively), and a
+    second record of the same names and date of birth is refused (`likely_duplicate`)."""
     with transaction.atomic():
         patient = Patient(
             site=site,
@@ -237,12 +367,31 @@ def patient_create(
             email=email,
             address=address,
             rems_enrolled=rems_enrolled,
+            rems_patient_id=rems_patient_id,
+            preferred_contact=preferred_contact,
+            companion_name=companion_name,
+            companion_phone=companion_phone,
         )
         return _patient_save(patient, by=by)
 
 
+def _same_identity(patient: Patient, changes: dict[str, object]) -> bool:
+    for field in IDENTITY_FIELDS:
+        if field not in changes:
+            continue
+        old, new = getattr(patient, field), changes[field]
+        if isinstance(old, str) and isinstance(new, str):
+            if old.strip().lower() != new.strip().lower():
+                return False
+        elif old != new:
+            return False
+    return True
+
+
 def patient_update(*, patient: Patient, changes: dict[str, object], by: User | None) -> Patient:
-    """Change some of a patient's fields (see PATIENT_FIELDS); the site never changes here."""
+    """Change some of a patient's fields (see PATIENT_FIELDS); the site never changes here.
+    Changing the names or date of birth into another patient's of the site is refused, as at
+    registration."""
     unknown = set(changes) - set(PATIENT_FIELDS)
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]}: cannot be changed", code=ERR_FIELD_READ_ONLY)
@@ -251,6 +400,7 @@ def patient_update(*, patient: Patient, changes: dict[str, object], by: User | N
     with transaction.atomic():
         # Lock the row: two editors patching different fields must not lose each other's edit.
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        identity_changed = not _same_identity(locked, changes)
         for field, value in changes.items():
             setattr(locked, field, value)
-        return _patient_save(locked, by=by)
+        return _patient_save(locked, by=by, identity_changed=identity_changed)

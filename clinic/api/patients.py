@@ -78,7 +78,12 @@ def search_patients(request: HttpRequest, payload: PatientSearchIn) -> dict[str,
     operation_id="clinic_patients_api_create_patient",
 )
 def create_patient(request: HttpRequest, payload: PatientCreateIn) -> Status[Patient]:
-    """Register a patient at one of your sites. A duplicate MRN at the site is 409 mrn_taken."""
+    """Register a patient at one of your sites. A duplicate MRN at the site is 409 mrn_taken;
+    another patient of the site with the same given and family names (any letter case) and
+    date of birth is 409 likely_duplicate, naming that record's MRN (`details`: patient_id,
+    mrn): never a second record. A rems_patient_id needs rems_enrolled (422
+    rems_id_without_enrolment); a preferred_contact needs the phone or email it uses (422
+    contact_missing)."""
     user = acting_user(request)
     require_role(user, *WRITE_ROLES, action="register patients")
     site = site_get_for_user(user=user, site_id=payload.site_id)
@@ -103,7 +108,9 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
     operation_id="clinic_patients_api_update_patient",
 )
 def update_patient(request: HttpRequest, patient_id: int, payload: PatientUpdateIn) -> Patient:
-    """Change only the fields sent. Sending null for a field is the same as leaving it out."""
+    """Change only the fields sent. Sending null for a field is the same as leaving it out.
+    The rules of registration hold: changing the names or date of birth into another patient's
+    of the site is 409 likely_duplicate."""
     user = acting_user(request)
     require_role(user, *WRITE_ROLES, action="change patient records")
     patient = patient_get(user=user, patient_id=patient_id)

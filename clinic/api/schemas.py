@@ -5,7 +5,7 @@ by field."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, StringConstraints
@@ -63,6 +63,17 @@ Mrn = Annotated[DisplayName, StringConstraints(strip_whitespace=True, min_length
 Name = Annotated[
     DisplayName, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
+Phone = Annotated[str, Field(max_length=40)]
+RemsId = Annotated[
+    DisplayName,
+    Field(
+        max_length=32,
+        description="The patient's ID in the Spravato REMS programme; only with rems_enrolled",
+    ),
+]
+CompanionName = Annotated[DisplayName, Field(max_length=100)]
+# "" is no preference; the service checks that the record has the number or address it needs.
+PreferredContactChoice = Literal["", "phone", "text", "email"]
 
 
 class PatientOut(Schema):
@@ -78,6 +89,10 @@ class PatientOut(Schema):
     email: str
     address: str
     rems_enrolled: bool
+    rems_patient_id: str
+    preferred_contact: PreferredContactChoice
+    companion_name: str
+    companion_phone: str
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -92,10 +107,14 @@ class PatientCreateIn(InSchema):
     family_name: Name
     date_of_birth: CalendarDay
     sex: Annotated[str, Field(max_length=16)] = ""
-    phone: Annotated[str, Field(max_length=40)] = ""
+    phone: Phone = ""
     email: Annotated[str, Field(max_length=254)] = ""
     address: str = ""
     rems_enrolled: bool = False
+    rems_patient_id: RemsId = ""
+    preferred_contact: PreferredContactChoice = ""
+    companion_name: CompanionName = ""
+    companion_phone: Phone = ""
 
 
 class PatientUpdateIn(InSchema):
@@ -108,10 +127,14 @@ class PatientUpdateIn(InSchema):
     family_name: Name | None = None
     date_of_birth: CalendarDay | None = None
     sex: Annotated[str, Field(max_length=16)] | None = None
-    phone: Annotated[str, Field(max_length=40)] | None = None
+    phone: Phone | None = None
     email: Annotated[str, Field(max_length=254)] | None = None
     address: str | None = None
     rems_enrolled: bool | None = None
+    rems_patient_id: RemsId | None = None
+    preferred_contact: PreferredContactChoice | None = None
+    companion_name: CompanionName | None = None
+    companion_phone: Phone | None = None
 
 
 class PatientFilters(QueryIn):

@@ -1,5 +1,7 @@
 """/api/v1/patients: register, read, update (PATCH) and search patients."""
 
+import datetime as dt
+
 import pytest
 
 from clinic.models import Patient
@@ -21,6 +23,10 @@ PATIENT_FIELDS = {
     "email",
     "address",
     "rems_enrolled",
+    "rems_patient_id",
+    "preferred_contact",
+    "companion_name",
+    "companion_phone",
     "created_at",
     "updated_at",
 }
@@ -360,3 +366,157 @@ def test_rems_enrolled_is_a_json_boolean(api_as, scheduler, site, patient, value
 def test_a_date_of_birth_is_written_yyyy_mm_dd(api_as, scheduler, patient, value):
     response = api_as(scheduler).patch(f"patients/{patient.pk}", {"date_of_birth": value})
     assert response.status_code == 422 and "YYYY-MM-DD" in response.json()["message"]
+
+
+# Contact fields and the likely-duplicate rule (issue 18) ---------------------------------------
+
+
+def test_contact_rems_and_companion_fields_are_stored_and_read_back(site, scheduler, api_as):
+    client = api_as(scheduler)
+    extra = {
+        "phone": "+1 (212) 555-0100",
+        "email": "grace@example.org",
+        "preferred_contact": "text",
+        "rems_enrolled": True,
+        "rems_patient_id": " R-12345 ",
+        "companion_name": "Ada Hopper",
+        "companion_phone": "212 555 0111 ext. 4",
+    }
+    created = client.post("patients", new_patient(site, **extra))
+    assert created.status_code == 201, created.content
+    body = client.get(f"patients/{created.json()['id']}").json()
+    assert {k: body[k] for k in extra} == {**extra, "rems_patient_id": "R-12345"}
+    patched = client.patch(
+        f"patients/{body['id']}", {"preferred_contact": "", "companion_name": ""}
+    )
+    assert patched.status_code == 200, patched.content
+    assert (patched.json()["preferred_contact"], patched.json()["companion_name"]) == ("", "")
+
+
+def test_same_names_and_birth_date_at_the_site_is_409_likely_duplicate(
+    site, scheduler, patient, api_as
+):
+    # The fixture patient: Pat Example, born 17 May 1980, MRN-001. Another MRN, other case
+    # and stray spaces: still the same person.
+    response = api_as(scheduler).post(
+        "patients",
+        new_patient(
+            site,
+            mrn="MRN-555",
+            given_name=" pat ",
+            family_name="EXAMPLE",
+            date_of_birth="1980-05-17",
+        ),
+    )
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "likely_duplicate"
+    assert "MRN-001" in body["message"]
+    assert body["details"] == {"patient_id": patient.pk, "mrn": "MRN-001"}
+    assert Patient.objects.count() == 1
+
+
+def test_a_duplicate_mrn_keeps_its_own_code_when_the_person_is_also_the_same(
+    site, scheduler, patient, api_as
+):
+    response = api_as(scheduler).post(
+        "patients",
+        new_patient(
+            site, mrn="mrn-001", given_name="Pat", family_name="Example", date_of_birth="1980-05-17"
+        ),
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "mrn_taken"
+    assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"date_of_birth": "1980-05-18"}, {"given_name": "Patricia"}, {"family_name": "Examples"}],
+)
+def test_a_different_name_or_birth_date_is_another_person(
+    overrides, site, scheduler, patient, api_as
+):
+    same = {"given_name": "Pat", "family_name": "Example", "date_of_birth": "1980-05-17"}
+    payload = new_patient(site, **{**same, **overrides})
+    assert api_as(scheduler).post("patients", payload).status_code == 201
+
+
+def test_the_same_person_may_be_registered_at_another_site(other_site, outsider, patient, api_as):
+    response = api_as(outsider).post(
+        "patients",
+        new_patient(
+            other_site, given_name="Pat", family_name="Example", date_of_birth="1980-05-17"
+        ),
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_patch_into_another_patients_names_and_birth_date_is_409(site, patient, scheduler, api_as):
+    other = make_patient(site, "MRN-002", given="Pat", family="Exemple", born=dt.date(1980, 5, 17))
+    response = api_as(scheduler).patch(f"patients/{other.pk}", {"family_name": "example"})
+    assert response.status_code == 409
+    assert response.json()["code"] == "likely_duplicate"
+    assert "MRN-001" in response.json()["message"]
+    assert Patient.objects.get(pk=other.pk).family_name == "Exemple"
+
+
+def test_a_record_that_already_shares_a_name_and_birth_date_can_still_be_edited(
+    site, patient, scheduler, api_as
+):
+    """Two records made before the rule (or by the admin): fixing the phone of one of them is
+    no new duplicate, and re-sending its own names in another case is none either."""
+    twin = make_patient(site, "MRN-002", given="Pat", family="Example", born=dt.date(1980, 5, 17))
+    response = api_as(scheduler).patch(
+        f"patients/{twin.pk}", {"phone": "555-0101", "given_name": "PAT"}
+    )
+    assert response.status_code == 200, response.content
+    assert Patient.objects.get(pk=twin.pk).phone == "555-0101"
+
+
+def test_a_rems_patient_id_needs_the_enrolment(site, scheduler, patient, api_as):
+    client = api_as(scheduler)
+    created = client.post("patients", new_patient(site, rems_patient_id="R-1"))
+    assert created.status_code == 422
+    assert created.json()["code"] == "rems_id_without_enrolment"
+    assert Patient.objects.count() == 1
+    # Enrolled without an id yet is allowed (the id follows from the enrolment form).
+    assert client.patch(f"patients/{patient.pk}", {"rems_patient_id": "R-2"}).status_code == 200
+    unticked = client.patch(f"patients/{patient.pk}", {"rems_enrolled": False})
+    assert unticked.status_code == 422
+    assert unticked.json()["code"] == "rems_id_without_enrolment"
+    assert Patient.objects.get(pk=patient.pk).rems_enrolled is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"preferred_contact": "text"}, "preferred_contact"),
+        ({"preferred_contact": "phone"}, "preferred_contact"),
+        ({"preferred_contact": "email", "phone": "555-0100"}, "preferred_contact"),
+    ],
+)
+def test_a_preferred_contact_needs_its_number_or_address(overrides, field, site, scheduler, api_as):
+    response = api_as(scheduler).post("patients", new_patient(site, **overrides))
+    assert response.status_code == 422
+    assert response.json()["code"] == "contact_missing"
+    assert response.json()["message"].startswith(f"{field}: ")
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"phone": "call me"}, "phone"),
+        ({"phone": "12"}, "phone"),
+        ({"phone": "1" * 16}, "phone"),
+        ({"companion_phone": "555-01OO"}, "companion_phone"),
+        ({"preferred_contact": "pigeon"}, "preferred_contact"),
+        ({"companion_name": "Ada\nHopper"}, "companion_name"),
+    ],
+)
+def test_contact_fields_are_checked(overrides, field, site, scheduler, api_as):
+    response = api_as(scheduler).post("patients", new_patient(site, **overrides))
+    assert response.status_code == 422, response.content
+    assert field in response.json()["message"]
+    assert not Patient.objects.exists()
