@@ -112,7 +112,8 @@ def _page(
         taken = posted.get(f"{cp.key}-taken") or TakenAtForm(
             prefix=f"{cp.key}-taken", initial={"taken_at": local_input(now, zone)}
         )
-        bound = cp.key in posted or any(r["amend_form"] and r["amend_form"].is_bound for r in rows)
+        # Open when this checkpoint's own form or one of its amendments came back with a refusal.
+        bound = cp.key in posted or any(f"amend-{cp.key}-{f.key}" in posted for f in cp_spec.fields)
         blocks.append(
             {
                 "cp": cp,
