@@ -273,3 +273,11 @@ def observation_chart(record: ObservationRecord) -> ChartView:
     for amendment in record.amendments.select_related("amended_by"):
         view.amendments[amendment.replacement_id] = amendment
     return view
+
+
+def checkpoint_next_due(view: ChartView) -> ObservationCheckpoint | None:
+    """The checkpoint the nurse does next: the first required one, in form order, with nothing
+    recorded, while the record is open (the rule /nurse/ names as "Next checkpoint")."""
+    if view.record.status != ObservationRecord.Status.OPEN:
+        return None
+    return next((c for c in view.checkpoints if c.required and not view.entries.get(c.pk)), None)

@@ -25,8 +25,8 @@ from charting.observations import (
     observation_sign,
 )
 from charting.recording import checkpoint_minutes_off
-from charting.selectors.chart import observation_chart
-from charting.spec import off_window_text
+from charting.selectors.chart import checkpoint_next_due, observation_chart
+from charting.spec import FieldType, off_window_text
 from charting.values import shown_value
 from charting.views.forms import (
     AnchorForm,
@@ -112,6 +112,8 @@ def _page(
         taken = posted.get(f"{cp.key}-taken") or TakenAtForm(
             prefix=f"{cp.key}-taken", initial={"taken_at": local_input(now, zone)}
         )
+        # Open when this checkpoint's own form or one of its amendments came back with a refusal.
+        bound = cp.key in posted or any(f"amend-{cp.key}-{f.key}" in posted for f in cp_spec.fields)
         blocks.append(
             {
                 "cp": cp,
@@ -122,8 +124,13 @@ def _page(
                 "flags": posted.get(f"{cp.key}-flags"),
                 "recorded": bool(current),
                 "due": cp.due_at.astimezone(zone),
+                "bound": bound,
+                "error": posted.get("error", "") if cp.key in posted else "",
+                "taken_at": max(e.taken_at for e in current).astimezone(zone) if current else None,
+                "summary": _summary(rows),
             }
         )
+    blocks = _ordered(blocks, checkpoint_next_due(chart))
     problem = observation_sign_problem(record, now=now) if not signed else None
     context.update(
         {
@@ -144,10 +151,35 @@ def _page(
                 }
             ),
             "now": now,
-            "error": posted.get("error", ""),
+            # A refusal of one checkpoint's values is shown in that checkpoint, where the page
+            # is scrolled to (the form's #cp-<key>-check); others at the top.
+            "error": "" if any(b["error"] for b in blocks) else posted.get("error", ""),
         }
     )
     return render(request, "charting/observation.html", context, status=status)
+
+
+KEY_VALUE_TYPES = (FieldType.BLOOD_PRESSURE, FieldType.NUMBER)
+
+
+def _summary(rows: list[dict[str, Any]]) -> str:
+    """A recorded checkpoint's one line: its measured values (blood pressure, numbers)."""
+    shown = [
+        f"{r['field'].label} {r['value']}"
+        for r in rows
+        if r["entry"] and r["field"].type in KEY_VALUE_TYPES
+    ]
+    return " · ".join(shown[:3])
+
+
+def _ordered(blocks: list[dict[str, Any]], next_due: Any) -> list[dict[str, Any]]:
+    """The next due checkpoint first (open), then the others still to record, in form order,
+    then the recorded ones (folded on the page)."""
+    first = [b for b in blocks if next_due is not None and b["cp"].pk == next_due.pk]
+    for b in first:
+        b["next"] = True
+    todo = [b for b in blocks if not b["recorded"] and b not in first]
+    return first + todo + [b for b in blocks if b["recorded"] and b not in first]
 
 
 @login_required
@@ -209,6 +241,7 @@ def observation_values(request: HttpRequest, session_id: int, checkpoint: str) -
     ]
     if flags and not taken.cleaned_data["confirm"]:
         posted[f"{checkpoint}-flags"] = flags
+        taken.fields["confirm"].widget.attrs["autofocus"] = True
         return _page(request, session, record, posted=posted, status=422)
     taken_at = as_aware(taken.cleaned_data["taken_at"], zone)
     now = clock.now()

@@ -190,6 +190,7 @@ def test_a_nurse_screens_charts_signs_out_and_amends(
 
     # Amend a signed value: the original stays beside the correction.
     row = page.locator("#value-discharge-spo2")
+    page.locator("#cp-discharge details.folded > summary").click()  # recorded: folded (issue 18)
     page.locator("#cp-discharge").get_by_text("Amend spo2").click()
     page.locator("#id_amend-discharge-spo2-spo2").fill("98")
     page.locator("#id_amend-discharge-spo2-reason").fill("Misread the oximeter")

@@ -3,6 +3,9 @@
  *   each input from the form template (the server flags and confirms them again on save).
  * - Answers that stop treatment or need review are explained as they are chosen.
  * - Checkpoint countdowns, counted from the server's clock (data-server-now), not the tablet's.
+ * - Observation form: an out-of-range confirmation the server asked for is scrolled to the middle
+ *   of the screen and its checkbox focused (without JS, the form's #cp-<key>-check fragment and
+ *   the checkbox's autofocus bring it into view).
  */
 (function () {
   "use strict";
@@ -65,6 +68,12 @@
   function ready() {
     document.querySelectorAll("input[data-alert-above], input[data-alert-below]").forEach(checkNumber);
     document.querySelectorAll("input[type=radio]:checked, select[data-alert-values], select[data-hard-stop]").forEach(checkAnswer);
+    var confirmBox = document.querySelector(".checkpoint .confirm");
+    if (confirmBox) {
+      confirmBox.scrollIntoView({ block: "center" });
+      var tick_box = confirmBox.querySelector("input[type=checkbox]");
+      if (tick_box) tick_box.focus({ preventScroll: true });
+    }
     var clock = document.querySelector("[data-server-now]");
     var countdowns = document.querySelectorAll(".countdown[data-due]");
     if (!clock || !countdowns.length) return;
