@@ -48,3 +48,8 @@ ERR_FEED_REVOKED = "feed_revoked"
 ERR_FEED_EXISTS = "feed_exists"
 ERR_TOO_MANY_COMPANION_FEEDS = "too_many_companion_feeds"
 ERR_INVALID_FEED_OWNER = "invalid_feed_owner"
+
+# Session page changes (issue 18).
+ERR_OUTSIDE_WINDOW = "outside_window"
+ERR_NOT_RESTORABLE = "not_restorable"
+ERR_HOLDS_TAKEN = "holds_taken"
