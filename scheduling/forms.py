@@ -45,7 +45,11 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label="Reason for cancelling", max_length=300)
     make_up = forms.ChoiceField(
         label="Make-up session",
-        choices=[("default", "The protocol's rule"), ("yes", "Add a make-up"), ("no", "No make-up")],
+        choices=[
+            ("default", "The protocol's rule"),
+            ("yes", "Add a make-up"),
+            ("no", "No make-up"),
+        ],
         initial="default",
         required=False,
         widget=forms.RadioSelect,

@@ -20,7 +20,7 @@ from scheduling.models import Session
 from scheduling.placement import local_instant
 from scheduling.roles import BOOKERS
 from scheduling.selectors import session_for_reader
-from scheduling.session_reschedule import _Replan, move_window
+from scheduling.session_reschedule import Replan, move_window
 
 S = Session.Status
 # The picker offers a start every this many minutes (the service accepts any minute).
@@ -73,7 +73,7 @@ def free_starts_on_day(
     to = max(now, local_day_bounds(day, zone)[0])
     try:
         with transaction.atomic():
-            plan = _Replan.load(session, to=to, now=now, extra_closed={})
+            plan = Replan.load(session, to=to, now=now, extra_closed={})
             plan.placer.release(plan.me.pk, plan.all_rids)
             out.starts, out.message = _starts(plan, day, session.start, ignore_own)
             raise _Done
@@ -85,7 +85,7 @@ def free_starts_on_day(
 
 
 def _starts(
-    plan: _Replan, day: dt.date, own: dt.datetime, ignore_own: bool
+    plan: Replan, day: dt.date, own: dt.datetime, ignore_own: bool
 ) -> tuple[list[dt.datetime], str]:
     reason = plan.calendar.closed_reason(day)
     if reason is not None:
@@ -123,7 +123,7 @@ def nearest_start(session: Session, *, by: User, now: dt.datetime) -> dt.datetim
     if not days:
         return None
     to = max(now, local_day_bounds(days[0], zone)[0])
-    plan = _Replan.load(session, to=to, now=now, extra_closed={})
+    plan = Replan.load(session, to=to, now=now, extra_closed={})
     plan.placer.release(plan.me.pk, plan.all_rids)
     found = [s for d in days for s in _starts(plan, d, session.start, True)[0]]
     return min(found, key=lambda s: (abs(s - session.start), s)) if found else None

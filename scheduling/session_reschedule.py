@@ -54,8 +54,9 @@ SEARCH_DAYS = 60
 def move_window(today: dt.date, last_booked: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last local day a session of a course may move to: from today up to
     SEARCH_DAYS after the course's last booked (active) session. The protocol's spacing rules
-    narrow it further, day by day (`_Replan.slot_at`)."""
+    narrow it further, day by day (`Replan.slot_at`)."""
     return today, last_booked + dt.timedelta(days=SEARCH_DAYS)
+
 
 S = Session.Status
 
@@ -105,7 +106,7 @@ def session_replan(
     """Move `session` (to `to`, or the next valid day) and push later ones, inside the caller's
     booking transaction. `extra_closed` adds closed days not yet in the database (a closure
     being recorded in the same transaction)."""
-    plan = _Replan.load(session, to=to, now=now, extra_closed=extra_closed or {})
+    plan = Replan.load(session, to=to, now=now, extra_closed=extra_closed or {})
     moves = plan.moves(to)
     # Where the moved sessions' holds began (a hold spans the procedure from the start, or the
     # observation from the end): a hold that had to stop there (a late dose) runs on into the
@@ -136,7 +137,7 @@ def _iso_week(day: dt.date) -> int:
     return day.toordinal() - day.weekday()
 
 
-class _Replan:
+class Replan:
     """One course's sessions as bookings, the loaded placer, and the search for new slots."""
 
     def __init__(
@@ -164,7 +165,7 @@ class _Replan:
         to: dt.datetime | None,
         now: dt.datetime,
         extra_closed: dict[dt.date, str],
-    ) -> _Replan:
+    ) -> Replan:
         course = session.course
         spec = course.protocol.parsed
         site = session.site

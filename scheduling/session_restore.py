@@ -145,4 +145,3 @@ def _drop_makeup(session: Session, *, by: User, now: dt.datetime) -> list[Moved]
     save_status(makeup, by, ["status_reason"])
     ResourceHold.objects.filter(session=makeup).update(active=False)
     return [Moved(makeup, makeup.start)]
-

@@ -76,7 +76,7 @@ def restore(
     """Restore a cancelled session (still ahead, course running) at its own time when its
     holds are still free; else 409 `holds_taken` with `details.nearest`, which may be sent as
     `to`. A make-up added by the cancellation is cancelled (in `moved`). `dry_run`: preview."""
-    body = payload or RestoreIn()
+    body = payload or RestoreIn(to=None, dry_run=False)
     change = session_restore(
         session_id=session_id, by=acting_user(request), to=body.to, dry_run=body.dry_run
     )

@@ -23,6 +23,7 @@ from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, require
 from clinic.permissions import acting_user, filter_sites
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.change_results import SessionChange
+from scheduling.error_codes import ERR_HOLDS_TAKEN
 from scheduling.forms import CancelForm, NoShowForm
 from scheduling.models import Session
 from scheduling.reschedule_options import DayStarts, free_starts_on_day, session_move_window
@@ -33,7 +34,6 @@ from scheduling.session_cancellation import (
     session_cancel,
     session_no_show,
 )
-from scheduling.error_codes import ERR_HOLDS_TAKEN
 from scheduling.session_reschedule import session_reschedule
 from scheduling.session_restore import RESTORED, session_restore
 
@@ -286,7 +286,11 @@ def _planned_restore(
 
 
 def _done_text(done: str, result: SessionChange, session: Session, zone: ZoneInfo) -> str:
-    moved = [m for m in _moves(result, zone) if m["new"] and (m["number"] != session.number or m["added"])]
+    moved = [
+        m
+        for m in _moves(result, zone)
+        if m["new"] and (m["number"] != session.number or m["added"])
+    ]
     if moved:
         done += " Also: " + "; ".join(
             f"session {m['number']} {'added' if m['added'] else 'moved'} to "
