@@ -58,3 +58,7 @@ ERR_CHANGE_REQUEST_NOT_FOUND = "change_request_not_found"
 ERR_CHANGE_REQUEST_EXISTS = "change_request_exists"
 ERR_CHANGE_REQUEST_CLOSED = "change_request_closed"
 ERR_SESSION_NOT_CHANGEABLE = "session_not_changeable"
+# Session page changes (issue 18).
+ERR_OUTSIDE_WINDOW = "outside_window"
+ERR_NOT_RESTORABLE = "not_restorable"
+ERR_HOLDS_TAKEN = "holds_taken"

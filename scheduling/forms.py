@@ -43,6 +43,34 @@ class BookingForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label="Reason for cancelling", max_length=300)
+    make_up = forms.ChoiceField(
+        label="Make-up session",
+        choices=[
+            ("default", "The protocol's rule"),
+            ("yes", "Add a make-up"),
+            ("no", "No make-up"),
+        ],
+        initial="default",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, rule: str = "", adds: bool | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["make_up"]
+        assert isinstance(field, forms.ChoiceField)
+        if rule:
+            default = "add a make-up" if adds else "no make-up"
+            field.choices = [
+                ("default", f"The protocol's rule ({default})"),
+                ("yes", "Add a make-up at the end of the course"),
+                ("no", "No make-up"),
+            ]
+            field.help_text = rule
+
+    def make_up_choice(self) -> bool | None:
+        """None: the protocol's rule; True/False: staff's choice."""
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("make_up") or "default")
 
 
 class NoShowForm(forms.Form):

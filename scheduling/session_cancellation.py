@@ -59,8 +59,10 @@ def session_cancel(
     by: User,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    make_up: bool | None = None,
 ) -> SessionChange:
-    """Cancel a session (reason required); the protocol's missed-session rule then applies.
+    """Cancel a session (reason required). `make_up`: add a make-up session at the end of the
+    course (True) or not (False); None follows the protocol's rule (`missed_session_rule`).
     `dry_run`: the same change, rolled back, to show what it would do (the staff page)."""
     if not (reason or "").strip():
         raise InvalidInput("Give a reason for the cancellation.", code=ERR_REASON_REQUIRED)
@@ -71,6 +73,7 @@ def session_cancel(
         by=by,
         now=now,
         dry_run=dry_run,
+        make_up=make_up,
     )
 
 
@@ -102,6 +105,14 @@ def no_show_opens_at(session: Session) -> dt.datetime:
     minutes (`Site.no_show_grace_minutes`). A session still ahead is not missed: marking it
     would free its chair and append a make-up for a visit that may yet happen."""
     return session.start + dt.timedelta(minutes=session.site.no_show_grace_minutes)
+
+
+def missed_session_rule(course: Course) -> str:
+    """The protocol's missed-session rule in words, for the cancel form's default."""
+    name = course.protocol.name
+    if missed_session_adds_makeup(course):
+        return f"{name} protocol: a missed session is made up at the end of the course."
+    return f"{name} protocol: a missed session is not made up; the course goes on as booked."
 
 
 def missed_session_adds_makeup(course: Course) -> bool:
@@ -142,7 +153,7 @@ def _drop(
     by: User,
     now: dt.datetime | None,
     dry_run: bool = False,
-    make_up: bool = True,
+    make_up: bool | None = True,
 ) -> SessionChange:
     try:
         with transaction.atomic():
@@ -168,7 +179,7 @@ def _drop_now(
     reason: str,
     by: User,
     now: dt.datetime | None,
-    make_up: bool = True,
+    make_up: bool | None = True,
 ) -> SessionChange:
     now = resolve_now(now)
     session = session_for_reader(user=by, session_id=session_id)
@@ -204,8 +215,13 @@ def _drop_now(
         # A hold that stopped at this booking (a late dose) runs on into the freed time.
         observation_holds_refollow(site_id=session.site_id, freed_at=freed, by=by)
         change = SessionChange(session)
-        # make_up=False: the caller offers the make-up to staff instead (scheduling/no_shows.py).
-        if make_up and missed_session_adds_makeup(session.course):
+        # make_up=False: no make-up (staff chose so, or the nightly job offers it instead:
+        # scheduling/no_shows.py); True for a no-show: the protocol's rule; None: the rule.
+        if status == S.CANCELLED and make_up is not None:
+            wanted = make_up
+        else:
+            wanted = make_up is not False and missed_session_adds_makeup(session.course)
+        if wanted:
             apply_missed_session_rule(session, change, course_status=course_status, by=by, now=now)
     return change
 

@@ -32,6 +32,7 @@ from scheduling.booking_change import (
 from scheduling.change_results import ChangePreview, SessionChange
 from scheduling.error_codes import (
     ERR_OUTSIDE_OPENING_HOURS,
+    ERR_OUTSIDE_WINDOW,
     ERR_PROTOCOL_RULE,
     ERR_SITE_CLOSED,
     ERR_SLOT_TAKEN,
@@ -45,8 +46,17 @@ from scheduling.roles import BOOKERS
 from scheduling.selectors import session_for_reader
 from scheduling.session_access import invalid_transition
 
-# A search for "the next valid day" gives up after this many days.
+# A search for "the next valid day" gives up after this many days; a move may go this many days
+# past the course's last booked session (`move_window`).
 SEARCH_DAYS = 60
+
+
+def move_window(today: dt.date, last_booked: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last local day a session of a course may move to: from today up to
+    SEARCH_DAYS after the course's last booked (active) session. The protocol's spacing rules
+    narrow it further, day by day (`Replan.slot_at`)."""
+    return today, last_booked + dt.timedelta(days=SEARCH_DAYS)
+
 
 S = Session.Status
 
@@ -96,7 +106,7 @@ def session_replan(
     """Move `session` (to `to`, or the next valid day) and push later ones, inside the caller's
     booking transaction. `extra_closed` adds closed days not yet in the database (a closure
     being recorded in the same transaction)."""
-    plan = _Replan.load(session, to=to, now=now, extra_closed=extra_closed or {})
+    plan = Replan.load(session, to=to, now=now, extra_closed=extra_closed or {})
     moves = plan.moves(to)
     # Where the moved sessions' holds began (a hold spans the procedure from the start, or the
     # observation from the end): a hold that had to stop there (a late dose) runs on into the
@@ -127,7 +137,7 @@ def _iso_week(day: dt.date) -> int:
     return day.toordinal() - day.weekday()
 
 
-class _Replan:
+class Replan:
     """One course's sessions as bookings, the loaded placer, and the search for new slots."""
 
     def __init__(
@@ -155,7 +165,7 @@ class _Replan:
         to: dt.datetime | None,
         now: dt.datetime,
         extra_closed: dict[dt.date, str],
-    ) -> _Replan:
+    ) -> Replan:
         course = session.course
         spec = course.protocol.parsed
         site = session.site
@@ -190,6 +200,13 @@ class _Replan:
         lo_day = max(today, min(my_day, to.astimezone(zone).date() if to else my_day))
         last_day = max(b.day for b in booked)
         if to is not None:
+            _first, last_allowed = move_window(today, last_day)
+            if to.astimezone(zone).date() > last_allowed:
+                raise InvalidInput(
+                    f"Session {me.number} can move to a day up to {last_allowed:%a %d %b %Y} "
+                    f"({SEARCH_DAYS} days after the course's last session).",
+                    code=ERR_OUTSIDE_WINDOW,
+                )
             last_day = max(last_day, to.astimezone(zone).date())
         calendar = load_site_calendar(site, lo_day)
         if extra_closed:

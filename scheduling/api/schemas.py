@@ -155,6 +155,20 @@ class RescheduleIn(InSchema):
 
 class CancelIn(InSchema):
     reason: str = Field(..., max_length=300)
+    make_up: bool | None = Field(
+        None,
+        description="Add a make-up session at the end of the course (true) or not (false); "
+        "omitted or null: the protocol's rule (TMS adds one, ECT and esketamine do not).",
+    )
+
+
+class RestoreIn(InSchema):
+    to: dt.datetime | None = Field(
+        None,
+        description="Restore at this start instead (a reschedule), e.g. the `nearest` a 409 "
+        "`holds_taken` named; omitted: at the session's own time.",
+    )
+    dry_run: bool = Field(False, description="Run the change and roll it back (a preview).")
 
 
 class NoShowIn(InSchema):

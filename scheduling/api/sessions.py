@@ -11,7 +11,14 @@ from ninja import Router
 from clinic.api.schemas import ErrorOut
 from clinic.permissions import acting_user
 from scheduling.api.builders import change_out
-from scheduling.api.schemas import CancelIn, ChangeOut, NoShowIn, RescheduleIn, SessionCheckInIn
+from scheduling.api.schemas import (
+    CancelIn,
+    ChangeOut,
+    NoShowIn,
+    RescheduleIn,
+    RestoreIn,
+    SessionCheckInIn,
+)
 from scheduling.session_cancellation import session_cancel, session_no_show
 from scheduling.session_lifecycle import (
     session_check_in,
@@ -20,6 +27,7 @@ from scheduling.session_lifecycle import (
     session_start,
 )
 from scheduling.session_reschedule import session_reschedule
+from scheduling.session_restore import session_restore
 
 router = Router(tags=["sessions"])
 
@@ -46,8 +54,32 @@ def reschedule(request: HttpRequest, session_id: int, payload: RescheduleIn) -> 
     operation_id="scheduling_api_cancel",
 )
 def cancel(request: HttpRequest, session_id: int, payload: CancelIn) -> dict[str, Any]:
-    """Cancel (reason required). TMS: a make-up session is added at the end (in `moved`)."""
-    change = session_cancel(session_id=session_id, reason=payload.reason, by=acting_user(request))
+    """Cancel (reason required). `make_up` chooses whether a make-up session is added at the
+    end (in `moved`); omitted, the protocol's rule decides (TMS: yes)."""
+    change = session_cancel(
+        session_id=session_id,
+        reason=payload.reason,
+        by=acting_user(request),
+        make_up=payload.make_up,
+    )
+    return change_out(change)
+
+
+@router.post(
+    "/{session_id}/restore",
+    response={200: ChangeOut, **ERRORS},
+    operation_id="scheduling_api_restore",
+)
+def restore(
+    request: HttpRequest, session_id: int, payload: RestoreIn | None = None
+) -> dict[str, Any]:
+    """Restore a cancelled session (still ahead, course running) at its own time when its
+    holds are still free; else 409 `holds_taken` with `details.nearest`, which may be sent as
+    `to`. A make-up added by the cancellation is cancelled (in `moved`). `dry_run`: preview."""
+    body = payload or RestoreIn(to=None, dry_run=False)
+    change = session_restore(
+        session_id=session_id, by=acting_user(request), to=body.to, dry_run=body.dry_run
+    )
     return change_out(change)
 
 

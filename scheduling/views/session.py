@@ -22,17 +22,23 @@ from clinic.errors import DomainError
 from clinic.pages import BOOKING, CLINICAL, STAFF, can, page_errors, require
 from clinic.permissions import acting_user, filter_sites
 from clinic.submissions import KEY_FIELD, submit_once
-from scheduling import selectors
 from scheduling.change_results import SessionChange
+from scheduling.error_codes import ERR_HOLDS_TAKEN
 from scheduling.forms import CancelForm, NoShowForm
-from scheduling.models import ResourceHold, Session
-from scheduling.session_cancellation import no_show_opens_at, session_cancel, session_no_show
+from scheduling.models import Session
+from scheduling.reschedule_options import DayStarts, free_starts_on_day, session_move_window
+from scheduling.session_cancellation import (
+    missed_session_adds_makeup,
+    missed_session_rule,
+    no_show_opens_at,
+    session_cancel,
+    session_no_show,
+)
 from scheduling.session_reschedule import session_reschedule
+from scheduling.session_restore import RESTORED, session_restore
 from scheduling.views.board import check_in_override
 
 S = Session.Status
-AVAILABILITY_DAYS = 14
-MAX_SLOTS = 48
 
 
 def _session(request: HttpRequest, session_id: int) -> Session:
@@ -48,44 +54,60 @@ def _session(request: HttpRequest, session_id: int) -> Session:
     return session
 
 
-def _free_times(request: HttpRequest, session: Session) -> list[tuple[str, dt.datetime]]:
-    """Start times on the next days when a resource of the session's main kind is free for
-    as long as the session holds it (the reschedule service re-checks every resource)."""
-    holds = [h for h in session.holds.all() if h.part == ResourceHold.Part.PROCEDURE]
-    if not holds:
-        return []
-    kind = holds[0].resource.kind
-    spans = [h for h in session.holds.all() if h.resource_id == holds[0].resource_id]
-    minutes = int((max(h.end for h in spans) - min(h.start for h in spans)).total_seconds() // 60)
+def _picker(request: HttpRequest, session: Session) -> DayStarts:
+    """The reschedule picker: the day asked for by `?day=YYYY-MM-DD` (else the session's own
+    day, or today once it is past) and its free starts for every resource the session needs."""
     zone = session.site.zone
     now = clock.now()
-    first = max(now.astimezone(zone).date(), session.start.astimezone(zone).date())
+    default = max(now.astimezone(zone).date(), session.start.astimezone(zone).date())
+    raw = request.GET.get("day", "") or request.POST.get("day", "")
     try:
-        found = selectors.availability(
-            user=acting_user(request),
-            site_id=session.site_id,
-            kind=kind,
-            first=first,
-            last=first + dt.timedelta(days=AVAILABILITY_DAYS - 1),
-            minutes=max(minutes, 5),
-            now=now,
-        )
-    except DomainError:
-        return []
-    starts = sorted({slot.start for slots in found.slots.values() for slot in slots})
-    return [(s.isoformat(), s.astimezone(zone)) for s in starts if s != session.start][:MAX_SLOTS]
+        day = dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        first, last = session_move_window(session, now=now)
+        return DayStarts(first, last, default, message="Give the day as YYYY-MM-DD.")
+    return free_starts_on_day(session_id=session.pk, by=acting_user(request), day=day, now=now)
+
+
+def _free_times(picker: DayStarts, zone: ZoneInfo) -> list[tuple[str, dt.datetime]]:
+    return [(s.isoformat(), s.astimezone(zone)) for s in picker.starts]
 
 
 def _moves(change: SessionChange, zone: Any) -> list[dict[str, Any]]:
-    return [
+    """The sessions the change touches: a cancelled (or no-show) session itself first, then
+    every moved or added one."""
+    dropped = [
+        {
+            "number": change.session.number,
+            "added": False,
+            "restored": False,
+            "dropped": change.session.get_status_display().lower(),
+            "old": change.session.start.astimezone(zone),
+            "new": None,
+        }
+        for _ in [1]
+        if change.session.status in Session.INACTIVE
+    ]
+    return dropped + [
         {
             "number": m.session.number,
             "added": m.added,
+            "dropped": m.session.get_status_display().lower()
+            if m.session.status in Session.INACTIVE
+            else "",
+            "restored": m.session.status_reason == RESTORED and m.old_start == m.session.start,
             "old": m.old_start.astimezone(zone) if m.old_start else None,
             "new": m.session.start.astimezone(zone),
         }
         for m in change.moved
     ]
+
+
+def _cancel_form(session: Session, data: Any = None) -> CancelForm:
+    course = session.course
+    return CancelForm(
+        data, rule=missed_session_rule(course), adds=missed_session_adds_makeup(course)
+    )
 
 
 def _render(
@@ -101,10 +123,11 @@ def _render(
         "can_chart": can(request.user, *CLINICAL),
         "open": session.status in (S.SCHEDULED, S.CHECKED_IN),
         "movable": session.status == S.SCHEDULED,
+        "restorable": session.status == S.CANCELLED,
         # The service refuses a no-show before then (session_cancellation.no_show_opens_at).
         "no_show_opens": no_show_opens_at(session),
         "no_show_open": clock.now() >= no_show_opens_at(session),
-        "cancel_form": extra.pop("cancel_form", None) or CancelForm(),
+        "cancel_form": extra.pop("cancel_form", None) or _cancel_form(session),
         "no_show_form": extra.pop("no_show_form", None) or NoShowForm(),
         "check_in_override": check_in_override(
             session, acting_user(request), next_url=request.path
@@ -112,7 +135,9 @@ def _render(
         **extra,
     }
     if booking and context["movable"] and "slots" not in context:
-        context["slots"] = _free_times(request, session)
+        picker = _picker(request, session)
+        context["picker"] = picker
+        context["slots"] = _free_times(picker, session.site.zone)
     return render(request, "scheduling/session.html", context, status=status)
 
 
@@ -191,15 +216,21 @@ def _planned_change(
 
         return change, f"Session {session.number} moved to {to.astimezone(zone):%a %d %b %H:%M}."
     if action == "cancel":
-        form = CancelForm(request.POST)
+        form = _cancel_form(session, request.POST)
         extra["cancel_form"] = form
         if not form.is_valid():
             return _render(request, session, 422, **extra)
         reason = form.cleaned_data["reason"]
+        make_up = form.make_up_choice()
 
         def cancel(dry_run: bool) -> SessionChange:
             return session_cancel(
-                session_id=session.pk, reason=reason, by=by, dry_run=dry_run, now=now
+                session_id=session.pk,
+                reason=reason,
+                by=by,
+                dry_run=dry_run,
+                now=now,
+                make_up=make_up,
             )
 
         return cancel, f"Session {session.number} cancelled."
@@ -216,11 +247,54 @@ def _planned_change(
             )
 
         return mark, f"Session {session.number} marked as a no-show."
+    if action == "restore":
+        return _planned_restore(request, session, by=by, now=now, extra=extra)
     raise Http404("No such change.")
 
 
+def _planned_restore(
+    request: HttpRequest,
+    session: Session,
+    *,
+    by: User,
+    now: dt.datetime,
+    extra: dict[str, Any],
+) -> tuple[Callable[[bool], SessionChange], str] | HttpResponse:
+    """Restore at the old time; when that is taken, the preview offers the nearest free start
+    (the service's `holds_taken` names it) and confirming restores the session there."""
+    zone = session.site.zone
+    raw = request.POST.get("to", "")
+    try:
+        to = dt.datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return _render(request, session, 422, error="Choose a free time.")
+    if to is not None and to.tzinfo is None:
+        return _render(request, session, 422, error="Choose a free time.")
+
+    def restore(dry_run: bool) -> SessionChange:
+        try:
+            return session_restore(session_id=session.pk, by=by, to=to, dry_run=dry_run, now=now)
+        except DomainError as exc:
+            nearest = exc.details.get("nearest")
+            if not (dry_run and exc.code == ERR_HOLDS_TAKEN and nearest):
+                raise
+            extra["chosen"] = nearest
+            extra["taken"] = exc.message
+            moved = dt.datetime.fromisoformat(nearest)
+            return session_restore(session_id=session.pk, by=by, to=moved, dry_run=True, now=now)
+
+    where = f" at {to.astimezone(zone):%a %d %b %H:%M}" if to else ""
+    if raw:
+        extra["chosen"] = raw
+    return restore, f"Session {session.number} restored{where}."
+
+
 def _done_text(done: str, result: SessionChange, session: Session, zone: ZoneInfo) -> str:
-    moved = [m for m in _moves(result, zone) if m["number"] != session.number or m["added"]]
+    moved = [
+        m
+        for m in _moves(result, zone)
+        if m["new"] and (m["number"] != session.number or m["added"])
+    ]
     if moved:
         done += " Also: " + "; ".join(
             f"session {m['number']} {'added' if m['added'] else 'moved'} to "
