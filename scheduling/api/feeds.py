@@ -21,7 +21,7 @@ from clinic.error_codes import ERR_NOT_FOUND
 from clinic.errors import NotFound
 from clinic.models import Patient, Resource, Site
 from clinic.permissions import require_site
-from scheduling.api.schemas import FeedCreateIn, FeedListIn, FeedOut, FeedTokenOut
+from scheduling.api.feed_schemas import FeedCreateIn, FeedListIn, FeedOut, FeedTokenOut
 from scheduling.error_codes import ERR_STAFF_NOT_FOUND
 from scheduling.feed_selectors import feeds_for
 from scheduling.feed_tokens import feed_create, feed_revoke, feed_rotate

@@ -1,6 +1,6 @@
-"""The scheduling API's schemas, all in one module: OpenAPI keys schemas by name, so two with
-one name would overwrite each other (the read side's are named apart: CourseSummaryOut,
-CourseDetailOut, CourseSessionOut).
+"""The scheduling API's schemas (the calendar feeds' are in feed_schemas.py). OpenAPI keys
+schemas by name, so two with one name would overwrite each other (the read side's are named
+apart: CourseSummaryOut, CourseDetailOut, CourseSessionOut).
 
 Explicit fields only (patient data leaves the server field by field, never via `__all__`).
 `CourseOut` and `SessionOut` are filled by scheduling/api/builders.py (`enrolment_out`,
@@ -14,11 +14,10 @@ import re
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 
 from clinic.api.fields import (
     CalendarDay,
-    DisplayName,
     Id,
     InSchema,
     Instant,
@@ -27,8 +26,7 @@ from clinic.api.fields import (
     QueryIn,
 )
 from protocols.api.schemas import AdjustmentOut
-from scheduling.feed_tokens import MAX_ALARM_MINUTES
-from scheduling.models import CalendarFeed, Course
+from scheduling.models import Course
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 CourseStatus = Literal["planned", "active", "completed", "discontinued"]
@@ -453,59 +451,3 @@ class OfferFilter(QueryIn):
 
 class DismissIn(InSchema):
     note: str = Field("", max_length=500)
-
-
-# --- calendar feeds (scheduling/api/feeds.py) ---
-
-FeedKindName = Literal["patient", "companion", "staff", "resource", "site"]
-
-
-class FeedCreateIn(InSchema):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: FeedKindName
-    patient_id: Id | None = Field(None, description="patient and companion feeds")
-    site_id: Id | None = Field(None, description="staff and site feeds")
-    resource_id: Id | None = Field(None, description="room feeds")
-    staff_id: Id | None = Field(None, description="staff feeds of another person (admins only)")
-    label: DisplayName = Field("", max_length=100, description="e.g. who a companion feed is for")
-    alarm_minutes: int | None = Field(
-        None, ge=0, le=MAX_ALARM_MINUTES, description="reminder; null: the site's default"
-    )
-
-
-class FeedListIn(QueryIn):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: FeedKindName | None = None
-    patient_id: Id | None = None
-    active: bool | None = Field(None, description="true: live feeds only; false: revoked only")
-
-
-class FeedOut(Schema):
-    id: int
-    kind: str
-    site_id: int
-    patient_id: int | None
-    staff_id: int | None = Field(..., description="the staff member a staff feed belongs to")
-    resource_id: int | None
-    label: str
-    prefix: str = Field(..., description="first characters of the token, to tell feeds apart")
-    alarm_minutes: int | None
-    active: bool
-    created_at: dt.datetime
-    created_by_id: int | None
-    rotated_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-
-    @staticmethod
-    def resolve_staff_id(obj: CalendarFeed) -> int | None:
-        return obj.user_id
-
-
-class FeedTokenOut(Schema):
-    feed: FeedOut
-    token: str = Field(..., description="shown once: store it now")
-    url: str = Field(..., description="the https feed link")
-    webcal_url: str
-    page_url: str | None = Field(None, description="the patient's page (patient feeds only)")
