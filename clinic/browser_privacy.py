@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.models import User
 from django.db.models import Min
@@ -110,6 +111,12 @@ class StaffIdleTimeoutMiddleware:
             idle = request.session.get(IDLE_LIMIT, settings.STAFF_SESSION_IDLE_MINUTES * 60)
             if isinstance(last_seen, int | float) and now - last_seen > idle:
                 logout(request)  # flushes the session; the view sees an anonymous user
+                # The login page says why (MessageMiddleware runs before this one).
+                messages.info(
+                    request,
+                    f"You were logged out after {round(idle / 60)} idle minutes.",
+                    fail_silently=True,
+                )
             elif not isinstance(last_seen, int | float) or (
                 now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS
             ):

@@ -60,3 +60,49 @@ def display_text(text: str) -> str:
         return text
     kept = _BREAKING_RUN.sub(" ", _BIDI_CHARS.sub("", text))
     return _SPACES.sub(" ", kept).strip()
+
+
+# Resource kinds as a sentence names them (the labels of clinic.models.ResourceKind, which
+# tests/clinic/test_display_text.py keeps in step): "no free ECT suite", never "ect_suite".
+RESOURCE_KIND_NAMES = {
+    "tms_chair": "TMS chair",
+    "tms_device": "TMS device",
+    "ect_suite": "ECT suite",
+    "recovery_bay": "recovery bay",
+    "monitoring_chair": "esketamine monitoring chair",
+}
+
+
+def kind_name(kind: str) -> str:
+    """A resource kind in words for a message; an unknown kind loses its underscores.
+
+    >>> kind_name("ect_suite")
+    'ECT suite'
+    """
+    return RESOURCE_KIND_NAMES.get(kind, kind.replace("_", " "))
+
+
+def duration_text(seconds: float) -> str:
+    """A span of time as staff read it: "45 s", "12 min 05 s" under an hour, then
+    "5 h 00 min" (seconds dropped). Negative spans read as their size. pages.js `durationText`
+    says the same for the live countdowns.
+
+    >>> duration_text(17991)
+    '4 h 59 min'
+    >>> duration_text(725)
+    '12 min 05 s'
+    """
+    total = abs(round(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def overdue_text(seconds: float) -> str:
+    """Seconds until something is due: "in 12 min 05 s", or "overdue by 5 h 00 min"."""
+    span = duration_text(seconds)
+    return f"in {span}" if seconds >= 0 else f"overdue by {span}"

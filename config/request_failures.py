@@ -162,3 +162,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "request %s %s %s: server error", request_id(request), request.method, request.path
     )
     return server_error_response(request)
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """On django.request: a 4xx (an ordinary 403 or 404) is one line, not a traceback; a 5xx
+    keeps its traceback. Django attaches the exception to its "Forbidden (Permission denied)"
+    warning, which buries the real failures of a development log under expected refusals."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 
 from charting.api import (
     alerts,
@@ -64,12 +65,19 @@ class ClinicNinjaAPI(NinjaAPI):
         return document
 
 
+class StaffSwagger(Swagger):
+    """ninja's bundled Swagger UI under a bar that links back to the staff pages."""
+
+    template = "api/docs.html"
+
+
 api = ClinicNinjaAPI(
     title="Interventional clinic API",
     version="1",
     urls_namespace="api-v1",
     auth=[BearerToken(), HeaderToken(), StaffSession()],
     docs_url="/docs",
+    docs=StaffSwagger(),
     openapi_url="/openapi.json",
     renderer=UtcJSONRenderer(),
 )

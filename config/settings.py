@@ -86,9 +86,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the idle timeout, so the login page can say why the session ended.
+    "django.contrib.messages.middleware.MessageMiddleware",
     # A staff session unused for STAFF_SESSION_IDLE_MINUTES ends (clinic/browser_privacy.py).
     "clinic.browser_privacy.StaffIdleTimeoutMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it answers locked-out login attempts.
@@ -364,7 +365,11 @@ LOGGING = {
     # Feed and patient-link tokens travel in URL paths, which Django's log lines name: every
     # handler rewrites them (clinic/log_redaction.py). A new handler needs the filter too
     # (tests/clinic/test_log_redaction.py checks every handler).
-    "filters": {"redact_tokens": {"()": "clinic.log_redaction.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "clinic.log_redaction.RedactTokens"},
+        # A 403 or 404 page logs one line; 500s keep their traceback (config/request_failures.py).
+        "client_errors_one_line": {"()": "config.request_failures.ClientErrorsWithoutTraceback"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's defaults (django.utils.log.DEFAULT_LOGGING) give these loggers handlers of their
@@ -372,5 +377,11 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.request": {
+            "handlers": [],
+            "level": LOG_LEVEL,
+            "propagate": True,
+            "filters": ["client_errors_one_line"],
+        },
     },
 }

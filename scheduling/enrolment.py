@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from clinic.calendar import SiteCalendar, minute_of_day
 from clinic.clock import resolve_now
+from clinic.display_text import kind_name
 from clinic.error_codes import ERR_PATIENT_NOT_FOUND, ERR_SITE_NOT_FOUND
 from clinic.errors import Conflict, InvalidInput, NotFound
 from clinic.history import save_with_history
@@ -325,8 +326,9 @@ def _place(
             _pin_resources(booking.placer, list(booking.resources.values()), resource_ids, site)
         missing = booking.placer.missing_kinds()
         if missing:
+            names = ", ".join(kind_name(k) for k in missing)
             raise Conflict(
-                f"{site} has no active {', '.join(missing)}; no session can be placed.",
+                f"{site} has no active {names}; no session can be placed.",
                 code=ERR_UNPLACEABLE,
                 sessions=[],
             )

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from clinic.calendar import SiteCalendar, minute_of_day
+from clinic.display_text import kind_name
 from protocols.adjustments import (
     CLOSED_DAY,
     OPENING_HOURS,
@@ -239,7 +240,8 @@ class Placer:
                     break
                 blocker = blocker if blocker is not None else hit
             if chosen is None:
-                why = f"no free {kind}" if ids else f"the site has no active {kind}"
+                name = kind_name(kind)
+                why = f"no free {name}" if ids else f"the site has no active {name}"
                 return None, why, blocker
             for part in parts:
                 ps, pe = (start, end) if part == PROCEDURE else (end, obs_end)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from clinic.clock import wall_now  # liveness is real elapsed time
+from clinic.display_text import duration_text
 from scheduling.models import WorkerHeartbeat
 from scheduling.reminders import stuck_reminders
 
@@ -84,8 +85,7 @@ class WorkerHealth:
 
 
 def _age(delta: dt.timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    return f"{seconds // 60} min {seconds % 60} s"
+    return duration_text(max(0, int(delta.total_seconds())))
 
 
 def _oldest_queued() -> tuple[int | None, dt.datetime | None]:

@@ -102,6 +102,7 @@ class ObservationEntry(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name_plural = "observation entries"
         ordering = ["record", "checkpoint__position", "field_key", "taken_at", "id"]
         indexes = [models.Index(fields=["record", "checkpoint", "field_key"])]
 

@@ -29,6 +29,7 @@ from charting.selectors import queues
 from charting.views.forms import answers_form, answers_from
 from clinic import clock
 from clinic.clock import ceil_minute
+from clinic.display_text import overdue_text
 from clinic.errors import DomainError
 from clinic.pages import BOOKING, CLINICAL, can, page_errors, pick_site, require, user_sites
 from clinic.permissions import acting_user
@@ -56,10 +57,6 @@ class NurseRow:
     steps: list[Step] = field(default_factory=list)
 
 
-def _minutes(delta: dt.timedelta) -> int:
-    return max(0, round(delta.total_seconds() / 60))
-
-
 def _screen(screening: ScreeningResponse | None, what: str, link: str) -> Step | None:
     if screening is None:
         return Step(f"{what} due", "todo", link)
@@ -83,11 +80,11 @@ def _observing(record: ObservationRecord, now: dt.datetime, zone: dt.tzinfo) -> 
         if cp.pk in recorded or not cp.required:
             continue
         if cp.due_at >= now:
-            wait = _minutes(cp.due_at - now)
-            steps.append(Step(f"Next checkpoint: {cp.label} in {wait} min", "todo", "observation"))
+            wait = overdue_text((cp.due_at - now).total_seconds())
+            steps.append(Step(f"Next checkpoint: {cp.label} {wait}", "todo", "observation"))
         else:
-            late = _minutes(now - cp.due_at)
-            steps.append(Step(f"{cp.label}: overdue by {late} min", "late", "observation"))
+            late = overdue_text((cp.due_at - now).total_seconds())
+            steps.append(Step(f"{cp.label}: {late}", "late", "observation"))
         break
     # The sign-off service's own predicate: this list never says "can be signed" while the
     # service would refuse (no post-dose values yet, a severe alert open, ...).

@@ -217,7 +217,7 @@ def test_unplaceable_course_books_nothing_and_names_the_sessions(site, scheduler
     assert err.value.code == "unplaceable"
     numbers = [s["number"] for s in err.value.details["sessions"]]
     assert numbers[0] == 6 and "session 6" in err.value.message
-    assert "no free tms_chair" in err.value.details["sessions"][0]["reason"]
+    assert "no free TMS chair" in err.value.details["sessions"][0]["reason"]
     assert Session.objects.filter(patient=patient).count() == 0
     assert Course.objects.filter(patient=patient).count() == 0
     assert ResourceHold.objects.filter(resource=chair).count() == 1
@@ -230,7 +230,7 @@ def test_site_without_the_resource_kind_is_unplaceable(site, scheduler, patient)
     make_protocol(ESK, "esk")
     with pytest.raises(Conflict) as err:
         enrol(patient, scheduler, slug="esk")
-    assert err.value.code == "unplaceable" and "monitoring_chair" in err.value.message
+    assert err.value.code == "unplaceable" and "esketamine monitoring chair" in err.value.message
     assert Course.objects.count() == 0
 
 
@@ -293,4 +293,4 @@ def test_a_device_is_held_only_where_the_site_models_devices(site, scheduler, pa
     device.save()
     with pytest.raises(Conflict) as err:
         enrol(make_patient(site, "MRN-D3"), scheduler, slug="tmsd")
-    assert err.value.code == "unplaceable" and "tms_device" in err.value.message
+    assert err.value.code == "unplaceable" and "TMS device" in err.value.message

@@ -65,6 +65,16 @@
     if (el.matches && el.matches("[data-hard-stop], [data-review], [data-alert-values]")) checkAnswer(el);
   });
 
+  // The same words as clinic/display_text.py duration_text: "45 s", "12 min 05 s", "5 h 00 min".
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function durationText(seconds) {
+    var total = Math.abs(Math.round(seconds));
+    if (total < 60) return total + " s";
+    var mins = Math.floor(total / 60), secs = total % 60;
+    if (mins < 60) return mins + " min " + pad(secs) + " s";
+    return Math.floor(mins / 60) + " h " + pad(mins % 60) + " min";
+  }
+
   function ready() {
     document.querySelectorAll("input[data-alert-above], input[data-alert-below]").forEach(checkNumber);
     document.querySelectorAll("input[type=radio]:checked, select[data-alert-values], select[data-hard-stop]").forEach(checkAnswer);
@@ -82,8 +92,7 @@
       var now = Date.now() + skew;
       countdowns.forEach(function (el) {
         var left = Math.round((Date.parse(el.dataset.due) - now) / 1000);
-        var mins = Math.floor(Math.abs(left) / 60), secs = Math.abs(left) % 60;
-        var span = mins + " min " + (secs < 10 ? "0" : "") + secs + " s";
+        var span = durationText(left);
         el.textContent = left >= 0 ? "in " + span : "overdue by " + span;
         el.classList.toggle("overdue", left < 0);
       });
