@@ -26,6 +26,8 @@ STAFF_PAGES = {
     "grid": lambda s: f"/grid/?date={DAY}",
     "patients": lambda s: "/patients/",
     "patient-detail": lambda s: f"/patients/{s.patient_id}/",
+    "patient-register": lambda s: "/patients/new/",
+    "patient-edit": lambda s: f"/patients/{s.patient_id}/edit/",
     "session-detail": lambda s: f"/sessions/{s.pk}/",
     "course-detail": lambda s: f"/courses/{s.course_id}/",
     "book": lambda s: "/book/",
@@ -49,7 +51,8 @@ NOT_PAGES = {
     "screening-override", "screening-review", "course-outcome-baseline",
     "early-review-decision", "course-checkin-setting", "patient-reports", "patient-checkin",
     "patient-export", "patient-questionnaire", "patient-question",
-    "patient-questionnaire-review",
+    "patient-questionnaire-review", "patient-change-request", "change-request-handle",
+    "course-change",
 }  # fmt: skip
 ROLES = ("scheduler", "nurse", "clinician", "admin")
 

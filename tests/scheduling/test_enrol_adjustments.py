@@ -135,7 +135,8 @@ def test_a_busy_chair_moves_the_sessions_and_says_which(before, site, scheduler,
     assert [c["number"] for c in changes] == list(range(1, 11))
     assert {c["reason_code"] for c in changes} == {"resource_busy"}
     assert all(c["requested_time"] == "09:00:00" and c["time"] != "09:00:00" for c in changes)
-    assert "tms_chair" in changes[0]["reason"]
+    # The kind in words (issue 18): internal names never reach a message.
+    assert "no free TMS chair" in changes[0]["reason"]
 
 
 def test_a_course_placed_as_asked_has_no_adjustments(before, site, scheduler, patient, api_as):
