@@ -28,12 +28,14 @@ def test_simultaneous_registrations_of_one_mrn_in_any_case_register_one_patient(
     for trial in range(TRIALS):
         mrn = f"DUP-{trial}"
 
-        def register(i: int, mrn: str = mrn) -> int:
+        def register(i: int, mrn: str = mrn, trial: int = trial) -> int:
             return patient_create(
                 site=site,
                 mrn=mrn if i % 2 == 0 else mrn.lower(),
                 given_name="Dee",
-                family_name=f"Upton{i}",
+                # A name per trial and thread: the same person again would be refused as a
+                # likely duplicate (issue 18), which is not what this test races.
+                family_name=f"Upton{trial}-{i}",
                 date_of_birth=dt.date(1970, 1, 1),
                 by=scheduler,
             ).pk

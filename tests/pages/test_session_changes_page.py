@@ -41,10 +41,15 @@ def test_picker_lists_the_chosen_days_starts_weeks_ahead(site, scheduler, settin
 def test_picker_offers_only_starts_where_every_resource_is_free(site, scheduler, settings):
     s = _ect(site, scheduler, settings)
     # Both recovery bays are taken 10:00-13:00 on Thursday 5 March; the ECT suite is free.
-    other = make_course(patient=make_patient(site, "P2"), modality="ect", booked_by=scheduler)
     bays = list(Resource.objects.filter(site=site, kind="recovery_bay"))
     assert len(bays) == 2
     for i, bay in enumerate(bays):
+        # One patient per bay: PostgreSQL refuses one patient's overlapping sessions.
+        other = make_course(
+            patient=make_patient(site, f"P2-{i}", family=f"Bay{i}"),
+            modality="ect",
+            booked_by=scheduler,
+        )
         make_session(
             course=other,
             number=10 + i,

@@ -145,7 +145,10 @@ def test_queue_is_one_query_for_any_number_of_requests(booked, site, scheduler, 
     for n in range(3):
         someone = make_patient(site, f"MRN-1{n}", family=f"Queue{n}")
         feed, _ = make_feed("patient", site, patient=someone)
-        session = add_session(esketamine_course(someone, scheduler), site, "2026-03-06")
+        # Apart on the one chair: PostgreSQL refuses overlapping holds.
+        session = add_session(
+            esketamine_course(someone, scheduler), site, "2026-03-06", f"{12 + 3 * n}:00"
+        )
         change_request_create(patient_feed=feed, session_id=session.pk, now=NOW)
     nurse.refresh_from_db()
     change_request_queue(user=nurse)  # warm the user's role and site caches
