@@ -1,0 +1,1 @@
+"""Benchmarks: each *_bench.py prints figures (bench/README.md); measure.py is shared."""
