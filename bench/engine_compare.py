@@ -34,7 +34,7 @@ for path in (ROOT, ROOT / "bench"):
         # Runnable as `python bench/engine_compare.py` from the repo root without PYTHONPATH.
         sys.path.insert(0, str(path))
 
-from engine_bench import (  # noqa: E402
+from bench.engine_bench import (  # noqa: E402
     PREFERRED,
     START,
     _is_standard_tms,

@@ -8,11 +8,10 @@ from bench.measure import interleaved, ratio_table
 
 def test_rounds_interleave_candidates_and_skip_the_warmup():
     calls: list[str] = []
-    timings = interleaved(
-        {"floor": lambda: calls.append("floor"), "op": lambda: calls.append("op") or 7},
-        rounds=3,
-        warmup=1,
-    )
+    def record(name: str):
+        return lambda: calls.append(name)
+
+    timings = interleaved({"floor": record("floor"), "op": record("op")}, rounds=3, warmup=1)
     assert calls == ["floor", "op"] * 4
     assert [len(t.samples) for t in timings.values()] == [3, 3]
 
