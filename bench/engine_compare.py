@@ -43,7 +43,6 @@ from bench.engine_bench import (  # noqa: E402
     machine,
     us_calendar,
 )
-
 from clinic.calendar import SiteCalendar  # noqa: E402
 from protocols import engine as new_engine  # noqa: E402
 from protocols.spec import ProtocolSpec  # noqa: E402
