@@ -8,6 +8,7 @@ from bench.measure import interleaved, ratio_table
 
 def test_rounds_interleave_candidates_and_skip_the_warmup():
     calls: list[str] = []
+
     def record(name: str):
         return lambda: calls.append(name)
 
