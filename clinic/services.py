@@ -31,6 +31,7 @@ from clinic.error_codes import (
 from clinic.errors import Conflict, InvalidInput
 from clinic.history import save_with_history
 from clinic.models import (
+    ROLE_ADMIN,
     ROLES,
     ApiToken,
     Closure,
@@ -40,6 +41,7 @@ from clinic.models import (
     Resource,
     Site,
 )
+from clinic.permissions import require_role
 from clinic.tokens import hash_token, new_token
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,21 @@ def site_create(
             resource = Resource(site=site, kind=kind, name=resource_name)
             resource.full_clean()
             resource.save()
+    return site
+
+
+def site_phone_set(*, site: Site, phone: str, by: User) -> Site:
+    """Set the number patients call (shown on their page beside the opening hours). Blank
+    clears it. The same light check as patients' numbers; an admin's change is logged."""
+    require_role(by, ROLE_ADMIN, action="change the clinic's phone number")
+    phone = phone.strip()
+    problem = phone_problem(phone) if phone else None
+    if problem:
+        raise InvalidInput(f"phone: {problem}")
+    with transaction.atomic():
+        Site.objects.filter(pk=site.pk).update(phone=phone)
+    site.phone = phone
+    log.info("site %s phone changed by %s", site.pk, by.get_username())
     return site
 
 

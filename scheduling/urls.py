@@ -42,6 +42,7 @@ urlpatterns = [
         feeds.patient_feed_issue,
         name="patient-feed-issue",
     ),
+    path("site/phone/", site.site_phone, name="site-phone"),
     path("site/feeds/", feeds.site_feed_create, name="site-feed-create"),
     path("my-calendar/", feeds.my_calendar, name="my-calendar"),
     path("feeds/<int:feed_id>/rotate/", feeds.feed_rotate_page, name="feed-rotate"),

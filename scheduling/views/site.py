@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods
 
 from clinic import clock
 from clinic.errors import DomainError
-from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, OpeningHours, Resource
+from clinic.models import ROLE_ADMIN, ROLE_SCHEDULER, Closure, OpeningHours, Resource, Site
 from clinic.pages import BOOKING, STAFF, can, page_errors, pick_site, require, user_sites
 from clinic.permissions import acting_user
+from clinic.services import site_phone_set
 from clinic.submissions import KEY_FIELD, submit_once
 from scheduling.closures import site_close_day
 from scheduling.feed_selectors import feeds_for
@@ -34,13 +35,24 @@ def site_page(request: HttpRequest) -> HttpResponse:
     require(request.user, *STAFF, action="see the site")
     sites = user_sites(acting_user(request))
     site = pick_site(request, sites)
+    return _site_page(request, site, sites)
+
+
+def _site_page(
+    request: HttpRequest, site: Site, sites: list[Site], phone_error: DomainError | None = None
+) -> HttpResponse:
     zone = site.zone
     today = clock.now().astimezone(zone).date()
     may_close = can(request.user, *CLOSERS)
-    form = CloseDayForm(request.POST or None)
+    closing = request.method == "POST" and phone_error is None
+    form = CloseDayForm(request.POST if closing else None)
     context: dict[str, Any] = {"site": site, "sites": sites, "form": form, "may_close": may_close}
     status = 200
-    if request.method == "POST":
+    if phone_error is not None:
+        context["phone_error"] = phone_error.message
+        context["phone_value"] = request.POST.get("phone", "")
+        status = phone_error.status
+    if closing:
         require(request.user, *CLOSERS, action="close a site day")
         if form.is_valid():
             kwargs: dict[str, Any] = {
@@ -103,4 +115,29 @@ def site_page(request: HttpRequest) -> HttpResponse:
         )
         context["feeds_next"] = f"{reverse('site-page')}?site={site.pk}#feeds"
         context["resources"] = list(Resource.objects.filter(site=site).order_by("name", "id"))
+    context["may_set_phone"] = can(request.user, ROLE_ADMIN)
     return render(request, "scheduling/site.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+@page_errors
+def site_phone(request: HttpRequest) -> HttpResponse:
+    """The number patients call, set by a site admin here rather than in the Django admin
+    (which a clinic's admin may not open)."""
+    require(request.user, ROLE_ADMIN, action="change the clinic's phone number")
+    sites = user_sites(acting_user(request))
+    site = pick_site(request, sites)
+    try:
+        ran, _ = submit_once(
+            key=request.POST.get(KEY_FIELD),
+            user=acting_user(request),
+            change=lambda: site_phone_set(
+                site=site, phone=request.POST.get("phone", ""), by=acting_user(request)
+            ),
+        )
+    except DomainError as exc:
+        return _site_page(request, site, sites, phone_error=exc)
+    if ran:
+        messages.success(request, f"Phone shown on patients' pages: {site.phone or 'none'}.")
+    return HttpResponseRedirect(f"{reverse('site-page')}?site={site.pk}#site-phone")

@@ -52,7 +52,7 @@ NOT_PAGES = {
     "early-review-decision", "course-checkin-setting", "patient-reports", "patient-checkin",
     "patient-export", "patient-questionnaire", "patient-question",
     "patient-questionnaire-review", "patient-change-request", "change-request-handle",
-    "course-change",
+    "course-change", "site-phone",
 }  # fmt: skip
 ROLES = ("scheduler", "nurse", "clinician", "admin")
 
